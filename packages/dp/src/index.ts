@@ -1,1 +1,14 @@
-export {};
+/**
+ * @ppml/dp: differential privacy for TypeScript.
+ *
+ * - `mechanisms/`: exact integer samplers and floating-point-safe Laplace, Gaussian, exponential and
+ *   randomized-response mechanisms.
+ * - `accountant/`: RDP, tight (PLD) and zCDP accounting, composition, noise calibration, privacy statements.
+ * - `queries/`: clamped aggregate queries and a privacy budget that cannot be overspent.
+ * - `sgd/`: DP-SGD with per-sample clipping and Poisson sampling, and built-in models.
+ * @module
+ */
+export * from './mechanisms/index.ts';
+export * from './accountant/index.ts';
+export * from './queries/index.ts';
+export * from './sgd/index.ts';
