@@ -28,13 +28,15 @@ export function parseCsv(text: string): CsvTable {
   let field = '';
   let i = 0;
   let quoted = false;
+  let recordHadQuote = false; // a quoted empty field is data, not a blank line
   let line = 1;
   const n = text.length;
   const endRecord = (): void => {
     record.push(field);
     field = '';
-    if (!(record.length === 1 && record[0] === '')) records.push(record); // skip blank lines
+    if (!(record.length === 1 && record[0] === '' && !recordHadQuote)) records.push(record); // skip blank lines
     record = [];
+    recordHadQuote = false;
   };
   if (text.charCodeAt(0) === 0xfeff) i = 1; // byte-order mark
   while (i < n) {
@@ -58,6 +60,7 @@ export function parseCsv(text: string): CsvTable {
     if (c === '"') {
       if (field !== '') throw new SyntaxError(`CSV line ${line}: a quote may only open a field`);
       quoted = true;
+      recordHadQuote = true;
     } else if (c === ',') {
       record.push(field);
       field = '';
@@ -71,7 +74,7 @@ export function parseCsv(text: string): CsvTable {
     i++;
   }
   if (quoted) throw new SyntaxError(`CSV line ${line}: unterminated quoted field`);
-  if (field !== '' || record.length > 0) endRecord();
+  if (field !== '' || record.length > 0 || recordHadQuote) endRecord();
   const [header, ...rows] = records;
   if (header === undefined) throw new SyntaxError('CSV text has no header row');
   rows.forEach((r, k) => {

@@ -1,0 +1,401 @@
+'use strict';
+/**
+ * Peer baseline: secret multiplications and comparisons in JIFF (`jiff-mpc`), measured the way JIFF's own demos
+ * run: a JIFF server on the loopback interface relays every message (star topology) and acts as crypto provider
+ * (Beaver triples and random bits come from the server), and three compute parties, one child process each, hold
+ * Shamir shares over JIFF's default field Z_p, p = 16777729. Party 1 inputs x and a, party 2 inputs y and b.
+ *
+ * Phases, each timed from a common start signal to the last party's completion (wall clock of this process):
+ *   mul: x_i * y_i with `SecretShare.smult` (Beaver multiplication with a server triple), integers below 2^12.
+ *   cmp: a_i < b_i with `SecretShare.slt`, integers below 2^22.
+ * Each phase first runs a small pilot; the pilot's rate sets the size of the timed run so that it takes a few
+ * seconds (JIFF's rate grows with the number of operations in flight, so the pilot underestimates it and the
+ * timed run ends early rather than late). Every result, pilot and timed, is opened and checked against plaintext.
+ * Bytes and messages are counted at the server (every byte between parties passes through it) while a phase runs.
+ *
+ * Output: human-readable lines, then one line `JIFF_RESULTS {json}`. Exit code 0 when all results are correct,
+ * 1 on a wrong result, an error or a time cap.
+ *
+ * Usage: node run.cjs [--mul-max 1000] [--cmp-max 40] [--mul-seconds 6] [--cmp-seconds 10] [--phase-cap 20]
+ *                     [--total-cap 90]
+ */
+
+const childProcess = require('node:child_process');
+const crypto = require('node:crypto');
+const http = require('node:http');
+
+const PARTY_COUNT = 3;
+const ZP = 16777729; // JIFF's default prime modulus (lib/client/util/constants.js gZp)
+const MUL_BOUND = 4096; // x, y < 2^12 so x * y < 2^24 < ZP: products are exact
+const CMP_BOUND = 1 << 22; // a, b < 2^22 < ZP / 2, the range JIFF's slt handles
+const MUL_PILOT = 100;
+const CMP_PILOT = 4;
+
+if (process.argv[2] === '--party') {
+  runParty();
+} else {
+  runCoordinator().catch(function (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Coordinator: JIFF server, plaintext inputs, phase control, checks, report.
+
+function parseOptions(argv) {
+  const options = { mulMax: 1000, cmpMax: 40, mulSeconds: 6, cmpSeconds: 10, phaseCap: 20, totalCap: 90 };
+  const names = {
+    '--mul-max': 'mulMax',
+    '--cmp-max': 'cmpMax',
+    '--mul-seconds': 'mulSeconds',
+    '--cmp-seconds': 'cmpSeconds',
+    '--phase-cap': 'phaseCap',
+    '--total-cap': 'totalCap'
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = names[argv[i]];
+    const value = Number(argv[i + 1]);
+    if (key === undefined) {
+      throw new RangeError('unknown option ' + argv[i] + '; allowed: ' + Object.keys(names).join(', '));
+    }
+    if (!Number.isFinite(value) || value <= 0) {
+      throw new RangeError(argv[i] + ' must be a finite number > 0, got ' + argv[i + 1]);
+    }
+    options[key] = value;
+  }
+  options.mulMax = Math.max(MUL_PILOT, Math.floor(options.mulMax));
+  options.cmpMax = Math.max(CMP_PILOT, Math.floor(options.cmpMax));
+  return options;
+}
+
+const children = [];
+let finished = false;
+
+function fail(message) {
+  if (finished) {
+    return;
+  }
+  finished = true;
+  for (const child of children) {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+    }
+  }
+  process.stdout.write('JIFF_RESULTS ' + JSON.stringify({ correct: false, error: message }) + '\n');
+  process.exit(1);
+}
+
+function randomInts(n, bound) {
+  const out = new Array(n);
+  for (let i = 0; i < n; i++) {
+    out[i] = crypto.randomInt(bound);
+  }
+  return out;
+}
+
+async function runCoordinator() {
+  const options = parseOptions(process.argv.slice(2));
+  const totalTimer = setTimeout(function () {
+    fail('total time cap of ' + options.totalCap + ' s exceeded');
+  }, options.totalCap * 1000);
+
+  const JIFFServer = require('jiff-mpc/lib/jiff-server.js');
+  const jiffVersion = require('jiff-mpc/package.json').version;
+
+  // Traffic counters: TCP bytes on every connection to the server, socket.io events received from parties.
+  const sockets = new Set();
+  let closedRead = 0;
+  let closedWritten = 0;
+  let eventsIn = 0;
+  const httpServer = http.createServer();
+  httpServer.on('connection', function (socket) {
+    sockets.add(socket);
+    socket.on('close', function () {
+      closedRead += socket.bytesRead;
+      closedWritten += socket.bytesWritten;
+      sockets.delete(socket);
+    });
+  });
+  function traffic() {
+    let read = closedRead;
+    let written = closedWritten;
+    for (const socket of sockets) {
+      read += socket.bytesRead;
+      written += socket.bytesWritten;
+    }
+    return { read: read, written: written, events: eventsIn };
+  }
+
+  const jiffServer = new JIFFServer(httpServer, { logs: false });
+  jiffServer.io.on('connection', function (socket) {
+    socket.use(function (packet, next) {
+      eventsIn++;
+      next();
+    });
+  });
+  await new Promise(function (resolve, reject) {
+    httpServer.once('error', reject);
+    httpServer.listen(0, '127.0.0.1', resolve);
+  });
+  const port = httpServer.address().port;
+
+  const x = randomInts(options.mulMax, MUL_BOUND);
+  const y = randomInts(options.mulMax, MUL_BOUND);
+  const a = randomInts(options.cmpMax, CMP_BOUND);
+  const b = randomInts(options.cmpMax, CMP_BOUND);
+
+  // Message routing from parties.
+  const waiters = new Map(); // key `${type}:${tag}` -> { count, messages, resolve }
+  function expect(type, tag) {
+    return new Promise(function (resolve) {
+      waiters.set(type + ':' + tag, { messages: [], resolve: resolve });
+    });
+  }
+  function onPartyMessage(message) {
+    if (message.type === 'error') {
+      fail('party ' + message.id + ': ' + message.message);
+      return;
+    }
+    const waiter = waiters.get(message.type + ':' + message.tag);
+    if (waiter === undefined) {
+      fail('unexpected message from party ' + message.id + ': ' + message.type + ' ' + message.tag);
+      return;
+    }
+    waiter.messages.push(message);
+    if (waiter.messages.length === PARTY_COUNT) {
+      waiters.delete(message.type + ':' + message.tag);
+      waiter.resolve(waiter.messages);
+    }
+  }
+
+  const computationId = 'ppml-bench-' + crypto.randomBytes(6).toString('hex');
+  const ready = expect('ready', 'inputs');
+  let stopping = false;
+  const startedAt = performance.now();
+  for (let id = 1; id <= PARTY_COUNT; id++) {
+    const child = childProcess.fork(__filename, ['--party'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    child.on('message', onPartyMessage);
+    child.on('exit', function (code, signal) {
+      if (!finished && !stopping) {
+        fail('party ' + id + ' exited early (code ' + code + ', signal ' + signal + ')');
+      }
+    });
+    child.send({
+      type: 'init',
+      id: id,
+      port: port,
+      computationId: computationId,
+      mulMax: options.mulMax,
+      cmpMax: options.cmpMax,
+      x: id === 1 ? x : null,
+      y: id === 2 ? y : null,
+      a: id === 1 ? a : null,
+      b: id === 2 ? b : null
+    });
+  }
+  await ready;
+  const setupSeconds = (performance.now() - startedAt) / 1000;
+  console.log('jiff-mpc ' + jiffVersion + ', node ' + process.version + ', 3 parties (child processes) + server on 127.0.0.1:' + port);
+  console.log('connect + share_array of ' + (2 * options.mulMax + 2 * options.cmpMax) + ' inputs: ' + setupSeconds.toFixed(2) + ' s');
+
+  let phaseCounter = 0;
+  let allCorrect = true;
+  async function phase(op, n) {
+    const tag = op + '-' + (phaseCounter++);
+    const done = expect('done', tag);
+    const opened = expect('opened', tag);
+    const before = traffic();
+    const t0 = performance.now();
+    const capTimer = setTimeout(function () {
+      fail(op + ' phase with n = ' + n + ' exceeded the phase cap of ' + options.phaseCap + ' s');
+    }, options.phaseCap * 1000);
+    for (const child of children) {
+      child.send({ type: 'run', op: op, n: n, tag: tag });
+    }
+    await done;
+    const seconds = (performance.now() - t0) / 1000;
+    clearTimeout(capTimer);
+    const after = traffic();
+    const results = await opened;
+    let wrong = 0;
+    for (const message of results) {
+      for (let i = 0; i < n; i++) {
+        const expected = op === 'mul' ? (x[i] * y[i]) % ZP : (a[i] < b[i] ? 1 : 0);
+        if (message.values[i] !== expected) {
+          wrong++;
+        }
+      }
+    }
+    if (wrong > 0) {
+      allCorrect = false;
+    }
+    const summary = {
+      n: n,
+      seconds: seconds,
+      perSec: n / seconds,
+      wrong: wrong,
+      bytesInPerOp: (after.read - before.read) / n,
+      bytesOutPerOp: (after.written - before.written) / n,
+      messagesPerOp: (after.events - before.events) / n
+    };
+    console.log(
+      op + ' n=' + n + ': ' + seconds.toFixed(2) + ' s, ' + summary.perSec.toFixed(2) + ' op/s, wrong ' + wrong +
+        ', per op: ' + summary.messagesPerOp.toFixed(1) + ' party->server messages, ' +
+        Math.round(summary.bytesInPerOp) + ' B into and ' + Math.round(summary.bytesOutPerOp) + ' B out of the server'
+    );
+    return summary;
+  }
+
+  function sizeFromPilot(pilot, targetSeconds, pilotN, max) {
+    return Math.max(pilotN, Math.min(max, Math.floor(pilot.perSec * targetSeconds)));
+  }
+
+  const mulPilot = await phase('mul', MUL_PILOT);
+  const mul = await phase('mul', sizeFromPilot(mulPilot, options.mulSeconds, MUL_PILOT, options.mulMax));
+  const cmpPilot = await phase('cmp', CMP_PILOT);
+  const cmp = await phase('cmp', sizeFromPilot(cmpPilot, options.cmpSeconds, CMP_PILOT, options.cmpMax));
+
+  // Shut down: parties disconnect safely and exit; then the server closes.
+  stopping = true;
+  const exits = children.map(function (child) {
+    return new Promise(function (resolve) {
+      if (child.exitCode !== null || child.signalCode !== null) {
+        resolve();
+      } else {
+        child.once('exit', resolve);
+      }
+    });
+  });
+  for (const child of children) {
+    child.send({ type: 'stop' });
+  }
+  const killTimer = setTimeout(function () {
+    for (const child of children) {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGKILL');
+      }
+    }
+  }, 5000);
+  await Promise.all(exits);
+  clearTimeout(killTimer);
+  jiffServer.io.close();
+  httpServer.close();
+  for (const socket of sockets) {
+    socket.destroy();
+  }
+  clearTimeout(totalTimer);
+
+  const report = {
+    mulPerSec: mul.perSec,
+    cmpPerSec: cmp.perSec,
+    mulN: mul.n,
+    cmpN: cmp.n,
+    correct: allCorrect,
+    mulSeconds: mul.seconds,
+    cmpSeconds: cmp.seconds,
+    mulPilotPerSec: mulPilot.perSec,
+    cmpPilotPerSec: cmpPilot.perSec,
+    mulBytesPerOp: mul.bytesInPerOp + mul.bytesOutPerOp,
+    cmpBytesPerOp: cmp.bytesInPerOp + cmp.bytesOutPerOp,
+    mulMessagesPerOp: mul.messagesPerOp,
+    cmpMessagesPerOp: cmp.messagesPerOp,
+    setupSeconds: setupSeconds,
+    jiffVersion: jiffVersion,
+    node: process.version,
+    zp: ZP
+  };
+  finished = true;
+  process.stdout.write('JIFF_RESULTS ' + JSON.stringify(report) + '\n');
+  process.exit(allCorrect ? 0 : 1);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Party: one JIFF client in its own process, driven by the coordinator over the IPC channel.
+
+function runParty() {
+  const JIFFClient = require('jiff-mpc/lib/jiff-client.js');
+  let id = 0;
+
+  function report(message) {
+    if (process.connected) {
+      process.send(Object.assign({ id: id }, message));
+    }
+  }
+  function reportError(error) {
+    report({ type: 'error', message: error instanceof Error ? error.stack || error.message : String(error) });
+  }
+  process.on('uncaughtException', reportError);
+  process.on('unhandledRejection', reportError);
+  // The coordinator owns this process: if it goes away, so do we.
+  process.on('disconnect', function () {
+    process.exit(0);
+  });
+
+  function valueOf(share) {
+    return new Promise(function (resolve) {
+      share.wThen(resolve);
+    });
+  }
+
+  let jiff = null;
+  let shares = null;
+
+  async function onInit(message) {
+    id = message.id;
+    jiff = new JIFFClient('http://127.0.0.1:' + message.port, message.computationId, {
+      party_id: id,
+      party_count: PARTY_COUNT,
+      crypto_provider: true,
+      socketOptions: { transports: ['websocket'] },
+      onError: function (label, error) {
+        reportError(new Error('JIFF ' + label + ': ' + (error instanceof Error ? error.message : JSON.stringify(error))));
+      }
+    });
+    await new Promise(function (resolve) {
+      jiff.wait_for([1, 2, 3, 's1'], resolve);
+    });
+    const all = [1, 2, 3];
+    // Every party makes the same calls in the same order, so JIFF's automatic operation ids match.
+    const xs = jiff.share_array(message.x, message.mulMax, PARTY_COUNT, all, [1]);
+    const ys = jiff.share_array(message.y, message.mulMax, PARTY_COUNT, all, [2]);
+    const as = jiff.share_array(message.a, message.cmpMax, PARTY_COUNT, all, [1]);
+    const bs = jiff.share_array(message.b, message.cmpMax, PARTY_COUNT, all, [2]);
+    const arrays = await Promise.all([xs, ys, as, bs]);
+    shares = { x: arrays[0][1], y: arrays[1][2], a: arrays[2][1], b: arrays[3][2] };
+    await Promise.all(shares.x.concat(shares.y, shares.a, shares.b).map(valueOf));
+    report({ type: 'ready', tag: 'inputs' });
+  }
+
+  async function onRun(message) {
+    const n = message.n;
+    const results = new Array(n);
+    for (let i = 0; i < n; i++) {
+      results[i] = message.op === 'mul' ? shares.x[i].smult(shares.y[i]) : shares.a[i].slt(shares.b[i]);
+    }
+    await Promise.all(results.map(valueOf));
+    report({ type: 'done', tag: message.tag });
+    const values = await jiff.open_array(results);
+    report({ type: 'opened', tag: message.tag, values: values.map(Number) });
+  }
+
+  process.on('message', function (message) {
+    let work;
+    if (message.type === 'init') {
+      work = onInit(message);
+    } else if (message.type === 'run') {
+      work = onRun(message);
+    } else if (message.type === 'stop') {
+      setTimeout(function () {
+        process.exit(0);
+      }, 3000).unref();
+      jiff.disconnect(true, true, function () {
+        process.exit(0);
+      });
+      return;
+    } else {
+      work = Promise.reject(new Error('unknown command ' + message.type));
+    }
+    work.catch(reportError);
+  });
+}
