@@ -1,0 +1,242 @@
+/**
+ * Privacy events in the spirit of Google's `dp_accounting` `DpEvent`s: a small algebra describing what was
+ * released, independent of how it is accounted. Leaves are the Gaussian and Laplace mechanisms (parametrized by
+ * their noise multiplier: noise scale divided by sensitivity); wrappers are Poisson sampling, sampling without
+ * replacement, composition of a list and self-composition. Any accountant ({@link RdpAccountant},
+ * {@link PldAccountant}) consumes the same events.
+ * @module
+ */
+import { assertInteger, describeValue } from '@ppml/core';
+import { checkCount, checkNoiseMultiplier, checkSampleRate } from './args.ts';
+
+/** The Gaussian mechanism with noise standard deviation `noiseMultiplier` × L2 sensitivity. */
+export interface GaussianEvent {
+  readonly kind: 'gaussian';
+  readonly noiseMultiplier: number;
+}
+
+/** The Laplace mechanism with scale `noiseMultiplier` × L1 sensitivity (pure ε = 1/noiseMultiplier). */
+export interface LaplaceEvent {
+  readonly kind: 'laplace';
+  readonly noiseMultiplier: number;
+}
+
+/** `event` run on a Poisson sample: each example included independently with probability `sampleRate`. */
+export interface PoissonSampledEvent {
+  readonly kind: 'poissonSampled';
+  readonly sampleRate: number;
+  readonly event: DpEvent;
+}
+
+/** `event` run on `sampleSize` examples drawn uniformly without replacement from `datasetSize` (replace-one). */
+export interface SampledWithoutReplacementEvent {
+  readonly kind: 'sampledWithoutReplacement';
+  readonly datasetSize: number;
+  readonly sampleSize: number;
+  readonly event: DpEvent;
+}
+
+/** Sequential composition of different events. */
+export interface ComposedEvent {
+  readonly kind: 'composed';
+  readonly events: readonly DpEvent[];
+}
+
+/** `count`-fold composition of the same event. */
+export interface SelfComposedEvent {
+  readonly kind: 'selfComposed';
+  readonly event: DpEvent;
+  readonly count: number;
+}
+
+/** A privacy event. */
+export type DpEvent =
+  | GaussianEvent
+  | LaplaceEvent
+  | PoissonSampledEvent
+  | SampledWithoutReplacementEvent
+  | ComposedEvent
+  | SelfComposedEvent;
+
+/**
+ * A Gaussian mechanism event.
+ * @example
+ * ```ts
+ * const e = gaussianEvent(1.1);
+ * ```
+ */
+export function gaussianEvent(noiseMultiplier: number): GaussianEvent {
+  checkNoiseMultiplier(noiseMultiplier);
+  return Object.freeze({ kind: 'gaussian', noiseMultiplier });
+}
+
+/**
+ * A Laplace mechanism event (noise multiplier = scale / L1 sensitivity = 1/ε).
+ * @example
+ * ```ts
+ * const e = laplaceEvent(2); // ε = 0.5
+ * ```
+ */
+export function laplaceEvent(noiseMultiplier: number): LaplaceEvent {
+  checkNoiseMultiplier(noiseMultiplier);
+  return Object.freeze({ kind: 'laplace', noiseMultiplier });
+}
+
+/**
+ * A Poisson-sampled event (add-or-remove-one relation).
+ * @example
+ * ```ts
+ * const step = poissonSampledEvent(0.01, gaussianEvent(1.1));
+ * ```
+ */
+export function poissonSampledEvent(sampleRate: number, event: DpEvent): PoissonSampledEvent {
+  checkSampleRate(sampleRate, 'sampleRate', true);
+  validateEvent(event);
+  return Object.freeze({ kind: 'poissonSampled', sampleRate, event });
+}
+
+/**
+ * An event run on a fixed-size batch drawn without replacement (replace-one relation).
+ * @example
+ * ```ts
+ * const step = sampledWithoutReplacementEvent({ datasetSize: 60000, sampleSize: 256 }, gaussianEvent(1));
+ * ```
+ */
+export function sampledWithoutReplacementEvent(
+  { datasetSize, sampleSize }: { datasetSize: number; sampleSize: number },
+  event: DpEvent,
+): SampledWithoutReplacementEvent {
+  assertInteger('datasetSize', datasetSize, 1);
+  assertInteger('sampleSize', sampleSize, 0, datasetSize);
+  validateEvent(event);
+  return Object.freeze({ kind: 'sampledWithoutReplacement', datasetSize, sampleSize, event });
+}
+
+/**
+ * Composition of a list of events.
+ * @example
+ * ```ts
+ * const e = composedEvent([gaussianEvent(1), laplaceEvent(2)]);
+ * ```
+ */
+export function composedEvent(events: readonly DpEvent[]): ComposedEvent {
+  if (!Array.isArray(events)) throw new TypeError(`events must be an array of events, got ${describeValue(events)}`);
+  for (const e of events) validateEvent(e);
+  return Object.freeze({ kind: 'composed', events: Object.freeze([...events]) });
+}
+
+/**
+ * `count`-fold self-composition.
+ * @example
+ * ```ts
+ * const training = selfComposedEvent(poissonSampledEvent(0.01, gaussianEvent(1.1)), 10_000);
+ * ```
+ */
+export function selfComposedEvent(event: DpEvent, count: number): SelfComposedEvent {
+  validateEvent(event);
+  checkCount(count, 'count');
+  return Object.freeze({ kind: 'selfComposed', event, count });
+}
+
+/**
+ * The event of DP-SGD: `steps` Poisson-sampled Gaussian steps.
+ * @example
+ * ```ts
+ * const e = dpSgdEvent({ noiseMultiplier: 1.1, sampleRate: 256 / 60000, steps: 2340 });
+ * ```
+ */
+export function dpSgdEvent({
+  noiseMultiplier,
+  sampleRate,
+  steps,
+}: {
+  noiseMultiplier: number;
+  sampleRate: number;
+  steps: number;
+}): SelfComposedEvent {
+  checkNoiseMultiplier(noiseMultiplier);
+  checkSampleRate(sampleRate);
+  checkCount(steps, 'steps');
+  return selfComposedEvent(poissonSampledEvent(sampleRate, gaussianEvent(noiseMultiplier)), steps);
+}
+
+/**
+ * Checks an event tree (plain objects are accepted, e.g. parsed from JSON); throws TypeError/RangeError naming
+ * the offending field.
+ * @example
+ * ```ts
+ * validateEvent({ kind: 'gaussian', noiseMultiplier: 1 });
+ * ```
+ */
+export function validateEvent(event: unknown, path = 'event'): asserts event is DpEvent {
+  if (event === null || typeof event !== 'object') {
+    throw new TypeError(`${path} must be a privacy event object, got ${describeValue(event)}`);
+  }
+  const e = event as { kind?: unknown } & Record<string, unknown>;
+  switch (e.kind) {
+    case 'gaussian':
+    case 'laplace':
+      checkNoiseMultiplier(e.noiseMultiplier, `${path}.noiseMultiplier`);
+      return;
+    case 'poissonSampled':
+      checkSampleRate(e.sampleRate, `${path}.sampleRate`, true);
+      validateEvent(e.event, `${path}.event`);
+      return;
+    case 'sampledWithoutReplacement':
+      assertInteger(`${path}.datasetSize`, e.datasetSize, 1);
+      assertInteger(`${path}.sampleSize`, e.sampleSize, 0, e.datasetSize as number);
+      validateEvent(e.event, `${path}.event`);
+      return;
+    case 'composed':
+      if (!Array.isArray(e.events)) {
+        throw new TypeError(`${path}.events must be an array of events, got ${describeValue(e.events)}`);
+      }
+      e.events.forEach((x: unknown, i: number) => validateEvent(x, `${path}.events[${i}]`));
+      return;
+    case 'selfComposed':
+      validateEvent(e.event, `${path}.event`);
+      checkCount(e.count, `${path}.count`);
+      return;
+    default:
+      throw new RangeError(
+        `${path}.kind must be one of 'gaussian', 'laplace', 'poissonSampled', 'sampledWithoutReplacement', ` +
+          `'composed', 'selfComposed', got ${describeValue(e.kind)}`,
+      );
+  }
+}
+
+/**
+ * Effective noise multiplier of a tree of composed Gaussians (Σσ_i^{-2})^{-1/2}, or undefined if the tree holds
+ * anything else (a composition of Gaussians on the same data is one Gaussian; Mironov, Talwar, Zhang 2019 §3).
+ * @example
+ * ```ts
+ * effectiveGaussianNoiseMultiplier(composedEvent([gaussianEvent(1), gaussianEvent(1)])); // 0.7071...
+ * ```
+ */
+export function effectiveGaussianNoiseMultiplier(event: DpEvent): number | undefined {
+  const invSq = gaussianInvSq(event);
+  if (invSq === undefined) return undefined;
+  return invSq === Infinity ? 0 : invSq === 0 ? Infinity : 1 / Math.sqrt(invSq);
+}
+
+function gaussianInvSq(event: DpEvent): number | undefined {
+  switch (event.kind) {
+    case 'gaussian':
+      return event.noiseMultiplier === 0 ? Infinity : event.noiseMultiplier ** -2;
+    case 'composed': {
+      let s = 0;
+      for (const e of event.events) {
+        const v = gaussianInvSq(e);
+        if (v === undefined) return undefined;
+        s += v;
+      }
+      return s;
+    }
+    case 'selfComposed': {
+      const v = gaussianInvSq(event.event);
+      return v === undefined ? undefined : v * event.count;
+    }
+    default:
+      return undefined;
+  }
+}

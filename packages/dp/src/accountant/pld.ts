@@ -1,0 +1,366 @@
+/**
+ * Privacy loss distributions (PLDs) on a uniform grid, composed with the FFT: the tight accountant.
+ *
+ * Follows Koskela, Jälkö, Honkela 2020 (FFT composition) and Google's `dp_accounting` PLD library, with the
+ * pessimistic "connect-the-dots" discretization of Doroshenko, Ghazi, Kamath, Kumar, Manurangsi 2022: every
+ * bucket (l_{k−1}, l_k] of the (monotone) privacy loss sends its P-mass to its two end points so that both its
+ * P-mass and its Q-mass (P-mass × e^{−loss}) are preserved. The resulting hockey-stick curve is the chord of the
+ * true, convex curve e^ε ↦ δ(ε), hence above it for every ε: the discrete PLD dominates the mechanism and
+ * composition keeps the domination. The lower tail (mass 1e-15 or less) is moved up to the first grid point,
+ * the upper tail to +∞ (pessimistic). Self-composition raises the FFT to a power on a window chosen by Chernoff
+ * bounds, so the mass outside (aliased or dropped) is at most 1e-15 per side, and that bound is added to the
+ * infinite mass. Both directions of the add-or-remove-one relation are composed and the worse one is reported.
+ * FFT: `fft.js` (radix-4, power-of-two sizes).
+ * @module
+ */
+import FFT from 'fft.js';
+import { normalCdf } from './special.ts';
+
+/** A discrete PLD: mass `probs[i]` at loss `(offset + i)·h`, plus mass `infinity` at +∞. */
+export interface DiscretePld {
+  readonly h: number;
+  readonly offset: number;
+  readonly probs: Float64Array;
+  readonly infinity: number;
+}
+
+/** Thrown internally when a PLD would need more grid points than allowed (callers fall back to RDP). */
+export class PldGridTooLargeError extends RangeError {
+  override name = 'PldGridTooLargeError';
+}
+
+/** Tail mass left out on each side when truncating. */
+const TAIL = 1e-15;
+/** Largest FFT / grid size (2^23 points, 128 MiB of complex doubles). */
+export const MAX_PLD_POINTS: number = 1 << 23;
+
+interface FftLike {
+  transform(out: Float64Array, data: Float64Array): void;
+  realTransform(out: Float64Array, data: Float64Array): void;
+  completeSpectrum(spectrum: Float64Array): void;
+  inverseTransform(out: Float64Array, data: Float64Array): void;
+}
+
+function makeFft(n: number): FftLike {
+  return new FFT(n) as unknown as FftLike;
+}
+
+function nextPow2(n: number): number {
+  let p = 2;
+  while (p < n) p *= 2;
+  return p;
+}
+
+/** CDF and survival function of a base noise distribution shifted by `mean`. */
+interface TwoSided {
+  cdf: number;
+  sf: number;
+}
+
+/** The additive noise of a base mechanism (sensitivity 1): μ0 centred at 0, μ1 at 1. */
+interface BaseNoise {
+  /** ℓ0(x) = ln(μ1(x)/μ0(x)), nondecreasing. */
+  loss(x: number): number;
+  /** sup{x : ℓ0(x) <= v} (continuous distributions: also the boundary of {ℓ0 < v}). */
+  xOfLoss(v: number): number;
+  /** CDF and survival at x of the noise centred at `mean`. */
+  tails(x: number, mean: number): TwoSided;
+  /** x range holding all but TAIL of μ0 and μ1. */
+  xRange(): [number, number];
+}
+
+function gaussianNoise(sigma: number): BaseNoise {
+  const z = 8.3; // Φ(−8.3) ≈ 5e-17
+  return {
+    loss: (x) => (2 * x - 1) / (2 * sigma * sigma),
+    xOfLoss: (v) => sigma * sigma * v + 0.5,
+    tails: (x, mean) => {
+      const t = (x - mean) / sigma;
+      if (t < 0) {
+        const cdf = normalCdf(t);
+        return { cdf, sf: 1 - cdf };
+      }
+      const sf = normalCdf(-t);
+      return { cdf: 1 - sf, sf };
+    },
+    xRange: () => [-z * sigma, 1 + z * sigma],
+  };
+}
+
+function laplaceNoise(b: number): BaseNoise {
+  const w = b * Math.log(1 / (2 * TAIL * 1e-2));
+  return {
+    loss: (x) => (Math.abs(x) - Math.abs(x - 1)) / b,
+    xOfLoss: (v) => {
+      if (v < -1 / b) return -Infinity;
+      if (v >= 1 / b) return Infinity;
+      return Math.max(0, Math.min(1, (1 + v * b) / 2));
+    },
+    tails: (x, mean) => {
+      const t = (x - mean) / b;
+      if (t < 0) {
+        const cdf = 0.5 * Math.exp(t);
+        return { cdf, sf: 1 - cdf };
+      }
+      const sf = 0.5 * Math.exp(-t);
+      return { cdf: 1 - sf, sf };
+    },
+    xRange: () => [-w, 1 + w],
+  };
+}
+
+/** P(a < X <= b) from CDF/SF pairs at a <= b, choosing the form without cancellation. */
+function intervalMass(a: TwoSided, b: TwoSided): number {
+  let m: number;
+  if (b.cdf <= 0.5) m = b.cdf - a.cdf;
+  else if (a.sf <= 0.5) m = a.sf - b.sf;
+  else m = 1 - a.cdf - b.sf;
+  return m > 0 ? m : 0;
+}
+
+/** A base mechanism for the PLD builder. */
+export type PldBase = { kind: 'gaussian'; noiseMultiplier: number } | { kind: 'laplace'; noiseMultiplier: number };
+
+/**
+ * Discretizes one (possibly Poisson-subsampled, rate q) Gaussian or Laplace step in one direction:
+ * 'remove' is P = (1−q)μ0 + qμ1 against Q = μ0, 'add' is P = μ0 against Q = (1−q)μ0 + qμ1.
+ */
+export function singleEventPld(base: PldBase, q: number, direction: 'remove' | 'add', h: number): DiscretePld {
+  if (q === 0) return { h, offset: 0, probs: Float64Array.of(1), infinity: 0 };
+  if (base.noiseMultiplier === 0) return { h, offset: 0, probs: new Float64Array(1), infinity: 1 };
+  const noise = base.kind === 'gaussian' ? gaussianNoise(base.noiseMultiplier) : laplaceNoise(base.noiseMultiplier);
+  const logq = Math.log(q);
+  // Privacy loss as a function of x, and the x at which it crosses a loss value l.
+  const lossOfBase = (v: number): number => (q === 1 ? v : Math.log1p(q * Math.expm1(v)));
+  // remove: L = ln(1 − q + q e^{ℓ0}) <= l  <=>  ℓ0 <= ln(e^l − 1 + q) − ln q.
+  // add:    L = −ln(1 − q + q e^{ℓ0}) <= l <=>  ℓ0 >= ln(e^{−l} − 1 + q) − ln q.
+  const baseOfLoss = (l: number): number => {
+    const u = direction === 'remove' ? Math.expm1(l) + q : Math.expm1(-l) + q;
+    if (u <= 0) return -Infinity;
+    return Math.log(u) - logq;
+  };
+  const [xLo, xHi] = noise.xRange();
+  const lA = lossOfBase(noise.loss(xLo));
+  const lB = lossOfBase(noise.loss(xHi));
+  const lossLo = direction === 'remove' ? lA : -lB;
+  const lossHi = direction === 'remove' ? lB : -lA;
+  const kLo = Math.floor(lossLo / h);
+  const kHi = Math.max(kLo + 1, Math.ceil(lossHi / h));
+  const n = kHi - kLo + 1;
+  if (!(n <= MAX_PLD_POINTS)) {
+    throw new PldGridTooLargeError(`the privacy loss distribution needs ${n} grid points (limit ${MAX_PLD_POINTS})`);
+  }
+  // x boundary of each grid loss, and the tails of μ0 and μ1 there.
+  const t0: TwoSided[] = new Array(n);
+  const t1: TwoSided[] = new Array(n);
+  for (let k = 0; k < n; k++) {
+    const l = (kLo + k) * h;
+    const v = baseOfLoss(l);
+    const x = direction === 'remove' ? noise.xOfLoss(v) : noise.xOfLoss(v === -Infinity ? -Infinity : v);
+    t0[k] = tailsAt(noise, x, 0);
+    t1[k] = tailsAt(noise, x, 1);
+  }
+  const probs = new Float64Array(n);
+  const mixP = (m0: number, m1: number): number => (1 - q) * m0 + q * m1;
+  let infinity: number;
+  const split = 1 / -Math.expm1(-h);
+  if (direction === 'remove') {
+    // L increasing in x: bucket (l_{k−1}, l_k] is x in (x_{k−1}, x_k].
+    probs[0] = mixP(t0[0].cdf, t1[0].cdf);
+    for (let k = 1; k < n; k++) {
+      const m0 = intervalMass(t0[k - 1], t0[k]);
+      const m1 = intervalMass(t1[k - 1], t1[k]);
+      distribute(probs, k, mixP(m0, m1), m0, (kLo + k - 1) * h, split);
+    }
+    infinity = mixP(t0[n - 1].sf, t1[n - 1].sf);
+  } else {
+    // L decreasing in x: bucket (l_{k−1}, l_k] is x in [x_k, x_{k−1}) (the x of each l is the ℓ0 = v point).
+    probs[0] = t0[0].sf;
+    for (let k = 1; k < n; k++) {
+      const m0 = intervalMass(t0[k], t0[k - 1]);
+      const m1 = intervalMass(t1[k], t1[k - 1]);
+      distribute(probs, k, m0, mixP(m0, m1), (kLo + k - 1) * h, split);
+    }
+    infinity = t0[n - 1].cdf;
+  }
+  return trim({ h, offset: kLo, probs, infinity });
+}
+
+function tailsAt(noise: BaseNoise, x: number, mean: number): TwoSided {
+  if (x === -Infinity) return { cdf: 0, sf: 1 };
+  if (x === Infinity) return { cdf: 1, sf: 0 };
+  return noise.tails(x, mean);
+}
+
+/**
+ * Connect-the-dots split of a bucket (l_{k−1}, l_k] with P-mass p and Q-mass qm: mass b at l_k and p − b at
+ * l_{k−1} with b + (p − b) = p and (p − b)e^{−l_{k−1}} + b e^{−l_k} = qm.
+ */
+function distribute(probs: Float64Array, k: number, p: number, qm: number, lPrev: number, split: number): void {
+  if (!(p > 0)) return;
+  let b = (p - Math.exp(lPrev) * qm) * split;
+  if (!(b > 0)) b = 0;
+  else if (b > p) b = p;
+  probs[k] += b;
+  probs[k - 1] += p - b;
+}
+
+/** Drops leading/trailing zeros and moves negligible tails (<= TAIL) pessimistically: lower up, upper to +∞. */
+function trim(pld: DiscretePld): DiscretePld {
+  const { probs } = pld;
+  const n = probs.length;
+  let lo = 0;
+  let lowMass = 0;
+  while (lo < n - 1 && lowMass + probs[lo] <= TAIL) lowMass += probs[lo++];
+  let hi = n - 1;
+  let highMass = 0;
+  while (hi > lo && highMass + probs[hi] <= TAIL) highMass += probs[hi--];
+  if (lo === 0 && hi === n - 1) return pld;
+  const out = probs.slice(lo, hi + 1);
+  out[0] += lowMass;
+  return { h: pld.h, offset: pld.offset + lo, probs: out, infinity: pld.infinity + highMass };
+}
+
+/** ln Σ p_k e^{t·k} over the finite part (k relative to offset 0 of the array). */
+function logMgf(probs: Float64Array, t: number): number {
+  const n = probs.length;
+  let m = -Infinity;
+  for (let k = 0; k < n; k++) if (probs[k] > 0 && t * k > m) m = t * k;
+  let s = 0;
+  for (let k = 0; k < n; k++) if (probs[k] > 0) s += probs[k] * Math.exp(t * k - m);
+  return m + Math.log(s);
+}
+
+/**
+ * Index window [lo, hi] (relative to count·offset) holding all but TAIL of the count-fold sum on each side, by
+ * Chernoff bounds over a grid of exponents.
+ */
+function chernoffWindow(probs: Float64Array, count: number): [number, number] {
+  const n = probs.length;
+  const logTail = Math.log(TAIL);
+  let hi = count * (n - 1);
+  let lo = 0;
+  for (let e = -6; e <= 3; e += 0.25) {
+    const t = Math.pow(10, e) / Math.max(1, Math.sqrt(count) * 1e-2) / Math.max(1, n * 1e-3);
+    const up = (count * logMgf(probs, t) - logTail) / t;
+    if (up < hi) hi = up;
+    const down = (count * logMgf(probs, -t) - logTail) / -t;
+    if (down > lo) lo = down;
+  }
+  return [Math.max(0, Math.floor(lo)), Math.min(count * (n - 1), Math.ceil(hi))];
+}
+
+/** count-fold self-composition of a PLD by an FFT power on a Chernoff window. */
+export function selfCompose(pld: DiscretePld, count: number): DiscretePld {
+  if (count === 1) return pld;
+  const finite = 1 - pld.infinity;
+  const infinity = -Math.expm1(count * Math.log1p(-pld.infinity));
+  const n = pld.probs.length;
+  if (n === 1) {
+    return { h: pld.h, offset: pld.offset * count, probs: Float64Array.of(finite > 0 ? Math.pow(finite, count) : 0), infinity };
+  }
+  const [lo, hi] = chernoffWindow(pld.probs, count);
+  const width = hi - lo + 1;
+  const size = nextPow2(width);
+  if (size > MAX_PLD_POINTS) {
+    throw new PldGridTooLargeError(`composing ${count} events needs an FFT of ${size} points (limit ${MAX_PLD_POINTS})`);
+  }
+  const data = new Float64Array(size);
+  for (let k = 0; k < n; k++) data[k % size] += pld.probs[k];
+  const fft = makeFft(size);
+  const spec = new Float64Array(2 * size);
+  fft.realTransform(spec, data);
+  fft.completeSpectrum(spec);
+  for (let k = 0; k < size; k++) {
+    const re = spec[2 * k];
+    const im = spec[2 * k + 1];
+    const mag = Math.hypot(re, im);
+    if (mag === 0) continue;
+    const r = Math.exp(count * Math.log(mag));
+    const th = count * Math.atan2(im, re);
+    spec[2 * k] = r * Math.cos(th);
+    spec[2 * k + 1] = r * Math.sin(th);
+  }
+  const out = new Float64Array(2 * size);
+  fft.inverseTransform(out, spec);
+  const probs = new Float64Array(width);
+  for (let s = 0; s < width; s++) {
+    const v = out[2 * ((lo + s) % size)];
+    probs[s] = v > 0 ? v : 0;
+  }
+  return trim({ h: pld.h, offset: count * pld.offset + lo, probs, infinity: infinity + 2 * TAIL });
+}
+
+/** Composition of two PLDs on the same grid (FFT convolution). */
+export function compose(a: DiscretePld, b: DiscretePld): DiscretePld {
+  const infinity = a.infinity + b.infinity - a.infinity * b.infinity;
+  const na = a.probs.length;
+  const nb = b.probs.length;
+  const width = na + nb - 1;
+  if (na === 1 || nb === 1) {
+    const [one, other] = na === 1 ? [a, b] : [b, a];
+    const probs = other.probs.map((x) => x * one.probs[0]);
+    return trim({ h: a.h, offset: a.offset + b.offset, probs, infinity });
+  }
+  const size = nextPow2(width);
+  if (size > MAX_PLD_POINTS) {
+    throw new PldGridTooLargeError(`composing needs an FFT of ${size} points (limit ${MAX_PLD_POINTS})`);
+  }
+  const fft = makeFft(size);
+  const da = new Float64Array(size);
+  da.set(a.probs);
+  const db = new Float64Array(size);
+  db.set(b.probs);
+  const sa = new Float64Array(2 * size);
+  const sb = new Float64Array(2 * size);
+  fft.realTransform(sa, da);
+  fft.completeSpectrum(sa);
+  fft.realTransform(sb, db);
+  fft.completeSpectrum(sb);
+  for (let k = 0; k < size; k++) {
+    const re = sa[2 * k] * sb[2 * k] - sa[2 * k + 1] * sb[2 * k + 1];
+    const im = sa[2 * k] * sb[2 * k + 1] + sa[2 * k + 1] * sb[2 * k];
+    sa[2 * k] = re;
+    sa[2 * k + 1] = im;
+  }
+  const out = new Float64Array(2 * size);
+  fft.inverseTransform(out, sa);
+  const probs = new Float64Array(width);
+  for (let s = 0; s < width; s++) probs[s] = out[2 * s] > 0 ? out[2 * s] : 0;
+  return trim({ h: a.h, offset: a.offset + b.offset, probs, infinity });
+}
+
+/** δ(ε) = P(L = ∞) + Σ_{l > ε} p_l (1 − e^{ε − l}) (hockey-stick divergence). */
+export function pldDelta(pld: DiscretePld, epsilon: number): number {
+  const { h, offset, probs } = pld;
+  let d = 0;
+  for (let k = probs.length - 1; k >= 0; k--) {
+    const l = (offset + k) * h;
+    if (l <= epsilon) break;
+    d += probs[k] * -Math.expm1(epsilon - l);
+  }
+  return Math.min(1, Math.max(0, pld.infinity + d));
+}
+
+/** Smallest ε >= 0 with δ(ε) <= delta (Infinity if the infinite mass alone exceeds delta). */
+export function pldEpsilon(pld: DiscretePld, delta: number): number {
+  if (pld.infinity > delta) return Infinity;
+  const { h, offset, probs } = pld;
+  let massUpper = 0;
+  let massLower = 0; // Σ p_l e^{−l}
+  const budget = delta - pld.infinity;
+  for (let k = probs.length - 1; k >= 0; k--) {
+    const l = (offset + k) * h;
+    massUpper += probs[k];
+    massLower += probs[k] * Math.exp(-l);
+    // On [l_{k−1}, l_k): δ(ε) − inf = massUpper − e^ε·massLower.
+    const lPrev = (offset + k - 1) * h;
+    const dAtPrev = massUpper - Math.exp(lPrev) * massLower;
+    if (dAtPrev > budget || k === 0) {
+      if (massLower <= 0) return Math.max(0, l);
+      const eps = Math.log((massUpper - budget) / massLower);
+      return Math.max(0, Math.min(l, eps));
+    }
+  }
+  return 0;
+}

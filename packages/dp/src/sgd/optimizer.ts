@@ -1,0 +1,192 @@
+/**
+ * The DP-SGD update for any model (Abadi et al. 2016, Algorithm 1): clip each per-example gradient to L2 norm C,
+ * sum, add Gaussian noise N(0, (σC)²) to the sum, and divide by the EXPECTED batch size q·N.
+ *
+ * Why the expected batch size: under Poisson sampling the realised batch size |B| is itself a function of the
+ * data (adding one example changes it by one), so dividing by |B| makes the update's sensitivity depend on |B| and
+ * releases |B| un-noised. Dividing the noisy sum by the public constant q·N keeps the step a post-processing of
+ * the sampled Gaussian mechanism that the accountant analyses (Opacus issue #420 made the same change). An empty
+ * batch therefore still yields a noisy update (noise / qN), never a skipped step.
+ *
+ * Adaptive clipping follows Andrew, Thakkar, McMahan, Ramaswamy 2021 ("Differentially private learning with
+ * adaptive clipping", Algorithm 1): a noisy count of unclipped examples moves C geometrically towards the
+ * γ-quantile of gradient norms, and the gradient noise multiplier is raised to σ_Δ = (σ⁻² − (2σ_b)⁻²)^(−1/2) so
+ * that the pair of releases costs exactly what one Gaussian mechanism with multiplier σ costs (their Thm 1).
+ *
+ * Noise comes from the package's secure Gaussian sampler (`sampleGaussianNoise`); the randomness is the CSPRNG
+ * unless a test passes a seeded generator.
+ * @module
+ */
+import { type Rng, assertInRange, assertPositive, cryptoRng, describeValue } from '@ppml/core';
+import { sampleGaussianNoise } from '../mechanisms/index.ts';
+import { type ClipOptions, clipAndSum, perLayerClipNorms, totalClipNorm } from './clip.ts';
+import type { PerSampleGradients } from './model.ts';
+
+/** Options of {@link dpSgdStep}. */
+export interface DpSgdStepOptions extends ClipOptions {
+  /** One gradient per example of the batch (may be empty when `parameterCount` is given). */
+  perSampleGradients: PerSampleGradients;
+  /** σ: noise std divided by the sum's L2 sensitivity (the clip norm). */
+  noiseMultiplier: number;
+  /** q·N under Poisson sampling; the fixed batch size for shuffled batches. */
+  expectedBatchSize: number;
+  /** Randomness for the noise (default: the CSPRNG). */
+  rng?: Rng;
+}
+
+/** Result of {@link dpSgdStep}. */
+export interface DpSgdStepResult {
+  /** (Σ clip(g_i) + N(0, (σC)² I)) / expectedBatchSize: the private estimate of the mean gradient. */
+  gradient: Float64Array;
+  /** Realised batch size. */
+  batchSize: number;
+  /** Examples whose gradient was scaled down. */
+  clipped: number;
+  /** Std of the noise added to the sum: σ·‖C‖. */
+  noiseStd: number;
+}
+
+/**
+ * Adds N(0, noiseStd²) noise to each coordinate of `sum` and divides by `expectedBatchSize`, in place.
+ * `scratch` (same length) receives the noise.
+ * @example
+ * ```ts
+ * const g = Float64Array.of(1, 2);
+ * addNoiseAndScale(g, 0.5, 10, new Float64Array(2)); // g ≈ [0.1, 0.2] + noise / 10
+ * ```
+ */
+export function addNoiseAndScale(
+  sum: Float64Array,
+  noiseStd: number,
+  expectedBatchSize: number,
+  scratch: Float64Array,
+  rng: Rng = cryptoRng,
+): void {
+  const noise = sampleGaussianNoise(scratch, noiseStd, rng);
+  const inv = 1 / expectedBatchSize;
+  for (let k = 0; k < sum.length; k++) sum[k] = (sum[k] + noise[k]) * inv;
+}
+
+/**
+ * One DP-SGD gradient from per-example gradients of any model: clip (flat or per layer), sum, add Gaussian noise
+ * with std σ·C (σ·‖(C_1..C_L)‖ per layer), divide by the expected batch size. An empty batch still gets noise.
+ * @example
+ * ```ts
+ * const { gradient } = dpSgdStep({
+ *   perSampleGradients: [Float64Array.of(3, 4), Float64Array.of(0.1, 0.2)],
+ *   clipNorm: 1, noiseMultiplier: 1.1, expectedBatchSize: 2,
+ * });
+ * params.forEach((_, k) => (params[k] -= 0.1 * gradient[k]));
+ * ```
+ */
+export function dpSgdStep(options: DpSgdStepOptions): DpSgdStepResult {
+  assertPositive('noiseMultiplier', options.noiseMultiplier);
+  assertPositive('expectedBatchSize', options.expectedBatchSize);
+  const grads = options.perSampleGradients;
+  const empty = Array.isArray(grads) ? grads.length === 0 : (grads as { rows: number }).rows === 0;
+  if (empty && options.parameterCount === undefined) {
+    throw new RangeError('parameterCount is required for an empty batch (an empty Poisson batch still gets noise)');
+  }
+  const { sum, rows, clipped } = clipAndSum(grads, options);
+  const C =
+    options.layers === undefined
+      ? (options.clipNorm as number)
+      : totalClipNorm(perLayerClipNorms(options.clipNorm, options.layers.length));
+  const noiseStd = options.noiseMultiplier * C;
+  addNoiseAndScale(sum, noiseStd, options.expectedBatchSize, new Float64Array(sum.length), options.rng ?? cryptoRng);
+  return { gradient: sum, batchSize: rows, clipped, noiseStd };
+}
+
+/** Settings of adaptive clipping (Andrew et al. 2021); every field has the paper's default. */
+export interface AdaptiveClippingOptions {
+  /** γ: the quantile of per-example gradient norms the clip norm tracks. Default 0.5. */
+  targetQuantile?: number;
+  /** η_C: step of the geometric update C ← C·exp(−η_C(b̃ − γ)). Default 0.2. */
+  learningRate?: number;
+  /** σ_b: std of the noise on the count of unclipped examples. Default expectedBatchSize / 20. */
+  countNoiseStd?: number;
+}
+
+/** Fully resolved adaptive-clipping settings. */
+export interface ResolvedAdaptiveClipping {
+  targetQuantile: number;
+  learningRate: number;
+  countNoiseStd: number;
+  /** σ_Δ: the noise multiplier used for the gradient sum. */
+  gradientNoiseMultiplier: number;
+}
+
+/**
+ * The gradient noise multiplier σ_Δ = (σ⁻² − (2σ_b)⁻²)^(−1/2) that makes the gradient release plus the count
+ * release (sensitivity ½, noise std σ_b) cost the same as one Gaussian mechanism with multiplier σ. Requires
+ * σ < 2σ_b.
+ * @example
+ * ```ts
+ * adaptiveGradientNoiseMultiplier(1, 5); // ≈ 1.005
+ * ```
+ */
+export function adaptiveGradientNoiseMultiplier(noiseMultiplier: number, countNoiseStd: number): number {
+  assertPositive('noiseMultiplier', noiseMultiplier);
+  assertPositive('countNoiseStd', countNoiseStd);
+  if (!(noiseMultiplier < 2 * countNoiseStd)) {
+    throw new RangeError(
+      `adaptive clipping needs noiseMultiplier < 2 * countNoiseStd, got noiseMultiplier=${noiseMultiplier} and countNoiseStd=${countNoiseStd}`,
+    );
+  }
+  return 1 / Math.sqrt(noiseMultiplier ** -2 - (2 * countNoiseStd) ** -2);
+}
+
+/**
+ * Fills in the defaults of {@link AdaptiveClippingOptions} and checks them.
+ * @example
+ * ```ts
+ * const a = resolveAdaptiveClipping({}, 1.0, 25); // countNoiseStd 1.25
+ * ```
+ */
+export function resolveAdaptiveClipping(
+  options: AdaptiveClippingOptions,
+  noiseMultiplier: number,
+  expectedBatchSize: number,
+): ResolvedAdaptiveClipping {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`adaptiveClipping must be true or an options object, got ${describeValue(options)}`);
+  }
+  const targetQuantile = options.targetQuantile ?? 0.5;
+  assertInRange('adaptiveClipping.targetQuantile', targetQuantile, 0, 1);
+  const learningRate = options.learningRate ?? 0.2;
+  assertPositive('adaptiveClipping.learningRate', learningRate);
+  const countNoiseStd = options.countNoiseStd ?? expectedBatchSize / 20;
+  assertPositive('adaptiveClipping.countNoiseStd', countNoiseStd);
+  const gradientNoiseMultiplier = adaptiveGradientNoiseMultiplier(noiseMultiplier, countNoiseStd);
+  return { targetQuantile, learningRate, countNoiseStd, gradientNoiseMultiplier };
+}
+
+/** Inputs of {@link adaptiveClipUpdate}. */
+export interface AdaptiveClipUpdateInput {
+  /** The current clip norm C. */
+  clipNorm: number;
+  /** Examples of the batch whose gradient norm was ≤ C. */
+  unclipped: number;
+  /** Realised batch size. */
+  batchSize: number;
+  /** q·N (Poisson) or the fixed batch size. */
+  expectedBatchSize: number;
+  settings: ResolvedAdaptiveClipping;
+  rng?: Rng;
+}
+
+/**
+ * One adaptive-clipping update: releases Σ_i (1[‖g_i‖ ≤ C] − ½) + N(0, σ_b²) (sensitivity ½), turns it into the
+ * noisy unclipped fraction b̃ = noisy / expectedBatchSize + ½, and returns C·exp(−η_C·(b̃ − γ)).
+ * @example
+ * ```ts
+ * const settings = resolveAdaptiveClipping({}, 1, 25);
+ * const next = adaptiveClipUpdate({ clipNorm: 1, unclipped: 12, batchSize: 24, expectedBatchSize: 25, settings });
+ * ```
+ */
+export function adaptiveClipUpdate(input: AdaptiveClipUpdateInput): number {
+  const { clipNorm, unclipped, batchSize, expectedBatchSize, settings } = input;
+  const noise = sampleGaussianNoise(new Float64Array(1), settings.countNoiseStd, input.rng ?? cryptoRng)[0];
+  const noisyFraction = (unclipped - batchSize / 2 + noise) / expectedBatchSize + 0.5;
+  return clipNorm * Math.exp(-settings.learningRate * (noisyFraction - settings.targetQuantile));
+}

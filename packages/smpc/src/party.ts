@@ -1,0 +1,444 @@
+/**
+ * One party's operations on fixed-point shared values, written once over the {@link Protocol} interface so
+ * that additive and replicated sharing run the same code. It implements:
+ *
+ * - Exact-wrap truncation (bounded error): to divide a product z by 2^f, the parties open c = z + 2^62 + r for a
+ *   dealer mask r uniform in Z_2^64 that comes with shares of its top bit and of (r mod 2^63) >> f. Since
+ *   0 <= z + 2^62 < 2^63 whenever |z| < 2^62, the carry into bit 63 is c_63 XOR r_63, a linear function of the
+ *   shared bit, so the result is floor(z / 2^f) or that plus one: never the 2^(64-f) failures of the
+ *   probabilistic local truncation (SecureML; CrypTen issue 402). This is the ring truncation of Escudero,
+ *   Ghosh, Keller, Rachuri, Scholl (CRYPTO 2020, Sec. 5) with the wrap bit supplied by the dealer.
+ * - Less-than-zero via A2B (Araki et al. 2018; CrypTen's `_ltz`): open c = x + r, add the dealer's binary
+ *   sharing of -r with a bit-sliced Kogge-Stone prefix adder (6 levels, 11 ANDs per element), take bit 63, and
+ *   convert it back with a daBit. 8 rounds.
+ * - ReLU, max/argmax (tournament), exp ((1 + x/2^10)^(2^10) at extra precision), reciprocal (Newton-Raphson
+ *   from CrypTen's start value), sigmoid (exp of -|x| and a reciprocal on [1, 2]).
+ * @module
+ */
+import { encodeFixedPoint, decodeFixedPoint } from '@ppml/core';
+import { ProtocolAbortError } from './errors.ts';
+import type { Operation } from './messages.ts';
+import type { Channel, Protocol, Share } from './protocols/protocol.ts';
+import {
+  add,
+  and,
+  concat,
+  msb,
+  neg,
+  scale,
+  shiftLeft,
+  sub,
+  transpose,
+  truncCombine,
+  truncPublic,
+  xor,
+  mul as ringMul,
+} from './ring.ts';
+
+const BIAS = 1n << 62n;
+
+interface Stored {
+  share: Share;
+}
+
+/**
+ * A party's state and operations.
+ * @example
+ * ```ts
+ * const party = new Party(protocol, channel, 16);
+ * await party.run(1, { op: 'mul', out: 3, a: 1, b: 2 });
+ * ```
+ */
+export class Party {
+  readonly proto: Protocol;
+  readonly ch: Channel;
+  readonly f: number;
+  readonly #values = new Map<number, Stored>();
+
+  constructor(proto: Protocol, ch: Channel, fractionalBits: number) {
+    this.proto = proto;
+    this.ch = ch;
+    this.f = fractionalBits;
+  }
+
+  #get(id: number): Share {
+    const v = this.#values.get(id);
+    if (!v) throw new ProtocolAbortError(`party ${this.proto.party} has no value with id ${id}`, { party: this.proto.party });
+    return v.share;
+  }
+
+  #set(id: number, share: Share): void {
+    this.#values.set(id, { share });
+  }
+
+  /** Number of stored values (for leak checks). */
+  get stored(): number {
+    return this.#values.size;
+  }
+
+  // ---- local (linear) helpers ----
+
+  #map(x: Share, fn: (c: BigUint64Array, slot: number) => BigUint64Array): Share {
+    return x.map(fn);
+  }
+
+  addS(x: Share, y: Share): Share {
+    return this.#map(x, (c, i) => add(c, y[i]));
+  }
+
+  subS(x: Share, y: Share): Share {
+    return this.#map(x, (c, i) => sub(c, y[i]));
+  }
+
+  scaleS(x: Share, k: bigint): Share {
+    return this.#map(x, (c) => scale(c, k));
+  }
+
+  /** Adds a public ring vector. */
+  addPub(x: Share, pub: BigUint64Array): Share {
+    return this.#map(x, (c, i) => (i === this.proto.publicSlot ? add(c, pub) : c.slice()));
+  }
+
+  /** A sharing of a public vector. */
+  constant(pub: BigUint64Array): Share {
+    const out: Share = [];
+    for (let i = 0; i < this.proto.width; i++) out.push(i === this.proto.publicSlot ? pub.slice() : new BigUint64Array(pub.length));
+    return out;
+  }
+
+  #fill(n: number, v: bigint): BigUint64Array {
+    return new BigUint64Array(n).fill(BigInt.asUintN(64, v));
+  }
+
+  #encode(values: Float64Array): BigUint64Array {
+    return encodeFixedPoint(values, { fractionalBits: this.f });
+  }
+
+  /** Repeats a length-1 share to length n (broadcast of a scalar). */
+  #broadcast(x: Share, n: number): Share {
+    if (x[0].length === n) return x;
+    return this.#map(x, (c) => new BigUint64Array(n).fill(c[0]));
+  }
+
+  // ---- protocols ----
+
+  /** Divides an n-out-of-n additive sharing by 2^shift with error in {0, +1} ulp (see module doc). */
+  async trunc(z: BigUint64Array, shift: number): Promise<Share> {
+    const n = z.length;
+    const t = await this.ch.pool.take({ key: `trunc:${shift}`, kind: 'trunc', count: n, shift });
+    const r = (t.get('r') as Share)[0];
+    const hi = t.get('hi') as Share;
+    const lo = t.get('lo') as Share;
+    const masked = add(z, r);
+    if (this.proto.party === 0) for (let i = 0; i < n; i++) masked[i] = BigInt.asUintN(64, masked[i] + BIAS);
+    const c = await this.proto.openAdditive(masked);
+    const h = new Uint8Array(n);
+    const pub = truncPublic(c, shift, h);
+    return hi.map((hiC, slot) => truncCombine(slot === this.proto.publicSlot ? pub : null, lo[slot], hiC, h, shift));
+  }
+
+  /** Fixed-point product. */
+  async mulFixed(x: Share, y: Share): Promise<Share> {
+    return this.trunc(await this.proto.mulToAdditive(x, y), this.f);
+  }
+
+  /** Integer bits [x < 0] (as 0/1 ring elements). */
+  async ltz(x: Share): Promise<Share> {
+    const n = x[0].length;
+    const slot = this.proto.publicSlot;
+    const e = await this.ch.pool.take({ key: 'edabit', kind: 'edabit', count: n });
+    const r = e.get('r') as Share;
+    const s = e.get('s') as Share;
+    const c = await this.proto.open(this.addS(x, r), false);
+    const p0: Share = s.map((sc, i) => (i === slot ? xor(sc, c) : sc));
+    let G: Share = s.map((sc) => and(sc, c));
+    let P: Share = p0;
+    for (const sh of [1, 2, 4, 8, 16]) {
+      const lhs = P.map((q) => concat([q, q]));
+      const rhs = P.map((q, i) => concat([shiftLeft(G[i], sh), shiftLeft(q, sh)]));
+      const t = await this.proto.and(lhs, rhs);
+      G = G.map((g, i) => xor(g, t[i].subarray(0, n)));
+      P = t.map((ti) => ti.subarray(n));
+    }
+    const last = await this.proto.and(
+      P,
+      G.map((g) => shiftLeft(g, 32)),
+    );
+    G = G.map((g, i) => xor(g, last[i]));
+    const bits = p0.map((pc, i) => msb(xor(pc, shiftLeft(G[i], 1))));
+    return this.b2a(bits);
+  }
+
+  /** Converts XOR-shared bits to arithmetic sharing with a daBit. */
+  async b2a(bits: Share): Promise<Share> {
+    const n = bits[0].length;
+    const d = await this.ch.pool.take({ key: 'dabit', kind: 'dabit', count: n });
+    const ba = d.get('a') as Share;
+    const bx = d.get('x') as Share;
+    const e = await this.proto.open(
+      bits.map((b, i) => xor(b, bx[i])),
+      true,
+    );
+    const slot = this.proto.publicSlot;
+    return ba.map((bc, i) => {
+      const out = new BigUint64Array(n);
+      for (let j = 0; j < n; j++) {
+        if (e[j] === 0n) out[j] = bc[j];
+        else out[j] = i === slot ? BigInt.asUintN(64, 1n - bc[j]) : BigInt.asUintN(64, 0n - bc[j]);
+      }
+      return out;
+    });
+  }
+
+  /** ReLU: x - x * [x < 0]. */
+  async relu(x: Share): Promise<Share> {
+    const b = await this.ltz(x);
+    return this.subS(x, await this.proto.mul(x, b));
+  }
+
+  /** Tournament over the columns of a rows x cols matrix: the row maxima and (optionally) one-hot winners. */
+  async tournament(x: Share, rows: number, cols: number, wantIndex: boolean): Promise<{ max: Share; onehot: Share | null }> {
+    const colMajor = x.map((c) => transpose(c, rows, cols));
+    let cand: Share[] = [];
+    for (let j = 0; j < cols; j++) cand.push(colMajor.map((c) => c.subarray(j * rows, (j + 1) * rows)));
+    let groups: number[][] = cand.map((_, j) => [j]);
+    let w: Share | null = wantIndex ? this.constant(this.#fill(rows * cols, 1n)) : null;
+    while (cand.length > 1) {
+      const pairs = Math.floor(cand.length / 2);
+      const L = this.#catShares(cand.filter((_, i) => i % 2 === 0).slice(0, pairs));
+      const R = this.#catShares(cand.filter((_, i) => i % 2 === 1));
+      const bit = await this.ltz(this.subS(L, R)); // 1 where the right one is larger
+      const diff = this.subS(R, L);
+      let lhs = bit;
+      let rhs = diff;
+      if (w) {
+        // Multiplier per original column: (1 - bit) on the left group, bit on the right, 1 if unpaired.
+        const m: Share = this.constant(this.#fill(rows * cols, 1n));
+        const one = this.#fill(rows, 1n);
+        for (let p = 0; p < pairs; p++) {
+          const bp = bit.map((c) => c.subarray(p * rows, (p + 1) * rows));
+          const notB = this.addPub(this.#map(bp, (c) => neg(c)), one);
+          for (const j of groups[2 * p]) for (let s = 0; s < m.length; s++) m[s].set(notB[s], j * rows);
+          for (const j of groups[2 * p + 1]) for (let s = 0; s < m.length; s++) m[s].set(bp[s], j * rows);
+        }
+        lhs = this.#catShares([bit, m]);
+        rhs = this.#catShares([diff, w]);
+      }
+      const prod = await this.proto.mul(lhs, rhs);
+      const nb = pairs * rows;
+      const winners = this.addS(
+        L,
+        prod.map((c) => c.subarray(0, nb)),
+      );
+      if (w) w = prod.map((c) => c.slice(nb));
+      const next: Share[] = [];
+      const nextGroups: number[][] = [];
+      for (let p = 0; p < pairs; p++) {
+        next.push(winners.map((c) => c.subarray(p * rows, (p + 1) * rows)));
+        nextGroups.push([...groups[2 * p], ...groups[2 * p + 1]]);
+      }
+      if (cand.length % 2 === 1) {
+        next.push(cand[cand.length - 1]);
+        nextGroups.push(groups[groups.length - 1]);
+      }
+      cand = next;
+      groups = nextGroups;
+    }
+    const max = cand[0].map((c) => c.slice());
+    const onehot = w ? w.map((c) => transpose(c, cols, rows)) : null;
+    return { max, onehot };
+  }
+
+  #catShares(list: Share[]): Share {
+    const out: Share = [];
+    for (let s = 0; s < this.proto.width; s++) out.push(concat(list.map((x) => x[s])));
+    return out;
+  }
+
+  /**
+   * (1 + x / 2^iters)^(2^iters) computed at `bits` fractional bits internally; returns f fractional bits.
+   * Requires |intermediate| < 2^(31 - bits) and x >= -2^iters.
+   */
+  async expScaled(x: Share, bits: number, iters: number): Promise<Share> {
+    const d = bits - this.f - iters;
+    let base: Share = d >= 0 ? this.scaleS(x, 1n << BigInt(d)) : await this.trunc(this.proto.additivePart(x), -d);
+    base = this.addPub(base, this.#fill(x[0].length, 1n << BigInt(bits)));
+    for (let k = 0; k < iters; k++) base = await this.trunc(await this.proto.mulToAdditive(base, base), bits);
+    return bits > this.f ? this.trunc(this.proto.additivePart(base), bits - this.f) : base;
+  }
+
+  /** exp(x), documented for x in [-1024, 6] at 16 fractional bits. */
+  exp(x: Share): Promise<Share> {
+    return this.expScaled(x, Math.min(this.f + 6, 30), 10);
+  }
+
+  /** 1/x for x > 0: Newton-Raphson from y0 = 3 exp(0.5 - x) + 0.003 (CrypTen), `iters` steps. */
+  async reciprocal(x: Share, iters = 12): Promise<Share> {
+    const n = x[0].length;
+    const half = this.#fill(n, 1n << BigInt(this.f - 1));
+    const e = await this.exp(this.addPub(this.#map(x, (c) => neg(c)), half));
+    let y = this.addPub(this.scaleS(e, 3n), this.#encode(new Float64Array(n).fill(0.003)));
+    const two = this.#fill(n, 2n << BigInt(this.f));
+    for (let k = 0; k < iters; k++) {
+      const t = await this.mulFixed(x, y);
+      y = await this.mulFixed(y, this.addPub(this.#map(t, (c) => neg(c)), two));
+    }
+    return y;
+  }
+
+  /** sigmoid(x) = 1 / (1 + exp(-|x|)) for x >= 0, mirrored for x < 0; documented for |x| <= 1024. */
+  async sigmoid(x: Share): Promise<Share> {
+    const n = x[0].length;
+    const b = await this.ltz(x);
+    const xb = await this.proto.mul(x, b);
+    const negAbs = this.subS(this.scaleS(xb, 2n), x); // -|x| = 2 b x - x
+    const e = await this.expScaled(negAbs, Math.min(this.f + 10, 30), 10);
+    const one = this.#fill(n, 1n << BigInt(this.f));
+    const d = this.addPub(e, one); // in (1, 2]
+    // Newton on [1, 2] from the minimax line y0 = 24/17 - 8/17 d (|1 - d y0| <= 1/17).
+    let y = this.addPub(await this.#mulPublicScalar(d, -8 / 17), this.#encode(new Float64Array(n).fill(24 / 17)));
+    const two = this.#fill(n, 2n << BigInt(this.f));
+    for (let k = 0; k < 3; k++) {
+      const t = await this.mulFixed(d, y);
+      y = await this.mulFixed(y, this.addPub(this.#map(t, (c) => neg(c)), two));
+    }
+    // sigmoid(x) = y + b (1 - 2y)
+    const oneMinus2y = this.addPub(this.scaleS(y, BigInt.asUintN(64, -2n)), one);
+    return this.addS(y, await this.proto.mul(b, oneMinus2y));
+  }
+
+  async #mulPublicScalar(x: Share, c: number): Promise<Share> {
+    const k = encodeFixedPoint([c], { fractionalBits: this.f })[0];
+    return this.trunc(scale(this.proto.additivePart(x), k), this.f);
+  }
+
+  async #mulPublic(x: Share, values: Float64Array): Promise<Share> {
+    const n = x[0].length;
+    const pub = this.#encode(values.length === n ? values : new Float64Array(n).fill(values[0]));
+    return this.trunc(ringMul(this.proto.additivePart(x), pub), this.f);
+  }
+
+  // ---- operation dispatcher ----
+
+  /** Runs one operation; returns revealed values when this party receives a reveal. */
+  async run(seq: number, o: Operation): Promise<Float64Array | null> {
+    this.ch.op = seq;
+    this.ch.step = 0;
+    switch (o.op) {
+      case 'input': {
+        const values = o.values ? this.#encode(o.values) : null;
+        this.#set(o.out, await this.proto.input(o.owner, values, o.count));
+        return null;
+      }
+      case 'free':
+        for (const id of o.ids) this.#values.delete(id);
+        return null;
+      case 'add':
+      case 'sub':
+      case 'mul':
+      case 'lessThan': {
+        let a = this.#get(o.a);
+        let b = this.#get(o.b);
+        const n = Math.max(a[0].length, b[0].length);
+        a = this.#broadcast(a, n);
+        b = this.#broadcast(b, n);
+        if (o.op === 'add') this.#set(o.out, this.addS(a, b));
+        else if (o.op === 'sub') this.#set(o.out, this.subS(a, b));
+        else if (o.op === 'mul') this.#set(o.out, await this.mulFixed(a, b));
+        else this.#set(o.out, this.scaleS(await this.ltz(this.subS(a, b)), 1n << BigInt(this.f)));
+        return null;
+      }
+      case 'addPublic': {
+        const a = this.#get(o.a);
+        const n = a[0].length;
+        this.#set(o.out, this.addPub(a, this.#encode(o.values.length === n ? o.values : new Float64Array(n).fill(o.values[0]))));
+        return null;
+      }
+      case 'mulPublic':
+        this.#set(o.out, await this.#mulPublic(this.#get(o.a), o.values));
+        return null;
+      case 'lessThanPublic': {
+        const a = this.#get(o.a);
+        const n = a[0].length;
+        const pub = this.#encode(o.values.length === n ? o.values : new Float64Array(n).fill(o.values[0]));
+        this.#set(o.out, this.scaleS(await this.ltz(this.addPub(a, neg(pub))), 1n << BigInt(this.f)));
+        return null;
+      }
+      case 'neg':
+        this.#set(o.out, this.#map(this.#get(o.a), (c) => neg(c)));
+        return null;
+      case 'square': {
+        const a = this.#get(o.a);
+        this.#set(o.out, await this.mulFixed(a, a));
+        return null;
+      }
+      case 'relu':
+        this.#set(o.out, await this.relu(this.#get(o.a)));
+        return null;
+      case 'sigmoid':
+        this.#set(o.out, await this.sigmoid(this.#get(o.a)));
+        return null;
+      case 'exp':
+        this.#set(o.out, await this.exp(this.#get(o.a)));
+        return null;
+      case 'reciprocal':
+        this.#set(o.out, await this.reciprocal(this.#get(o.a)));
+        return null;
+      case 'matmul': {
+        const z = await this.proto.matmulToAdditive(this.#get(o.a), this.#get(o.b), o.m, o.k, o.n);
+        this.#set(o.out, await this.trunc(z, this.f));
+        return null;
+      }
+      case 'transpose':
+        this.#set(o.out, this.#map(this.#get(o.a), (c) => transpose(c, o.rows, o.cols)));
+        return null;
+      case 'sum': {
+        const a = this.#get(o.a);
+        this.#set(o.out, this.#map(a, (c) => sumAxis(c, o.rows, o.cols, o.axis)));
+        return null;
+      }
+      case 'concat':
+        this.#set(o.out, this.#catShares(o.ids.map((id) => this.#get(id))));
+        return null;
+      case 'slice':
+        this.#set(o.out, this.#map(this.#get(o.a), (c) => c.slice(o.start, o.end)));
+        return null;
+      case 'max':
+      case 'argmax': {
+        const r = await this.tournament(this.#get(o.a), o.rows, o.cols, o.op === 'argmax');
+        this.#set(o.out, o.op === 'max' ? r.max : this.scaleS(r.onehot as Share, 1n << BigInt(this.f)));
+        return null;
+      }
+      case 'reveal': {
+        const a = this.#get(o.a);
+        const v = o.to < 0 ? await this.proto.open(a, false) : await this.proto.openTo(a, false, o.to);
+        if (v === null || (o.to < 0 && this.proto.party !== 0)) return null;
+        return decodeFixedPoint(v, { fractionalBits: this.f });
+      }
+      case 'preprocess':
+        for (const r of o.requests) this.ch.pool.prefetch(r);
+        for (const r of o.requests) await this.ch.pool.waitFor(r.key, r.count);
+        return null;
+    }
+  }
+}
+
+function sumAxis(c: BigUint64Array, rows: number, cols: number, axis: -1 | 0 | 1): BigUint64Array {
+  if (axis === -1) {
+    let s = 0n;
+    for (let i = 0; i < c.length; i++) s = BigInt.asUintN(64, s + c[i]);
+    return BigUint64Array.of(s);
+  }
+  if (axis === 0) {
+    const out = new BigUint64Array(cols);
+    for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j] = out[j] + c[i * cols + j];
+    return out;
+  }
+  const out = new BigUint64Array(rows);
+  for (let i = 0; i < rows; i++) {
+    let s = 0n;
+    for (let j = 0; j < cols; j++) s = BigInt.asUintN(64, s + c[i * cols + j]);
+    out[i] = s;
+  }
+  return out;
+}

@@ -1,0 +1,99 @@
+/**
+ * What a sharing protocol provides to the party's operations: opening, products (arithmetic, binary, matrix),
+ * input sharing, and a view of a share as an n-out-of-n additive sharing. Shares are the components a party
+ * holds: one array under additive sharing, two under replicated 3-party sharing. Linear operations act on
+ * every component; a public constant is added to one component only ({@link Protocol.publicSlot}).
+ *
+ * The {@link Channel} numbers communication steps (one tag and one round per step), checks message sizes,
+ * and counts bytes, so every operation reports its rounds and bytes per party.
+ * @module
+ */
+import { ProtocolAbortError } from '../errors.ts';
+import type { MaterialPool } from '../preprocessing.ts';
+import type { Transport } from '../transport/transport.ts';
+
+/** The components of a share held by one party (1 for additive, 2 for replicated sharing). */
+export type Share = BigUint64Array[];
+
+/** Per-party communication state: tags, rounds, and the message checks. */
+export class Channel {
+  readonly transport: Transport;
+  readonly pool: MaterialPool;
+  /** Current operation number (part of every tag). */
+  op = 0;
+  step = 0;
+  rounds = 0;
+
+  constructor(transport: Transport, pool: MaterialPool) {
+    this.transport = transport;
+    this.pool = pool;
+  }
+
+  get party(): number {
+    return this.transport.party;
+  }
+
+  /** Starts a new communication round and returns its tag. */
+  nextTag(): string {
+    this.rounds++;
+    return `${this.op}.${this.step++}`;
+  }
+
+  /** Sends a copy of `data` to `peer`. */
+  send(peer: number, tag: string, data: BigUint64Array): void {
+    const copy = data.slice();
+    this.transport.send(peer, tag, new Uint8Array(copy.buffer));
+  }
+
+  /** Sends raw bytes to `peer` (ownership moves). */
+  sendBytes(peer: number, tag: string, bytes: Uint8Array): void {
+    this.transport.send(peer, tag, bytes);
+  }
+
+  /** Receives exactly `count` ring elements from `peer`. */
+  async receive(peer: number, tag: string, count: number): Promise<BigUint64Array> {
+    const b = await this.receiveBytes(peer, tag, count * 8);
+    return new BigUint64Array(b.buffer, b.byteOffset, count);
+  }
+
+  /** Receives exactly `length` bytes from `peer` (8-byte aligned). */
+  async receiveBytes(peer: number, tag: string, length: number): Promise<Uint8Array> {
+    const b = await this.transport.receive(peer, tag);
+    if (b.byteLength !== length || b.byteOffset % 8 !== 0) {
+      throw new ProtocolAbortError(
+        `message ${tag} from party ${peer} has ${b.byteLength} bytes, expected ${length}`,
+        { party: peer },
+      );
+    }
+    return b;
+  }
+}
+
+/** The sharing-specific part of the protocol suite. */
+export interface Protocol {
+  readonly kind: 'additive' | 'replicated';
+  readonly party: number;
+  readonly parties: number;
+  /** Components per share. */
+  readonly width: number;
+  /** Index of the component that carries public constants on this party, or -1. */
+  readonly publicSlot: number;
+  /** Opens a sharing to every party (XOR sharing when `xor`). */
+  open(x: Share, xor: boolean): Promise<BigUint64Array>;
+  /** Opens a sharing to party `to` only; other parties get `null`. */
+  openTo(x: Share, xor: boolean, to: number): Promise<BigUint64Array | null>;
+  /** Opens an n-out-of-n additive sharing (one array per party) to every party. */
+  openAdditive(z: BigUint64Array): Promise<BigUint64Array>;
+  /** An n-out-of-n additive sharing of the element-wise product (no re-sharing). */
+  mulToAdditive(x: Share, y: Share): Promise<BigUint64Array>;
+  /** Element-wise product, in the protocol's own sharing. */
+  mul(x: Share, y: Share): Promise<Share>;
+  /** Element-wise AND of XOR sharings. */
+  and(x: Share, y: Share): Promise<Share>;
+  /** An n-out-of-n additive sharing of the matrix product X (m x k) Y (k x n). */
+  matmulToAdditive(x: Share, y: Share, m: number, k: number, n: number): Promise<BigUint64Array>;
+  /** Party `owner` shares `values` (given on the owner only); `count` elements. */
+  input(owner: number, values: BigUint64Array | null, count: number): Promise<Share>;
+  /** The n-out-of-n additive component of a share (its sum over parties is the value). */
+  additivePart(x: Share): BigUint64Array;
+}

@@ -1,0 +1,153 @@
+/**
+ * Replicated secret sharing for 3 parties over Z_2^64 and over 64-bit words with XOR (Araki, Furukawa,
+ * Lindell, Nof, Ohara, CCS 2016; ABY3, Mohassel and Rindal, CCS 2018, Sec. 2). A value x = x_0 + x_1 + x_2;
+ * party i holds (x_i, x_{i+1}). A product needs no triples: party i computes z_i = x_i y_i + x_i y_{i+1} +
+ * x_{i+1} y_i plus a share of zero and sends it to party i-1 (one round, one element per party).
+ *
+ * Shares of zero come from pairwise PRG keys agreed once per run: party i derives alpha_i = F(k_{i,i+1}, t) -
+ * F(k_{i-1,i}, t) with AES-128-CTR, t a counter that every party advances identically, so the alphas sum to 0.
+ * The keys come from X25519 between each pair and HKDF-SHA256 (`zeroShareKeys` in `party.ts`).
+ * @module
+ */
+import { freshSeed, expand, SEED_BYTES } from '../prg.ts';
+import { add, matmul, replicatedAnd, replicatedProduct, sub, xor } from '../ring.ts';
+import type { Channel, Protocol, Share } from './protocol.ts';
+
+/** Pairwise PRG keys of party i: `next` is shared with party i+1, `prev` with party i-1. */
+export interface PairKeys {
+  readonly next: Uint8Array;
+  readonly prev: Uint8Array;
+}
+
+/**
+ * The replicated 3-party protocol for one party.
+ * @example
+ * ```ts
+ * const protocol = new ReplicatedProtocol(channel, keys);
+ * const z = await protocol.mul(x, y);
+ * ```
+ */
+export class ReplicatedProtocol implements Protocol {
+  readonly kind = 'replicated' as const;
+  readonly party: number;
+  readonly parties = 3;
+  readonly width = 2;
+  readonly publicSlot: number;
+  readonly #ch: Channel;
+  readonly #keys: PairKeys;
+  #stream = 0n;
+
+  constructor(channel: Channel, keys: PairKeys) {
+    this.#ch = channel;
+    this.#keys = keys;
+    this.party = channel.party;
+    // Component 0 is held by party 0 (first slot) and party 2 (second slot).
+    this.publicSlot = this.party === 0 ? 0 : this.party === 2 ? 1 : -1;
+  }
+
+  get #next(): number {
+    return (this.party + 1) % 3;
+  }
+
+  get #prev(): number {
+    return (this.party + 2) % 3;
+  }
+
+  /** A fresh arithmetic (or XOR) sharing of zero, one element per position. */
+  zeroShare(count: number, isXor: boolean): BigUint64Array {
+    const s = this.#stream++;
+    const a = expand(this.#keys.next, count, s);
+    const b = expand(this.#keys.prev, count, s);
+    return isXor ? xor(a, b, a) : sub(a, b, a);
+  }
+
+  async open(x: Share, isXor: boolean): Promise<BigUint64Array> {
+    const tag = this.#ch.nextTag();
+    // Party i lacks x_{i+2}; party i+1 holds it as its second component.
+    this.#ch.send(this.#prev, tag, x[1]);
+    const missing = await this.#ch.receive(this.#next, tag, x[0].length);
+    return isXor ? xor(xor(x[0], x[1]), missing, missing) : add(add(x[0], x[1]), missing, missing);
+  }
+
+  async openTo(x: Share, isXor: boolean, to: number): Promise<BigUint64Array | null> {
+    const tag = this.#ch.nextTag();
+    if (this.party === (to + 1) % 3) this.#ch.send(to, tag, x[1]);
+    if (this.party !== to) return null;
+    const missing = await this.#ch.receive(this.#next, tag, x[0].length);
+    return isXor ? xor(xor(x[0], x[1]), missing, missing) : add(add(x[0], x[1]), missing, missing);
+  }
+
+  async openAdditive(z: BigUint64Array): Promise<BigUint64Array> {
+    const tag = this.#ch.nextTag();
+    this.#ch.send(this.#next, tag, z);
+    this.#ch.send(this.#prev, tag, z);
+    const [a, b] = await Promise.all([this.#ch.receive(this.#next, tag, z.length), this.#ch.receive(this.#prev, tag, z.length)]);
+    const out = add(z, a);
+    return add(out, b, out);
+  }
+
+  async mulToAdditive(x: Share, y: Share): Promise<BigUint64Array> {
+    return replicatedProduct(x[0], x[1], y[0], y[1], null);
+  }
+
+  async #reshare(z: BigUint64Array): Promise<Share> {
+    const tag = this.#ch.nextTag();
+    this.#ch.send(this.#prev, tag, z);
+    const other = await this.#ch.receive(this.#next, tag, z.length);
+    return [z, other];
+  }
+
+  async mul(x: Share, y: Share): Promise<Share> {
+    const n = x[0].length;
+    return this.#reshare(replicatedProduct(x[0], x[1], y[0], y[1], this.zeroShare(n, false)));
+  }
+
+  async and(x: Share, y: Share): Promise<Share> {
+    const n = x[0].length;
+    return this.#reshare(replicatedAnd(x[0], x[1], y[0], y[1], this.zeroShare(n, true)));
+  }
+
+  async matmulToAdditive(x: Share, y: Share, m: number, k: number, n: number): Promise<BigUint64Array> {
+    const z = matmul(x[0], add(y[0], y[1]), m, k, n);
+    return add(z, matmul(x[1], y[0], m, k, n), z);
+  }
+
+  async input(owner: number, values: BigUint64Array | null, count: number): Promise<Share> {
+    const tag = this.#ch.nextTag();
+    const me = this.party;
+    if (me === owner) {
+      // Components x_{o+1}, x_{o+2} from seeds; x_o = v - x_{o+1} - x_{o+2}.
+      const s1 = freshSeed();
+      const s2 = freshSeed();
+      const x1 = expand(s1, count);
+      const x2 = expand(s2, count);
+      const x0 = sub(sub(values as BigUint64Array, x1), x2);
+      this.#ch.sendBytes(this.#next, tag, concatBytes([s1, s2]));
+      const msg = new Uint8Array(SEED_BYTES + 8 * count);
+      msg.set(s2, 0);
+      msg.set(new Uint8Array(x0.buffer), SEED_BYTES);
+      this.#ch.sendBytes(this.#prev, tag, msg);
+      return [x0, x1];
+    }
+    if (me === (owner + 1) % 3) {
+      const b = await this.#ch.receiveBytes(owner, tag, 2 * SEED_BYTES);
+      return [expand(b.slice(0, SEED_BYTES), count), expand(b.slice(SEED_BYTES), count)];
+    }
+    const b = await this.#ch.receiveBytes(owner, tag, SEED_BYTES + 8 * count);
+    return [expand(b.slice(0, SEED_BYTES), count), new BigUint64Array(b.buffer, b.byteOffset + SEED_BYTES, count)];
+  }
+
+  additivePart(x: Share): BigUint64Array {
+    return x[0];
+  }
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
