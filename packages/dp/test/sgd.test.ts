@@ -3,9 +3,11 @@
 import { seededTestRng, uniformDouble } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
 import {
+  ParallelNoise,
   adaptiveClipUpdate,
   adaptiveGradientNoiseMultiplier,
   dpSgdStep,
+  gradientNoiseStd,
   resolveAdaptiveClipping,
 } from '../src/sgd/index.ts';
 import { Z_1E5, expectClose, meanVariance } from '../../../test/support/stats.ts';
@@ -34,8 +36,11 @@ describe('dpSgdStep', () => {
       rng: seededTestRng('dp-step-noise'),
     });
     expect(batchSize).toBe(2);
-    expectClose(noiseStd, sigma * C, 1e-15);
-    expectCentredGaussianMoments(gradient, (sigma * C) / m);
+    expect(noiseStd).toBe(gradientNoiseStd(sigma, C, P));
+    // sigma (C + g sqrt(P)) with g = 2^ceil(log2(2 sigma C / 2^30)): a relative margin of about 1e-7 here.
+    expect(noiseStd).toBeGreaterThan(sigma * C);
+    expectClose(noiseStd, sigma * C, 1e-6 * sigma * C);
+    expectCentredGaussianMoments(gradient, noiseStd / m);
   });
 
   it('divides the clipped sum by the expected batch size, not the realised one', () => {
@@ -64,8 +69,16 @@ describe('dpSgdStep', () => {
     });
     expect(batchSize).toBe(0);
     expect(gradient.length).toBe(P);
-    expectCentredGaussianMoments(gradient, (0.5 * 2) / 4);
+    expectCentredGaussianMoments(gradient, gradientNoiseStd(0.5, 2, P) / 4);
     expect(() => dpSgdStep({ perSampleGradients: [], clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1 })).toThrow(/parameterCount is required/);
+  });
+
+  it('releases an exact multiple of the noise grid (sum rounded before the noise is added)', () => {
+    const grads = [Float64Array.of(0.123456789012345, -0.3), Float64Array.of(0.1, 0.2)];
+    const std = gradientNoiseStd(1, 1, 2);
+    const g = 2 ** Math.ceil(Math.log2(std / 2 ** 30));
+    const { gradient } = dpSgdStep({ perSampleGradients: grads, clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1, rng: seededTestRng('grid') });
+    for (const v of gradient) expect(Number.isInteger(v / g)).toBe(true);
   });
 
   it('scales per-layer noise by the norm of the per-layer bounds', () => {
@@ -77,8 +90,9 @@ describe('dpSgdStep', () => {
       expectedBatchSize: 1,
       rng: seededTestRng('per-layer'),
     });
-    expectClose(noiseStd, 10, 1e-12);
-    expectCentredGaussianMoments(gradient, 10);
+    expect(noiseStd).toBe(gradientNoiseStd(2, 5, 30_000)); // sigma * ||(3, 4)|| plus the grid margin
+    expectClose(noiseStd, 10, 1e-4);
+    expectCentredGaussianMoments(gradient, noiseStd);
   });
 
   it('rejects bad arguments with messages naming the parameter', () => {
@@ -125,5 +139,28 @@ describe('adaptive clipping (Andrew et al. 2021)', () => {
       const mean = tail.reduce((a, b) => a + b, 0) / tail.length;
       expect(Math.abs(mean - quantile) / quantile).toBeLessThan(0.1);
     }
+  });
+});
+
+describe('ParallelNoise (noise drawn on a worker thread)', () => {
+  it('delivers fresh N(0, sigma^2) buffers, closes idempotently and refuses use after close', () => {
+    // Moments over 8 buffers of 5,000: each check has false-failure rate 1e-5 (the worker uses the CSPRNG, so
+    // this test is not seeded; the rate is what bounds flakiness).
+    const sigma = 0.75;
+    const noise = new ParallelNoise(5000, sigma);
+    const all = new Float64Array(8 * 5000);
+    const buf = new Float64Array(5000);
+    let previous = 0;
+    for (let b = 0; b < 8; b++) {
+      noise.next(buf);
+      expect(buf[0]).not.toBe(previous);
+      previous = buf[0];
+      all.set(buf, b * 5000);
+    }
+    expectCentredGaussianMoments(all, sigma);
+    noise.close();
+    noise.close();
+    expect(() => noise.next(buf)).toThrow(/closed/);
+    expect(() => new ParallelNoise(0, 1)).toThrow(RangeError);
   });
 });

@@ -135,6 +135,16 @@ describe('trainDpSgd options', () => {
     expect(r.epsilon).toBe(computeEpsilon({ noiseMultiplier: 1.2, sampleRate: 12 / 120, steps: 25, delta: 1e-5, accountant: 'rdp' }));
   });
 
+  it('accounts with the PLD accountant when asked (tighter than RDP)', () => {
+    const common = { ...small, epochs: 2, sampleRate: 0.1, learningRate: 0.5, clipNorm: 1, noiseMultiplier: 2, delta: 1e-5 };
+    const pld = trainDpSgd({ ...common, model: logisticRegression({ features: 30 }), accountant: 'pld', rng: seededTestRng('pld') });
+    const rdp = trainDpSgd({ ...common, model: logisticRegression({ features: 30 }), rng: seededTestRng('pld') });
+    expect(pld.accountant).toBe('pld');
+    expect(pld.epsilon).toBe(computeEpsilon({ noiseMultiplier: 2, sampleRate: 0.1, steps: 20, delta: 1e-5, accountant: 'pld' }));
+    expect(pld.epsilon).toBeLessThan(rdp.epsilon);
+    expect(pld.statement).toMatch(/PLD accountant/);
+  });
+
   it('shuffled fixed-size batches are accounted without amplification (q = 1, one pass per epoch)', () => {
     const r = trainDpSgd({
       model: logisticRegression({ features: 30 }),
@@ -194,6 +204,17 @@ describe('trainDpSgd options', () => {
       for (let k = 0; k < ghost.parameters.length; k++) expect(Math.abs(ghost.parameters[k] - inner.parameters[k])).toBeLessThan(1e-9);
       expect(b.history[1].loss).toBeCloseTo(a.history[1].loss, 9);
     }
+  });
+
+  it('parallelNoise draws the noise on a worker thread with the same accounting', () => {
+    const model = logisticRegression({ features: 30 });
+    const r = trainDpSgd({ model, ...small, epochs: 3, sampleRate: 0.1, learningRate: 0.5, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, parallelNoise: true });
+    expect(r.epsilon).toBe(computeEpsilon({ noiseMultiplier: 1, sampleRate: 0.1, steps: 30, delta: 1e-5, accountant: 'rdp' }));
+    expect(model.parameters.every((v) => Number.isFinite(v))).toBe(true);
+    expect(model.parameters.some((v) => v !== 0)).toBe(true);
+    const opts = { model, ...small, epochs: 1, sampleRate: 0.1, learningRate: 0.5, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, parallelNoise: true };
+    expect(() => trainDpSgd({ ...opts, rng: seededTestRng(1) })).toThrow(/cannot be combined with a custom rng/);
+    expect(() => trainDpSgd({ ...opts, adaptiveClipping: true })).toThrow(/cannot be combined with adaptiveClipping/);
   });
 
   it('supports softmax regression, per-layer clipping and adaptive clipping', () => {

@@ -8,7 +8,7 @@
  */
 
 /** Why bytes were rejected. */
-export type HeFormatReason = 'truncated' | 'corrupt' | 'version' | 'kind' | 'parameters';
+export type HeFormatReason = 'truncated' | 'corrupt' | 'version' | 'kind' | 'parameters' | 'keys';
 
 /**
  * Bytes that cannot be read as the expected `@ppml/he` object.

@@ -79,10 +79,10 @@ function layoutFrom(code: number, what: string): Layout {
 }
 
 /** Writes an encrypted-rows message. */
-export function writeRows(hash: Uint8Array, h: Omit<RowsHeader, 'batches' | 'perBatch'>): Uint8Array {
+export function writeRows(hash: Uint8Array, keyId: Uint8Array, h: Omit<RowsHeader, 'batches' | 'perBatch'>): Uint8Array {
   const w = new WireWriter().u8(LAYOUT_CODE[h.layout]).u32(h.rows).u32(h.features).u32(h.perCiphertext).u32(h.ciphertexts.length);
   for (const c of h.ciphertexts) w.bytes(c);
-  return w.finish(WireKind.encryptedRows, hash);
+  return w.finish(WireKind.encryptedRows, hash, keyId);
 }
 
 /** Reads and checks the framing of an encrypted-rows message (the ciphertexts are views into `r`'s bytes). */
@@ -108,7 +108,7 @@ export function readRows(r: WireReader, slots: number, what: string): RowsHeader
 }
 
 /** Writes an encrypted-scores message. */
-export function writeScores(hash: Uint8Array, h: ScoresHeader): Uint8Array {
+export function writeScores(hash: Uint8Array, keyId: Uint8Array, h: ScoresHeader): Uint8Array {
   const w = new WireWriter()
     .u8(LAYOUT_CODE[h.layout])
     .u32(h.rows)
@@ -118,7 +118,7 @@ export function writeScores(hash: Uint8Array, h: ScoresHeader): Uint8Array {
     .u8(POST_CODE[h.post])
     .u32(h.ciphertexts.length);
   for (const c of h.ciphertexts) w.bytes(c);
-  return w.finish(WireKind.encryptedScores, hash);
+  return w.finish(WireKind.encryptedScores, hash, keyId);
 }
 
 /** Reads an encrypted-scores message. */

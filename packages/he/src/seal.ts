@@ -63,16 +63,21 @@ async function instantiate(): Promise<LoadedSeal> {
   } catch (e) {
     throw explainLoadFailure(e);
   }
+  let fail: (e: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => {
+    fail = reject;
+  });
   try {
-    const seal = await SEALFactory({
+    const factory = SEALFactory({
       instantiateWasm(imports: object, done: (i: WasmInstance, m: object) => void) {
-        void WA.instantiate(module, imports).then((instance) => {
+        WA.instantiate(module, imports).then((instance) => {
           memory = Object.values(instance.exports).find((x): x is WasmMemory => x instanceof WA.Memory);
           done(instance, module);
-        });
+        }, fail);
         return {};
       },
     });
+    const seal = await Promise.race([factory, failed]);
     return { seal, memory };
   } catch (e) {
     throw explainLoadFailure(e);

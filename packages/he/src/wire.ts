@@ -1,5 +1,5 @@
 /**
- * The versioned binary wire format of `@ppml/he`. Every message is a 48-byte header followed by a payload:
+ * The versioned binary wire format of `@ppml/he`. Every message is a 64-byte header followed by a payload:
  *
  * | offset | size | field |
  * |---|---|---|
@@ -8,10 +8,12 @@
  * | 6 | 1 | kind: 1 evaluation keys, 2 encrypted rows, 3 encrypted scores, 4 client keys (secret) |
  * | 7 | 1 | reserved, 0 |
  * | 8 | 32 | parameter hash (SHA-256 of the plan and the primes, see `HeContext.parameterHash`) |
- * | 40 | 4 | payload length |
- * | 44 | 4 | CRC-32 of the payload |
+ * | 40 | 16 | key id: random, chosen when the client generates its secret key |
+ * | 56 | 4 | payload length |
+ * | 60 | 4 | CRC-32 of the payload |
  *
- * The payload is a sequence of little-endian `u8`/`u32`/`f64` fields and length-prefixed byte strings (SEAL's own
+ * The key id lets a server reject rows encrypted under another client's key (same parameters, different keys),
+ * which would otherwise evaluate to garbage without any error. The payload is a sequence of little-endian `u8`/`u32`/`f64` fields and length-prefixed byte strings (SEAL's own
  * serialisation of keys and ciphertexts, whose headers SEAL checks again). Lengths are checked before every
  * read and the CRC before any byte reaches SEAL, so truncated or corrupted input gives {@link HeFormatError}
  * rather than a WebAssembly abort. The CRC detects accidents only: SEAL ciphertexts are not authenticated
@@ -27,7 +29,9 @@ const MAGIC = 0x45485050;
 /** Current format version. */
 export const WIRE_VERSION = 1;
 /** Header size in bytes. */
-export const HEADER_BYTES = 48;
+export const HEADER_BYTES = 64;
+/** Key id size in bytes. */
+export const KEY_ID_BYTES = 16;
 
 /** Message kinds. */
 export const WireKind = {
@@ -92,7 +96,7 @@ export class WireWriter {
   }
 
   /** The framed message: header then payload. */
-  finish(kind: WireKindValue, parameterHash: Uint8Array): Uint8Array {
+  finish(kind: WireKindValue, parameterHash: Uint8Array, keyId: Uint8Array): Uint8Array {
     const out = new Uint8Array(HEADER_BYTES + this.#length);
     let off = HEADER_BYTES;
     for (const c of this.#chunks) {
@@ -105,8 +109,9 @@ export class WireWriter {
     out[6] = kind;
     out[7] = 0;
     out.set(parameterHash.subarray(0, 32), 8);
-    view.setUint32(40, this.#length, true);
-    view.setUint32(44, crc32(out.subarray(HEADER_BYTES)) >>> 0, true);
+    out.set(keyId.subarray(0, KEY_ID_BYTES), 40);
+    view.setUint32(56, this.#length, true);
+    view.setUint32(60, crc32(out.subarray(HEADER_BYTES)) >>> 0, true);
     return out;
   }
 }
@@ -116,6 +121,7 @@ export interface WireHeader {
   readonly version: number;
   readonly kind: number;
   readonly parameterHash: Uint8Array;
+  readonly keyId: Uint8Array;
   readonly payloadLength: number;
 }
 
@@ -145,7 +151,8 @@ export function readHeader(bytes: unknown, what = 'bytes'): WireHeader {
       reason: 'version',
     });
   }
-  const payloadLength = view.getUint32(40, true);
+  if (bytes[7] !== 0) throw new HeFormatError(`${what} set reserved header byte 7 (${bytes[7]}); this library reads version ${WIRE_VERSION}`);
+  const payloadLength = view.getUint32(56, true);
   if (bytes.length < HEADER_BYTES + payloadLength) {
     throw new HeFormatError(
       `${what} are truncated: the header announces ${payloadLength} payload bytes, ${bytes.length - HEADER_BYTES} arrived`,
@@ -155,9 +162,9 @@ export function readHeader(bytes: unknown, what = 'bytes'): WireHeader {
   if (bytes.length > HEADER_BYTES + payloadLength) {
     throw new HeFormatError(`${what} have ${bytes.length - HEADER_BYTES - payloadLength} bytes after the message`);
   }
-  const crc = view.getUint32(44, true);
+  const crc = view.getUint32(60, true);
   if ((crc32(bytes.subarray(HEADER_BYTES)) >>> 0) !== crc) throw new HeFormatError(`${what} are corrupted (CRC-32 mismatch)`);
-  return { version, kind: bytes[6], parameterHash: bytes.subarray(8, 40), payloadLength };
+  return { version, kind: bytes[6], parameterHash: bytes.subarray(8, 40), keyId: bytes.subarray(40, 56), payloadLength };
 }
 
 /** Sequential reader over a checked payload; every read is bounds-checked. */
@@ -228,19 +235,20 @@ export class WireReader {
 }
 
 /**
- * Opens a message of the expected kind; when `parameterHash` is given it must match. Returns a reader at the
- * start of the payload.
+ * Opens a message of the expected kind; `parameterHash` and `keyId`, when given, must match. Returns the header
+ * and a reader at the start of the payload.
  * @example
  * ```ts
- * const r = openMessage(bytes, WireKind.encryptedRows, ctx.parameterHash, 'encRows');
+ * const { reader } = openMessage(bytes, WireKind.encryptedRows, ctx.parameterHash, keyId, 'encRows');
  * ```
  */
 export function openMessage(
   bytes: unknown,
   kind: WireKindValue,
   parameterHash: Uint8Array | undefined,
+  keyId: Uint8Array | undefined,
   what: string,
-): WireReader {
+): { header: WireHeader; reader: WireReader } {
   const header = readHeader(bytes, what);
   if (header.kind !== kind) {
     throw new HeFormatError(`${what} hold ${kindName(header.kind)}, expected ${kindName(kind)}`, { reason: 'kind' });
@@ -251,7 +259,12 @@ export function openMessage(
       { reason: 'parameters' },
     );
   }
-  return new WireReader(bytes as Uint8Array, what);
+  if (keyId !== undefined && !equalBytes(header.keyId, keyId)) {
+    throw new HeFormatError(`${what} belong to another key set (key id ${hex(header.keyId)}…, expected ${hex(keyId)}…)`, {
+      reason: 'keys',
+    });
+  }
+  return { header, reader: new WireReader(bytes as Uint8Array, what) };
 }
 
 /** Constant-shape byte comparison. */

@@ -1,1 +1,29 @@
-export {};
+/**
+ * @ppml/smpc: secret-shared computation with parties on worker threads.
+ *
+ * - {@link SmpcSession}: start parties (additive n-party sharing with dealer triples, or replicated 3-party
+ *   sharing), share inputs, compute on {@link SecretTensor} handles, reveal results, close.
+ * - {@link ProtocolAbortError}: the one error to branch on (a party crashed, hung or misbehaved).
+ * - Applications: secure aggregation, joint statistics, logistic regression inference and training.
+ * - {@link Transport}: the interface a network transport implements to run parties on separate machines.
+ * @module
+ */
+export { ProtocolAbortError } from './errors.ts';
+export {
+  SmpcSession,
+  SecretTensor,
+  type SmpcSessionOptions,
+  type SmpcStats,
+  type OperationStats,
+  type PreprocessPlan,
+  type FaultInjection,
+} from './session.ts';
+export type { Transport } from './transport/transport.ts';
+export { secureAggregation, type Contribution } from './apps/aggregation.ts';
+export { jointStatistics, type JointStatistics } from './apps/statistics.ts';
+export {
+  logisticRegressionPredict,
+  trainLogisticRegression,
+  type TrainingPart,
+  type TrainingOptions,
+} from './apps/logistic.ts';

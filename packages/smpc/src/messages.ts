@@ -72,6 +72,8 @@ export type FromWorker =
       readonly rounds: number;
       readonly bytes: number;
       readonly messages: number;
+      /** Values the party holds after the operation. */
+      readonly stored: number;
     }
   | { readonly type: 'result'; readonly seq: number; readonly values: Float64Array }
   | { readonly type: 'dealt'; readonly party: number; readonly bytes: number }

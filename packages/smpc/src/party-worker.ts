@@ -6,7 +6,6 @@
  * @module
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { x25519 } from '@noble/curves/ed25519.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { cryptoRng, randomBytes, serializeError } from '@ppml/core';
@@ -38,6 +37,8 @@ function fail(seq: number, e: unknown): void {
 }
 
 async function agreeKeys(t: MessagePortTransport): Promise<{ next: Uint8Array; prev: Uint8Array }> {
+  // Loaded on demand: only replicated sharing needs it, and importing it costs a worker about 0.3 s.
+  const { x25519 } = await import('@noble/curves/ed25519.js');
   const me = init.party;
   const secret = randomBytes(32, cryptoRng);
   const pub = x25519.getPublicKey(secret);
@@ -56,7 +57,7 @@ async function agreeKeys(t: MessagePortTransport): Promise<{ next: Uint8Array; p
 
 async function start(ports: (MessagePort | null)[]): Promise<void> {
   const dealer = init.parties;
-  const transport = new MessagePortTransport(init.party, ports, (e) => fail(-1, e));
+  const transport = new MessagePortTransport(init.party, ports, (e) => fail(-1, e), init.parties);
   let requestBytes = 0;
   let requests = 0;
   const pool = new MaterialPool(
@@ -112,6 +113,7 @@ async function start(ports: (MessagePort | null)[]): Promise<void> {
           rounds: channel.rounds - rounds0,
           bytes: transport.bytesSent - requestBytes - bytes0,
           messages: transport.messagesSent - requests - msgs0,
+          stored: party.stored,
         });
       } catch (e) {
         transport.fail(e instanceof Error ? e : new Error(String(e)));

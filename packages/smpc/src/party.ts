@@ -71,6 +71,11 @@ export class Party {
     this.#values.set(id, { share });
   }
 
+  /** This party's share of value `id` (its own view; used by in-process tests of the view's distribution). */
+  shareOf(id: number): Share {
+    return this.#get(id);
+  }
+
   /** Number of stored values (for leak checks). */
   get stored(): number {
     return this.#values.size;

@@ -12,7 +12,7 @@
  * used to open a product). The dealer never sees inputs; it plays the trusted-dealer role of CrypTen's TTP.
  * @module
  */
-import { cryptoRng } from '@ppml/core';
+import { cryptoRng, type Rng } from '@ppml/core';
 import { expand, freshSeed, randomRing, SEED_BYTES } from './prg.ts';
 import { matmul } from './ring.ts';
 
@@ -78,7 +78,7 @@ export function heldComponents(party: number, parties: number, replicated: boole
 }
 
 /** Plain values of the derived fields, from the plain values of the random ones. */
-function derive(req: MaterialRequest, random: Map<string, BigUint64Array>): Map<string, BigUint64Array> {
+function derive(req: MaterialRequest, random: Map<string, BigUint64Array>, rng: Rng): Map<string, BigUint64Array> {
   const out = new Map<string, BigUint64Array>();
   const count = req.count;
   switch (req.kind) {
@@ -120,7 +120,7 @@ function derive(req: MaterialRequest, random: Map<string, BigUint64Array>): Map<
       break;
     }
     case 'dabit': {
-      const bits = randomRing(count, cryptoRng);
+      const bits = randomRing(count, rng);
       for (let i = 0; i < count; i++) bits[i] = bits[i] & 1n;
       out.set('a', bits);
       out.set('x', bits.slice());
@@ -146,12 +146,13 @@ type Component = { seed: Uint8Array } | { data: BigUint64Array };
 
 /**
  * Dealer side: generates one request's material and returns, per party, the serialized message to send.
+ * `rng` draws the seeds (default the CSPRNG; tests pass a seeded one).
  * @example
  * ```ts
  * const perParty = dealMaterial({ key: 'triple', kind: 'triple', count: 1024 }, 3, false);
  * ```
  */
-export function dealMaterial(req: MaterialRequest, parties: number, replicated: boolean): Uint8Array[] {
+export function dealMaterial(req: MaterialRequest, parties: number, replicated: boolean, rng: Rng = cryptoRng): Uint8Array[] {
   const specs = fieldsOf(req);
   const comps = new Map<string, Component[]>();
   const randomValues = new Map<string, BigUint64Array>();
@@ -161,7 +162,7 @@ export function dealMaterial(req: MaterialRequest, parties: number, replicated: 
     const list: Component[] = [];
     const value = new BigUint64Array(len);
     for (let j = 0; j < parties; j++) {
-      const seed = freshSeed();
+      const seed = freshSeed(rng);
       const e = expand(seed, len);
       if (spec.xor) for (let i = 0; i < len; i++) value[i] = value[i] ^ e[i];
       else for (let i = 0; i < len; i++) value[i] = value[i] + e[i];
@@ -170,14 +171,14 @@ export function dealMaterial(req: MaterialRequest, parties: number, replicated: 
     comps.set(spec.name, list);
     randomValues.set(spec.name, value);
   }
-  const derived = derive(req, randomValues);
+  const derived = derive(req, randomValues, rng);
   for (const spec of specs) {
     if (spec.random) continue;
     const len = req.count * spec.perItem;
     const last = (derived.get(spec.name) as BigUint64Array).slice();
     const list: Component[] = [];
     for (let j = 0; j < parties - 1; j++) {
-      const seed = freshSeed();
+      const seed = freshSeed(rng);
       const e = expand(seed, len);
       if (spec.xor) for (let i = 0; i < len; i++) last[i] = last[i] ^ e[i];
       else for (let i = 0; i < len; i++) last[i] = last[i] - e[i];

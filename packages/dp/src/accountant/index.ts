@@ -1,1 +1,61 @@
-export {};
+/**
+ * Accountants and calibration: RDP (Mironov 2017; sampled Gaussian of Mironov, Talwar, Zhang 2019), the tight
+ * PLD accountant (Koskela et al. 2020; `dp_accounting`), zCDP (Canonne, Kamath, Steinke 2020), optimal advanced
+ * composition (Kairouz, Oh, Viswanath 2015), noise calibration (Opacus's `get_noise_multiplier`) and a privacy
+ * statement printer (TF Privacy's `compute_dp_sgd_privacy_statement`), plus the special functions they use.
+ * @module
+ */
+// `erfc` and `normalCdf` are exported by the mechanisms module; the accountants' own (same accuracy) stay internal.
+export { logErfc, logNormalCdf, normalSf } from './special.ts';
+export { DEFAULT_RDP_ORDERS, DP_ACCOUNTING_RDP_ORDERS, TF_PRIVACY_RDP_ORDERS } from './orders.ts';
+export {
+  type RdpOrders,
+  type SampledGaussianRdpOptions,
+  type SampledWithoutReplacementGaussianRdpOptions,
+  type RdpConversion,
+  type RdpEpsilon,
+  type RdpDelta,
+  type RdpToEpsilonOptions,
+  sampledGaussianRdp,
+  gaussianRdp,
+  laplaceRdp,
+  sampledWithoutReplacementGaussianRdp,
+  rdpToEpsilon,
+  rdpToDelta,
+} from './rdp.ts';
+export {
+  type DpEvent,
+  type GaussianEvent,
+  type LaplaceEvent,
+  type PoissonSampledEvent,
+  type SampledWithoutReplacementEvent,
+  type ComposedEvent,
+  type SelfComposedEvent,
+  gaussianEvent,
+  laplaceEvent,
+  poissonSampledEvent,
+  sampledWithoutReplacementEvent,
+  composedEvent,
+  selfComposedEvent,
+  dpSgdEvent,
+  validateEvent,
+  effectiveGaussianNoiseMultiplier,
+} from './events.ts';
+export {
+  type NeighboringRelation,
+  type PrivacyAccountant,
+  type RdpAccountantOptions,
+  RdpAccountant,
+} from './rdp-accountant.ts';
+export { type PldAccountantOptions, PldAccountant, MAX_PLD_POINTS } from './pld-accountant.ts';
+export {
+  type AccountantKind,
+  type ComputeEpsilonOptions,
+  type CalibrateNoiseOptions,
+  MAX_NOISE_MULTIPLIER,
+  computeEpsilon,
+  calibrateNoiseMultiplier,
+} from './calibrate.ts';
+export { zcdpToDelta, zcdpToEpsilon, gaussianZcdpRho, pureDpToZcdpRho } from './zcdp.ts';
+export { type AdvancedCompositionOptions, advancedComposition, advancedCompositionInverse } from './kov.ts';
+export { type PrivacyStatementOptions, privacyStatement } from './statement.ts';

@@ -41,8 +41,16 @@ interface FftLike {
   inverseTransform(out: Float64Array, data: Float64Array): void;
 }
 
+const fftCache = new Map<number, FftLike>();
+
 function makeFft(n: number): FftLike {
-  return new FFT(n) as unknown as FftLike;
+  let f = fftCache.get(n);
+  if (f === undefined) {
+    if (fftCache.size > 8) fftCache.clear();
+    f = new FFT(n) as unknown as FftLike;
+    fftCache.set(n, f);
+  }
+  return f;
 }
 
 function nextPow2(n: number): number {
@@ -61,8 +69,10 @@ interface TwoSided {
 interface BaseNoise {
   /** ℓ0(x) = ln(μ1(x)/μ0(x)), nondecreasing. */
   loss(x: number): number;
-  /** sup{x : ℓ0(x) <= v} (continuous distributions: also the boundary of {ℓ0 < v}). */
+  /** sup{x : ℓ0(x) <= v}. */
   xOfLoss(v: number): number;
+  /** inf{x : ℓ0(x) >= v} (equal to xOfLoss where ℓ0 is strictly increasing). */
+  xOfLossInf(v: number): number;
   /** CDF and survival at x of the noise centred at `mean`. */
   tails(x: number, mean: number): TwoSided;
   /** x range holding all but TAIL of μ0 and μ1. */
@@ -74,6 +84,7 @@ function gaussianNoise(sigma: number): BaseNoise {
   return {
     loss: (x) => (2 * x - 1) / (2 * sigma * sigma),
     xOfLoss: (v) => sigma * sigma * v + 0.5,
+    xOfLossInf: (v) => sigma * sigma * v + 0.5,
     tails: (x, mean) => {
       const t = (x - mean) / sigma;
       if (t < 0) {
@@ -96,6 +107,11 @@ function laplaceNoise(b: number): BaseNoise {
       if (v >= 1 / b) return Infinity;
       return Math.max(0, Math.min(1, (1 + v * b) / 2));
     },
+    xOfLossInf: (v) => {
+      if (v <= -1 / b) return -Infinity;
+      if (v > 1 / b) return Infinity;
+      return Math.max(0, Math.min(1, (1 + v * b) / 2));
+    },
     tails: (x, mean) => {
       const t = (x - mean) / b;
       if (t < 0) {
@@ -109,12 +125,12 @@ function laplaceNoise(b: number): BaseNoise {
   };
 }
 
-/** P(a < X <= b) from CDF/SF pairs at a <= b, choosing the form without cancellation. */
-function intervalMass(a: TwoSided, b: TwoSided): number {
+/** P(a < X <= b) from the CDF/SF at a <= b, choosing the form without cancellation. */
+function intervalMass(cdfA: number, sfA: number, cdfB: number, sfB: number): number {
   let m: number;
-  if (b.cdf <= 0.5) m = b.cdf - a.cdf;
-  else if (a.sf <= 0.5) m = a.sf - b.sf;
-  else m = 1 - a.cdf - b.sf;
+  if (cdfB <= 0.5) m = cdfB - cdfA;
+  else if (sfA <= 0.5) m = sfA - sfB;
+  else m = 1 - cdfA - sfB;
   return m > 0 ? m : 0;
 }
 
@@ -150,15 +166,21 @@ export function singleEventPld(base: PldBase, q: number, direction: 'remove' | '
   if (!(n <= MAX_PLD_POINTS)) {
     throw new PldGridTooLargeError(`the privacy loss distribution needs ${n} grid points (limit ${MAX_PLD_POINTS})`);
   }
-  // x boundary of each grid loss, and the tails of μ0 and μ1 there.
-  const t0: TwoSided[] = new Array(n);
-  const t1: TwoSided[] = new Array(n);
+  // x boundary of each grid loss, and the CDF / survival of μ0 and μ1 there.
+  const cdf0 = new Float64Array(n);
+  const sf0 = new Float64Array(n);
+  const cdf1 = new Float64Array(n);
+  const sf1 = new Float64Array(n);
   for (let k = 0; k < n; k++) {
-    const l = (kLo + k) * h;
-    const v = baseOfLoss(l);
-    const x = direction === 'remove' ? noise.xOfLoss(v) : noise.xOfLoss(v === -Infinity ? -Infinity : v);
-    t0[k] = tailsAt(noise, x, 0);
-    t1[k] = tailsAt(noise, x, 1);
+    const v = baseOfLoss((kLo + k) * h);
+    // remove: {L <= l} = {x <= xOfLoss(v)}; add: {L <= l} = {ℓ0 >= v} = {x >= xOfLossInf(v)}.
+    const x = direction === 'remove' ? noise.xOfLoss(v) : noise.xOfLossInf(v);
+    const a = tailsAt(noise, x, 0);
+    cdf0[k] = a.cdf;
+    sf0[k] = a.sf;
+    const b = tailsAt(noise, x, 1);
+    cdf1[k] = b.cdf;
+    sf1[k] = b.sf;
   }
   const probs = new Float64Array(n);
   const mixP = (m0: number, m1: number): number => (1 - q) * m0 + q * m1;
@@ -166,22 +188,22 @@ export function singleEventPld(base: PldBase, q: number, direction: 'remove' | '
   const split = 1 / -Math.expm1(-h);
   if (direction === 'remove') {
     // L increasing in x: bucket (l_{k−1}, l_k] is x in (x_{k−1}, x_k].
-    probs[0] = mixP(t0[0].cdf, t1[0].cdf);
+    probs[0] = mixP(cdf0[0], cdf1[0]);
     for (let k = 1; k < n; k++) {
-      const m0 = intervalMass(t0[k - 1], t0[k]);
-      const m1 = intervalMass(t1[k - 1], t1[k]);
+      const m0 = intervalMass(cdf0[k - 1], sf0[k - 1], cdf0[k], sf0[k]);
+      const m1 = intervalMass(cdf1[k - 1], sf1[k - 1], cdf1[k], sf1[k]);
       distribute(probs, k, mixP(m0, m1), m0, (kLo + k - 1) * h, split);
     }
-    infinity = mixP(t0[n - 1].sf, t1[n - 1].sf);
+    infinity = mixP(sf0[n - 1], sf1[n - 1]);
   } else {
-    // L decreasing in x: bucket (l_{k−1}, l_k] is x in [x_k, x_{k−1}) (the x of each l is the ℓ0 = v point).
-    probs[0] = t0[0].sf;
+    // L decreasing in x: bucket (l_{k−1}, l_k] is x in [x_k, x_{k−1}).
+    probs[0] = sf0[0];
     for (let k = 1; k < n; k++) {
-      const m0 = intervalMass(t0[k], t0[k - 1]);
-      const m1 = intervalMass(t1[k], t1[k - 1]);
+      const m0 = intervalMass(cdf0[k], sf0[k], cdf0[k - 1], sf0[k - 1]);
+      const m1 = intervalMass(cdf1[k], sf1[k], cdf1[k - 1], sf1[k - 1]);
       distribute(probs, k, m0, mixP(m0, m1), (kLo + k - 1) * h, split);
     }
-    infinity = t0[n - 1].cdf;
+    infinity = cdf0[n - 1];
   }
   return trim({ h, offset: kLo, probs, infinity });
 }
@@ -221,33 +243,69 @@ function trim(pld: DiscretePld): DiscretePld {
   return { h: pld.h, offset: pld.offset + lo, probs: out, infinity: pld.infinity + highMass };
 }
 
-/** ln Σ p_k e^{t·k} over the finite part (k relative to offset 0 of the array). */
-function logMgf(probs: Float64Array, t: number): number {
-  const n = probs.length;
-  let m = -Infinity;
-  for (let k = 0; k < n; k++) if (probs[k] > 0 && t * k > m) m = t * k;
+/** ln Σ_j m_j e^{t·x_j} for masses m at (sorted) positions x. */
+function logMgf(pos: Float64Array, mass: Float64Array, t: number): number {
+  const n = pos.length;
+  const m = t > 0 ? t * pos[n - 1] : t * pos[0];
   let s = 0;
-  for (let k = 0; k < n; k++) if (probs[k] > 0) s += probs[k] * Math.exp(t * k - m);
+  for (let j = 0; j < n; j++) s += mass[j] * Math.exp(t * pos[j] - m);
   return m + Math.log(s);
 }
 
 /**
  * Index window [lo, hi] (relative to count·offset) holding all but TAIL of the count-fold sum on each side, by
- * Chernoff bounds over a grid of exponents.
+ * Chernoff bounds optimized over the exponent (golden-section search; any exponent gives a valid bound).
  */
 function chernoffWindow(probs: Float64Array, count: number): [number, number] {
   const n = probs.length;
+  const mass = probs;
+  const posHi = new Float64Array(n);
+  for (let k = 0; k < n; k++) posHi[k] = k;
+  const posLo = posHi;
   const logTail = Math.log(TAIL);
-  let hi = count * (n - 1);
-  let lo = 0;
-  for (let e = -6; e <= 3; e += 0.25) {
-    const t = Math.pow(10, e) / Math.max(1, Math.sqrt(count) * 1e-2) / Math.max(1, n * 1e-3);
-    const up = (count * logMgf(probs, t) - logTail) / t;
-    if (up < hi) hi = up;
-    const down = (count * logMgf(probs, -t) - logTail) / -t;
-    if (down > lo) lo = down;
-  }
-  return [Math.max(0, Math.floor(lo)), Math.min(count * (n - 1), Math.ceil(hi))];
+  const search = (sign: 1 | -1): number => {
+    const pos = sign > 0 ? posHi : posLo;
+    // Tail bound at exponent sign·e^u, quasi-convex in u: golden-section search on u in [ln 1e-9, ln 50].
+    const f = (u: number): number => {
+      const t = sign * Math.exp(u);
+      // Upper end: U(t) = (count·ln M(t) − ln TAIL)/t; lower end: −L(t) = the same over |t|.
+      return (count * logMgf(pos, mass, t) - logTail) / Math.abs(t);
+    };
+    let a = Math.log(1e-9);
+    let b = Math.log(50);
+    const g = (Math.sqrt(5) - 1) / 2;
+    let c = b - g * (b - a);
+    let d = a + g * (b - a);
+    let fc = f(c);
+    let fd = f(d);
+    for (let it = 0; it < 24; it++) {
+      if (fc < fd) {
+        b = d;
+        d = c;
+        fd = fc;
+        c = b - g * (b - a);
+        fc = f(c);
+      } else {
+        a = c;
+        c = d;
+        fc = fd;
+        d = a + g * (b - a);
+        fd = f(d);
+      }
+    }
+    return Math.min(fc, fd);
+  };
+  const hi = search(1);
+  const lo = -search(-1);
+  const max = count * (n - 1);
+  return [Math.max(0, Math.floor(Number.isFinite(lo) ? lo : 0)), Math.min(max, Math.ceil(Number.isFinite(hi) ? hi : max))];
+}
+
+/** Width in loss units of the Chernoff window of the count-fold composition of a PLD. */
+export function composedLossWidth(pld: DiscretePld, count: number): number {
+  if (pld.probs.length === 1) return pld.h;
+  const [lo, hi] = chernoffWindow(pld.probs, count);
+  return (hi - lo + 1) * pld.h;
 }
 
 /** count-fold self-composition of a PLD by an FFT power on a Chernoff window. */
@@ -275,8 +333,13 @@ export function selfCompose(pld: DiscretePld, count: number): DiscretePld {
     const re = spec[2 * k];
     const im = spec[2 * k + 1];
     const mag = Math.hypot(re, im);
-    if (mag === 0) continue;
-    const r = Math.exp(count * Math.log(mag));
+    const logR = count * Math.log(mag);
+    if (!(logR > -745)) {
+      spec[2 * k] = 0;
+      spec[2 * k + 1] = 0;
+      continue;
+    }
+    const r = Math.exp(logR);
     const th = count * Math.atan2(im, re);
     spec[2 * k] = r * Math.cos(th);
     spec[2 * k + 1] = r * Math.sin(th);
@@ -346,19 +409,32 @@ export function pldDelta(pld: DiscretePld, epsilon: number): number {
 export function pldEpsilon(pld: DiscretePld, delta: number): number {
   if (pld.infinity > delta) return Infinity;
   const { h, offset, probs } = pld;
+  const n = probs.length;
   let massUpper = 0;
-  let massLower = 0; // Σ p_l e^{−l}
+  // Σ p_l e^{−(l − lTop)}, scaled by e^{lTop} to stay in range; the scale is undone at the end.
+  let massLower = 0;
+  const lTop = (offset + n - 1) * h;
+  const stepUp = Math.exp(h);
+  let factor = 1; // e^{−(l − lTop)} for the current l, divided by e^{lTopShift}
+  let lTopShift = 0;
   const budget = delta - pld.infinity;
-  for (let k = probs.length - 1; k >= 0; k--) {
+  for (let k = n - 1; k >= 0; k--) {
     const l = (offset + k) * h;
     massUpper += probs[k];
-    massLower += probs[k] * Math.exp(-l);
-    // On [l_{k−1}, l_k): δ(ε) − inf = massUpper − e^ε·massLower.
-    const lPrev = (offset + k - 1) * h;
-    const dAtPrev = massUpper - Math.exp(lPrev) * massLower;
+    massLower += probs[k] * factor;
+    factor *= stepUp;
+    if (factor > 1e200) {
+      // Keep e^{−(l − lTop)} finite on very wide supports: fold a factor 1e-200 into lTop.
+      factor *= 1e-200;
+      massLower *= 1e-200;
+      lTopShift += 200 * Math.LN10;
+    }
+    // On [l_{k−1}, l_k): δ(ε) − inf = massUpper − e^{ε − lTop}·massLower.
+    const lPrev = l - h;
+    const dAtPrev = massUpper - Math.exp(lPrev - lTop + lTopShift) * massLower;
     if (dAtPrev > budget || k === 0) {
       if (massLower <= 0) return Math.max(0, l);
-      const eps = Math.log((massUpper - budget) / massLower);
+      const eps = lTop - lTopShift + Math.log((massUpper - budget) / massLower);
       return Math.max(0, Math.min(l, eps));
     }
   }

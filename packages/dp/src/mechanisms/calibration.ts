@@ -12,7 +12,13 @@
 import { assertDelta, assertEpsilon, assertNonNegative, assertPositive, describeValue } from '@ppml/core';
 import { normalCdf } from './normal.ts';
 
-/** Parameters of the Gaussian calibration functions. */
+/**
+ * Parameters of the Gaussian calibration functions.
+ * @example
+ * ```ts
+ * const p: GaussianCalibration = { epsilon: 1, delta: 1e-5, sensitivity: 1 };
+ * ```
+ */
 export interface GaussianCalibration {
   /** epsilon > 0 (finite). */
   readonly epsilon: number;
@@ -22,7 +28,13 @@ export interface GaussianCalibration {
   readonly sensitivity: number;
 }
 
-/** Parameters of {@link gaussianDelta}. */
+/**
+ * Parameters of {@link gaussianDelta}.
+ * @example
+ * ```ts
+ * const p: GaussianDeltaParams = { sigma: 4, epsilon: 1, sensitivity: 1 };
+ * ```
+ */
 export interface GaussianDeltaParams {
   /** Noise standard deviation >= 0. */
   readonly sigma: number;

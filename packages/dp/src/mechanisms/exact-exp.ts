@@ -35,20 +35,34 @@ export function rationalFromDouble(x: number): Rational {
   F64[0] = x;
   const lo = U32[LITTLE ? 0 : 1];
   const hi = U32[LITTLE ? 1 : 0];
-  const sign = hi >>> 31 === 1 ? -1n : 1n;
+  const negative = hi >>> 31 === 1;
   const biased = (hi >>> 20) & 0x7ff;
-  let mant = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  let mHi = hi & 0xfffff;
+  let mLo = lo;
   let exp: number;
   if (biased === 0) exp = -1074;
   else {
-    mant |= 1n << 52n;
+    mHi |= 0x100000;
     exp = biased - 1075;
   }
-  while ((mant & 1n) === 0n && exp < 0) {
-    mant >>= 1n;
-    exp++;
+  // strip trailing zero bits (at most 52) with 32-bit arithmetic, then build the bigint once
+  let tz = mLo !== 0 ? ctz32(mLo) : 32 + ctz32(mHi);
+  if (tz > -exp) tz = Math.max(0, -exp);
+  if (tz >= 32) {
+    mLo = mHi >>> (tz - 32);
+    mHi = 0;
+  } else if (tz > 0) {
+    mLo = ((mLo >>> tz) | (mHi << (32 - tz))) >>> 0;
+    mHi >>>= tz;
   }
-  return exp >= 0 ? { num: sign * (mant << BigInt(exp)), den: 1n } : { num: sign * mant, den: 1n << BigInt(-exp) };
+  exp += tz;
+  let mant = BigInt(mHi * 4_294_967_296 + mLo);
+  if (negative) mant = -mant;
+  return exp >= 0 ? { num: mant << BigInt(exp), den: 1n } : { num: mant, den: 1n << BigInt(-exp) };
+}
+
+function ctz32(x: number): number {
+  return 31 - Math.clz32(x & -x);
 }
 
 /** Bounds [lo, hi] on exp(-r/b) * 2^prec for 0 <= r <= b, from the alternating Taylor series. */

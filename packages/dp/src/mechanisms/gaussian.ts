@@ -18,7 +18,13 @@ import { gaussianGranularity } from './granularity.ts';
 import { checkVector } from './laplace.ts';
 import { DiscreteGaussianSampler, MAX_DISCRETE_GAUSSIAN_SIGMA, sourceOf } from './samplers.ts';
 
-/** Options of {@link gaussianMechanism}. */
+/**
+ * Options of {@link gaussianMechanism}.
+ * @example
+ * ```ts
+ * const opts: GaussianOptions = { epsilon: 1, delta: 1e-5, sensitivity: 1 };
+ * ```
+ */
 export interface GaussianOptions {
   /** epsilon > 0 (finite). */
   readonly epsilon: number;
@@ -30,7 +36,13 @@ export interface GaussianOptions {
   readonly rng?: Rng;
 }
 
-/** A Gaussian mechanism with fixed parameters. */
+/**
+ * A Gaussian mechanism with fixed parameters.
+ * @example
+ * ```ts
+ * const g: GaussianMechanism = gaussianMechanism({ epsilon: 1, delta: 1e-5, sensitivity: 1 });
+ * ```
+ */
 export interface GaussianMechanism {
   readonly epsilon: number;
   readonly delta: number;

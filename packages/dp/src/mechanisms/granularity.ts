@@ -13,9 +13,21 @@
  */
 import { assertPositive } from '@ppml/core';
 
-/** Google's Laplace granularity parameter: the noise scale is at most 2^40 grid steps. */
+/**
+ * Google's Laplace granularity parameter: the noise scale is at most 2^40 grid steps.
+ * @example
+ * ```ts
+ * const steps = 2 ** LAPLACE_GRANULARITY_BITS; // scale / granularity is at most this
+ * ```
+ */
 export const LAPLACE_GRANULARITY_BITS = 40;
-/** The Gaussian noise standard deviation is at most 2^30 grid steps. */
+/**
+ * The Gaussian noise standard deviation is at most 2^30 grid steps.
+ * @example
+ * ```ts
+ * const steps = 2 ** GAUSSIAN_GRANULARITY_BITS; // sigma / granularity is at most this
+ * ```
+ */
 export const GAUSSIAN_GRANULARITY_BITS = 30;
 
 /**

@@ -39,3 +39,14 @@ export {
   sampleLaplaceNoise,
 } from './laplace.ts';
 export { type GaussianOptions, type GaussianMechanism, gaussianMechanism, sampleGaussianNoise } from './gaussian.ts';
+export {
+  type SelectionOptions,
+  type SelectionMechanism,
+  exponentialMechanism,
+  permuteAndFlip,
+} from './exponential.ts';
+export {
+  type RandomizedResponseOptions,
+  type RandomizedResponse,
+  randomizedResponse,
+} from './randomized-response.ts';

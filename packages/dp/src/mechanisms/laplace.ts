@@ -15,7 +15,13 @@ import { laplaceGranularity } from './granularity.ts';
 import { discreteLaplaceInt, MAX_INTEGER_SCALE, sourceOf } from './samplers.ts';
 import type { WordSource } from './words.ts';
 
-/** Options of {@link laplaceMechanism}. */
+/**
+ * Options of {@link laplaceMechanism}.
+ * @example
+ * ```ts
+ * const opts: LaplaceOptions = { epsilon: 0.5, sensitivity: 1 };
+ * ```
+ */
 export interface LaplaceOptions {
   /** epsilon in [2^-50, infinity). */
   readonly epsilon: number;
@@ -25,7 +31,13 @@ export interface LaplaceOptions {
   readonly rng?: Rng;
 }
 
-/** A Laplace mechanism with fixed parameters. */
+/**
+ * A Laplace mechanism with fixed parameters.
+ * @example
+ * ```ts
+ * const lap: LaplaceMechanism = laplaceMechanism({ epsilon: 1, sensitivity: 1 });
+ * ```
+ */
 export interface LaplaceMechanism {
   readonly epsilon: number;
   readonly sensitivity: number;
@@ -43,7 +55,13 @@ export interface LaplaceMechanism {
   addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array;
 }
 
-/** Smallest epsilon accepted (Google's bound). */
+/**
+ * Smallest epsilon accepted (Google's bound).
+ * @example
+ * ```ts
+ * laplaceMechanism({ epsilon: MIN_LAPLACE_EPSILON, sensitivity: 1 }); // the smallest accepted
+ * ```
+ */
 export const MIN_LAPLACE_EPSILON = 2 ** -50;
 
 /** ceil((floor(D/g) + d) / eps) as a number (exact rational arithmetic). */

@@ -21,17 +21,41 @@ import {
 } from './exact-exp.ts';
 import { type WordSource, wordSource } from './words.ts';
 
-/** A non-negative rational given by two bigints, for {@link sampleBernoulliExp}. */
+/**
+ * A non-negative rational given by two bigints, for {@link sampleBernoulliExp}.
+ * @example
+ * ```ts
+ * const third: BigRational = { numerator: 1n, denominator: 3n };
+ * ```
+ */
 export interface BigRational {
   readonly numerator: bigint;
   readonly denominator: bigint;
 }
 
-/** Largest integer scale handled by the number-only discrete Laplace / geometric path. */
+/**
+ * Largest integer scale handled by the number-only discrete Laplace / geometric path.
+ * @example
+ * ```ts
+ * discreteLaplaceInt(MAX_INTEGER_SCALE, src); // the largest scale of the fast path
+ * ```
+ */
 export const MAX_INTEGER_SCALE = 2 ** 46;
-/** Largest sigma accepted by {@link sampleDiscreteGaussian} (its integers then stay far below 2^53). */
+/**
+ * Largest sigma accepted by {@link sampleDiscreteGaussian} (its integers then stay far below 2^53).
+ * @example
+ * ```ts
+ * sampleDiscreteGaussian(Math.min(sigma, MAX_DISCRETE_GAUSSIAN_SIGMA));
+ * ```
+ */
 export const MAX_DISCRETE_GAUSSIAN_SIGMA = 2 ** 40;
-/** Largest scale accepted by {@link sampleDiscreteLaplace} and {@link sampleGeometric}. */
+/**
+ * Largest scale accepted by {@link sampleDiscreteLaplace} and {@link sampleGeometric}.
+ * @example
+ * ```ts
+ * sampleDiscreteLaplace(Math.min(scale, MAX_DISCRETE_LAPLACE_SCALE));
+ * ```
+ */
 export const MAX_DISCRETE_LAPLACE_SCALE = 2 ** 45;
 
 // ---------------------------------------------------------------------------------------------------------
@@ -150,7 +174,7 @@ export function discreteLaplaceInt(t: number, src: WordSource): number {
   }
 }
 
-/** floor(E * a / b) for E ~ Exp(1), a/b a dyadic rational with a < 2^53 (CKS20 Alg. 2, t = a, s = b). */
+/** floor(E * a / b) for E ~ Exp(1), a/b a dyadic rational (b a power of two) with a < 2^53 (CKS20 Alg. 2, t = a, s = b). */
 function geometricDyadic(a: bigint, b: bigint, src: WordSource): number {
   const t = Number(a);
   const invT = 1 / t;
@@ -163,6 +187,7 @@ function geometricDyadic(a: bigint, b: bigint, src: WordSource): number {
     if (d === -1 && lazyLessThanExpNeg(w, BigInt(u), a, src)) break;
   }
   const v = geometricE1(src);
+  if (t <= MAX_INTEGER_SCALE && v < 127) return Math.floor((u + t * v) / Number(b)); // b is a power of two: exact
   return Number((BigInt(u) + a * BigInt(v)) / b);
 }
 
@@ -353,3 +378,33 @@ export function bernoulliExpFast(gHat: number, num: bigint, den: bigint, src: Wo
   return lazyLessThanExpNeg(w, num, den, src);
 }
 
+
+/** Internal: one discrete Laplace draw for a double scale in (0, 2^45], read as an exact rational. */
+export function discreteLaplaceScale(scale: number, src: WordSource): number {
+  if (Number.isInteger(scale)) return discreteLaplaceInt(scale, src);
+  for (;;) {
+    const x = geometricScale(scale, src);
+    if (src.bit() === 1) {
+      if (x !== 0) return -x;
+    } else return x;
+  }
+}
+
+/**
+ * Internal: a Laplace scale s >= sensitivity / epsilon, checked exactly (so a rounded division can never make
+ * the scale smaller than the privacy proof needs), rounded up to 24 significant bits so that the sampler's
+ * integers stay small (the noise grows by less than 2^-23 relative).
+ */
+export function laplaceScaleAtLeast(sensitivity: number, epsilon: number): number {
+  const raw = sensitivity / epsilon;
+  const unit = 2 ** (Math.floor(Math.log2(raw)) - 23);
+  let s = Math.ceil(raw / unit) * unit;
+  const e = rationalFromDouble(epsilon);
+  const d = rationalFromDouble(sensitivity);
+  for (;;) {
+    const r = rationalFromDouble(s);
+    // s * epsilon >= sensitivity  <=>  r.num e.num d.den >= d.num r.den e.den
+    if (r.num * e.num * d.den >= d.num * r.den * e.den) return s;
+    s += unit;
+  }
+}

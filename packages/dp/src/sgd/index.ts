@@ -50,6 +50,7 @@ export {
   type ResolvedAdaptiveClipping,
   type AdaptiveClipUpdateInput,
   dpSgdStep,
+  gradientNoiseStd,
   addNoiseAndScale,
   adaptiveGradientNoiseMultiplier,
   resolveAdaptiveClipping,
@@ -65,4 +66,5 @@ export {
   trainSgd,
   trainDpSgd,
 } from './train.ts';
+export { ParallelNoise } from './parallel-noise.ts';
 export { type Split, type Standardizer, trainTestSplit, take, fitStandardizer } from './data.ts';

@@ -13,12 +13,17 @@
  * γ-quantile of gradient norms, and the gradient noise multiplier is raised to σ_Δ = (σ⁻² − (2σ_b)⁻²)^(−1/2) so
  * that the pair of releases costs exactly what one Gaussian mechanism with multiplier σ costs (their Thm 1).
  *
- * Noise comes from the package's secure Gaussian sampler (`sampleGaussianNoise`); the randomness is the CSPRNG
- * unless a test passes a seeded generator.
+ * Noise comes from the package's secure Gaussian sampler (`sampleGaussianNoise`: exact discrete Gaussian
+ * integers times a power-of-two granularity g); the randomness is the CSPRNG unless a test passes a seeded
+ * generator. Following Google's granularity defence against precision attacks (Haney et al. 2022), the clipped sum
+ * is rounded to the same grid before the noise is added, so the released noisy sum is an exact multiple of g. The
+ * rounding moves the sum by at most g/2 per coordinate, which adds at most g·√P to its L2 sensitivity; the noise
+ * std is therefore σ·(C + g·√P) ({@link gradientNoiseStd}), so the accountant's σ stays exact. g ≈ σC·2^-29, so
+ * the margin is negligible (and it also covers float rounding in the clipped sum).
  * @module
  */
 import { type Rng, assertInRange, assertPositive, cryptoRng, describeValue } from '@ppml/core';
-import { sampleGaussianNoise } from '../mechanisms/index.ts';
+import { gaussianGranularity, sampleGaussianNoise } from '../mechanisms/index.ts';
 import { type ClipOptions, clipAndSum, perLayerClipNorms, totalClipNorm } from './clip.ts';
 import type { PerSampleGradients } from './model.ts';
 
@@ -42,17 +47,37 @@ export interface DpSgdStepResult {
   batchSize: number;
   /** Examples whose gradient was scaled down. */
   clipped: number;
-  /** Std of the noise added to the sum: σ·‖C‖. */
+  /** Std of the noise added to the sum: σ·(C + g√P), C = ‖(C_1..C_L)‖ per layer (see {@link gradientNoiseStd}). */
   noiseStd: number;
 }
 
 /**
- * Adds N(0, noiseStd²) noise to each coordinate of `sum` and divides by `expectedBatchSize`, in place.
- * `scratch` (same length) receives the noise.
+ * The noise std for a sum of P-dimensional clipped gradients with L2 bound C and noise multiplier σ, including
+ * the grid-rounding margin: σ·(C + g·√P) with g = gaussianGranularity(2σC), an upper bound on the granularity of
+ * the noise actually drawn (see the module note).
+ * @example
+ * ```ts
+ * gradientNoiseStd(1.1, 1, 1000); // 1.1 * (1 + 2^-29 * sqrt(1000)) ≈ 1.1000000648
+ * ```
+ */
+export function gradientNoiseStd(noiseMultiplier: number, clipNorm: number, parameterCount: number): number {
+  assertPositive('noiseMultiplier', noiseMultiplier);
+  assertPositive('clipNorm', clipNorm);
+  const g = gaussianGranularity(2 * noiseMultiplier * clipNorm);
+  const margin = g * Math.sqrt(parameterCount);
+  if (!(margin <= clipNorm)) {
+    throw new RangeError(`parameterCount=${parameterCount} is too large for the grid-rounding margin (g·√P must be <= clipNorm)`);
+  }
+  return noiseMultiplier * (clipNorm + margin);
+}
+
+/**
+ * Rounds `sum` to the grid of the secure Gaussian noise of std `noiseStd`, adds that noise (drawn into `scratch`,
+ * same length, or taken from `scratch` when `noiseReady` is true), and divides by `expectedBatchSize`, in place.
  * @example
  * ```ts
  * const g = Float64Array.of(1, 2);
- * addNoiseAndScale(g, 0.5, 10, new Float64Array(2)); // g ≈ [0.1, 0.2] + noise / 10
+ * addNoiseAndScale(g, gradientNoiseStd(1, 1, 2), 10, new Float64Array(2)); // ≈ [0.1, 0.2] + noise / 10
  * ```
  */
 export function addNoiseAndScale(
@@ -61,15 +86,18 @@ export function addNoiseAndScale(
   expectedBatchSize: number,
   scratch: Float64Array,
   rng: Rng = cryptoRng,
+  noiseReady = false,
 ): void {
-  const noise = sampleGaussianNoise(scratch, noiseStd, rng);
+  const noise = noiseReady ? scratch : sampleGaussianNoise(scratch, noiseStd, rng);
+  const g = gaussianGranularity(noiseStd);
   const inv = 1 / expectedBatchSize;
-  for (let k = 0; k < sum.length; k++) sum[k] = (sum[k] + noise[k]) * inv;
+  for (let k = 0; k < sum.length; k++) sum[k] = (Math.round(sum[k] / g) * g + noise[k]) * inv;
 }
 
 /**
- * One DP-SGD gradient from per-example gradients of any model: clip (flat or per layer), sum, add Gaussian noise
- * with std σ·C (σ·‖(C_1..C_L)‖ per layer), divide by the expected batch size. An empty batch still gets noise.
+ * One DP-SGD gradient from per-example gradients of any model: clip (flat or per layer), sum, round to the noise
+ * grid, add Gaussian noise with std σ·C (C = ‖(C_1..C_L)‖ per layer; plus the tiny grid margin), divide by the
+ * expected batch size. An empty batch still gets noise.
  * @example
  * ```ts
  * const { gradient } = dpSgdStep({
@@ -92,7 +120,7 @@ export function dpSgdStep(options: DpSgdStepOptions): DpSgdStepResult {
     options.layers === undefined
       ? (options.clipNorm as number)
       : totalClipNorm(perLayerClipNorms(options.clipNorm, options.layers.length));
-  const noiseStd = options.noiseMultiplier * C;
+  const noiseStd = gradientNoiseStd(options.noiseMultiplier, C, sum.length);
   addNoiseAndScale(sum, noiseStd, options.expectedBatchSize, new Float64Array(sum.length), options.rng ?? cryptoRng);
   return { gradient: sum, batchSize: rows, clipped, noiseStd };
 }

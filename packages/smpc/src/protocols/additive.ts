@@ -5,6 +5,7 @@
  * party sends its share to every other; a product costs one opening of (x - a, y - b).
  * @module
  */
+import { cryptoRng, type Rng } from '@ppml/core';
 import { freshSeed, expand, SEED_BYTES } from '../prg.ts';
 import { add, beaverCombine, beaverCombineXor, concat, matmul, sub, xor } from '../ring.ts';
 import type { Channel, Protocol, Share } from './protocol.ts';
@@ -24,9 +25,12 @@ export class AdditiveProtocol implements Protocol {
   readonly width = 1;
   readonly publicSlot: number;
   readonly #ch: Channel;
+  readonly #rng: Rng;
 
-  constructor(channel: Channel) {
+  /** `rng` draws the input-sharing seeds (default the CSPRNG; tests pass a seeded one). */
+  constructor(channel: Channel, rng: Rng = cryptoRng) {
     this.#ch = channel;
+    this.#rng = rng;
     this.party = channel.party;
     this.parties = channel.transport.parties;
     this.publicSlot = this.party === 0 ? 0 : -1;
@@ -123,7 +127,7 @@ export class AdditiveProtocol implements Protocol {
       const mine = (values as BigUint64Array).slice();
       for (let p = 0; p < this.parties; p++) {
         if (p === owner) continue;
-        const seed = freshSeed();
+        const seed = freshSeed(this.#rng);
         sub(mine, expand(seed, count), mine);
         this.#ch.sendBytes(p, tag, seed);
       }

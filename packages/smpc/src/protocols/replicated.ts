@@ -9,6 +9,7 @@
  * The keys come from X25519 between each pair and HKDF-SHA256 (`zeroShareKeys` in `party.ts`).
  * @module
  */
+import { cryptoRng, type Rng } from '@ppml/core';
 import { freshSeed, expand, SEED_BYTES } from '../prg.ts';
 import { add, matmul, replicatedAnd, replicatedProduct, sub, xor } from '../ring.ts';
 import type { Channel, Protocol, Share } from './protocol.ts';
@@ -34,11 +35,14 @@ export class ReplicatedProtocol implements Protocol {
   readonly width = 2;
   readonly publicSlot: number;
   readonly #ch: Channel;
+  readonly #rng: Rng;
   readonly #keys: PairKeys;
   #stream = 0n;
 
-  constructor(channel: Channel, keys: PairKeys) {
+  /** `rng` draws the input-sharing seeds (default the CSPRNG; tests pass a seeded one). */
+  constructor(channel: Channel, keys: PairKeys, rng: Rng = cryptoRng) {
     this.#ch = channel;
+    this.#rng = rng;
     this.#keys = keys;
     this.party = channel.party;
     // Component 0 is held by party 0 (first slot) and party 2 (second slot).
@@ -117,8 +121,8 @@ export class ReplicatedProtocol implements Protocol {
     const me = this.party;
     if (me === owner) {
       // Components x_{o+1}, x_{o+2} from seeds; x_o = v - x_{o+1} - x_{o+2}.
-      const s1 = freshSeed();
-      const s2 = freshSeed();
+      const s1 = freshSeed(this.#rng);
+      const s2 = freshSeed(this.#rng);
       const x1 = expand(s1, count);
       const x2 = expand(s2, count);
       const x0 = sub(sub(values as BigUint64Array, x1), x2);

@@ -34,9 +34,10 @@ export class MessagePortTransport implements Transport {
   #failure: Error | null = null;
   readonly #onFailure: (e: Error) => void;
 
-  constructor(party: number, ports: (MessagePort | null)[], onFailure: (e: Error) => void = () => {}) {
+  /** `parties` counts the protocol parties; extra ports (a dealer) may follow them in `ports`. */
+  constructor(party: number, ports: (MessagePort | null)[], onFailure: (e: Error) => void = () => {}, parties = ports.length) {
     this.party = party;
-    this.parties = ports.length;
+    this.parties = parties;
     this.#ports = ports;
     this.#onFailure = onFailure;
     this.#inbox = ports.map(() => new Map());
@@ -78,7 +79,7 @@ export class MessagePortTransport implements Transport {
 
   send(peer: number, tag: string, bytes: Uint8Array): void {
     const port = this.#ports[peer];
-    if (!port) throw new RangeError(`peer must be another party in [0, ${this.parties}), got ${peer}`);
+    if (!port) throw new RangeError(`peer must be another party in [0, ${this.#ports.length}), got ${peer}`);
     let b = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
     if (this.corruptNext) {
       this.corruptNext = false;

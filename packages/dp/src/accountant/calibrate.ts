@@ -1,0 +1,151 @@
+/**
+ * ε of DP-SGD (Poisson-sampled Gaussian steps) with either accountant, and noise calibration: the smallest
+ * noise multiplier (on Opacus's dyadic search grid) whose ε does not exceed a target. The search reproduces
+ * Opacus's `get_noise_multiplier` exactly: σ_high doubles from 10 (first try 20) until ε(σ_high) <= target
+ * (failing above 1e6), then bisection on [σ_low, σ_high] keeps ε(σ_high) < target until
+ * target − ε(σ_high) <= epsilonTolerance; σ_high is returned, so ε(σ*) never exceeds the target.
+ * @module
+ */
+import { assertDelta, assertPositive, describeValue } from '@ppml/core';
+import { checkCount, checkNoiseMultiplier, checkSampleRate } from './args.ts';
+import { dpSgdEvent } from './events.ts';
+import { PldAccountant } from './pld-accountant.ts';
+import { RdpAccountant } from './rdp-accountant.ts';
+import { type RdpConversion, type RdpOrders, checkConversion } from './rdp.ts';
+
+/** Which accountant computes ε: 'rdp' (Rényi DP) or 'pld' (privacy loss distributions, tight). */
+export type AccountantKind = 'rdp' | 'pld';
+
+/** Options of {@link computeEpsilon}. */
+export interface ComputeEpsilonOptions {
+  /** Noise standard deviation / L2 clipping norm (>= 0). */
+  noiseMultiplier: number;
+  /** Poisson sampling rate q in (0, 1] (expected batch size / dataset size). */
+  sampleRate: number;
+  /** Number of steps (a positive integer). */
+  steps: number;
+  /** δ in (0, 1). */
+  delta: number;
+  /** 'rdp' or 'pld'. */
+  accountant: AccountantKind;
+  /** RDP orders (default {@link DEFAULT_RDP_ORDERS}); also used by the PLD accountant's fallback. */
+  orders?: RdpOrders;
+  /** RDP to (ε, δ) conversion (default 'balle2020'); ignored by 'pld'. */
+  conversion?: RdpConversion;
+  /** Where PLD fallback warnings go (default `process.emitWarning`). */
+  onWarning?: (message: string) => void;
+}
+
+export function checkAccountantKind(a: unknown): asserts a is AccountantKind {
+  if (a !== 'rdp' && a !== 'pld') throw new RangeError(`accountant must be 'rdp' or 'pld', got ${describeValue(a)}`);
+}
+
+function epsilonOf(o: ComputeEpsilonOptions): number {
+  const event = dpSgdEvent({ noiseMultiplier: o.noiseMultiplier, sampleRate: o.sampleRate, steps: o.steps });
+  if (o.accountant === 'rdp') {
+    return new RdpAccountant({ orders: o.orders, conversion: o.conversion }).compose(event).getEpsilon(o.delta);
+  }
+  return new PldAccountant({ orders: o.orders, onWarning: o.onWarning }).compose(event).getEpsilon(o.delta);
+}
+
+/**
+ * ε after `steps` Poisson-sampled Gaussian steps (add-or-remove-one relation).
+ * @example
+ * ```ts
+ * computeEpsilon({ noiseMultiplier: 1.5, sampleRate: 0.04, steps: 2250, delta: 1e-5, accountant: 'rdp' }); // 7.329...
+ * ```
+ */
+export function computeEpsilon(options: ComputeEpsilonOptions): number {
+  const { noiseMultiplier, sampleRate, steps, delta, accountant, conversion = 'balle2020' } = options;
+  checkNoiseMultiplier(noiseMultiplier);
+  checkSampleRate(sampleRate);
+  checkCount(steps, 'steps');
+  assertDelta(delta);
+  checkAccountantKind(accountant);
+  checkConversion(conversion);
+  return epsilonOf({ ...options, conversion });
+}
+
+/** Options of {@link calibrateNoiseMultiplier}. */
+export interface CalibrateNoiseOptions {
+  /** Target ε (finite, > 0). */
+  targetEpsilon: number;
+  /** δ in (0, 1). */
+  delta: number;
+  /** Poisson sampling rate q in (0, 1]. */
+  sampleRate: number;
+  /** Number of steps; give either `steps` or `epochs` (then steps = trunc(epochs / sampleRate), as Opacus). */
+  steps?: number;
+  /** Number of epochs (finite, > 0), used when `steps` is not given. */
+  epochs?: number;
+  /** 'rdp' or 'pld'. */
+  accountant: AccountantKind;
+  /** Stop when target − ε(σ) <= epsilonTolerance (default 0.01, as Opacus). */
+  epsilonTolerance?: number;
+  /** RDP orders (default {@link DEFAULT_RDP_ORDERS}). */
+  orders?: RdpOrders;
+  /** RDP conversion (default 'balle2020'). */
+  conversion?: RdpConversion;
+  /** Where PLD fallback warnings go. */
+  onWarning?: (message: string) => void;
+}
+
+/** Largest noise multiplier tried before giving up (as Opacus's MAX_SIGMA). */
+export const MAX_NOISE_MULTIPLIER: number = 1e6;
+
+/**
+ * The noise multiplier σ* of Opacus's `get_noise_multiplier` search: ε(σ*) <= targetEpsilon always, and
+ * targetEpsilon − ε(σ*) <= epsilonTolerance. Throws a RangeError when even σ = 1e6 exceeds the target.
+ * @example
+ * ```ts
+ * calibrateNoiseMultiplier({ targetEpsilon: 8, delta: 1e-5, sampleRate: 0.04, steps: 2000, accountant: 'rdp' }); // 1.3562...
+ * ```
+ */
+export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): number {
+  const { targetEpsilon, delta, sampleRate, accountant, epsilonTolerance = 0.01, conversion = 'balle2020' } = options;
+  assertPositive('targetEpsilon', targetEpsilon);
+  assertDelta(delta);
+  checkSampleRate(sampleRate);
+  checkAccountantKind(accountant);
+  assertPositive('epsilonTolerance', epsilonTolerance);
+  checkConversion(conversion);
+  let steps: number;
+  if (options.steps !== undefined) {
+    checkCount(options.steps, 'steps');
+    if (options.epochs !== undefined) throw new TypeError('give either steps or epochs, not both');
+    steps = options.steps;
+  } else {
+    if (options.epochs === undefined) throw new TypeError('steps must be a positive integer (or give epochs), got undefined');
+    assertPositive('epochs', options.epochs);
+    steps = Math.trunc(options.epochs / sampleRate);
+    checkCount(steps, 'steps (trunc(epochs / sampleRate))');
+  }
+  const eps = (sigma: number): number =>
+    epsilonOf({ noiseMultiplier: sigma, sampleRate, steps, delta, accountant, orders: options.orders, conversion, onWarning: options.onWarning });
+  let sigmaLow = 0;
+  let sigmaHigh = 10;
+  let epsHigh = Infinity;
+  while (epsHigh > targetEpsilon) {
+    sigmaHigh *= 2;
+    epsHigh = eps(sigmaHigh);
+    if (sigmaHigh > MAX_NOISE_MULTIPLIER) {
+      throw new RangeError(
+        `targetEpsilon ${targetEpsilon} is not reachable with noise multipliers up to ${MAX_NOISE_MULTIPLIER} ` +
+          `(epsilon at ${sigmaHigh} is ${epsHigh}); raise targetEpsilon or delta, or lower steps or sampleRate`,
+      );
+    }
+  }
+  while (targetEpsilon - epsHigh > epsilonTolerance) {
+    const sigma = (sigmaLow + sigmaHigh) / 2;
+    const e = eps(sigma);
+    if (e < targetEpsilon) {
+      sigmaHigh = sigma;
+      epsHigh = e;
+    } else {
+      sigmaLow = sigma;
+    }
+    if (sigmaHigh - sigmaLow < 1e-12 * sigmaHigh) break;
+  }
+  return sigmaHigh;
+}
+

@@ -1,0 +1,165 @@
+/**
+ * Selection mechanisms: the exponential mechanism (McSherry & Talwar, FOCS 2007) and permute-and-flip
+ * (McKenna & Sheldon, NeurIPS 2020), both epsilon-DP for scores with sensitivity D, both sampled exactly.
+ * Candidate i has weight exp(-gamma_i) with gamma_i = eps (u* - u_i) / (2 D) (or eps (u* - u_i) / D for
+ * monotonic scores), u* the best score. The exponential mechanism draws i uniformly and accepts it with
+ * probability exp(-gamma_i), which yields P(i) proportional to exp(eps u_i / (2 D)) exactly; permute-and-flip
+ * visits the candidates in a uniformly random order and stops at the first acceptance (it never does worse
+ * in expectation). Scores are read as the exact rationals their doubles represent, and acceptance uses the
+ * exact Bernoulli(exp(-gamma)) of `samplers.ts`, so there is no floating-point exponentiation or
+ * normalisation to attack (cf. Ilvento, "Implementing the Exponential Mechanism with Base-2 DP", CCS 2020).
+ * The running time depends on the scores (a timing channel, as for every rejection sampler).
+ * @module
+ */
+import { assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
+import { fastLessThanExpNeg, lazyLessThanExpNeg, rationalFromDouble } from './exact-exp.ts';
+import { sourceOf } from './samplers.ts';
+import type { WordSource } from './words.ts';
+
+/**
+ * Options of {@link exponentialMechanism} and {@link permuteAndFlip}.
+ * @example
+ * ```ts
+ * const opts: SelectionOptions = { epsilon: 1, sensitivity: 1, monotonic: true };
+ * ```
+ */
+export interface SelectionOptions {
+  /** epsilon > 0. */
+  readonly epsilon: number;
+  /** Sensitivity of every score > 0: |u_i(x) - u_i(x')| <= sensitivity for neighbours x, x'. */
+  readonly sensitivity: number;
+  /** Scores move in the same direction for all candidates between neighbours (halves the noise). */
+  readonly monotonic?: boolean;
+  /** Randomness; default the CSPRNG. */
+  readonly rng?: Rng;
+}
+
+/**
+ * A selection mechanism with fixed parameters.
+ * @example
+ * ```ts
+ * const em: SelectionMechanism = exponentialMechanism({ epsilon: 1, sensitivity: 1 });
+ * ```
+ */
+export interface SelectionMechanism {
+  readonly epsilon: number;
+  readonly sensitivity: number;
+  /** The guarantee of one selection: pure epsilon-DP. */
+  readonly guarantee: { readonly epsilon: number; readonly delta: 0 };
+  /** The index of the selected candidate (scores: higher is better, finite, at least one). */
+  select(scores: ArrayLike<number>): number;
+}
+
+interface Prepared {
+  readonly scores: ArrayLike<number>;
+  readonly best: number;
+  readonly factor: number;
+  readonly epsilon: number;
+  readonly divisor: number;
+  readonly src: WordSource;
+}
+
+function checkScores(scores: ArrayLike<number>): number {
+  if (scores === null || typeof scores !== 'object' || typeof scores.length !== 'number') {
+    throw new TypeError(`scores must be an array of finite numbers, got ${describeValue(scores)}`);
+  }
+  if (scores.length === 0) throw new RangeError('scores must contain at least one candidate, got an empty array');
+  let best = Number.NEGATIVE_INFINITY;
+  for (let i = 0; i < scores.length; i++) {
+    const v = scores[i];
+    if (typeof v !== 'number') throw new TypeError(`scores[${i}] must be a finite number, got ${describeValue(v)}`);
+    if (!Number.isFinite(v)) throw new RangeError(`scores[${i}] must be a finite number, got ${describeValue(v)}`);
+    if (v > best) best = v;
+  }
+  return best;
+}
+
+/** Bernoulli(exp(-eps (best - u_i) / divisor)), exactly. */
+function accept(p: Prepared, i: number): boolean {
+  const gap = p.best - p.scores[i]; // correctly rounded difference of the two doubles
+  if (gap === 0 && p.best === p.scores[i]) return true;
+  const w = p.src.next();
+  const d = fastLessThanExpNeg(w, gap * p.factor); // |estimate - gamma| <= 3 2^-53 gamma
+  if (d !== -1) return d === 1;
+  // Rare: decide exactly with gamma = e (b - u) / d, all read as exact rationals.
+  const e = rationalFromDouble(p.epsilon);
+  const b = rationalFromDouble(p.best);
+  const u = rationalFromDouble(p.scores[i]);
+  const dv = rationalFromDouble(p.divisor);
+  const num = e.num * (b.num * u.den - u.num * b.den) * dv.den;
+  const den = e.den * b.den * u.den * dv.num;
+  return lazyLessThanExpNeg(w, num, den, p.src);
+}
+
+function prepare(options: SelectionOptions): { epsilon: number; sensitivity: number; divisor: number; src: WordSource } {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
+  }
+  const { epsilon, sensitivity } = options;
+  assertEpsilon(epsilon);
+  assertPositive('sensitivity', sensitivity);
+  const divisor = options.monotonic === true ? sensitivity : 2 * sensitivity;
+  if (!Number.isFinite(divisor)) throw new RangeError(`sensitivity must be at most 2^1023, got ${sensitivity}`);
+  return { epsilon, sensitivity, divisor, src: sourceOf(options.rng ?? cryptoRng) };
+}
+
+/**
+ * The exponential mechanism: selects index i with probability proportional to exp(eps u_i / (2 D)), exactly.
+ * @example
+ * ```ts
+ * const em = exponentialMechanism({ epsilon: 1, sensitivity: 1 });
+ * const winner = em.select([10, 12, 7]); // most likely 1
+ * ```
+ */
+export function exponentialMechanism(options: SelectionOptions): SelectionMechanism {
+  const c = prepare(options);
+  return {
+    epsilon: c.epsilon,
+    sensitivity: c.sensitivity,
+    guarantee: { epsilon: c.epsilon, delta: 0 },
+    select(scores: ArrayLike<number>): number {
+      const best = checkScores(scores);
+      const p: Prepared = { scores, best, factor: c.epsilon / c.divisor, epsilon: c.epsilon, divisor: c.divisor, src: c.src };
+      const n = scores.length;
+      for (;;) {
+        const i = c.src.int(n);
+        if (accept(p, i)) return i;
+      }
+    },
+  };
+}
+
+/**
+ * Permute-and-flip (McKenna & Sheldon 2020): visit candidates in random order, keep the first one accepted with
+ * probability exp(eps (u_i - u*) / (2 D)). epsilon-DP, and never worse than the exponential mechanism in
+ * expected score.
+ * @example
+ * ```ts
+ * const pf = permuteAndFlip({ epsilon: 1, sensitivity: 1 });
+ * const winner = pf.select([10, 12, 7]);
+ * ```
+ */
+export function permuteAndFlip(options: SelectionOptions): SelectionMechanism {
+  const c = prepare(options);
+  return {
+    epsilon: c.epsilon,
+    sensitivity: c.sensitivity,
+    guarantee: { epsilon: c.epsilon, delta: 0 },
+    select(scores: ArrayLike<number>): number {
+      const best = checkScores(scores);
+      const p: Prepared = { scores, best, factor: c.epsilon / c.divisor, epsilon: c.epsilon, divisor: c.divisor, src: c.src };
+      const n = scores.length;
+      const order = new Uint32Array(n);
+      for (let i = 0; i < n; i++) order[i] = i;
+      for (let k = 0; k < n; k++) {
+        const j = k + c.src.int(n - k); // lazy Fisher-Yates
+        const v = order[j];
+        order[j] = order[k];
+        order[k] = v;
+        if (accept(p, v)) return v;
+      }
+      // Unreachable: the best candidate is accepted with probability 1.
+      throw new Error('permute-and-flip visited every candidate without accepting the best one');
+    },
+  };
+}

@@ -1,0 +1,342 @@
+/**
+ * The server side of encrypted inference. It loads the client's public evaluation keys (it never holds a secret
+ * key), builds models from plain weights or JSON, and evaluates encrypted rows into encrypted scores. Large
+ * requests are sharded by batch across a piscina pool of worker threads, each of which builds the context and
+ * loads the keys once (SEAL is single-threaded; its maintainers advise application-level threads, SEAL issue 245).
+ * Replies are switched down to the lowest level that can hold the outputs (level 0 for probabilities), which
+ * makes them small (32 bytes per sample at N = 8192) and removes the unused part of the modulus, as SEAL's
+ * security notes recommend. There is no circuit privacy: the reply's noise may reveal something about the
+ * weights (SEAL `SECURITY.md`).
+ * @module
+ */
+import { availableParallelism } from 'node:os';
+import { deserializeError, describeValue, siblingModuleUrl } from '@ppml/core';
+import { Piscina } from 'piscina';
+import { CompiledModel, type LoadedKeys, loadEvaluationKeys } from './engine.ts';
+import { HeFormatError } from './errors.ts';
+import { type Layout, readRows, rowBlockWidth, writeScores } from './layout.ts';
+import {
+  type ImportOptions,
+  type LinearWeights,
+  type LogisticOptions,
+  type MlpOptions,
+  type ModelLayout,
+  type ModelSpec,
+  linearSpec,
+  logisticSpec,
+  mlpSpec,
+  specFromJSON,
+} from './models.ts';
+import { type CkksPlan, describePlan } from './planner.ts';
+import { DEFAULT_HEAP_LIMIT_BYTES, assertHeapBelow } from './seal.ts';
+import { WireKind, openMessage } from './wire.ts';
+import { type WorkerReply, type WorkerTask, pack, unpack } from './worker.ts';
+
+/** Options of {@link HeServer.create}. */
+export interface HeServerOptions {
+  /** Worker threads for requests of two or more batches; default: available cores. 1 = evaluate inline only. */
+  threads?: number;
+  /** Soft cap on the main thread's SEAL heap, in bytes (default 3 GiB). */
+  heapLimitBytes?: number;
+}
+
+let nextModelId = 0;
+
+/**
+ * Evaluates models on encrypted rows with the client's evaluation keys.
+ * @example
+ * ```ts
+ * const server = await HeServer.create(evalKeys);
+ * const model = server.logisticRegression({ weights, bias, sigmoid: 'poly3' });
+ * const encScores = await model.predict(encRows);
+ * await server.close();
+ * ```
+ */
+export class HeServer implements AsyncDisposable, Disposable {
+  readonly plan: CkksPlan;
+  readonly layout: Layout;
+  readonly threads: number;
+  readonly heapLimitBytes: number;
+  readonly #keys: LoadedKeys;
+  readonly #evalKeys: Uint8Array;
+  readonly #models = new Set<HeModel>();
+  #pool: Piscina | undefined;
+  #closed = false;
+
+  private constructor(keys: LoadedKeys, evalKeys: Uint8Array, threads: number, heapLimitBytes: number) {
+    this.#keys = keys;
+    this.#evalKeys = evalKeys;
+    this.plan = keys.plan;
+    this.layout = keys.layout;
+    this.threads = threads;
+    this.heapLimitBytes = heapLimitBytes;
+  }
+
+  /**
+   * Loads evaluation keys from {@link HeClient.exportEvaluationKeys}; throws {@link HeFormatError} for bad bytes.
+   * @example
+   * ```ts
+   * const server = await HeServer.create(evalKeys, { threads: 2 });
+   * ```
+   */
+  static async create(evalKeys: Uint8Array, options: HeServerOptions = {}): Promise<HeServer> {
+    if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describeValue(options)}`);
+    const threads = options.threads ?? Math.min(availableParallelism(), 8);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new RangeError(`threads must be an integer in [1, 64], got ${describeValue(threads)}`);
+    }
+    const keys = await loadEvaluationKeys(evalKeys);
+    return new HeServer(keys, evalKeys.slice(), threads, options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES);
+  }
+
+  /** One line describing the parameters of the loaded keys. */
+  describe(): string {
+    return `${describePlan(this.plan)}, ${this.layout} layout`;
+  }
+
+  #open(): LoadedKeys {
+    if (this.#closed) throw new Error('this HeServer is closed');
+    return this.#keys;
+  }
+
+  #add(spec: ModelSpec): HeModel {
+    const m = new HeModel(this, this.#open(), spec, (x) => this.#models.delete(x));
+    this.#models.add(m);
+    return m;
+  }
+
+  /**
+   * A linear regression w·x + b (scores returned as they are).
+   * @example
+   * ```ts
+   * const model = server.linear({ weights: [0.5, -1, 2], bias: 0.25 });
+   * ```
+   */
+  linear(weights: LinearWeights): HeModel {
+    return this.#add(linearSpec(weights));
+  }
+
+  /**
+   * A logistic regression; `sigmoid: 'poly3'` (default) evaluates 0.5 + 0.197z − 0.004z³ under encryption
+   * (valid for |z| <= 5), `{ degree, range }` fits a polynomial on a range you declare, `'client'` returns z and
+   * lets the client apply the exact sigmoid.
+   * @example
+   * ```ts
+   * const model = server.logisticRegression({ weights, bias, sigmoid: { degree: 3, range: 8 } });
+   * ```
+   */
+  logisticRegression(options: LogisticOptions): HeModel {
+    return this.#add(logisticSpec(options));
+  }
+
+  /**
+   * An MLP with polynomial hidden activations (`'square'`, or a named function approximated on a declared range).
+   * @example
+   * ```ts
+   * const model = server.mlp({ layers, activation: { approximate: 'tanh', degree: 3, range: 3 } });
+   * ```
+   */
+  mlp(options: MlpOptions): HeModel {
+    return this.#add(mlpSpec(options));
+  }
+
+  /**
+   * A model from plain JSON, including `@ppml/dp`'s `model.toJSON()` output (relu/tanh MLPs need
+   * `activationRange`; logistic regression defaults to `sigmoid: 'client'`).
+   * @example
+   * ```ts
+   * const model = server.fromJSON(dpModel.toJSON(), { activationRange: 4 });
+   * ```
+   */
+  fromJSON(json: unknown, options?: ImportOptions): HeModel {
+    return this.#add(specFromJSON(json, options));
+  }
+
+  /** Starts the worker pool and loads keys in every worker (each takes about 0.5 s). */
+  async warmup(): Promise<void> {
+    if (this.threads < 2) return;
+    const pool = this.#poolFor();
+    const spec = linearSpec({ weights: [1] });
+    const task: WorkerTask = { modelId: 'warmup', spec, packed: new Uint8Array(0), offsets: new Uint32Array(1), perBatch: 1 };
+    const replies = await Promise.all(Array.from({ length: this.threads }, () => pool.run(task) as Promise<WorkerReply>));
+    for (const r of replies) if ('error' in r) throw deserializeError(r.error, { HeFormatError });
+  }
+
+  #poolFor(): Piscina {
+    this.#open();
+    if (this.#pool === undefined) {
+      const url = siblingModuleUrl(import.meta.url, './worker');
+      const fromSource = url.pathname.endsWith('.ts');
+      this.#pool = new Piscina({
+        filename: url.href,
+        minThreads: this.threads,
+        maxThreads: this.threads,
+        idleTimeout: 60_000,
+        workerData: { evalKeys: this.#evalKeys },
+        execArgv: fromSource ? [...process.execArgv, '--conditions=@ppml/source'] : [...process.execArgv],
+      });
+    }
+    return this.#pool;
+  }
+
+  /** @internal Runs batches on the pool, in order. */
+  async runParallel(modelId: string, spec: ModelSpec, batches: Uint8Array[][]): Promise<Uint8Array[]> {
+    const pool = this.#poolFor();
+    const chunks = Math.min(this.threads, batches.length);
+    const per = Math.ceil(batches.length / chunks);
+    const jobs: Promise<WorkerReply>[] = [];
+    for (let c = 0; c < batches.length; c += per) {
+      const group = batches.slice(c, c + per);
+      const { packed, offsets } = pack(group.flat());
+      const task: WorkerTask = { modelId, spec, packed, offsets, perBatch: group[0].length };
+      jobs.push(pool.run(task, { transferList: [packed.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer] }) as Promise<WorkerReply>);
+    }
+    const replies = await Promise.all(jobs);
+    const out: Uint8Array[] = [];
+    for (const r of replies) {
+      if ('error' in r) throw deserializeError(r.error, { HeFormatError });
+      out.push(...unpack(r.packed, r.offsets));
+    }
+    return out;
+  }
+
+  /**
+   * Frees the keys and all models and stops the workers; idempotent.
+   * @example
+   * ```ts
+   * await server.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const m of [...this.#models]) m.dispose();
+    this.#keys.dispose();
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) await pool.destroy();
+  }
+
+  /** Synchronous close (the worker pool is stopped in the background). */
+  dispose(): void {
+    void this.close();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}
+
+/**
+ * A model held by a {@link HeServer}: encrypted rows in, encrypted scores out.
+ * @example
+ * ```ts
+ * const encScores = await model.predict(encRows);
+ * model.dispose();
+ * ```
+ */
+export class HeModel implements Disposable {
+  readonly spec: ModelSpec;
+  /** Depth used, output level, reply level and the worst-case output bound. */
+  readonly layout: ModelLayout;
+  readonly #server: HeServer;
+  readonly #keys: LoadedKeys;
+  readonly #compiled: CompiledModel;
+  readonly #id: string;
+  readonly #onDispose: (m: HeModel) => void;
+  #disposed = false;
+
+  /** @internal Use the factory methods of {@link HeServer}. */
+  constructor(server: HeServer, keys: LoadedKeys, spec: ModelSpec, onDispose: (m: HeModel) => void) {
+    this.#server = server;
+    this.#keys = keys;
+    this.spec = spec;
+    this.#compiled = new CompiledModel(keys, spec);
+    this.layout = this.#compiled.layout;
+    this.#id = `m${nextModelId++}`;
+    this.#onDispose = onDispose;
+  }
+
+  /** Number of input features. */
+  get features(): number {
+    return this.spec.layers[0].inputs;
+  }
+
+  /** Number of outputs per row. */
+  get outputs(): number {
+    return this.spec.layers[this.spec.layers.length - 1].outputs;
+  }
+
+  /** A one-line description: layers, polynomials and their ranges, depth. */
+  describe(): string {
+    const sizes = [this.spec.layers[0].inputs, ...this.spec.layers.map((l) => l.outputs)].join('→');
+    const parts = [`${this.spec.kind} ${sizes}`, `depth ${this.layout.depth}`];
+    if (this.spec.activation) parts.push(`hidden activation: ${this.spec.activation.description}`);
+    if (this.spec.output) parts.push(`output: ${this.spec.output.description} (max error ${this.spec.output.maxError.toPrecision(3)})`);
+    if (this.spec.post !== 'none') parts.push(`client applies ${this.spec.post}`);
+    parts.push(`reply at level ${this.layout.replyLevel}`);
+    return parts.join('; ');
+  }
+
+  /**
+   * Evaluates the model on an encrypted-rows message; returns an encrypted-scores message. Requests of two or
+   * more batches run on the worker pool when the server has more than one thread.
+   * @example
+   * ```ts
+   * const encScores = await model.predict(client.encryptRows(rows));
+   * ```
+   */
+  async predict(encRows: Uint8Array): Promise<Uint8Array> {
+    if (this.#disposed) throw new Error('this model was disposed');
+    const ctx = this.#keys.ctx;
+    const { reader: r } = openMessage(encRows, WireKind.encryptedRows, ctx.parameterHash, this.#keys.keyId, 'encRows');
+    const h = readRows(r, ctx.slots, 'encRows');
+    if (h.layout !== this.#keys.layout) {
+      throw new RangeError(`encRows use the ${h.layout} layout but the server's keys were made for the ${this.#keys.layout} layout`);
+    }
+    if (h.features !== this.features) {
+      throw new RangeError(`encRows have ${h.features} features per row, but the model takes ${this.features}`);
+    }
+    assertHeapBelow(this.#server.heapLimitBytes);
+    const batches: Uint8Array[][] = [];
+    for (let b = 0; b < h.batches; b++) batches.push(h.ciphertexts.slice(b * h.perBatch, (b + 1) * h.perBatch) as Uint8Array[]);
+    let outs: Uint8Array[];
+    if (this.#server.threads > 1 && batches.length >= 2) {
+      outs = await this.#server.runParallel(this.#id, this.spec, batches);
+    } else {
+      outs = [];
+      for (const batch of batches) outs.push(...this.#compiled.evaluateBatch(batch));
+    }
+    return writeScores(ctx.parameterHash, this.#keys.keyId, {
+      layout: h.layout,
+      rows: h.rows,
+      outputs: this.outputs,
+      perCiphertext: h.perCiphertext,
+      stride: h.layout === 'column' ? 1 : rowBlockWidth(h.features),
+      post: this.spec.post,
+      ciphertexts: outs,
+    });
+  }
+
+  /**
+   * Frees the encoded weights; idempotent.
+   * @example
+   * ```ts
+   * model.dispose();
+   * ```
+   */
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.#compiled.dispose();
+    this.#onDispose(this);
+  }
+
+  [Symbol.dispose](): void {
+    this.dispose();
+  }
+}

@@ -1,0 +1,56 @@
+// Sharding across worker threads (piscina, workers started from src/ through siblingModuleUrl): results equal
+// the inline evaluation, and errors raised inside a worker keep their class.
+import { seededTestRng, uniformDouble } from '@ppml/core';
+import { crc32 } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { HeClient, HeFormatError, HeServer, evaluatePlain } from '../src/index.ts';
+
+const rng = seededTestRng(5);
+const F = 3;
+const N = 4096 * 2 + 17; // three batches
+const X = Array.from({ length: N }, () => Float64Array.from({ length: F }, () => 4 * uniformDouble(rng) - 2));
+let client: HeClient;
+let inline: HeServer;
+let pooled: HeServer;
+let encX: Uint8Array;
+
+beforeAll(async () => {
+  client = await HeClient.create({ depth: 3, inputBound: 2 });
+  const keys = client.exportEvaluationKeys();
+  inline = await HeServer.create(keys, { threads: 1 });
+  pooled = await HeServer.create(keys, { threads: 2 });
+  encX = client.encryptRows(X);
+});
+
+afterAll(async () => {
+  client?.close();
+  await inline?.close();
+  await pooled?.close();
+});
+
+describe('worker-thread sharding', () => {
+  it('gives the same scores as inline evaluation, in row order', async () => {
+    const spec = { weights: [0.5, -0.25, 0.75], bias: 0.1, sigmoid: 'poly3' as const };
+    const a = client.decryptScores(await inline.logisticRegression(spec).predict(encX));
+    const b = client.decryptScores(await pooled.logisticRegression(spec).predict(encX));
+    expect(b.length).toBe(N);
+    const model = pooled.logisticRegression(spec);
+    for (let i = 0; i < N; i += 97) {
+      expect(Math.abs(b[i] - a[i])).toBeLessThan(1e-6);
+      expect(Math.abs(b[i] - evaluatePlain(model.spec, X[i])[0])).toBeLessThan(1e-4);
+    }
+  });
+
+  it('a HeFormatError raised in a worker keeps its class', async () => {
+    const model = pooled.linear({ weights: [1, 2, 3], bias: 0 });
+    const bad = encX.slice();
+    // Corrupt the SEAL header of the last ciphertext (third batch) and fix the outer CRC.
+    const view = new DataView(bad.buffer);
+    let off = 64 + 1 + 16;
+    const count = view.getUint32(off - 4, true);
+    for (let i = 0; i < count - 1; i++) off += 4 + view.getUint32(off, true);
+    bad[off + 4 + 2] = 0x7f;
+    view.setUint32(60, crc32(bad.subarray(64)) >>> 0, true);
+    await expect(model.predict(bad)).rejects.toBeInstanceOf(HeFormatError);
+  });
+});

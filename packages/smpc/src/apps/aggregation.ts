@@ -1,0 +1,46 @@
+/**
+ * Secure aggregation: each of k input parties contributes a vector and only the element-wise sum is revealed
+ * (the setting of Bonawitz et al., CCS 2017, for federated learning; here with semi-honest parties that stay
+ * online). Each contribution is secret-shared by its owner; the sum is local; one opening reveals it.
+ * @module
+ */
+import { describeValue } from '@ppml/core';
+import type { SmpcSession } from '../session.ts';
+
+/** One party's input to {@link secureAggregation}. */
+export interface Contribution {
+  /** The contributing party. */
+  readonly party: number;
+  /** Its vector; every contribution must have the same length. */
+  readonly values: ArrayLike<number>;
+}
+
+/**
+ * Sums the parties' vectors under secret sharing and reveals only the sum.
+ * @example
+ * ```ts
+ * const total = await secureAggregation(session, [
+ *   { party: 0, values: [1, 2] },
+ *   { party: 1, values: [3, 4] },
+ *   { party: 2, values: [5, 6] },
+ * ]); // Float64Array [9, 12]
+ * ```
+ */
+export async function secureAggregation(session: SmpcSession, contributions: readonly Contribution[]): Promise<Float64Array> {
+  if (!Array.isArray(contributions) || contributions.length === 0) {
+    throw new RangeError(`contributions must be a non-empty array, got ${describeValue(contributions)}`);
+  }
+  const len = contributions[0].values?.length;
+  contributions.forEach((c, i) => {
+    if (c === null || typeof c !== 'object' || c.values?.length !== len) {
+      throw new RangeError(`contributions[${i}].values must have length ${len}, got ${describeValue(c?.values)}`);
+    }
+  });
+  const shared = await Promise.all(contributions.map((c) => session.share(c.party, c.values)));
+  let acc = shared[0];
+  for (let i = 1; i < shared.length; i++) acc = session.add(acc, shared[i]);
+  const out = await session.reveal(acc);
+  session.free(...shared);
+  if (acc !== shared[0]) session.free(acc);
+  return out;
+}

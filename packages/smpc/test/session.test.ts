@@ -1,0 +1,171 @@
+// Results equal plaintext within the fixed-point error, for random inputs over sizes, signs and magnitudes:
+// both protocols, 2 to 5 parties for additive sharing. Sessions are reused within the file.
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SmpcSession } from '../src/index.ts';
+
+const ULP = 2 ** -16;
+/** Fixed-point error of a product of two rounded inputs plus the truncation unit. */
+const mulTol = (x: number, y: number): number => (Math.abs(x) + Math.abs(y) + 2) * ULP;
+
+const value = (max: number) => fc.double({ min: -max, max, noNaN: true, noDefaultInfinity: true });
+const vectors = (max: number) =>
+  fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(fc.array(value(max), { minLength: n, maxLength: n }), fc.array(value(max), { minLength: n, maxLength: n })));
+
+const configs = [
+  { parties: 3, protocol: 'replicated' as const, full: true },
+  { parties: 3, protocol: 'additive' as const, full: true },
+  { parties: 2, protocol: 'additive' as const, full: false },
+  { parties: 4, protocol: 'additive' as const, full: false },
+  { parties: 5, protocol: 'additive' as const, full: false },
+];
+
+for (const cfg of configs) {
+  describe(`${cfg.protocol} sharing, ${cfg.parties} parties`, () => {
+    let s: SmpcSession;
+    beforeAll(async () => {
+      s = await SmpcSession.start({ parties: cfg.parties, protocol: cfg.protocol, timeoutMs: 30_000 });
+    });
+    afterAll(async () => {
+      await s.close();
+    });
+
+    it('add, sub, mul, square, addPublic, mulPublic, sum match plaintext', async () => {
+      await fc.assert(
+        fc.asyncProperty(vectors(1000), fc.integer({ min: 0, max: cfg.parties - 1 }), value(30), async ([x, y], owner, k) => {
+          const a = await s.share(owner, x);
+          const b = await s.share((owner + 1) % cfg.parties, y);
+          const outs = [s.add(a, b), s.sub(a, b), s.mul(a, b), s.square(a), s.addPublic(a, k), s.mulPublic(a, k), s.sum(a)];
+          const [add, sub, mul, sq, ap, mp, sum] = await Promise.all(outs.map((o) => s.reveal(o)));
+          const xr = x.map((v) => Math.round(v / ULP) * ULP);
+          const yr = y.map((v) => Math.round(v / ULP) * ULP);
+          const kr = Math.round(k / ULP) * ULP;
+          for (let i = 0; i < x.length; i++) {
+            expect(Math.abs(add[i] - (xr[i] + yr[i]))).toBeLessThanOrEqual(1e-9);
+            expect(Math.abs(sub[i] - (xr[i] - yr[i]))).toBeLessThanOrEqual(1e-9);
+            expect(Math.abs(mul[i] - xr[i] * yr[i])).toBeLessThanOrEqual(ULP);
+            expect(Math.abs(sq[i] - xr[i] * xr[i])).toBeLessThanOrEqual(ULP);
+            expect(Math.abs(ap[i] - (xr[i] + kr))).toBeLessThanOrEqual(1e-9);
+            expect(Math.abs(mp[i] - xr[i] * kr)).toBeLessThanOrEqual(ULP);
+          }
+          expect(Math.abs(sum[0] - xr.reduce((p, v) => p + v, 0))).toBeLessThanOrEqual(1e-6);
+          s.free(a, b, ...outs);
+        }),
+        { numRuns: cfg.full ? 12 : 4 },
+      );
+    });
+
+    it('matmul, transpose and row sums match plaintext', async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer(), async (m, k, n, seed) => {
+          const rnd = (i: number): number => Math.sin(seed + i * 12.9898) * 20;
+          const A = Float64Array.from({ length: m * k }, (_, i) => Math.round(rnd(i) * 256) / 256);
+          const B = Float64Array.from({ length: k * n }, (_, i) => Math.round(rnd(i + 1000) * 256) / 256);
+          const a = await s.share(0, A, [m, k]);
+          const b = await s.share(cfg.parties - 1, B, [k, n]);
+          const c = s.matmul(a, b);
+          const t = s.transpose(a);
+          const rs = s.sum(a, 1);
+          const cs = s.sum(a, 0);
+          expect([c.rows, c.cols, t.rows, t.cols, rs.rows, cs.cols]).toEqual([m, n, k, m, m, k]);
+          const [got, gt, grs, gcs] = await Promise.all([c, t, rs, cs].map((o) => s.reveal(o)));
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let want = 0;
+              for (let q = 0; q < k; q++) want += A[i * k + q] * B[q * n + j];
+              expect(Math.abs(got[i * n + j] - want)).toBeLessThanOrEqual(ULP);
+            }
+            let row = 0;
+            for (let q = 0; q < k; q++) {
+              expect(gt[q * m + i]).toBe(A[i * k + q]);
+              row += A[i * k + q];
+            }
+            expect(grs[i]).toBeCloseTo(row, 9);
+          }
+          for (let q = 0; q < k; q++) expect(gcs[q]).toBeCloseTo(A.filter((_, i) => i % k === q).reduce((p, v) => p + v, 0), 9);
+          s.free(a, b, c, t, rs, cs);
+        }),
+        { numRuns: cfg.full ? 8 : 3 },
+      );
+    });
+
+    it('lessThan and relu are exact away from ties; max and argmax find the maximum', async () => {
+      await fc.assert(
+        fc.asyncProperty(vectors(cfg.full ? 20_000 : 100), async ([x, y]) => {
+          const a = await s.share(0, x);
+          const b = await s.share(1 % cfg.parties, y);
+          const lt = s.lessThan(a, b);
+          const ltp = s.lessThan(a, 0.25);
+          const r = s.relu(a);
+          const [glt, gltp, gr] = await Promise.all([lt, ltp, r].map((o) => s.reveal(o)));
+          const q = (v: number): number => Math.round(v / ULP) * ULP + 0; // + 0 turns -0 into 0
+          for (let i = 0; i < x.length; i++) {
+            expect(glt[i]).toBe(q(x[i]) < q(y[i]) ? 1 : 0);
+            expect(gltp[i]).toBe(q(x[i]) < 0.25 ? 1 : 0);
+            expect(gr[i]).toBe(Math.max(q(x[i]), 0));
+          }
+          if (cfg.full) {
+            const mx = s.max(a);
+            const am = s.argmax(a);
+            const [gm, gam] = await Promise.all([s.reveal(mx), s.reveal(am)]);
+            const xr = x.map(q);
+            const best = Math.max(...xr);
+            expect(gm[0]).toBe(best + 0);
+            expect(gam.reduce((p, v) => p + v, 0)).toBe(1);
+            expect(xr[gam.indexOf(1)]).toBe(best + 0);
+            s.free(mx, am);
+          }
+          s.free(a, b, lt, ltp, r);
+        }),
+        { numRuns: cfg.full ? 8 : 3 },
+      );
+    });
+
+    if (cfg.full) {
+      it('row-wise max and argmax of a matrix', async () => {
+        const X = Float64Array.of(1, 5, 3, -2, -7, -1, -3, -9, 4, 4, 0, 2, 8, 1, 1, 1, 2, 2);
+        const x = await s.share(2, X, [3, 6]);
+        const [m, am] = await Promise.all([s.reveal(s.max(x)), s.reveal(s.argmax(x))]);
+        expect([...m]).toEqual([5, 4, 8]);
+        expect([...am]).toEqual([0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0]);
+      });
+
+      it('revealTo returns the value to one party only, and reveal to all', async () => {
+        const x = await s.share(0, Float64Array.of(1, -2.5, 3));
+        for (let p = 0; p < cfg.parties; p++) expect([...(await s.revealTo(p, x))]).toEqual([1, -2.5, 3]);
+        expect([...(await s.reveal(x))]).toEqual([1, -2.5, 3]);
+        s.free(x);
+      });
+
+      it('counts rounds and bytes per operation; preprocessing moves dealer work offline', async () => {
+        const n = 1000;
+        const x = await s.share(0, new Float64Array(n).fill(1.5));
+        const y = await s.share(1, new Float64Array(n).fill(-2));
+        await s.preprocess({ mul: n, lessThan: n });
+        const offline = s.stats().offline.dealerBytesPerParty.reduce((p, v) => p + v, 0);
+        expect(offline).toBeGreaterThan(0);
+        s.resetStats();
+        const z = s.mul(x, y);
+        const c = s.lessThan(x, y);
+        await s.sync();
+        const st = s.stats();
+        // All material was already there: the online phase asked the dealer for nothing.
+        expect(st.offline.dealerBytesPerParty.every((v) => v === 0)).toBe(true);
+        const mul = st.operations.mul;
+        const lt = st.operations.lessThan;
+        expect(mul.count).toBe(1);
+        if (cfg.protocol === 'replicated') {
+          expect(mul.rounds).toBe(1); // product and truncation share one opening
+          for (const b of mul.bytesPerParty) expect(b).toBe(16 * n);
+          expect(lt.rounds).toBe(8);
+        } else {
+          expect(mul.rounds).toBe(2); // Beaver opening, truncation opening
+          for (const b of mul.bytesPerParty) expect(b).toBe(24 * n * (cfg.parties - 1));
+          expect(lt.rounds).toBe(8);
+        }
+        expect([...(await s.reveal(z))].every((v) => v === -3)).toBe(true);
+        s.free(x, y, z, c);
+      });
+    }
+  });
+}
