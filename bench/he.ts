@@ -13,7 +13,7 @@
 //
 // Usage (repository root): node_modules/.bin/node bench/he.ts [--quick]
 import { spawnSync } from 'node:child_process';
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 if (!process.execArgv.some((a) => a.includes('@ppml/source'))) {
@@ -27,7 +27,6 @@ if (!process.execArgv.some((a) => a.includes('@ppml/source'))) {
 
 const he = await import('@ppml/he');
 const core = await import('@ppml/core');
-const { default: SEAL } = await import('node-seal');
 
 const quick = process.argv.includes('--quick');
 const F = 30;
@@ -59,7 +58,10 @@ const pooled = await he.HeServer.create(evalKeys, { threads });
 const inline = await he.HeServer.create(evalKeys, { threads: 1 });
 const modelP = pooled.logisticRegression({ weights, bias, sigmoid: 'poly3' });
 const modelI = inline.logisticRegression({ weights, bias, sigmoid: 'poly3' });
-console.log(`@ppml/he benchmark on Node ${process.version}, ${threads} threads${quick ? ' (quick)' : ''}`);
+console.log(
+  `@ppml/he benchmark on Node ${process.version}, ${threads} threads${quick ? ' (quick)' : ''}, ` +
+    `load average ${loadavg()[0].toFixed(1)} at start (figures scale down when other work shares the cores)`,
+);
 console.log(`parameters: ${client.describe()}`);
 console.log(`model: ${modelP.describe()}`);
 console.log(`evaluation keys: ${fmt(evalKeys.length)} bytes (seeded relinearisation keys only, no Galois keys)`);
@@ -92,7 +94,9 @@ console.log(`evaluation keys: ${fmt(evalKeys.length)} bytes (seeded relinearisat
 }
 
 // ---- Raw node-seal loop: the same work by hand ----
-const seal = await SEAL();
+// It runs on the same WebAssembly instance as the wrapper (he.loadSeal() returns this thread's node-seal module),
+// so both use the same compiled and tiered-up code; a second instance would be measured while still warming up.
+const seal = await he.loadSeal();
 const parms = new seal.EncryptionParameters(seal.SchemeType.ckks);
 parms.setPolyModulusDegree(8192);
 parms.setCoeffModulus(seal.CoeffModulus.Create(8192, Int32Array.from(client.plan.coeffModulusBits)));
@@ -282,6 +286,7 @@ const clientFull = await he.HeClient.load(client.exportClientKeys(), { upload: '
   console.log(`end to end (encrypt + evaluate + decrypt): ${fmt((X.length / t) * 1000)} samples/s (goal >= 30,000)`);
 }
 
+console.log(`load average ${loadavg()[0].toFixed(1)} at the end`);
 client.close();
 clientFull.close();
 await pooled.close();

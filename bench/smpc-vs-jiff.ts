@@ -150,6 +150,9 @@ if (jm !== null) {
       `cmp ${fmt(num(jm, 'cmpBytesSentPerPartyPerOp'))} B in ${fmt(num(jm, 'cmpMessagesSentPerPartyPerOp'))} messages.`,
   );
 }
+if (jm !== null && typeof jm['capped'] === 'string') {
+  console.log(`JIFF stopped at its per-phase time cap in the ${jm['capped']} phase; that rate comes from the pilot run.`);
+}
 if (ppml.problem !== null) console.log(`ppml half missing or failed: ${ppml.problem}`);
 if (jiff.problem !== null) console.log(`JIFF half missing or failed: ${jiff.problem}`);
 console.log(

@@ -3,22 +3,26 @@
  * Peer baseline: secret multiplications and comparisons in JIFF (`jiff-mpc`), measured the way JIFF's own demos
  * run: a JIFF server on the loopback interface relays every message (star topology) and acts as crypto provider
  * (Beaver triples and random bits come from the server), and three compute parties, one child process each, hold
- * Shamir shares over JIFF's default field Z_p, p = 16777729. Party 1 inputs x and a, party 2 inputs y and b.
+ * Shamir shares over JIFF's default field Z_p, p = 16777729. In every phase party 1 shares fresh inputs u and
+ * party 2 fresh inputs v (`share_array`, timed separately).
  *
  * Phases, each timed from a common start signal to the last party's completion (wall clock of this process):
- *   mul: x_i * y_i with `SecretShare.smult` (Beaver multiplication with a server triple), integers below 2^12.
- *   cmp: a_i < b_i with `SecretShare.slt`, integers below 2^22.
+ *   mul: u_i * v_i with `SecretShare.smult` (Beaver multiplication with a server triple), integers below 2^12.
+ *   cmp: u_i < v_i with `SecretShare.slt`, integers below 2^22.
  * Each phase first runs a small pilot; the pilot's rate sets the size of the timed run so that it takes a few
- * seconds, well inside the per-phase cap. Results are opened only after every party has finished the timed part,
- * so opening traffic is not counted. Every result, pilot and timed, is opened and checked against plaintext.
+ * seconds, well inside the per-phase cap. Every result, pilot and timed, is opened and checked against plaintext,
+ * but only after every party has finished the timed part, so opening is neither timed nor counted.
  * Traffic is counted at the server while a phase runs (every byte between parties passes through it): TCP bytes
  * in and out of the server (WebSocket frames with socket.io's JSON inside, libsodium-encrypted shares and the
  * crypto provider's triples and bits) and socket.io events received. `...SentPerPartyPerOp` divides what the
  * server received by the number of parties and operations; `...RelayBytesPerOp` is all traffic in and out of the
  * server per operation.
  *
- * Output: human-readable lines, then one line `JIFF_RESULTS {json}`. Exit code 0 when all results are correct,
- * 1 on a wrong result, an error or a time cap.
+ * A timed run that exceeds the phase cap stops the benchmark; its rate is then the pilot's and `capped` names the
+ * phase. A run longer than the total cap is stopped and reports what it measured so far (`capped`: 'total').
+ *
+ * Output: human-readable lines, then one line `JIFF_RESULTS {json}`. Exit code 0 when all results are correct and
+ * both rates were measured, 1 otherwise.
  *
  * Usage: node run.cjs [--mul-max 1000] [--cmp-max 40] [--mul-seconds 6] [--cmp-seconds 6] [--phase-cap 20]
  *                     [--total-cap 90]
@@ -30,8 +34,8 @@ const http = require('node:http');
 
 const PARTY_COUNT = 3;
 const ZP = 16777729; // JIFF's default prime modulus (lib/client/util/constants.js gZp)
-const MUL_BOUND = 4096; // x, y < 2^12 so x * y < 2^24 < ZP: products are exact
-const CMP_BOUND = 1 << 22; // a, b < 2^22 < ZP / 2, the range JIFF's slt handles
+const MUL_BOUND = 4096; // u, v < 2^12 so u * v < 2^24 < ZP: products are exact
+const CMP_BOUND = 1 << 22; // u, v < 2^22 < ZP / 2, inside the range JIFF's slt handles
 const MUL_PILOT = 100;
 const CMP_PILOT = 4;
 
@@ -99,8 +103,22 @@ function randomInts(n, bound) {
 
 async function runCoordinator() {
   const options = parseOptions(process.argv.slice(2));
+  // Filled in as the run goes; the total cap reports whatever was measured before it.
+  const measured = { mul: null, cmp: null };
+  let capped = null;
+  let allCorrect = true;
+  let setupSeconds = null;
   const totalTimer = setTimeout(function () {
-    fail('total time cap of ' + options.totalCap + ' s exceeded');
+    if (finished) {
+      return;
+    }
+    console.log('stopped at the total time cap of ' + options.totalCap + ' s');
+    finished = true;
+    for (const child of children) {
+      child.kill('SIGKILL');
+    }
+    capped = capped === null ? 'total' : capped;
+    emitReport();
   }, options.totalCap * 1000);
 
   const JIFFServer = require('jiff-mpc/lib/jiff-server.js');
@@ -143,11 +161,6 @@ async function runCoordinator() {
   });
   const port = httpServer.address().port;
 
-  const x = randomInts(options.mulMax, MUL_BOUND);
-  const y = randomInts(options.mulMax, MUL_BOUND);
-  const a = randomInts(options.cmpMax, CMP_BOUND);
-  const b = randomInts(options.cmpMax, CMP_BOUND);
-
   // Message routing from parties.
   const waiters = new Map(); // key `${type}:${tag}` -> { count, messages, resolve }
   function expect(type, tag) {
@@ -173,7 +186,7 @@ async function runCoordinator() {
   }
 
   const computationId = 'ppml-bench-' + crypto.randomBytes(6).toString('hex');
-  const ready = expect('ready', 'inputs');
+  const ready = expect('ready', 'connect');
   let stopping = false;
   const startedAt = performance.now();
   for (let id = 1; id <= PARTY_COUNT; id++) {
@@ -185,39 +198,75 @@ async function runCoordinator() {
         fail('party ' + id + ' exited early (code ' + code + ', signal ' + signal + ')');
       }
     });
-    child.send({
-      type: 'init',
-      id: id,
-      port: port,
-      computationId: computationId,
-      mulMax: options.mulMax,
-      cmpMax: options.cmpMax,
-      x: id === 1 ? x : null,
-      y: id === 2 ? y : null,
-      a: id === 1 ? a : null,
-      b: id === 2 ? b : null
-    });
+    child.send({ type: 'init', id: id, port: port, computationId: computationId });
   }
   await ready;
-  const setupSeconds = (performance.now() - startedAt) / 1000;
+  setupSeconds = (performance.now() - startedAt) / 1000;
   console.log('jiff-mpc ' + jiffVersion + ', node ' + process.version + ', 3 parties (child processes) + server on 127.0.0.1:' + port);
-  console.log('connect + share_array of ' + (2 * options.mulMax + 2 * options.cmpMax) + ' inputs: ' + setupSeconds.toFixed(2) + ' s');
+  console.log('start and connect: ' + setupSeconds.toFixed(2) + ' s');
+
+  // Hoisted: the total-cap timer above may call it before setup ends.
+  function emitReport() {
+    // `correct`: every result that was checked was right, and at least one phase was checked.
+    const mul = measured.mul;
+    const cmp = measured.cmp;
+    const report = {
+      mulPerSec: mul === null ? null : mul.main.perSec,
+      cmpPerSec: cmp === null ? null : cmp.main.perSec,
+      mulN: mul === null ? null : mul.main.n,
+      cmpN: cmp === null ? null : cmp.main.n,
+      correct: allCorrect && (mul !== null || cmp !== null),
+      capped: capped
+    };
+    for (const op of ['mul', 'cmp']) {
+      const m = measured[op];
+      report[op + 'Seconds'] = m === null ? null : m.main.seconds;
+      report[op + 'PilotPerSec'] = m === null ? null : m.pilot.perSec;
+      report[op + 'ShareSeconds'] = m === null ? null : m.main.shareSeconds;
+      report[op + 'BytesSentPerPartyPerOp'] = m === null ? null : m.main.bytesInPerOp / PARTY_COUNT;
+      report[op + 'RelayBytesPerOp'] = m === null ? null : m.main.bytesInPerOp + m.main.bytesOutPerOp;
+      report[op + 'MessagesSentPerPartyPerOp'] = m === null ? null : m.main.messagesPerOp / PARTY_COUNT;
+    }
+    Object.assign(report, {
+      setupSeconds: setupSeconds,
+      jiffVersion: jiffVersion,
+      node: process.version,
+      zp: ZP
+    });
+    process.stdout.write('JIFF_RESULTS ' + JSON.stringify(report) + '\n');
+    process.exit(report.correct && measured.mul !== null && measured.cmp !== null ? 0 : 1);
+  }
 
   let phaseCounter = 0;
-  let allCorrect = true;
   async function phase(op, n) {
     const tag = op + '-' + (phaseCounter++);
+    // Fresh inputs for every phase: party 1 shares u, party 2 shares v.
+    const bound = op === 'mul' ? MUL_BOUND : CMP_BOUND;
+    const u = randomInts(n, bound);
+    const v = randomInts(n, bound);
+    const shared = expect('shared', tag);
+    const s0 = performance.now();
+    for (let id = 1; id <= PARTY_COUNT; id++) {
+      children[id - 1].send({ type: 'share', tag: tag, n: n, u: id === 1 ? u : null, v: id === 2 ? v : null });
+    }
+    await shared;
+    const shareSeconds = (performance.now() - s0) / 1000;
+
     const done = expect('done', tag);
     const opened = expect('opened', tag);
     const before = traffic();
     const t0 = performance.now();
-    const capTimer = setTimeout(function () {
-      fail(op + ' phase with n = ' + n + ' exceeded the phase cap of ' + options.phaseCap + ' s');
-    }, options.phaseCap * 1000);
+    let capTimer;
+    const cap = new Promise(function (resolve) {
+      capTimer = setTimeout(resolve, options.phaseCap * 1000, 'cap');
+    });
     for (const child of children) {
       child.send({ type: 'run', op: op, n: n, tag: tag });
     }
-    await done;
+    if ((await Promise.race([done, cap])) === 'cap') {
+      console.log(op + ' n=' + n + ': stopped at the phase cap of ' + options.phaseCap + ' s');
+      return null;
+    }
     const seconds = (performance.now() - t0) / 1000;
     clearTimeout(capTimer);
     const after = traffic();
@@ -228,7 +277,7 @@ async function runCoordinator() {
     let wrong = 0;
     for (const message of results) {
       for (let i = 0; i < n; i++) {
-        const expected = op === 'mul' ? (x[i] * y[i]) % ZP : (a[i] < b[i] ? 1 : 0);
+        const expected = op === 'mul' ? (u[i] * v[i]) % ZP : (u[i] < v[i] ? 1 : 0);
         if (message.values[i] !== expected) {
           wrong++;
         }
@@ -242,12 +291,13 @@ async function runCoordinator() {
       seconds: seconds,
       perSec: n / seconds,
       wrong: wrong,
+      shareSeconds: shareSeconds,
       bytesInPerOp: (after.read - before.read) / n,
       bytesOutPerOp: (after.written - before.written) / n,
       messagesPerOp: (after.events - before.events) / n
     };
     console.log(
-      op + ' n=' + n + ': ' + seconds.toFixed(2) + ' s, ' + summary.perSec.toFixed(2) + ' op/s, wrong ' + wrong +
+      op + ' n=' + n + ' (sharing 2 x ' + n + ' inputs ' + shareSeconds.toFixed(2) + ' s): ' + seconds.toFixed(2) + ' s, ' + summary.perSec.toFixed(2) + ' op/s, wrong ' + wrong +
         ', per op: ' + summary.messagesPerOp.toFixed(1) + ' party->server messages, ' +
         Math.round(summary.bytesInPerOp) + ' B into and ' + Math.round(summary.bytesOutPerOp) + ' B out of the server'
     );
@@ -258,13 +308,33 @@ async function runCoordinator() {
     return Math.max(pilotN, Math.min(max, Math.floor(pilot.perSec * targetSeconds)));
   }
 
-  const mulPilot = await phase('mul', MUL_PILOT);
-  const mul = await phase('mul', sizeFromPilot(mulPilot, options.mulSeconds, MUL_PILOT, options.mulMax));
-  const cmpPilot = await phase('cmp', CMP_PILOT);
-  const cmp = await phase('cmp', sizeFromPilot(cmpPilot, options.cmpSeconds, CMP_PILOT, options.cmpMax));
+  // A timed run that hits the phase cap stops the benchmark (JIFF cannot cancel operations in flight); the rate
+  // of that phase then comes from its pilot, which was checked, and `capped` says so.
+  const plan = [
+    { op: 'mul', pilotN: MUL_PILOT, seconds: options.mulSeconds, max: options.mulMax },
+    { op: 'cmp', pilotN: CMP_PILOT, seconds: options.cmpSeconds, max: options.cmpMax }
+  ];
+  for (const step of plan) {
+    const pilot = await phase(step.op, step.pilotN);
+    if (pilot === null) {
+      capped = step.op + ' pilot';
+      break;
+    }
+    const main = await phase(step.op, sizeFromPilot(pilot, step.seconds, step.pilotN, step.max));
+    measured[step.op] = { pilot: pilot, main: main === null ? pilot : main };
+    if (main === null) {
+      capped = step.op;
+      break;
+    }
+  }
 
-  // Shut down: parties disconnect safely and exit; then the server closes.
+  // Shut down: parties disconnect safely and exit (or are stopped after a cap); then the server closes.
   stopping = true;
+  if (capped !== null) {
+    for (const child of children) {
+      child.kill('SIGKILL');
+    }
+  }
   const exits = children.map(function (child) {
     return new Promise(function (resolve) {
       if (child.exitCode !== null || child.signalCode !== null) {
@@ -293,30 +363,8 @@ async function runCoordinator() {
   }
   clearTimeout(totalTimer);
 
-  const report = {
-    mulPerSec: mul.perSec,
-    cmpPerSec: cmp.perSec,
-    mulN: mul.n,
-    cmpN: cmp.n,
-    correct: allCorrect,
-    mulSeconds: mul.seconds,
-    cmpSeconds: cmp.seconds,
-    mulPilotPerSec: mulPilot.perSec,
-    cmpPilotPerSec: cmpPilot.perSec,
-    mulBytesSentPerPartyPerOp: mul.bytesInPerOp / PARTY_COUNT,
-    cmpBytesSentPerPartyPerOp: cmp.bytesInPerOp / PARTY_COUNT,
-    mulRelayBytesPerOp: mul.bytesInPerOp + mul.bytesOutPerOp,
-    cmpRelayBytesPerOp: cmp.bytesInPerOp + cmp.bytesOutPerOp,
-    mulMessagesSentPerPartyPerOp: mul.messagesPerOp / PARTY_COUNT,
-    cmpMessagesSentPerPartyPerOp: cmp.messagesPerOp / PARTY_COUNT,
-    setupSeconds: setupSeconds,
-    jiffVersion: jiffVersion,
-    node: process.version,
-    zp: ZP
-  };
   finished = true;
-  process.stdout.write('JIFF_RESULTS ' + JSON.stringify(report) + '\n');
-  process.exit(allCorrect ? 0 : 1);
+  emitReport();
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -348,7 +396,7 @@ function runParty() {
   }
 
   let jiff = null;
-  let shares = null;
+  const inputs = new Map(); // phase tag -> { u: shares, v: shares }
   const pending = new Map(); // phase tag -> result shares, opened on the coordinator's signal
 
   async function onInit(message) {
@@ -365,23 +413,28 @@ function runParty() {
     await new Promise(function (resolve) {
       jiff.wait_for([1, 2, 3, 's1'], resolve);
     });
+    report({ type: 'ready', tag: 'connect' });
+  }
+
+  async function onShare(message) {
     const all = [1, 2, 3];
     // Every party makes the same calls in the same order, so JIFF's automatic operation ids match.
-    const xs = jiff.share_array(message.x, message.mulMax, PARTY_COUNT, all, [1]);
-    const ys = jiff.share_array(message.y, message.mulMax, PARTY_COUNT, all, [2]);
-    const as = jiff.share_array(message.a, message.cmpMax, PARTY_COUNT, all, [1]);
-    const bs = jiff.share_array(message.b, message.cmpMax, PARTY_COUNT, all, [2]);
-    const arrays = await Promise.all([xs, ys, as, bs]);
-    shares = { x: arrays[0][1], y: arrays[1][2], a: arrays[2][1], b: arrays[3][2] };
-    await Promise.all(shares.x.concat(shares.y, shares.a, shares.b).map(valueOf));
-    report({ type: 'ready', tag: 'inputs' });
+    const us = jiff.share_array(message.u, message.n, PARTY_COUNT, all, [1]);
+    const vs = jiff.share_array(message.v, message.n, PARTY_COUNT, all, [2]);
+    const arrays = await Promise.all([us, vs]);
+    const shares = { u: arrays[0][1], v: arrays[1][2] };
+    await Promise.all(shares.u.concat(shares.v).map(valueOf));
+    inputs.set(message.tag, shares);
+    report({ type: 'shared', tag: message.tag });
   }
 
   async function onRun(message) {
     const n = message.n;
+    const shares = inputs.get(message.tag);
+    inputs.delete(message.tag);
     const results = new Array(n);
     for (let i = 0; i < n; i++) {
-      results[i] = message.op === 'mul' ? shares.x[i].smult(shares.y[i]) : shares.a[i].slt(shares.b[i]);
+      results[i] = message.op === 'mul' ? shares.u[i].smult(shares.v[i]) : shares.u[i].slt(shares.v[i]);
     }
     await Promise.all(results.map(valueOf));
     pending.set(message.tag, results);
@@ -399,6 +452,8 @@ function runParty() {
     let work;
     if (message.type === 'init') {
       work = onInit(message);
+    } else if (message.type === 'share') {
+      work = onShare(message);
     } else if (message.type === 'run') {
       work = onRun(message);
     } else if (message.type === 'open') {

@@ -22,7 +22,8 @@ import {
   sampleDiscreteLaplace,
   sampleGeometric,
 } from '../src/mechanisms/index.ts';
-import { bernoulliExpFast } from '../src/mechanisms/samplers.ts';
+import { selectionGamma } from '../src/mechanisms/exponential.ts';
+import { bernoulliExpFast, DiscreteGaussianSampler } from '../src/mechanisms/samplers.ts';
 import { WordSource } from '../src/mechanisms/words.ts';
 import { chiSquareCritical, chiSquareStatistic, meanVariance, Z_1E5 } from '../../../test/support/stats.ts';
 import dgVectors from './vectors/mechanisms-discrete-gaussian.json' with { type: 'json' };
@@ -293,5 +294,40 @@ describe('discrete Gaussian', () => {
       expect(() => sampleDiscreteGaussian(bad)).toThrow(/sigma must be a finite number in \(0, 2\^40\]/);
     }
     expect(() => sampleDiscreteGaussian(null as unknown as number)).toThrow(TypeError);
+  });
+});
+
+describe('exact fallbacks of the mechanisms', () => {
+  it('the discrete Gaussian exact acceptance uses gamma = (|y| - sigma^2/t)^2 / (2 sigma^2)', () => {
+    const sigma = 3.7;
+    const s = new DiscreteGaussianSampler(sigma);
+    const src = new WordSource(seededTestRng('dg-exact'));
+    const n = 10_000;
+    for (const a of [0, 2, 5, 9]) {
+      const gamma = (a - (sigma * sigma) / s.t) ** 2 / (2 * sigma * sigma);
+      const p = Math.exp(-gamma);
+      let hits = 0;
+      for (let i = 0; i < n; i++) if (s.exactAccept(src.next(), a, src)) hits++;
+      expect(Math.abs(hits / n - p), `|y| = ${a}`).toBeLessThanOrEqual(Z_1E5 * Math.sqrt((p * (1 - p)) / n) + 1e-9);
+    }
+  });
+
+  it('the selection mechanisms compute gamma = eps (best - u) / divisor exactly', () => {
+    fc.assert(
+      fc.property(
+        fc.double({ min: 1e-3, max: 10, noNaN: true }),
+        fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+        fc.double({ min: 0, max: 1e3, noNaN: true }),
+        fc.double({ min: 1e-3, max: 10, noNaN: true }),
+        (epsilon, best, gap, divisor) => {
+          const score = best - gap;
+          const g = selectionGamma(epsilon, best, score, divisor);
+          const exact = Number((g.num << 80n) / g.den) / 2 ** 80;
+          const approx = (epsilon * (best - score)) / divisor;
+          return g.den > 0n && g.num >= 0n && Math.abs(exact - approx) <= 1e-12 * Math.max(1, approx);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });

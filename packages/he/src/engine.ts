@@ -123,6 +123,11 @@ export class CompiledModel implements Disposable {
       }
       const W = rowBlockWidth(layer.inputs);
       for (let k = 0; k < layer.outputs; k++) {
+        let big = 0;
+        for (let j = 0; j < layer.inputs; j++) big = Math.max(big, Math.abs(layer.weights[k * layer.inputs + j]));
+        if (big * ctx.primes[ctx.topLevel] < 1) {
+          throw new RangeError(`output ${k} has only zero (or below 2^-${keys.plan.scaleBits}) weights: it is a constant`);
+        }
         const v = new Float64Array(ctx.slots);
         for (let b = 0; b < ctx.slots; b += W) for (let j = 0; j < layer.inputs; j++) v[b + j] = layer.weights[k * layer.inputs + j];
         this.#tiled.push(v);

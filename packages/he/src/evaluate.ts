@@ -24,6 +24,15 @@ import { degreeOf, isBarePower } from './poly.ts';
 import { sealCall } from './seal.ts';
 
 /**
+ * Largest |c1/c3| for which a cubic uses the factored form (otherwise the general product tree, same depth).
+ * @example
+ * ```ts
+ * Math.abs(0.197 / -0.004) <= CUBIC_SHIFT_LIMIT; // true: the TenSEAL sigmoid uses the factored form
+ * ```
+ */
+export const CUBIC_SHIFT_LIMIT = 1e6;
+
+/**
  * Ciphertext operations bound to one context and its evaluation keys, with a cache of encoded constants (each
  * encode costs about 1 ms at N = 8192). Owns its plaintexts; `dispose()` frees them. Ciphertexts returned by
  * the methods belong to the caller.
@@ -132,11 +141,12 @@ export class CkksOps implements Disposable {
    * transparent ciphertext). Adds `plus` (a constant) before rescaling when given.
    */
   mulConst(x: Ciphertext, c: number, targetScale: number, plus = 0): Ciphertext | undefined {
-    if (c === 0) return undefined;
     const l = this.level(x);
     if (l === 0) throw new RangeError('the circuit is deeper than the plan: no level left to rescale');
     const q = this.ctx.primes[l];
     const ptScale = (targetScale * q) / x.scale();
+    // A constant with |c|·scale < 1 encodes to the zero plaintext (and a transparent product): it is zero here.
+    if (Math.abs(c) * ptScale < 1) return undefined;
     const out = this.newCiphertext();
     try {
       sealCall('multiplying by a constant', () => this.ctx.evaluator.multiplyPlain(x, this.constant(c, ptScale, l), out));
@@ -224,7 +234,7 @@ export class CkksOps implements Disposable {
     try {
       for (let j = 0; j < xs.length; j++) {
         const wj = w[j];
-        if (wj === 0) continue;
+        if (Math.abs(wj) * ptScale < 1) continue; // encodes to zero: skip (no transparent ciphertext)
         const xj = xs[j];
         if (this.level(xj) !== l || xj.scale() !== inScale) {
           throw new Error('internal: inputs of a linear layer must share level and scale');
@@ -304,10 +314,12 @@ export class CkksOps implements Disposable {
 
   /**
    * p(x) = Σ c_k x^k (monomial coefficients, lowest first) as a new ciphertext at exactly `targetScale`
-   * (except for a bare power x^(2^j), whose scale is whatever squaring gives).
+   * (except for a bare power x^(2^j), whose scale is whatever squaring gives). Coefficients smaller than
+   * 2^-scaleBits count as zero.
    */
   polynomial(x: Ciphertext, coefficients: Float64Array, targetScale: number): Ciphertext {
-    const c = coefficients;
+    // Coefficients below 2^-scaleBits encode to zero plaintexts: treat them as zero.
+    const c = coefficients.map((v) => (Math.abs(v) * this.ctx.scale < 1 ? 0 : v));
     const n = degreeOf(c);
     if (n < 1) throw new RangeError('an activation polynomial must have degree >= 1');
     if (isBarePower(c)) {
@@ -345,8 +357,8 @@ export class CkksOps implements Disposable {
         v.delete();
       }
     }
-    if (n === 3) {
-      // (c3·x + c2)·(x² + c1/c3) + (c0 − c1·c2/c3)
+    if (n === 3 && Math.abs(c[1] / c[3]) <= CUBIC_SHIFT_LIMIT) {
+      // (c3·x + c2)·(x² + c1/c3) + (c0 − c1·c2/c3); a huge c1/c3 would eat the headroom, so it takes the tree.
       const u = this.mul(x, x);
       let v: Ciphertext | undefined;
       try {

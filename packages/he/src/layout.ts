@@ -78,14 +78,26 @@ function layoutFrom(code: number, what: string): Layout {
   throw new HeFormatError(`${what} name an unknown layout ${code}`);
 }
 
-/** Writes an encrypted-rows message. */
+/**
+ * Writes an encrypted-rows message.
+ * @example
+ * ```ts
+ * const bytes = writeRows(ctx.parameterHash, keyId, { layout: 'column', rows: 1, features: 2, perCiphertext: 4096, ciphertexts });
+ * ```
+ */
 export function writeRows(hash: Uint8Array, keyId: Uint8Array, h: Omit<RowsHeader, 'batches' | 'perBatch'>): Uint8Array {
   const w = new WireWriter().u8(LAYOUT_CODE[h.layout]).u32(h.rows).u32(h.features).u32(h.perCiphertext).u32(h.ciphertexts.length);
   for (const c of h.ciphertexts) w.bytes(c);
   return w.finish(WireKind.encryptedRows, hash, keyId);
 }
 
-/** Reads and checks the framing of an encrypted-rows message (the ciphertexts are views into `r`'s bytes). */
+/**
+ * Reads and checks the framing of an encrypted-rows message (the ciphertexts are views into `r`'s bytes).
+ * @example
+ * ```ts
+ * const h = readRows(openMessage(bytes, WireKind.encryptedRows, hash, keyId, 'encRows').reader, 4096, 'encRows');
+ * ```
+ */
 export function readRows(r: WireReader, slots: number, what: string): RowsHeader {
   const layout = layoutFrom(r.u8(), what);
   const rows = r.u32();
@@ -107,7 +119,13 @@ export function readRows(r: WireReader, slots: number, what: string): RowsHeader
   return { layout, rows, features, perCiphertext, perBatch, batches, ciphertexts };
 }
 
-/** Writes an encrypted-scores message. */
+/**
+ * Writes an encrypted-scores message.
+ * @example
+ * ```ts
+ * const bytes = writeScores(hash, keyId, { layout: 'column', rows, outputs: 1, perCiphertext: 4096, stride: 1, post: 'none', ciphertexts });
+ * ```
+ */
 export function writeScores(hash: Uint8Array, keyId: Uint8Array, h: ScoresHeader): Uint8Array {
   const w = new WireWriter()
     .u8(LAYOUT_CODE[h.layout])
@@ -121,7 +139,13 @@ export function writeScores(hash: Uint8Array, keyId: Uint8Array, h: ScoresHeader
   return w.finish(WireKind.encryptedScores, hash, keyId);
 }
 
-/** Reads an encrypted-scores message. */
+/**
+ * Reads an encrypted-scores message.
+ * @example
+ * ```ts
+ * const h = readScores(openMessage(bytes, WireKind.encryptedScores, hash, keyId, 'encScores').reader, 4096, 'encScores');
+ * ```
+ */
 export function readScores(r: WireReader, slots: number, what: string): ScoresHeader {
   const layout = layoutFrom(r.u8(), what);
   const rows = r.u32();
@@ -145,7 +169,13 @@ export function readScores(r: WireReader, slots: number, what: string): ScoresHe
   return { layout, rows, outputs, perCiphertext, stride, post, ciphertexts };
 }
 
-/** Checks a layout option. */
+/**
+ * Checks a layout option.
+ * @example
+ * ```ts
+ * checkLayout('row'); // 'row'
+ * ```
+ */
 export function checkLayout(layout: unknown): Layout {
   if (layout === 'column' || layout === 'row') return layout;
   throw new RangeError(`layout must be 'column' or 'row', got ${describeValue(layout)}`);

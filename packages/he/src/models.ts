@@ -13,6 +13,7 @@
  * @module
  */
 import { assertFinite, assertInteger, describeValue, toFloat64Array } from '@ppml/core';
+import { CUBIC_SHIFT_LIMIT } from './evaluate.ts';
 import type { CkksPlan } from './planner.ts';
 import {
   type ActivationName,
@@ -21,7 +22,6 @@ import {
   SIGMOID_POLY3,
   approximateActivation,
   degreeOf,
-  isBarePower,
   polyval,
   polynomialDepth,
 } from './poly.ts';
@@ -337,7 +337,13 @@ export function modelDepth(spec: ModelSpec): number {
   return d;
 }
 
-/** Plaintext evaluation of a spec (what the encrypted path must reproduce), before client post-processing. */
+/**
+ * Plaintext evaluation of a spec (what the encrypted path must reproduce), before client post-processing.
+ * @example
+ * ```ts
+ * evaluatePlain(linearSpec({ weights: [1, 2], bias: 1 }), [3, 4]); // Float64Array [12]
+ * ```
+ */
 export function evaluatePlain(spec: ModelSpec, row: ArrayLike<number>): Float64Array {
   let cur = Float64Array.from(row);
   spec.layers.forEach((layer, i) => {
@@ -447,9 +453,9 @@ export function layoutFor(spec: ModelSpec, plan: CkksPlan, headroom: (level: num
           throw new RangeError(`x^${p} for |x| <= ${inBound} overflows level ${level - j}; use a smaller range or larger integerBits`);
         }
       }
-      if (n === 3 && !isBarePower(step.coefficients)) {
-        const a = Math.abs(step.coefficients[1] / step.coefficients[3]);
-        if (inBound ** 2 + a >= headroom(level - 1)) throw new RangeError('the cubic activation overflows the plan headroom');
+      const a = n === 3 ? Math.abs(step.coefficients[1] / step.coefficients[3]) : 0;
+      if (n === 3 && a <= CUBIC_SHIFT_LIMIT && inBound ** 2 + a >= headroom(level - 1)) {
+        throw new RangeError('the cubic activation (x^2 + c1/c3) overflows the plan headroom; use a larger integerBits');
       }
       level -= polynomialDepth(step.coefficients);
       for (let k = 0; k < next.length; k++) next[k] = step.range === undefined ? stepBound(step, next[k]) : stepBound(step, 0);

@@ -16,7 +16,13 @@ import { assertInteger, describeValue } from '@ppml/core';
 /** Polynomial modulus degrees the planner considers (slots = N / 2). */
 export type PolyModulusDegree = 4096 | 8192 | 16384 | 32768;
 
-/** Candidate degrees, smallest first. */
+/**
+ * Candidate degrees, smallest first.
+ * @example
+ * ```ts
+ * POLY_MODULUS_DEGREES.includes(8192); // true
+ * ```
+ */
 export const POLY_MODULUS_DEGREES: readonly PolyModulusDegree[] = [4096, 8192, 16384, 32768];
 
 /**
@@ -73,13 +79,37 @@ export interface CkksPlan {
   readonly securityLevel: 128;
 }
 
-/** Default circuit depth: linear layer plus a degree-3 polynomial. */
+/**
+ * Default circuit depth: linear layer plus a degree-3 polynomial.
+ * @example
+ * ```ts
+ * planParameters().depth === DEFAULT_DEPTH; // true
+ * ```
+ */
 export const DEFAULT_DEPTH = 3;
-/** Default log2 scale. */
+/**
+ * Default log2 scale.
+ * @example
+ * ```ts
+ * planParameters().scaleBits === DEFAULT_SCALE_BITS; // true
+ * ```
+ */
 export const DEFAULT_SCALE_BITS = 40;
-/** Default integer headroom of results, in bits. */
+/**
+ * Default integer headroom of results, in bits.
+ * @example
+ * ```ts
+ * planParameters().integerBits === DEFAULT_INTEGER_BITS; // true
+ * ```
+ */
 export const DEFAULT_INTEGER_BITS = 8;
-/** Default largest |input|. */
+/**
+ * Default largest |input|.
+ * @example
+ * ```ts
+ * planParameters().inputBound === DEFAULT_INPUT_BOUND; // true
+ * ```
+ */
 export const DEFAULT_INPUT_BOUND = 64;
 
 function bitsFor(depth: number, scaleBits: number, integerBits: number): number[] {
@@ -169,7 +199,13 @@ export function describePlan(plan: CkksPlan): string {
   );
 }
 
-/** Checks that an object read from the wire is a well-formed plan and re-derives it (never trusts its totals). */
+/**
+ * Checks that an object read from the wire is a well-formed plan and re-derives it (never trusts its totals).
+ * @example
+ * ```ts
+ * const plan = planFromJSON(JSON.parse(JSON.stringify(planParameters({ depth: 2 }))));
+ * ```
+ */
 export function planFromJSON(value: unknown): CkksPlan {
   if (value === null || typeof value !== 'object') throw new TypeError(`plan must be an object, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;

@@ -29,7 +29,13 @@ export interface PolynomialApproximation {
   readonly description: string;
 }
 
-/** The activation functions, plain. */
+/**
+ * The activation functions, plain.
+ * @example
+ * ```ts
+ * ACTIVATIONS.sigmoid(0); // 0.5
+ * ```
+ */
 export const ACTIVATIONS: Readonly<Record<ActivationName, (x: number) => number>> = {
   sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   tanh: Math.tanh,
@@ -266,13 +272,25 @@ export function polynomialDepth(coefficients: ArrayLike<number>): number {
   return Math.ceil(Math.log2(n + 1));
 }
 
-/** Degree ignoring trailing zeros (−1 for the zero polynomial). */
+/**
+ * Degree ignoring trailing zeros (−1 for the zero polynomial).
+ * @example
+ * ```ts
+ * degreeOf([1, 2, 0]); // 1
+ * ```
+ */
 export function degreeOf(coefficients: ArrayLike<number>): number {
   for (let k = coefficients.length - 1; k >= 0; k--) if (coefficients[k] !== 0) return k;
   return -1;
 }
 
-/** True for c0 + x^k with k a power of two (coefficient exactly 1, no other terms). */
+/**
+ * True for c0 + x^k with k a power of two (coefficient exactly 1, no other terms).
+ * @example
+ * ```ts
+ * isBarePower([0, 0, 1]); // true (the square)
+ * ```
+ */
 export function isBarePower(coefficients: ArrayLike<number>): boolean {
   const n = degreeOf(coefficients);
   if (n < 1 || (n & (n - 1)) !== 0 || coefficients[n] !== 1) return false;

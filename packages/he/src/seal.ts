@@ -114,8 +114,14 @@ export function wasmHeapBytes(): number {
   return loaded?.memory?.buffer.byteLength ?? 0;
 }
 
-/** Default soft cap on the SEAL heap: 3 GiB, well below the wasm32 limit where allocations hang. */
-export const DEFAULT_HEAP_LIMIT_BYTES = 3 * 1024 ** 3;
+/**
+ * Default soft cap on the SEAL heap: 3 GiB, well below the wasm32 limit where allocations hang.
+ * @example
+ * ```ts
+ * const client = await HeClient.create({ heapLimitBytes: DEFAULT_HEAP_LIMIT_BYTES / 2 });
+ * ```
+ */
+export const DEFAULT_HEAP_LIMIT_BYTES: number = 3 * 1024 ** 3;
 
 /**
  * Throws a `RangeError` when the SEAL heap has grown past `limit` bytes, before the next large allocation.
@@ -134,7 +140,14 @@ export function assertHeapBelow(limit: number): void {
   }
 }
 
-/** `[type, what]` of a node-seal C++ exception, or undefined for any other value. */
+/**
+ * `[type, what]` of a node-seal C++ exception, or undefined for any other value.
+ * @example
+ * ```ts
+ * try { ev.multiplyPlainInplace(ct, zeros); } catch (e) { console.log(sealExceptionParts(e)); }
+ * // ['std::logic_error', 'result ciphertext is transparent']
+ * ```
+ */
 export function sealExceptionParts(e: unknown): readonly [string, string] | undefined {
   const Exc = WA.Exception;
   if (Exc === undefined || !(e instanceof Exc)) return undefined;

@@ -36,7 +36,7 @@ import { type WorkerReply, type WorkerTask, pack, unpack } from './worker.ts';
 export interface HeServerOptions {
   /** Worker threads for requests of two or more batches; default: available cores. 1 = evaluate inline only. */
   threads?: number;
-  /** Soft cap on the main thread's SEAL heap, in bytes (default 3 GiB). */
+  /** Soft cap on the SEAL heap of the main thread and of each worker, in bytes (default 3 GiB). */
   heapLimitBytes?: number;
 }
 
@@ -172,7 +172,7 @@ export class HeServer implements AsyncDisposable, Disposable {
         minThreads: this.threads,
         maxThreads: this.threads,
         idleTimeout: 60_000,
-        workerData: { evalKeys: this.#evalKeys },
+        workerData: { evalKeys: this.#evalKeys, heapLimitBytes: this.heapLimitBytes },
         execArgv: fromSource ? [...process.execArgv, '--conditions=@ppml/source'] : [...process.execArgv],
       });
     }

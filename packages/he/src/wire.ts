@@ -26,14 +26,38 @@ import { HeFormatError } from './errors.ts';
 
 /** Magic bytes `PPHE`. */
 const MAGIC = 0x45485050;
-/** Current format version. */
+/**
+ * Current format version.
+ * @example
+ * ```ts
+ * readHeader(bytes).version === WIRE_VERSION; // true for bytes written by this library
+ * ```
+ */
 export const WIRE_VERSION = 1;
-/** Header size in bytes. */
+/**
+ * Header size in bytes.
+ * @example
+ * ```ts
+ * const payloadBytes = bytes.length - HEADER_BYTES;
+ * ```
+ */
 export const HEADER_BYTES = 64;
-/** Key id size in bytes. */
+/**
+ * Key id size in bytes.
+ * @example
+ * ```ts
+ * readHeader(bytes).keyId.length === KEY_ID_BYTES; // true
+ * ```
+ */
 export const KEY_ID_BYTES = 16;
 
-/** Message kinds. */
+/**
+ * Message kinds.
+ * @example
+ * ```ts
+ * readHeader(bytes).kind === WireKind.encryptedRows;
+ * ```
+ */
 export const WireKind = {
   evaluationKeys: 1,
   encryptedRows: 2,
@@ -50,12 +74,24 @@ const KIND_NAMES: Record<number, string> = {
   4: 'client keys',
 };
 
-/** Name of a kind for messages. */
+/**
+ * Name of a kind for messages.
+ * @example
+ * ```ts
+ * kindName(WireKind.evaluationKeys); // 'evaluation keys'
+ * ```
+ */
 export function kindName(kind: number): string {
   return KIND_NAMES[kind] ?? `unknown kind ${kind}`;
 }
 
-/** Builds a payload from fields and byte strings without copying the byte strings twice. */
+/**
+ * Builds a payload from fields and byte strings without copying the byte strings twice.
+ * @example
+ * ```ts
+ * const bytes = new WireWriter().u32(7).bytes(payload).finish(WireKind.encryptedRows, hash, keyId);
+ * ```
+ */
 export class WireWriter {
   readonly #chunks: Uint8Array[] = [];
   #length = 0;
@@ -167,7 +203,13 @@ export function readHeader(bytes: unknown, what = 'bytes'): WireHeader {
   return { version, kind: bytes[6], parameterHash: bytes.subarray(8, 40), keyId: bytes.subarray(40, 56), payloadLength };
 }
 
-/** Sequential reader over a checked payload; every read is bounds-checked. */
+/**
+ * Sequential reader over a checked payload; every read is bounds-checked.
+ * @example
+ * ```ts
+ * const { reader } = openMessage(bytes, WireKind.encryptedRows, hash, keyId, 'encRows'); reader.u32();
+ * ```
+ */
 export class WireReader {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
@@ -267,7 +309,13 @@ export function openMessage(
   return { header, reader: new WireReader(bytes as Uint8Array, what) };
 }
 
-/** Constant-shape byte comparison. */
+/**
+ * Constant-shape byte comparison.
+ * @example
+ * ```ts
+ * equalBytes(Uint8Array.of(1, 2), Uint8Array.of(1, 2)); // true
+ * ```
+ */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   let d = 0;

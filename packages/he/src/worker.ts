@@ -9,7 +9,7 @@ import { workerData } from 'node:worker_threads';
 import { type SerializedError, serializeError } from '@ppml/core';
 import { CompiledModel, type LoadedKeys, loadEvaluationKeys } from './engine.ts';
 import type { ModelSpec } from './models.ts';
-import { wasmHeapBytes } from './seal.ts';
+import { DEFAULT_HEAP_LIMIT_BYTES, assertHeapBelow, wasmHeapBytes } from './seal.ts';
 
 /** A task: batches packed into one buffer, `offsets[i]..offsets[i+1]` is ciphertext i; `perBatch` per batch. */
 export interface WorkerTask {
@@ -74,10 +74,18 @@ export function unpack(packed: Uint8Array, offsets: Uint32Array): Uint8Array[] {
   return out;
 }
 
-/** Runs one task (piscina calls the default export). */
+/**
+ * Runs one task (piscina calls the default export).
+ * @example
+ * ```ts
+ * const reply = await pool.run({ modelId, spec, packed, offsets, perBatch: 30 });
+ * ```
+ */
 export default async function run(task: WorkerTask): Promise<WorkerReply> {
   try {
-    keys ??= loadEvaluationKeys((workerData as { evalKeys: Uint8Array }).evalKeys);
+    const data = workerData as { evalKeys: Uint8Array; heapLimitBytes?: number };
+    assertHeapBelow(data.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES);
+    keys ??= loadEvaluationKeys(data.evalKeys);
     const k = await keys;
     const m = model(k, task.modelId, task.spec);
     const inputs = unpack(task.packed, task.offsets);

@@ -18,6 +18,7 @@
 import { encodeFixedPoint, decodeFixedPoint } from '@ppml/core';
 import { ProtocolAbortError } from './errors.ts';
 import type { Operation } from './messages.ts';
+import { materialFor } from './plan.ts';
 import type { Channel, Protocol, Share } from './protocols/protocol.ts';
 import {
   add,
@@ -137,9 +138,9 @@ export class Party {
     const masked = add(z, r);
     if (this.proto.party === 0) for (let i = 0; i < n; i++) masked[i] = BigInt.asUintN(64, masked[i] + BIAS);
     const c = await this.proto.openAdditive(masked);
-    const h = new Uint8Array(n);
-    const pub = truncPublic(c, shift, h);
-    return hi.map((hiC, slot) => truncCombine(slot === this.proto.publicSlot ? pub : null, lo[slot], hiC, h, shift));
+    const sk = new BigUint64Array(n);
+    const pub = truncPublic(c, shift, sk);
+    return hi.map((hiC, slot) => truncCombine(slot === this.proto.publicSlot ? pub : null, lo[slot], hiC, sk));
   }
 
   /** Fixed-point product. */
@@ -325,10 +326,26 @@ export class Party {
 
   // ---- operation dispatcher ----
 
+  /** Party 0 orders the whole operation's dealer material in one batch (others have no requester: no-op). */
+  #prefetch(o: Operation): void {
+    if (this.proto.party !== 0) return;
+    let reqs: ReturnType<typeof materialFor> = [];
+    const additive = this.proto.kind === 'additive';
+    if (o.op === 'matmul') reqs = materialFor('matmul', o.m * o.n, additive, this.f, { m: o.m, k: o.k, n: o.n });
+    else if ('a' in o && o.op !== 'reveal') {
+      const a = this.#values.get(o.a);
+      let n = a ? a.share[0].length : 0;
+      if ('b' in o) n = Math.max(n, this.#values.get(o.b)?.share[0].length ?? 0);
+      reqs = materialFor(o.op, n, additive, this.f);
+    }
+    for (const r of reqs) this.ch.pool.reserve(r);
+  }
+
   /** Runs one operation; returns revealed values when this party receives a reveal. */
   async run(seq: number, o: Operation): Promise<Float64Array | null> {
     this.ch.op = seq;
     this.ch.step = 0;
+    this.#prefetch(o);
     switch (o.op) {
       case 'input': {
         const values = o.values ? this.#encode(o.values) : null;

@@ -317,6 +317,18 @@ export class MaterialPool {
     this.#request({ ...req, count: deficit });
   }
 
+  /**
+   * Makes sure `req.count` items are ordered for the coming takes (party 0 only): asks the dealer only for what
+   * is not already on its way.
+   */
+  reserve(req: MaterialRequest): void {
+    if (this.#request === null) return;
+    const have = this.#promised.get(req.key) ?? 0;
+    if (have >= req.count) return;
+    this.#promised.set(req.key, req.count);
+    this.#request({ ...req, count: req.count - have });
+  }
+
   /** Orders material ahead of use (party 0 only); `take` later consumes it without asking again. */
   prefetch(req: MaterialRequest): void {
     if (this.#request === null) return;

@@ -269,58 +269,58 @@ export function concat(parts: readonly BigUint64Array[]): BigUint64Array {
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 /**
- * Public part of the exact-wrap truncation: for opened c, returns ((c mod 2^63) >> f) - 2^(62-f) + 2^(63-f)
- * * bit63(c), and writes bit63(c) to `hi`. Computed on 32-bit limbs so the shift amount can be a variable.
+ * Public part of the exact-wrap truncation. For opened c and shift f in [1, 30], returns (c >> f) - 2^(62-f)
+ * (unsigned shift of the whole word) and writes to `sk` the signed weight of the shared mask bit: K = 2^(63-f)
+ * when bit 63 of c is 0, -K when it is 1. Computed on 32-bit limbs so that the shift amount can be a variable.
  */
-export function truncPublic(c: BigUint64Array, f: number, hi: Uint8Array): BigUint64Array {
+export function truncPublic(c: BigUint64Array, f: number, sk: BigUint64Array): BigUint64Array {
   const n = c.length;
   const out = new BigUint64Array(n);
   if (!LITTLE_ENDIAN) {
     const F = BigInt(f);
     const bias = 1n << BigInt(62 - f);
-    const top = 1n << BigInt(63 - f);
+    const K = 1n << BigInt(63 - f);
     for (let i = 0; i < n; i++) {
-      const h = c[i] >> 63n;
-      hi[i] = Number(h);
-      out[i] = BigInt.asUintN(64, (BigInt.asUintN(63, c[i]) >> F) - bias + h * top);
+      out[i] = BigInt.asUintN(64, (c[i] >> F) - bias);
+      sk[i] = c[i] >> 63n === 0n ? K : BigInt.asUintN(64, 0n - K);
     }
     return out;
   }
   const w = new Uint32Array(c.buffer, c.byteOffset, 2 * n);
   const o = new Uint32Array(out.buffer, 0, 2 * n);
-  // (c mod 2^63) >> f + 2^(63-f) * h - 2^(62-f) == (c >> f) - 2^(62-f) as an unsigned 64-bit shift of c:
-  // the h term restores bit 63 that the mod removed. So the public part is (c >>> f) - 2^(62-f).
-  const biasHi = f <= 30 ? 1 << (30 - f) : 0; // 2^(62-f) = biasHi * 2^32 for f <= 30
+  const s = new Uint32Array(sk.buffer, sk.byteOffset, 2 * n);
+  const biasHi = 1 << (30 - f); // 2^(62-f) = biasHi * 2^32
+  const kHi = 1 << (31 - f); // K = kHi * 2^32
+  const negKHi = (0x1_0000_0000 - kHi) >>> 0; // -K mod 2^64, high word (low word 0)
+  const up = 32 - f;
   for (let i = 0; i < n; i++) {
     const lo = w[2 * i];
     const h = w[2 * i + 1];
-    hi[i] = h >>> 31;
-    const rlo = ((lo >>> f) | (h << (32 - f))) >>> 0;
-    const rhi = (h >>> f) - biasHi;
-    o[2 * i] = rlo;
-    o[2 * i + 1] = rhi >>> 0;
+    o[2 * i] = ((lo >>> f) | (h << up)) >>> 0;
+    o[2 * i + 1] = ((h >>> f) - biasHi) >>> 0;
+    s[2 * i] = 0;
+    s[2 * i + 1] = h >>> 31 === 0 ? kHi : negKHi;
   }
   return out;
 }
 
 /**
- * Share part of the exact-wrap truncation, applied to one component: out = pub - lo + K * hi * (1 - 2 h), with
- * K = 2^(63-f); `pub` is null for components that do not carry public constants.
+ * Share part of the exact-wrap truncation, applied to one component: pub - lo + sk * hi, with `pub` null for
+ * components that do not carry public constants. Writes into `lo` (dealer material, used once) and returns it.
  */
-export function truncCombine(
-  pub: BigUint64Array | null,
-  lo: BigUint64Array,
-  hiShare: BigUint64Array,
-  h: Uint8Array,
-  f: number,
-): BigUint64Array {
+export function truncCombine(pub: BigUint64Array | null, lo: BigUint64Array, hiShare: BigUint64Array, sk: BigUint64Array): BigUint64Array {
   const n = lo.length;
-  const out = new BigUint64Array(n);
-  const K = 1n << BigInt(63 - f);
-  for (let i = 0; i < n; i++) {
-    const kh = BigInt.asUintN(64, K * hiShare[i]);
-    const base = pub === null ? BigInt.asUintN(64, 0n - lo[i]) : BigInt.asUintN(64, pub[i] - lo[i]);
-    out[i] = h[i] === 0 ? BigInt.asUintN(64, base + kh) : BigInt.asUintN(64, base - kh);
+  if (pub === null) {
+    for (let i = 0; i < n; i++) {
+      const p = BigInt.asUintN(64, sk[i] * hiShare[i]);
+      lo[i] = BigInt.asUintN(64, p - lo[i]);
+    }
+  } else {
+    for (let i = 0; i < n; i++) {
+      const p = BigInt.asUintN(64, sk[i] * hiShare[i]);
+      const q = BigInt.asUintN(64, pub[i] - lo[i]);
+      lo[i] = BigInt.asUintN(64, p + q);
+    }
   }
-  return out;
+  return lo;
 }

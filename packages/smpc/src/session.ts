@@ -22,6 +22,7 @@ import {
 } from '@ppml/core';
 import { ProtocolAbortError } from './errors.ts';
 import type { FaultInjection, FromWorker, Operation } from './messages.ts';
+import { materialFor } from './plan.ts';
 import type { MaterialRequest } from './preprocessing.ts';
 
 export type { FaultInjection } from './messages.ts';
@@ -82,7 +83,11 @@ export interface PreprocessPlan {
   readonly lessThan?: number;
   /** Extra truncations (public multiplications, matmul outputs). */
   readonly truncations?: number;
-  /** Matrix products A (m x k) times B (k x n), `count` of each shape (additive protocol). */
+  /** Element-wise ReLUs. */
+  readonly relu?: number;
+  /** Element-wise sigmoids. */
+  readonly sigmoid?: number;
+  /** Matrix products A (m x k) times B (k x n), `count` of each shape. */
   readonly matmul?: readonly { readonly m: number; readonly k: number; readonly n: number; readonly count?: number }[];
 }
 
@@ -868,24 +873,28 @@ export class SmpcSession {
       if (!Number.isSafeInteger(v) || (v as number) < 0) throw new RangeError(`${name} must be an integer >= 0, got ${describeValue(v)}`);
       return v as number;
     };
-    const mul = count(plan.mul, 'plan.mul');
-    const cmp = count(plan.lessThan, 'plan.lessThan');
-    const tr = count(plan.truncations, 'plan.truncations');
     const f = this.fractionalBits;
     const additive = this.protocol === 'additive';
-    const reqs: MaterialRequest[] = [];
-    if (mul + tr > 0) reqs.push({ key: `trunc:${f}`, kind: 'trunc', count: mul + tr, shift: f });
-    if (additive && mul > 0) reqs.push({ key: 'triple', kind: 'triple', count: mul });
-    if (cmp > 0) {
-      reqs.push({ key: 'edabit', kind: 'edabit', count: cmp }, { key: 'dabit', kind: 'dabit', count: cmp });
-      if (additive) reqs.push({ key: 'andTriple', kind: 'andTriple', count: 11 * cmp });
-    }
+    const merged = new Map<string, MaterialRequest>();
+    const add = (list: MaterialRequest[]): void => {
+      for (const r of list) {
+        const prev = merged.get(r.key);
+        merged.set(r.key, prev ? { ...prev, count: prev.count + r.count } : r);
+      }
+    };
+    add(materialFor('mul', count(plan.mul, 'plan.mul'), additive, f));
+    add(materialFor('lessThan', count(plan.lessThan, 'plan.lessThan'), additive, f));
+    add(materialFor('mulPublic', count(plan.truncations, 'plan.truncations'), additive, f));
+    add(materialFor('relu', count(plan.relu, 'plan.relu'), additive, f));
+    add(materialFor('sigmoid', count(plan.sigmoid, 'plan.sigmoid'), additive, f));
     for (const mm of plan.matmul ?? []) {
       const { m, k, n } = mm;
-      const c = count(mm.count ?? 1, 'plan.matmul[].count');
-      for (const [v, name] of [[m, 'm'], [k, 'k'], [n, 'n']] as const) count(v, `plan.matmul[].${name}`);
-      if (additive && c > 0) reqs.push({ key: `mm:${m}x${k}x${n}`, kind: 'matTriple', count: c, m, k, n });
+      for (const [v, name] of [[m, 'm'], [k, 'k'], [n, 'n']] as const) {
+        if (count(v, `plan.matmul[].${name}`) === 0) throw new RangeError(`plan.matmul[].${name} must be >= 1`);
+      }
+      for (let c = count(mm.count ?? 1, 'plan.matmul[].count'); c > 0; c--) add(materialFor('matmul', m * n, additive, f, { m, k, n }));
     }
+    const reqs = [...merged.values()];
     if (reqs.length === 0) return;
     await this.#submit('preprocess', 0, { op: 'preprocess', requests: reqs });
   }

@@ -63,14 +63,15 @@ describe('ring kernels match BigInt arithmetic mod 2^64', () => {
     );
   });
 
-  it('truncPublic computes (c >> f) - 2^(62-f) and the top bit', () => {
+  it('truncPublic computes (c >> f) - 2^(62-f) and the signed weight of the top bit', () => {
     fc.assert(
       fc.property(vec(6), fc.integer({ min: 1, max: 30 }), (c, f) => {
-        const h = new Uint8Array(6);
-        const out = ring.truncPublic(B(c), f, h);
+        const sk = new BigUint64Array(6);
+        const out = ring.truncPublic(B(c), f, sk);
+        const K = 1n << BigInt(63 - f);
         for (let i = 0; i < 6; i++) {
           expect(out[i]).toBe(((c[i] >> BigInt(f)) - (1n << BigInt(62 - f))) & M);
-          expect(h[i]).toBe(Number(c[i] >> 63n));
+          expect(sk[i]).toBe(c[i] >> 63n === 0n ? K : -K & M);
         }
       }),
       { numRuns: 50 },

@@ -51,7 +51,7 @@ for (const cfg of configs) {
           expect(Math.abs(sum[0] - xr.reduce((p, v) => p + v, 0))).toBeLessThanOrEqual(1e-6);
           s.free(a, b, ...outs);
         }),
-        { numRuns: cfg.full ? 12 : 4 },
+        { numRuns: cfg.full ? 6 : 3 },
       );
     });
 
@@ -85,7 +85,7 @@ for (const cfg of configs) {
           for (let q = 0; q < k; q++) expect(gcs[q]).toBeCloseTo(A.filter((_, i) => i % k === q).reduce((p, v) => p + v, 0), 9);
           s.free(a, b, c, t, rs, cs);
         }),
-        { numRuns: cfg.full ? 8 : 3 },
+        { numRuns: cfg.full ? 5 : 2 },
       );
     });
 
@@ -117,7 +117,7 @@ for (const cfg of configs) {
           }
           s.free(a, b, lt, ltp, r);
         }),
-        { numRuns: cfg.full ? 8 : 3 },
+        { numRuns: cfg.full ? 5 : 2 },
       );
     });
 

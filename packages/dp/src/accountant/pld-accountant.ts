@@ -9,7 +9,7 @@
  * @module
  */
 import { assertDelta, assertNonNegative, assertPositive, describeValue } from '@ppml/core';
-import { checkCount } from './args.ts';
+import { checkCount, checkOrders } from './args.ts';
 import { type DpEvent, effectiveGaussianNoiseMultiplier, validateEvent } from './events.ts';
 import {
   type DiscretePld,
@@ -22,7 +22,13 @@ import {
   selfCompose,
   singleEventPld,
 } from './pld.ts';
-import { type NeighboringRelation, type PrivacyAccountant, RdpAccountant, checkRelation } from './rdp-accountant.ts';
+import {
+  type NeighboringRelation,
+  type PrivacyAccountant,
+  RdpAccountant,
+  checkRelation,
+  rdpUnsupportedReason,
+} from './rdp-accountant.ts';
 import type { RdpOrders } from './rdp.ts';
 
 /** Options of {@link PldAccountant}. */
@@ -104,13 +110,18 @@ export class PldAccountant implements PrivacyAccountant {
   readonly neighboringRelation: NeighboringRelation;
   readonly valueDiscretizationInterval: number | 'auto';
   #items: Item[] = [];
-  #rdp: RdpAccountant;
+  /** History for the RDP fallback (consecutive identical events merged), composed only if needed. */
+  #rdpHistory: Array<{ event: DpEvent; count: number }> = [];
+  #rdpOrders: Float64Array;
+  #rdp: RdpAccountant | undefined;
   #fallbackReason: string | undefined;
   #warned = false;
   #onWarning: (message: string) => void;
   #cache: { remove: DiscretePld; add: DiscretePld } | undefined;
   #lastMethod: 'pld' | 'rdp' = 'pld';
   #h: number | undefined;
+  #rdpComplete = true;
+  #rdpMissing: string | undefined;
 
   constructor(options: PldAccountantOptions = {}) {
     const { valueDiscretizationInterval = 'auto', neighboringRelation = 'add-or-remove-one', orders, onWarning } = options;
@@ -123,13 +134,17 @@ export class PldAccountant implements PrivacyAccountant {
     }
     this.valueDiscretizationInterval = valueDiscretizationInterval;
     this.neighboringRelation = neighboringRelation;
-    this.#rdp = new RdpAccountant({ orders, neighboringRelation });
+    // Validate (and copy) the orders now; the fallback accountant itself is built lazily.
+    this.#rdpOrders = checkOrders(orders);
     this.#onWarning = onWarning ?? defaultWarning;
   }
 
   supports(event: DpEvent): boolean {
     validateEvent(event);
-    return flatten(event, 1, this.neighboringRelation, []) === undefined || this.#rdp.supports(event);
+    return (
+      flatten(event, 1, this.neighboringRelation, []) === undefined ||
+      (this.#rdpComplete && rdpUnsupportedReason(event, this.neighboringRelation) === undefined)
+    );
   }
 
   compose(event: DpEvent, count = 1): this {
@@ -137,11 +152,27 @@ export class PldAccountant implements PrivacyAccountant {
     checkCount(count, 'count');
     const items: Item[] = [];
     const why = flatten(event, count, this.neighboringRelation, items);
-    // The RDP shadow throws (RangeError) exactly when neither accountant can answer.
-    this.#rdp.compose(event, count);
     if (why !== undefined) {
+      // Not representable as a PLD: the RDP fallback answers, or we throw (RangeError) when it cannot either.
+      const rdpWhy = rdpUnsupportedReason(event, this.neighboringRelation);
+      if (rdpWhy !== undefined) throw new RangeError(`event is not supported: ${why}; and for RDP: ${rdpWhy}`);
+      this.#recordRdp(event, count);
+      if (!this.#rdpComplete) {
+        throw new RangeError(
+          `event is not supported: ${why}, and the RDP fallback cannot account for earlier events ` +
+            `(${this.#rdpMissing ?? 'unsupported by RDP'})`,
+        );
+      }
       this.#fallBack(why);
       return this;
+    }
+    if (this.#rdpComplete) {
+      if (rdpUnsupportedReason(event, this.neighboringRelation) === undefined) this.#recordRdp(event, count);
+      else {
+        // E.g. Poisson-sampled Laplace: PLD can, RDP cannot; the fallback is no longer available.
+        this.#rdpComplete = false;
+        this.#rdpMissing = `${event.kind} event`;
+      }
     }
     for (const it of items) {
       const last = this.#items[this.#items.length - 1];
@@ -170,15 +201,34 @@ export class PldAccountant implements PrivacyAccountant {
   getEpsilon(delta: number): number {
     assertDelta(delta);
     const pld = this.#build();
-    if (pld === undefined) return this.#rdp.getEpsilon(delta);
+    if (pld === undefined) return this.#rdpAccountant().getEpsilon(delta);
     return Math.max(pldEpsilon(pld.remove, delta), pldEpsilon(pld.add, delta));
   }
 
   getDelta(epsilon: number): number {
     assertNonNegative('epsilon', epsilon);
     const pld = this.#build();
-    if (pld === undefined) return this.#rdp.getDelta(epsilon);
+    if (pld === undefined) return this.#rdpAccountant().getDelta(epsilon);
     return Math.max(pldDelta(pld.remove, epsilon), pldDelta(pld.add, epsilon));
+  }
+
+  #recordRdp(event: DpEvent, count: number): void {
+    this.#rdp = undefined;
+    const last = this.#rdpHistory[this.#rdpHistory.length - 1];
+    if (last !== undefined && (last.event === event || JSON.stringify(last.event) === JSON.stringify(event))) {
+      last.count += count;
+    } else {
+      this.#rdpHistory.push({ event, count });
+    }
+  }
+
+  #rdpAccountant(): RdpAccountant {
+    if (this.#rdp === undefined) {
+      const acc = new RdpAccountant({ orders: this.#rdpOrders, neighboringRelation: this.neighboringRelation });
+      for (const { event, count } of this.#rdpHistory) acc.compose(event, count);
+      this.#rdp = acc;
+    }
+    return this.#rdp;
   }
 
   #fallBack(reason: string): void {
@@ -231,7 +281,7 @@ export class PldAccountant implements PrivacyAccountant {
       this.#lastMethod = 'pld';
       return this.#cache;
     } catch (err) {
-      if (!(err instanceof RangeError)) throw err;
+      if (!(err instanceof RangeError) || !this.#rdpComplete) throw err;
       this.#fallBack(err.message);
       this.#lastMethod = 'rdp';
       return undefined;

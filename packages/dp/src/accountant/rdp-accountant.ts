@@ -57,6 +57,38 @@ export function checkRelation(r: unknown): asserts r is NeighboringRelation {
 }
 
 /**
+ * Why the RDP accountant cannot compose `event` under `relation`, or undefined if it can (structural check,
+ * nothing is computed).
+ * @internal
+ */
+export function rdpUnsupportedReason(event: DpEvent, relation: NeighboringRelation): string | undefined {
+  switch (event.kind) {
+    case 'gaussian':
+    case 'laplace':
+      return undefined;
+    case 'poissonSampled':
+      if (relation !== 'add-or-remove-one') return 'Poisson-sampled events need the add-or-remove-one neighbouring relation';
+      if (event.sampleRate === 0) return undefined;
+      return effectiveGaussianNoiseMultiplier(event.event) === undefined
+        ? 'the RDP accountant supports Poisson sampling only of Gaussian events (or compositions of them)'
+        : undefined;
+    case 'sampledWithoutReplacement':
+      if (relation !== 'replace-one') return 'sampled-without-replacement events need the replace-one neighbouring relation';
+      return effectiveGaussianNoiseMultiplier(event.event) === undefined
+        ? 'the RDP accountant supports sampling without replacement only of Gaussian events'
+        : undefined;
+    case 'composed':
+      for (const e of event.events) {
+        const why = rdpUnsupportedReason(e, relation);
+        if (why !== undefined) return why;
+      }
+      return undefined;
+    case 'selfComposed':
+      return rdpUnsupportedReason(event.event, relation);
+  }
+}
+
+/**
  * RDP of one event at every order, or a message saying why the event is not supported.
  * @internal
  */
@@ -140,7 +172,7 @@ export class RdpAccountant implements PrivacyAccountant {
 
   supports(event: DpEvent): boolean {
     validateEvent(event);
-    return typeof eventRdp(event, this.orders, this.neighboringRelation) !== 'string';
+    return rdpUnsupportedReason(event, this.neighboringRelation) === undefined;
   }
 
   compose(event: DpEvent, count = 1): this {

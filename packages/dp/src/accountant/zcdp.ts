@@ -11,10 +11,18 @@ import { assertDelta, assertNonNegative, assertPositive } from '@ppml/core';
 /** Relative outward rounding applied to the results (4 ulps of 1). */
 const OUTWARD = 4 * Number.EPSILON;
 
-/** ln δ at order α for zCDP ρ and ε. */
+/**
+ * ln δ at order α for zCDP ρ and ε, rounded up by a bound on its floating-point error (a few ulps of the
+ * magnitude of each term), so that exp() of it is never below the exact value.
+ */
 function logDeltaAt(rho: number, epsilon: number, alpha: number): number {
   const am1 = alpha - 1;
-  return am1 * (alpha * rho - epsilon) + alpha * Math.log1p(-1 / alpha) - Math.log(am1);
+  const t1 = am1 * alpha * rho;
+  const t2 = am1 * epsilon;
+  const t3 = alpha * Math.log1p(-1 / alpha);
+  const t4 = Math.log(am1);
+  const err = 8 * Number.EPSILON * (Math.abs(t1) + Math.abs(t2) + Math.abs(t3) + Math.abs(t4) + 1);
+  return t1 - t2 + t3 - t4 + err;
 }
 
 /** The α minimizing ln δ (root of (2α−1)ρ − ε + ln(1 − 1/α)), by bisection on u = ln(α − 1). */
@@ -47,7 +55,7 @@ export function zcdpToDelta({ rho, epsilon }: { rho: number; epsilon: number }):
   let best = logDeltaAt(rho, epsilon, alpha);
   // Guard against an optimum at the edge of the search range.
   for (const a of [1.0001, 1.01, 1.1, 2]) best = Math.min(best, logDeltaAt(rho, epsilon, a));
-  // Round outward by a few ulps so float error never makes the bound optimistic.
+  // Round outward by a few ulps more for exp() itself.
   return Math.min(1, Math.exp(best) * (1 + OUTWARD));
 }
 
@@ -64,7 +72,10 @@ export function zcdpToEpsilon({ rho, delta }: { rho: number; delta: number }): n
   if (rho === 0) return 0;
   const epsAt = (alpha: number): number => {
     const am1 = alpha - 1;
-    return alpha * rho + (Math.log(1 / delta) + am1 * Math.log1p(-1 / alpha) - Math.log(alpha)) / am1;
+    const a = alpha * rho;
+    const num = -Math.log(delta) + am1 * Math.log1p(-1 / alpha) - Math.log(alpha);
+    const err = 8 * Number.EPSILON * (Math.abs(a) + (Math.abs(Math.log(delta)) + Math.abs(am1 * Math.log1p(-1 / alpha)) + Math.abs(Math.log(alpha))) / am1 + 1);
+    return a + num / am1 + err;
   };
   // ε(α) is quasi-convex in u = ln(α − 1): golden-section search.
   let a = -30;

@@ -18,7 +18,7 @@
  */
 import type { WordSource } from './words.ts';
 
-/** An exact non-negative rational num/den (den > 0). */
+/** An exact rational num/den (den > 0). */
 export interface Rational {
   readonly num: bigint;
   readonly den: bigint;

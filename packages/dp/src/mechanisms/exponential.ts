@@ -12,7 +12,7 @@
  * @module
  */
 import { assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
-import { fastLessThanExpNeg, lazyLessThanExpNeg, rationalFromDouble } from './exact-exp.ts';
+import { fastLessThanExpNeg, lazyLessThanExpNeg, type Rational, rationalFromDouble } from './exact-exp.ts';
 import { sourceOf } from './samplers.ts';
 import type { WordSource } from './words.ts';
 
@@ -81,14 +81,18 @@ function accept(p: Prepared, i: number): boolean {
   const w = p.src.next();
   const d = fastLessThanExpNeg(w, gap * p.factor); // |estimate - gamma| <= 3 2^-53 gamma
   if (d !== -1) return d === 1;
-  // Rare: decide exactly with gamma = e (b - u) / d, all read as exact rationals.
-  const e = rationalFromDouble(p.epsilon);
-  const b = rationalFromDouble(p.best);
-  const u = rationalFromDouble(p.scores[i]);
-  const dv = rationalFromDouble(p.divisor);
-  const num = e.num * (b.num * u.den - u.num * b.den) * dv.den;
-  const den = e.den * b.den * u.den * dv.num;
-  return lazyLessThanExpNeg(w, num, den, p.src);
+  // Rare: decide exactly with the rational gamma.
+  const g = selectionGamma(p.epsilon, p.best, p.scores[i], p.divisor);
+  return lazyLessThanExpNeg(w, g.num, g.den, p.src);
+}
+
+/** Internal: gamma = epsilon (best - score) / divisor as an exact rational (all four read exactly). */
+export function selectionGamma(epsilon: number, best: number, score: number, divisor: number): Rational {
+  const e = rationalFromDouble(epsilon);
+  const b = rationalFromDouble(best);
+  const u = rationalFromDouble(score);
+  const d = rationalFromDouble(divisor);
+  return { num: e.num * (b.num * u.den - u.num * b.den) * d.den, den: e.den * b.den * u.den * d.num };
 }
 
 function prepare(options: SelectionOptions): { epsilon: number; sensitivity: number; divisor: number; src: WordSource } {

@@ -14,7 +14,7 @@
  */
 import { assertDelta, assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { analyticGaussianSigma } from './calibration.ts';
-import { gaussianGranularity } from './granularity.ts';
+import { addOnGrid, gaussianGranularity } from './granularity.ts';
 import { checkVector } from './laplace.ts';
 import { DiscreteGaussianSampler, MAX_DISCRETE_GAUSSIAN_SIGMA, sourceOf } from './samplers.ts';
 
@@ -117,14 +117,14 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
     addNoise(x: number): number {
       if (typeof x !== 'number') throw new TypeError(`x must be a finite number, got ${describeValue(x)}`);
       if (!Number.isFinite(x)) throw new RangeError(`x must be a finite number, got ${describeValue(x)}`);
-      return (Math.round(x / g) + one.sample(src)) * g;
+      return addOnGrid(x, g, one.sample(src));
     },
     addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array {
       const n = checkVector(xs, out);
       const res = out ?? new Float64Array(n);
       if (n === 0) return res;
       const s = samplerFor(n);
-      for (let i = 0; i < n; i++) res[i] = (Math.round(xs[i] / g) + s.sample(src)) * g;
+      for (let i = 0; i < n; i++) res[i] = addOnGrid(xs[i], g, s.sample(src));
       return res;
     },
   };

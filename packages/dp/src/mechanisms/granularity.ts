@@ -61,6 +61,7 @@ export function laplaceGranularity({ epsilon, sensitivity }: { epsilon: number; 
   assertPositive('sensitivity', sensitivity);
   const scale = sensitivity / epsilon;
   if (!Number.isFinite(scale)) throw new RangeError(`sensitivity / epsilon must be finite, got ${scale}`);
+  if (!(scale >= 2 ** -960)) throw new RangeError(`sensitivity / epsilon must be at least 2^-960, got ${scale}`);
   return ceilPowerOfTwo(scale / 2 ** LAPLACE_GRANULARITY_BITS);
 }
 
@@ -73,5 +74,17 @@ export function laplaceGranularity({ epsilon, sensitivity }: { epsilon: number; 
  */
 export function gaussianGranularity(sigma: number): number {
   assertPositive('sigma', sigma);
+  if (!(sigma >= 2 ** -960)) throw new RangeError(`sigma must be a finite number >= 2^-960, got ${sigma}`);
   return ceilPowerOfTwo(sigma / 2 ** GAUSSIAN_GRANULARITY_BITS);
+}
+
+/**
+ * Internal: x rounded to the grid g plus z grid steps, i.e. (round(x/g) + z) g. The result is the correctly
+ * rounded value of that exact multiple of g, hence a function of the integer round(x/g) + z alone. When
+ * |x| >= 2^53 g, x already is a multiple of g (its ulp is at least 2g) and x/g is not formed, so it cannot
+ * overflow.
+ */
+export function addOnGrid(x: number, g: number, z: number): number {
+  if (Math.abs(x) * 2 ** -53 >= g) return x + z * g;
+  return (Math.round(x / g) + z) * g;
 }

@@ -11,7 +11,7 @@
  */
 import { assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { rationalFromDouble } from './exact-exp.ts';
-import { laplaceGranularity } from './granularity.ts';
+import { addOnGrid, laplaceGranularity } from './granularity.ts';
 import { discreteLaplaceInt, MAX_INTEGER_SCALE, sourceOf } from './samplers.ts';
 import type { WordSource } from './words.ts';
 
@@ -62,7 +62,7 @@ export interface LaplaceMechanism {
  * laplaceMechanism({ epsilon: MIN_LAPLACE_EPSILON, sensitivity: 1 }); // the smallest accepted
  * ```
  */
-export const MIN_LAPLACE_EPSILON = 2 ** -50;
+export const MIN_LAPLACE_EPSILON: number = 2 ** -50;
 
 /** ceil((floor(D/g) + d) / eps) as a number (exact rational arithmetic). */
 function gridScale(sensitivity: number, g: number, epsilon: number, d: number): number {
@@ -126,14 +126,14 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
     addNoise(x: number): number {
       if (typeof x !== 'number') throw new TypeError(`x must be a finite number, got ${describeValue(x)}`);
       if (!Number.isFinite(x)) throw new RangeError(`x must be a finite number, got ${describeValue(x)}`);
-      return (Math.round(x / g) + discreteLaplaceInt(t1, src)) * g;
+      return addOnGrid(x, g, discreteLaplaceInt(t1, src));
     },
     addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array {
       const n = checkVector(xs, out);
       const res = out ?? new Float64Array(n);
       if (n === 0) return res;
       const t = scaleFor(n);
-      for (let i = 0; i < n; i++) res[i] = (Math.round(xs[i] / g) + discreteLaplaceInt(t, src)) * g;
+      for (let i = 0; i < n; i++) res[i] = addOnGrid(xs[i], g, discreteLaplaceInt(t, src));
       return res;
     },
   };

@@ -40,7 +40,7 @@ export interface BigRational {
  * discreteLaplaceInt(MAX_INTEGER_SCALE, src); // the largest scale of the fast path
  * ```
  */
-export const MAX_INTEGER_SCALE = 2 ** 46;
+export const MAX_INTEGER_SCALE: number = 2 ** 46;
 /**
  * Largest sigma accepted by {@link sampleDiscreteGaussian} (its integers then stay far below 2^53).
  * @example
@@ -48,7 +48,7 @@ export const MAX_INTEGER_SCALE = 2 ** 46;
  * sampleDiscreteGaussian(Math.min(sigma, MAX_DISCRETE_GAUSSIAN_SIGMA));
  * ```
  */
-export const MAX_DISCRETE_GAUSSIAN_SIGMA = 2 ** 40;
+export const MAX_DISCRETE_GAUSSIAN_SIGMA: number = 2 ** 40;
 /**
  * Largest scale accepted by {@link sampleDiscreteLaplace} and {@link sampleGeometric}.
  * @example
@@ -56,7 +56,7 @@ export const MAX_DISCRETE_GAUSSIAN_SIGMA = 2 ** 40;
  * sampleDiscreteLaplace(Math.min(scale, MAX_DISCRETE_LAPLACE_SCALE));
  * ```
  */
-export const MAX_DISCRETE_LAPLACE_SCALE = 2 ** 45;
+export const MAX_DISCRETE_LAPLACE_SCALE: number = 2 ** 45;
 
 // ---------------------------------------------------------------------------------------------------------
 // Bernoulli(exp(-gamma)), CKS20 Algorithm 1 (pure integer arithmetic)

@@ -10,6 +10,7 @@ import type { Rng } from '@ppml/core';
 
 const BLOCK_WORDS = 1024;
 const TWO_32 = 4_294_967_296;
+const TWO_53 = 9_007_199_254_740_992;
 
 /** A buffered stream of uniform 32-bit words drawn from one {@link Rng}. */
 export class WordSource {
@@ -50,22 +51,28 @@ export class WordSource {
     return this.words[this.pos++];
   }
 
-  /** A uniform integer in [0, bound) for an integer bound in [1, 2^53]. */
+  /**
+   * A uniform integer in [0, bound) for an integer bound in [1, 2^53]: x uniform on [0, 2^32) (bound <= 2^32)
+   * or [0, 2^53), rejected when x >= floor(2^k / bound) * bound, then x mod bound. Unbiased; one word (or two)
+   * per draw, and a rejection probability below bound / 2^k instead of up to 1/2 for a power-of-two mask.
+   */
   int(bound: number): number {
-    const max = bound - 1;
-    if (max < TWO_32) {
-      const mask = max === 0 ? 0 : 0xffff_ffff >>> Math.clz32(max);
+    if (bound <= TWO_32) {
+      const limit = TWO_32 - (TWO_32 % bound); // largest multiple of bound <= 2^32
       for (;;) {
-        const x = (this.next() & mask) >>> 0;
-        if (x <= max) return x;
+        const x = this.next();
+        if (x < limit) return x - Math.floor(x / bound) * bound;
       }
     }
-    const hiMax = Math.floor(max / TWO_32);
-    const hiMask = 0xffff_ffff >>> Math.clz32(hiMax);
+    const limit = TWO_53 - (TWO_53 % bound);
     for (;;) {
-      const hi = (this.next() & hiMask) >>> 0;
-      const x = hi * TWO_32 + this.next();
-      if (x <= max) return x;
+      const x = (this.next() >>> 11) * TWO_32 + this.next(); // 21 + 32 random bits
+      if (x < limit) {
+        // floor(x / bound) may be one too large when x / bound rounds up to an integer: correct exactly.
+        let r = x - Math.floor(x / bound) * bound;
+        if (r < 0) r += bound;
+        return r;
+      }
     }
   }
 

@@ -46,7 +46,7 @@ export interface BoundedQueryOptions extends QueryOptions {
  * dpCount(rows, { epsilon: Math.max(epsilon, MIN_QUERY_EPSILON) });
  * ```
  */
-export const MIN_QUERY_EPSILON = 2 ** -40;
+export const MIN_QUERY_EPSILON: number = 2 ** -40;
 
 /** Internal: validates the options every query takes. */
 export function checkOptions(options: QueryOptions): void {

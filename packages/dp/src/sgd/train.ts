@@ -579,6 +579,13 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     return { ...stats, unclipped };
   };
 
+  // RDP is additive over steps: the per-step curve is computed once and each epoch's ε is one conversion, the same
+  // numbers computeEpsilon gives (it multiplies the same per-step curve by the step count).
+  const stepRdp = accountant === 'rdp' ? sampledGaussianRdp({ sampleRate: accountQ, noiseMultiplier: sigma }) : null;
+  const totalRdp = new Float64Array(stepRdp?.length ?? 0);
+  let orderAtBoundary = false;
+  const noiseSource = parallel ? new ParallelNoise(P, gradientNoiseStd(gradientSigma, clipNorm, P)) : null;
+
   const loop: Loop = {
     prepared,
     plan: p,
@@ -633,12 +640,6 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     },
     clipNorm: () => clipNorm,
   };
-  // RDP is additive over steps: the per-step curve is computed once and each epoch's ε is one conversion, the same
-  // numbers computeEpsilon gives (it multiplies the same per-step curve by the step count).
-  const stepRdp = accountant === 'rdp' ? sampledGaussianRdp({ sampleRate: accountQ, noiseMultiplier: sigma }) : null;
-  const totalRdp = new Float64Array(stepRdp?.length ?? 0);
-  let orderAtBoundary = false;
-  const noiseSource = parallel ? new ParallelNoise(P, gradientNoiseStd(gradientSigma, clipNorm, P)) : null;
   let history: EpochProgress[];
   try {
     history = runLoop(loop, options);

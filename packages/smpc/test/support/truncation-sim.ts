@@ -28,12 +28,12 @@ export function truncateShared(z: BigUint64Array, parties: number, f: number, rn
     if (p === 0) for (let i = 0; i < n; i++) masked[i] = BigInt.asUintN(64, masked[i] + BIAS);
     add(c, masked, c);
   }
-  const h = new Uint8Array(n);
-  const pub = truncPublic(c, f, h);
+  const sk = new BigUint64Array(n);
+  const pub = truncPublic(c, f, sk);
   const out = new BigUint64Array(n);
   for (let p = 0; p < parties; p++) {
     const v = views[p].fields;
-    add(out, truncCombine(p === 0 ? pub : null, (v.get('lo') as BigUint64Array[])[0], (v.get('hi') as BigUint64Array[])[0], h, f), out);
+    add(out, truncCombine(p === 0 ? pub : null, (v.get('lo') as BigUint64Array[])[0], (v.get('hi') as BigUint64Array[])[0], sk), out);
   }
   return out;
 }

@@ -1,0 +1,62 @@
+/**
+ * How much dealer material each operation consumes, per element (internal). Used by
+ * `SmpcSession.preprocess` to generate material ahead of the online phase, and by party 0 to order an
+ * operation's material in one batch when it starts (instead of one dealer round trip per step).
+ * The counts mirror `party.ts`; a miscount only costs an extra dealer request, never a wrong result.
+ * @module
+ */
+import type { MaterialRequest } from './preprocessing.ts';
+
+/** Material for `count` elements of operation `op` under `protocol` with f fractional bits. */
+export function materialFor(op: string, count: number, additive: boolean, f: number, shape?: { m: number; k: number; n: number }): MaterialRequest[] {
+  const out = new Map<string, MaterialRequest>();
+  const put = (req: MaterialRequest): void => {
+    if (req.count <= 0) return;
+    const prev = out.get(req.key);
+    out.set(req.key, prev ? { ...prev, count: prev.count + req.count } : req);
+  };
+  const trunc = (shift: number, k: number): void => put({ key: `trunc:${shift}`, kind: 'trunc', count: k * count, shift });
+  const triples = (k: number): void => {
+    if (additive) put({ key: 'triple', kind: 'triple', count: k * count });
+  };
+  const ltz = (k: number): void => {
+    put({ key: 'edabit', kind: 'edabit', count: k * count });
+    put({ key: 'dabit', kind: 'dabit', count: k * count });
+    if (additive) put({ key: 'andTriple', kind: 'andTriple', count: 11 * k * count });
+  };
+  switch (op) {
+    case 'mul':
+    case 'square':
+      triples(1);
+      trunc(f, 1);
+      break;
+    case 'mulPublic':
+      trunc(f, 1);
+      break;
+    case 'lessThan':
+    case 'lessThanPublic':
+      ltz(1);
+      break;
+    case 'relu':
+      ltz(1);
+      triples(1);
+      break;
+    case 'sigmoid': {
+      const bits = Math.min(f + 10, 30);
+      ltz(1);
+      triples(1 + 10 + 6 + 1);
+      if (bits - f - 10 < 0) trunc(f + 10 - bits, 1);
+      trunc(bits, 10);
+      if (bits > f) trunc(bits - f, 1);
+      trunc(f, 7);
+      break;
+    }
+    case 'matmul':
+      if (shape) {
+        if (additive) put({ key: `mm:${shape.m}x${shape.k}x${shape.n}`, kind: 'matTriple', count: 1, ...shape });
+        trunc(f, 1);
+      }
+      break;
+  }
+  return [...out.values()];
+}

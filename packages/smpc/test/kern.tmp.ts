@@ -1,0 +1,28 @@
+import * as ring from '../src/ring.ts';
+import { expand, freshSeed } from '../src/prg.ts';
+const N = 1 << 20;
+const a = expand(freshSeed(), N), b = expand(freshSeed(), N), c = expand(freshSeed(), N);
+const h = new Uint8Array(N);
+const time = (name: string, fn: () => unknown) => {
+  for (let i = 0; i < 3; i++) fn();
+  const t = performance.now();
+  for (let i = 0; i < 5; i++) fn();
+  console.log(name, ((performance.now() - t) / 5).toFixed(2), 'ms');
+};
+const tb = new ArrayBuffer(8); structuredClone(tb, { transfer: [tb] });
+time('alloc', () => new BigUint64Array(N));
+time('slice', () => a.slice());
+time('add', () => ring.add(a, b));
+time('add-into', () => ring.add(a, b, c));
+time('sub', () => ring.sub(a, b));
+time('mul', () => ring.mul(a, b));
+time('xor', () => ring.xor(a, b));
+time('replProd', () => ring.replicatedProduct(a, b, c, a, null));
+time('replProdAlpha', () => ring.replicatedProduct(a, b, c, a, b));
+const sk = new BigUint64Array(N); time('truncPublic', () => ring.truncPublic(a, 16, sk));
+time('truncCombine', () => ring.truncCombine(a, b, c, sk));
+time('beaver', () => ring.beaverCombine(a, b, c, a, b, true));
+time('shift', () => ring.shiftLeft(a, 4));
+time('expand', () => expand(freshSeed(), N));
+time('and', () => ring.and(a, b));
+time('msb', () => ring.msb(a));
