@@ -1,6 +1,6 @@
 /**
  * Special functions, zCDP conversion (OpenDP values), optimal advanced composition (dp_accounting values) and
- * the event helpers.
+ * the event constructors.
  */
 import { describe, expect, it } from 'vitest';
 import {

@@ -70,6 +70,16 @@ describe('computeEpsilon', () => {
     expect(computeEpsilon({ ...base, noiseMultiplier: 0 })).toBe(Infinity);
   });
 
+  it('warns when the optimal RDP order is at the end of the order list', () => {
+    const warnings: string[] = [];
+    computeEpsilon({ noiseMultiplier: 50, sampleRate: 0.01, steps: 1000, delta: 1e-6, accountant: 'rdp', onWarning: (m) => warnings.push(m) });
+    expect(warnings.length).toBe(1);
+    expect(warnings[0]).toMatch(/order 63 is at the high end/);
+    const quiet: string[] = [];
+    computeEpsilon({ noiseMultiplier: 1, sampleRate: 0.01, steps: 1000, delta: 1e-5, accountant: 'rdp', onWarning: (m) => quiet.push(m) });
+    expect(quiet).toEqual([]);
+  });
+
   it('custom orders change the answer only through the orders', () => {
     const base = { noiseMultiplier: 1, sampleRate: 0.01, steps: 1000, delta: 1e-5, accountant: 'rdp' } as const;
     const coarse = computeEpsilon({ ...base, orders: [2, 4, 8, 16, 32] });

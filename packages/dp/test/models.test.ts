@@ -102,6 +102,22 @@ describe.each(cases)('$name', ({ make, classes }) => {
     }
   });
 
+  it('uses supplied input norms for the first layer and gets the same ghost norms', () => {
+    const model = make();
+    const { x, y } = randomBatch(rows, model.features, classes, 'xsq');
+    const G = model.parameterGroups.length;
+    model.forwardBackward(x, y, rows);
+    const plain = new Float64Array(rows * G);
+    model.perSampleSquaredNorms(plain);
+    const d = model.features;
+    const xSq = Float64Array.from({ length: rows }, (_, i) => x.subarray(i * d, (i + 1) * d).reduce((s, v) => s + v * v, 0));
+    model.forwardBackward(x, y, rows, xSq);
+    const cached = new Float64Array(rows * G);
+    model.perSampleSquaredNorms(cached);
+    cached.forEach((v, k) => expectClose(v, plain[k], 1e-12 * Math.max(1, plain[k]), `norm ${k}`));
+    expect(() => model.forwardBackward(x, y, rows, new Float64Array(rows - 1))).toThrow(/inputSquaredNorms/);
+  });
+
   it('accumulateGradient(weights) equals the weighted sum of per-example gradients, flat and per layer', () => {
     const model = make();
     const { x, y } = randomBatch(rows, model.features, classes, 'acc');

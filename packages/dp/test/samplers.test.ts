@@ -8,6 +8,7 @@ import { seededTestRng } from '@ppml/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  decideExpNeg,
   expNegApprox,
   expNegBounds,
   fastLessThanExpNeg,
@@ -77,6 +78,26 @@ function expectFits(xs: Float64Array, pmf: (k: number) => number, what: string):
   expect(stat, `${what}: chi-square ${stat} over ${o.length} cells, critical ${crit}`).toBeLessThanOrEqual(crit);
 }
 
+/**
+ * The invariants OpenDP checks for its CKS20 samplers (opendp/opendp, rust/src/traits/samplers/cks20/test/
+ * symmetric.rs, `per_k_symmetry_matches_theory` and `sharp_invariants`): P(X = 0) and sign symmetry, each a
+ * binomial proportion within 4.41717 standard errors (false failure 1e-5 per check).
+ */
+function expectSymmetricWithP0(xs: Float64Array, p0: number, what: string): void {
+  let zeros = 0;
+  let pos = 0;
+  let neg = 0;
+  for (const x of xs) {
+    if (x === 0) zeros++;
+    else if (x > 0) pos++;
+    else neg++;
+  }
+  const n = xs.length;
+  expect(Math.abs(zeros / n - p0), `${what} P(0)`).toBeLessThanOrEqual(Z_1E5 * Math.sqrt((p0 * (1 - p0)) / n));
+  const m = pos + neg;
+  expect(Math.abs(pos / m - 0.5), `${what} sign symmetry`).toBeLessThanOrEqual(Z_1E5 * Math.sqrt(0.25 / m));
+}
+
 describe('exact exp(-gamma) machinery', () => {
   it('rationalFromDouble is exact', () => {
     expect(rationalFromDouble(0.5)).toEqual({ num: 1n, den: 2n });
@@ -129,6 +150,29 @@ describe('exact exp(-gamma) machinery', () => {
         return true;
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('the 8-bit and 32-bit fast decisions never contradict the exact bounds', () => {
+    /** An Rng whose every 32-bit word is `word`: byte() then reads its low byte and next() the whole word. */
+    const constant = (word: number): WordSource =>
+      new WordSource({
+        fillBytes(out: Uint8Array): void {
+          new Uint32Array(out.buffer, out.byteOffset, out.length >>> 2).fill(word);
+        },
+        nextUint32: () => word,
+      });
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 1, max: 2 ** 20 }), fc.nat({ max: 0xffff_ffff }), (a, b, word) => {
+        const src = constant(word);
+        const d = decideExpNeg(src, a / b);
+        const w = (word & 255) * 2 ** 24 + (word >>> 8); // the 32-bit prefix the decision read
+        const [lo, hi] = expNegBounds(BigInt(a), BigInt(b), 240);
+        if (d === 1) return (BigInt(w + 1) << 208n) <= lo;
+        if (d === 0) return (BigInt(w) << 208n) >= hi;
+        return src.prefix === w;
+      }),
+      { numRuns: 3000 },
     );
   });
 
@@ -217,10 +261,9 @@ describe('geometric and discrete Laplace', () => {
       const variance = dlVariance(t);
       expectMoments(xs, 0, variance, dlKurtosis(t), `DLap(${t})`);
       expect(xs.every((x) => Number.isInteger(x))).toBe(true);
-      if (t <= 10) {
-        const q = Math.exp(-1 / t);
-        expectFits(xs, (k) => ((1 - q) / (1 + q)) * q ** Math.abs(k), `DLap(${t})`);
-      }
+      const q = Math.exp(-1 / t);
+      expectSymmetricWithP0(xs, (1 - q) / (1 + q), `DLap(${t})`);
+      if (t <= 10) expectFits(xs, (k) => ((1 - q) / (1 + q)) * q ** Math.abs(k), `DLap(${t})`);
     });
   }
 
@@ -274,6 +317,7 @@ describe('discrete Gaussian', () => {
         kurt = m4 / c.variance ** 2;
       }
       expectMoments(xs, 0, c.variance, kurt, `N_Z(${c.sigma})`);
+      expectSymmetricWithP0(xs, c.pmf0to5[0], `N_Z(${c.sigma})`);
       if (c.sigma <= 3) {
         const z = 1 / c.pmf0to5[0];
         expectFits(xs, (k) => Math.exp(-(k * k) / (2 * c.sigma * c.sigma)) / z, `N_Z(${c.sigma})`);

@@ -143,6 +143,9 @@ describe('trainDpSgd options', () => {
     expect(pld.epsilon).toBe(computeEpsilon({ noiseMultiplier: 2, sampleRate: 0.1, steps: 20, delta: 1e-5, accountant: 'pld' }));
     expect(pld.epsilon).toBeLessThan(rdp.epsilon);
     expect(pld.statement).toMatch(/PLD accountant/);
+    const user = trainDpSgd({ ...common, model: logisticRegression({ features: 30 }), maxExamplesPerUser: 3, rng: seededTestRng('user') });
+    expect(user.statement).toMatch(/User-level DP/);
+    expect(user.statement).toMatch(/at most 3 examples per user/);
   });
 
   it('shuffled fixed-size batches are accounted without amplification (q = 1, one pass per epoch)', () => {
@@ -204,6 +207,11 @@ describe('trainDpSgd options', () => {
       for (let k = 0; k < ghost.parameters.length; k++) expect(Math.abs(ghost.parameters[k] - inner.parameters[k])).toBeLessThan(1e-9);
       expect(b.history[1].loss).toBeCloseTo(a.history[1].loss, 9);
     }
+    // The non-private loop takes the generic path too.
+    const base = { ...small, epochs: 1, sampleRate: 0.1, learningRate: 0.3 };
+    trainSgd({ ...base, model: ghost, rng: seededTestRng('sgd-same') });
+    trainSgd({ ...base, model: generic, rng: seededTestRng('sgd-same') });
+    for (let k = 0; k < ghost.parameters.length; k++) expect(Math.abs(ghost.parameters[k] - inner.parameters[k])).toBeLessThan(1e-9);
   });
 
   it('parallelNoise draws the noise on a worker thread with the same accounting', () => {

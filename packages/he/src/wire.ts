@@ -5,7 +5,7 @@
  * |---|---|---|
  * | 0 | 4 | magic `PPHE` |
  * | 4 | 2 | format version (little endian), currently 1 |
- * | 6 | 1 | kind: 1 evaluation keys, 2 encrypted rows, 3 encrypted scores, 4 client keys (secret) |
+ * | 6 | 1 | kind: 1 evaluation keys, 2 encrypted rows, 3 encrypted scores, 4 client keys (secret), 5 vector |
  * | 7 | 1 | reserved, 0 |
  * | 8 | 32 | parameter hash (SHA-256 of the plan and the primes, see `HeContext.parameterHash`) |
  * | 40 | 16 | key id: random, chosen when the client generates its secret key |
@@ -63,6 +63,7 @@ export const WireKind = {
   encryptedRows: 2,
   encryptedScores: 3,
   clientKeys: 4,
+  encryptedVector: 5,
 } as const;
 /** One of {@link WireKind}'s values. */
 export type WireKindValue = (typeof WireKind)[keyof typeof WireKind];
@@ -72,6 +73,7 @@ const KIND_NAMES: Record<number, string> = {
   2: 'encrypted rows',
   3: 'encrypted scores',
   4: 'client keys',
+  5: 'an encrypted vector',
 };
 
 /**

@@ -73,12 +73,14 @@ describe('CkksOps.polynomial', () => {
     );
   });
 
-  it('handles sparse and special forms: x^2, x^4 + 1, 3x, odd cubics, x^6 with one other term', () => {
+  it('handles sparse and special forms: x^2, x^4 + 1, 3x, odd cubics, x^6 with one other term, tiny c3', () => {
     check(Float64Array.of(0, 0, 1), 1e-6);
     check(Float64Array.of(1, 0, 0, 0, 1), 1e-6);
     check(Float64Array.of(0, 3), 1e-6);
     check(Float64Array.of(0.5, 0.197, 0, -0.004), 1e-6);
     check(Float64Array.of(0, 0, 0, 0, 0, 0, 2, 0.25), 1e-5);
+    // c1/c3 = 1e7 would overflow x^2 + c1/c3: the general tree is used instead, at the same depth.
+    check(Float64Array.of(0, 1, 0, 1e-7), 1e-6);
   });
 
   it('adds ciphertexts from different levels without scale drift', () => {

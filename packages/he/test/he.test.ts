@@ -182,14 +182,22 @@ describe('serialisation', () => {
     await srv.close();
   });
 
-  it('the evaluation-key bundle contains no secret key', async () => {
-    const seal = await SEAL();
-    expect(typeof seal.SecretKey).toBe('function');
+  it('re-exports node-seal for CommonJS callers', async () => {
+    expect(SEAL).toBe((await import('node-seal')).default);
+  });
+
+  it('the evaluation-key bundle contains no secret key', () => {
     const evalKeys = Buffer.from(client.exportEvaluationKeys());
-    const clientKeys = client.exportClientKeys();
-    // The secret key is the last byte string of the client-keys message; none of its bytes sequences appear.
-    const sk = Buffer.from(clientKeys.subarray(clientKeys.length - 262_232));
-    for (let off = 1024; off + 256 < sk.length; off += 16_384) {
+    const clientKeys = Buffer.from(client.exportClientKeys());
+    // The client-keys message is: header, plan JSON, secret key (SEAL serialisation, uncompressed).
+    const jsonLength = clientKeys.readUInt32LE(64);
+    const skLength = clientKeys.readUInt32LE(68 + jsonLength);
+    const sk = clientKeys.subarray(72 + jsonLength, 72 + jsonLength + skLength);
+    expect(sk.length).toBe(skLength);
+    // 8192 coefficients x 5 primes (the key level includes the special prime) x 8 bytes, plus SEAL's header.
+    expect(skLength).toBeGreaterThan(8192 * 5 * 8);
+    // No 256-byte window of the secret key's polynomial appears anywhere in the evaluation keys.
+    for (let off = 1024; off + 256 < sk.length; off += 8192) {
       expect(evalKeys.indexOf(sk.subarray(off, off + 256))).toBe(-1);
     }
     // The bundle is exactly: plan JSON, relinearisation keys, (empty) Galois keys.

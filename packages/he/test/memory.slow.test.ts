@@ -1,4 +1,4 @@
-// The full 10,000-inference loop of the issue (about 40-100 s on a shared 2-core machine).
+// The full 10,000-inference loop of the issue (1-4 minutes on a shared 2-core machine).
 import { describe, expect, it } from 'vitest';
 import { runInferenceLoop } from './support/memory-loop.ts';
 

@@ -66,12 +66,15 @@ export type ToParty =
 /** Party (or dealer) to coordinator. */
 export type FromWorker =
   | { readonly type: 'ready' }
+  | { readonly type: 'progress' }
   | {
       readonly type: 'done';
       readonly seq: number;
       readonly rounds: number;
       readonly bytes: number;
       readonly messages: number;
+      /** Requests this party sent to the dealer during the operation (party 0 only). */
+      readonly requests: number;
       /** Values the party holds after the operation. */
       readonly stored: number;
     }

@@ -77,6 +77,15 @@ async function start(ports: (MessagePort | null)[]): Promise<void> {
     }
   })().catch((e: unknown) => fail(-1, e));
   const channel = new Channel(transport, pool);
+  // Long operations report progress (at most every 200 ms) so the coordinator's timeout measures stalls only.
+  let lastProgress = Date.now();
+  channel.onRound = () => {
+    const now = Date.now();
+    if (now - lastProgress >= 200) {
+      lastProgress = now;
+      post({ type: 'progress' });
+    }
+  };
   const proto: Protocol = replicated
     ? new ReplicatedProtocol(channel, await agreeKeys(transport))
     : new AdditiveProtocol(channel);
@@ -104,6 +113,7 @@ async function start(ports: (MessagePort | null)[]): Promise<void> {
       const rounds0 = channel.rounds;
       const bytes0 = transport.bytesSent - requestBytes;
       const msgs0 = transport.messagesSent - requests;
+      const req0 = requests;
       try {
         const result = await party.run(seq, operation);
         if (result) post({ type: 'result', seq, values: result }, [result.buffer as ArrayBuffer]);
@@ -113,6 +123,7 @@ async function start(ports: (MessagePort | null)[]): Promise<void> {
           rounds: channel.rounds - rounds0,
           bytes: transport.bytesSent - requestBytes - bytes0,
           messages: transport.messagesSent - requests - msgs0,
+          requests: requests - req0,
           stored: party.stored,
         });
       } catch (e) {

@@ -22,6 +22,7 @@ import { materialFor } from './plan.ts';
 import type { Channel, Protocol, Share } from './protocols/protocol.ts';
 import {
   add,
+  addConst,
   and,
   concat,
   msb,
@@ -135,8 +136,7 @@ export class Party {
     const r = (t.get('r') as Share)[0];
     const hi = t.get('hi') as Share;
     const lo = t.get('lo') as Share;
-    const masked = add(z, r);
-    if (this.proto.party === 0) for (let i = 0; i < n; i++) masked[i] = BigInt.asUintN(64, masked[i] + BIAS);
+    const masked = this.proto.party === 0 ? addConst(z, r, BIAS) : add(z, r);
     const c = await this.proto.openAdditive(masked);
     const sk = new BigUint64Array(n);
     const pub = truncPublic(c, shift, sk);
@@ -160,9 +160,11 @@ export class Party {
     let G: Share = s.map((sc) => and(sc, c));
     let P: Share = p0;
     for (const sh of [1, 2, 4, 8, 16]) {
-      const lhs = P.map((q) => concat([q, q]));
-      const rhs = P.map((q, i) => concat([shiftLeft(G[i], sh), shiftLeft(q, sh)]));
-      const t = await this.proto.and(lhs, rhs);
+      const t = await this.proto.and2(
+        P,
+        G.map((g) => shiftLeft(g, sh)),
+        P.map((q) => shiftLeft(q, sh)),
+      );
       G = G.map((g, i) => xor(g, t[i].subarray(0, n)));
       P = t.map((ti) => ti.subarray(n));
     }

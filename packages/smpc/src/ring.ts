@@ -16,6 +16,27 @@ export function add(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = 
   return out;
 }
 
+/** out[i] = a[i] + b[i] + c[i] mod 2^64. */
+export function add3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
+  const n = a.length;
+  for (let i = 0; i < n; i++) {
+    const s = BigInt.asUintN(64, a[i] + b[i]);
+    out[i] = BigInt.asUintN(64, s + c[i]);
+  }
+  return out;
+}
+
+/** out[i] = a[i] + b[i] + k mod 2^64 for a public constant k. */
+export function addConst(a: BigUint64Array, b: BigUint64Array, k: bigint, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
+  const n = a.length;
+  const kk = BigInt.asUintN(64, k);
+  for (let i = 0; i < n; i++) {
+    const s = BigInt.asUintN(64, a[i] + b[i]);
+    out[i] = BigInt.asUintN(64, s + kk);
+  }
+  return out;
+}
+
 /** out[i] = a[i] - b[i] mod 2^64. */
 export function sub(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
@@ -160,6 +181,32 @@ export function replicatedAnd(
   for (let i = 0; i < n; i++) {
     const a = x0[i];
     out[i] = (a & (y0[i] ^ y1[i])) ^ (x1[i] & y0[i]) ^ alpha[i];
+  }
+  return out;
+}
+
+/**
+ * Two replicated local ANDs with a common left operand, into one array of 2n:
+ * out[i] = x & y (first n), out[n + i] = x & w (last n), each plus its alpha.
+ */
+export function replicatedAnd2(
+  x0: BigUint64Array,
+  x1: BigUint64Array,
+  y0: BigUint64Array,
+  y1: BigUint64Array,
+  w0: BigUint64Array,
+  w1: BigUint64Array,
+  alpha: BigUint64Array,
+): BigUint64Array {
+  const n = x0.length;
+  const out = new BigUint64Array(2 * n);
+  for (let i = 0; i < n; i++) {
+    const a = x0[i];
+    const b = x1[i];
+    const u = y0[i];
+    const v = w0[i];
+    out[i] = (a & (u ^ y1[i])) ^ (b & u) ^ alpha[i];
+    out[n + i] = (a & (v ^ w1[i])) ^ (b & v) ^ alpha[n + i];
   }
   return out;
 }

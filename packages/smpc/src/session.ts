@@ -69,8 +69,8 @@ export interface SmpcStats {
   readonly online: OperationStats;
   /** Online phase per operation name. */
   readonly operations: Readonly<Record<string, OperationStats>>;
-  /** Offline phase: bytes the dealer sent to each party (seeds and corrections). */
-  readonly offline: { readonly dealerBytesPerParty: number[] };
+  /** Offline phase: bytes the dealer sent to each party (seeds and corrections), and requests made to it. */
+  readonly offline: { readonly dealerBytesPerParty: number[]; readonly requests: number };
   /** Shared values each party holds now (handles not yet freed), as of its last finished operation. */
   readonly storedPerParty: number[];
 }
@@ -169,7 +169,7 @@ export class SmpcSession {
   #lastProgress = Date.now();
   #watchdog: ReturnType<typeof setInterval> | null = null;
   #stored: number[];
-  #stats: { online: OperationStats; operations: Record<string, OperationStats>; dealer: number[] };
+  #stats: { online: OperationStats; operations: Record<string, OperationStats>; dealer: number[]; requests: number };
 
   private constructor(
     options: Required<Pick<SmpcSessionOptions, 'parties' | 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs'>>,
@@ -185,7 +185,7 @@ export class SmpcSession {
     this.#workers = workers;
     this.#dealer = dealer;
     this.#tap = tap;
-    this.#stats = { online: emptyStats(this.parties), operations: {}, dealer: new Array<number>(this.parties).fill(0) };
+    this.#stats = { online: emptyStats(this.parties), operations: {}, dealer: new Array<number>(this.parties).fill(0), requests: 0 };
     this.#stored = new Array<number>(this.parties).fill(0);
     for (const w of [...workers, dealer]) this.#alive.add(w);
   }
@@ -345,7 +345,7 @@ export class SmpcSession {
       this.#stats.dealer[m.party] += m.bytes;
       return;
     }
-    if (who === 'dealer' || m.type === 'ready') return;
+    if (who === 'dealer' || m.type === 'ready' || m.type === 'progress') return;
     const p = this.#pending.get(m.seq);
     if (!p) return;
     if (m.type === 'result') {
@@ -360,6 +360,7 @@ export class SmpcSession {
     record(opStats);
     record(this.#stats.online);
     this.#stored[who] = m.stored;
+    this.#stats.requests += m.requests;
     p.waiting.delete(who);
     p.rounds = Math.max(p.rounds, m.rounds);
     if (p.waiting.size === 0) {
@@ -842,7 +843,7 @@ export class SmpcSession {
   }
 
   /**
-   * Releases the parties' memory for these handles.
+   * Releases the parties' memory for these handles (freeing a handle twice is a no-op).
    * @example
    * ```ts
    * session.free(a, b);
@@ -852,8 +853,9 @@ export class SmpcSession {
     if (this.#closing || this.#abortError) return;
     const ids: number[] = [];
     for (const x of xs) {
-      this.#check(x, 'x');
-      this.#live.delete(x.id);
+      if (!(x instanceof SecretTensor)) throw new TypeError(`x must be a SecretTensor, got ${describeValue(x)}`);
+      if (x.session !== this) throw new RangeError('x belongs to another session');
+      if (!this.#live.delete(x.id)) continue; // already freed: freeing twice is harmless
       ids.push(x.id);
     }
     if (ids.length > 0) void this.#submit('free', 0, { op: 'free', ids });
@@ -936,7 +938,7 @@ export class SmpcSession {
     return structuredClone({
       online: this.#stats.online,
       operations: this.#stats.operations,
-      offline: { dealerBytesPerParty: this.#stats.dealer },
+      offline: { dealerBytesPerParty: this.#stats.dealer, requests: this.#stats.requests },
       storedPerParty: this.#stored,
     });
   }
@@ -949,7 +951,7 @@ export class SmpcSession {
    * ```
    */
   resetStats(): void {
-    this.#stats = { online: emptyStats(this.parties), operations: {}, dealer: new Array<number>(this.parties).fill(0) };
+    this.#stats = { online: emptyStats(this.parties), operations: {}, dealer: new Array<number>(this.parties).fill(0), requests: 0 };
   }
 
   /**

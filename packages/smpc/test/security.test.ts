@@ -81,7 +81,7 @@ describe('the coordinating thread never receives a share', () => {
       };
       for (const { message } of seen) {
         const type = (message as { type: string }).type;
-        expect(['ready', 'done', 'result', 'dealt']).toContain(type);
+        expect(['ready', 'progress', 'done', 'result', 'dealt']).toContain(type);
         const before = arrays.length;
         scan(message);
         // Only 'result' messages carry an array, and it is exactly what a reveal returned (plaintext).

@@ -6,12 +6,12 @@
  * target − ε(σ_high) <= epsilonTolerance; σ_high is returned, so ε(σ*) never exceeds the target.
  * @module
  */
-import { assertDelta, assertPositive, describeValue } from '@ppml/core';
-import { checkCount, checkNoiseMultiplier, checkSampleRate } from './args.ts';
+import { assertDelta, assertPositive } from '@ppml/core';
+import { checkAccountantKind, checkConversion, checkCount, checkNoiseMultiplier, checkSampleRate } from './internal-args.ts';
 import { dpSgdEvent } from './events.ts';
 import { PldAccountant } from './pld-accountant.ts';
 import { RdpAccountant } from './rdp-accountant.ts';
-import { type RdpConversion, type RdpOrders, checkConversion } from './rdp.ts';
+import type { RdpConversion, RdpOrders } from './rdp.ts';
 
 /** Which accountant computes ε: 'rdp' (Rényi DP) or 'pld' (privacy loss distributions, tight). */
 export type AccountantKind = 'rdp' | 'pld';
@@ -36,14 +36,30 @@ export interface ComputeEpsilonOptions {
   onWarning?: (message: string) => void;
 }
 
-export function checkAccountantKind(a: unknown): asserts a is AccountantKind {
-  if (a !== 'rdp' && a !== 'pld') throw new RangeError(`accountant must be 'rdp' or 'pld', got ${describeValue(a)}`);
+const warned = new Set<string>();
+
+function emitWarning(message: string, onWarning: ((m: string) => void) | undefined): void {
+  if (onWarning !== undefined) return onWarning(message);
+  if (warned.has(message)) return;
+  warned.add(message);
+  const proc = (globalThis as { process?: { emitWarning?: (m: string, o: { type: string }) => void } }).process;
+  if (proc?.emitWarning) proc.emitWarning(message, { type: 'PrivacyAccountingWarning' });
+  else console.warn(`PrivacyAccountingWarning: ${message}`);
 }
 
-function epsilonOf(o: ComputeEpsilonOptions): number {
+function epsilonOf(o: ComputeEpsilonOptions, warnAtBoundary = false): number {
   const event = dpSgdEvent({ noiseMultiplier: o.noiseMultiplier, sampleRate: o.sampleRate, steps: o.steps });
   if (o.accountant === 'rdp') {
-    return new RdpAccountant({ orders: o.orders, conversion: o.conversion }).compose(event).getEpsilon(o.delta);
+    const acc = new RdpAccountant({ orders: o.orders, conversion: o.conversion }).compose(event);
+    const r = acc.getEpsilonAndOrder(o.delta);
+    if (warnAtBoundary && r.orderAtBoundary) {
+      emitWarning(
+        `the optimal RDP order ${r.order} is at the ${r.order === acc.orders[0] ? 'low' : 'high'} end of the order ` +
+          `list: epsilon might improve with ${r.order === acc.orders[0] ? 'smaller' : 'larger'} orders`,
+        o.onWarning,
+      );
+    }
+    return r.epsilon;
   }
   return new PldAccountant({ orders: o.orders, onWarning: o.onWarning }).compose(event).getEpsilon(o.delta);
 }
@@ -63,7 +79,7 @@ export function computeEpsilon(options: ComputeEpsilonOptions): number {
   assertDelta(delta);
   checkAccountantKind(accountant);
   checkConversion(conversion);
-  return epsilonOf({ ...options, conversion });
+  return epsilonOf({ ...options, conversion }, true);
 }
 
 /** Options of {@link calibrateNoiseMultiplier}. */
@@ -90,7 +106,13 @@ export interface CalibrateNoiseOptions {
   onWarning?: (message: string) => void;
 }
 
-/** Largest noise multiplier tried before giving up (as Opacus's MAX_SIGMA). */
+/**
+ * Largest noise multiplier tried before giving up (as Opacus's MAX_SIGMA).
+ * @example
+ * ```ts
+ * MAX_NOISE_MULTIPLIER; // 1e6: calibrateNoiseMultiplier throws beyond it
+ * ```
+ */
 export const MAX_NOISE_MULTIPLIER: number = 1e6;
 
 /**

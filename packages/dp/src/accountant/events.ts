@@ -7,7 +7,7 @@
  * @module
  */
 import { assertInteger, describeValue } from '@ppml/core';
-import { checkCount, checkNoiseMultiplier, checkSampleRate } from './args.ts';
+import { checkCount, checkNoiseMultiplier, checkSampleRate } from './internal-args.ts';
 
 /** The Gaussian mechanism with noise standard deviation `noiseMultiplier` × L2 sensitivity. */
 export interface GaussianEvent {

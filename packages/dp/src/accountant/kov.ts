@@ -6,7 +6,7 @@
  * @module
  */
 import { assertInRange, assertInteger, assertNonNegative } from '@ppml/core';
-import { log1mExp, logAdd } from './log-math.ts';
+import { log1mExp, logAdd } from './internal-log-math.ts';
 
 
 /** Options of {@link advancedComposition}. */

@@ -9,7 +9,7 @@
  * @module
  */
 import { assertDelta, assertNonNegative, assertPositive, describeValue } from '@ppml/core';
-import { checkCount, checkOrders } from './args.ts';
+import { checkCount, checkOrders, checkRelation } from './internal-args.ts';
 import { type DpEvent, effectiveGaussianNoiseMultiplier, validateEvent } from './events.ts';
 import {
   type DiscretePld,
@@ -22,13 +22,7 @@ import {
   selfCompose,
   singleEventPld,
 } from './pld.ts';
-import {
-  type NeighboringRelation,
-  type PrivacyAccountant,
-  RdpAccountant,
-  checkRelation,
-  rdpUnsupportedReason,
-} from './rdp-accountant.ts';
+import { type NeighboringRelation, type PrivacyAccountant, RdpAccountant, rdpUnsupportedReason } from './rdp-accountant.ts';
 import type { RdpOrders } from './rdp.ts';
 
 /** Options of {@link PldAccountant}. */
@@ -42,7 +36,10 @@ export interface PldAccountantOptions {
   neighboringRelation?: NeighboringRelation;
   /** Orders of the RDP accountant used as a fallback (default {@link DEFAULT_RDP_ORDERS}). */
   orders?: RdpOrders;
-  /** Receives fallback warnings (default: `process.emitWarning` with type 'PrivacyAccountingWarning'). */
+  /**
+   * Receives fallback warnings (default: `process.emitWarning` with type 'PrivacyAccountingWarning', each
+   * distinct message once per process).
+   */
   onWarning?: (message: string) => void;
 }
 
@@ -53,7 +50,12 @@ interface Item {
   count: number;
 }
 
+const warned = new Set<string>();
+
+/** process.emitWarning (type 'PrivacyAccountingWarning'), each distinct message once per process. */
 function defaultWarning(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
   const proc = (globalThis as { process?: { emitWarning?: (m: string, o: { type: string }) => void } }).process;
   if (proc?.emitWarning) proc.emitWarning(message, { type: 'PrivacyAccountingWarning' });
   else console.warn(`PrivacyAccountingWarning: ${message}`);
@@ -156,13 +158,13 @@ export class PldAccountant implements PrivacyAccountant {
       // Not representable as a PLD: the RDP fallback answers, or we throw (RangeError) when it cannot either.
       const rdpWhy = rdpUnsupportedReason(event, this.neighboringRelation);
       if (rdpWhy !== undefined) throw new RangeError(`event is not supported: ${why}; and for RDP: ${rdpWhy}`);
-      this.#recordRdp(event, count);
       if (!this.#rdpComplete) {
         throw new RangeError(
           `event is not supported: ${why}, and the RDP fallback cannot account for earlier events ` +
             `(${this.#rdpMissing ?? 'unsupported by RDP'})`,
         );
       }
+      this.#recordRdp(event, count);
       this.#fallBack(why);
       return this;
     }
@@ -240,11 +242,31 @@ export class PldAccountant implements PrivacyAccountant {
     }
   }
 
+  /**
+   * The history with all unsampled Gaussian mechanisms folded into one: k Gaussians with multipliers σ_i
+   * compose exactly to one Gaussian with multiplier (Σ σ_i^{-2})^{-1/2} (their PLDs are N(μ²/2, μ²), closed
+   * under composition), which saves FFTs and discretization error.
+   */
+  #mergedItems(): Item[] {
+    let invSq = 0;
+    let gaussians = 0;
+    const rest: Item[] = [];
+    for (const it of this.#items) {
+      if (it.q === 1 && it.base.kind === 'gaussian') {
+        gaussians++;
+        invSq += it.base.noiseMultiplier === 0 ? Infinity : it.count / it.base.noiseMultiplier ** 2;
+      } else rest.push(it);
+    }
+    if (gaussians === 0) return rest;
+    const sigma = invSq === Infinity ? 0 : 1 / Math.sqrt(invSq);
+    return [{ base: { kind: 'gaussian', noiseMultiplier: sigma }, q: 1, count: 1 }, ...rest];
+  }
+
   #chooseInterval(): number {
     if (this.valueDiscretizationInterval !== 'auto') return this.valueDiscretizationInterval;
     const coarse = 1e-3;
     let width = 0;
-    for (const it of this.#items) width += composedLossWidth(singleEventPld(it.base, it.q, 'remove', coarse), it.count);
+    for (const it of this.#mergedItems()) width += composedLossWidth(singleEventPld(it.base, it.q, 'remove', coarse), it.count);
     return Math.min(1e-3, Math.max(1e-4, width / (1 << 17)));
   }
 
@@ -266,7 +288,7 @@ export class PldAccountant implements PrivacyAccountant {
       const h = this.#chooseInterval();
       let remove: DiscretePld | undefined;
       let add: DiscretePld | undefined;
-      for (const it of this.#items) {
+      for (const it of this.#mergedItems()) {
         const r = selfCompose(singleEventPld(it.base, it.q, 'remove', h), it.count);
         // Without sampling the two directions have the same PLD (the noise is symmetric).
         const a = it.q === 1 ? r : selfCompose(singleEventPld(it.base, it.q, 'add', h), it.count);

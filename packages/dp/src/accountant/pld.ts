@@ -24,14 +24,26 @@ export interface DiscretePld {
   readonly infinity: number;
 }
 
-/** Thrown internally when a PLD would need more grid points than allowed (callers fall back to RDP). */
+/**
+ * Thrown internally when a PLD would need more grid points than allowed (callers fall back to RDP).
+ * @example
+ * ```ts
+ * try { selfCompose(pld, 1e9); } catch (e) { if (e instanceof PldGridTooLargeError) useRdp(); }
+ * ```
+ */
 export class PldGridTooLargeError extends RangeError {
   override name = 'PldGridTooLargeError';
 }
 
 /** Tail mass left out on each side when truncating. */
 const TAIL = 1e-15;
-/** Largest FFT / grid size (2^23 points, 128 MiB of complex doubles). */
+/**
+ * Largest FFT / grid size (2^23 points, 128 MiB of complex doubles).
+ * @example
+ * ```ts
+ * MAX_PLD_POINTS; // 8388608
+ * ```
+ */
 export const MAX_PLD_POINTS: number = 1 << 23;
 
 interface FftLike {
@@ -140,6 +152,10 @@ export type PldBase = { kind: 'gaussian'; noiseMultiplier: number } | { kind: 'l
 /**
  * Discretizes one (possibly Poisson-subsampled, rate q) Gaussian or Laplace step in one direction:
  * 'remove' is P = (1−q)μ0 + qμ1 against Q = μ0, 'add' is P = μ0 against Q = (1−q)μ0 + qμ1.
+ * @example
+ * ```ts
+ * const remove = singleEventPld({ kind: 'gaussian', noiseMultiplier: 1 }, 0.01, 'remove', 1e-4);
+ * ```
  */
 export function singleEventPld(base: PldBase, q: number, direction: 'remove' | 'add', h: number): DiscretePld {
   if (q === 0) return { h, offset: 0, probs: Float64Array.of(1), infinity: 0 };
@@ -301,14 +317,26 @@ function chernoffWindow(probs: Float64Array, count: number): [number, number] {
   return [Math.max(0, Math.floor(Number.isFinite(lo) ? lo : 0)), Math.min(max, Math.ceil(Number.isFinite(hi) ? hi : max))];
 }
 
-/** Width in loss units of the Chernoff window of the count-fold composition of a PLD. */
+/**
+ * Width in loss units of the Chernoff window of the count-fold composition of a PLD.
+ * @example
+ * ```ts
+ * composedLossWidth(singleEventPld({ kind: 'gaussian', noiseMultiplier: 1 }, 0.01, 'remove', 1e-3), 1000);
+ * ```
+ */
 export function composedLossWidth(pld: DiscretePld, count: number): number {
   if (pld.probs.length === 1) return pld.h;
   const [lo, hi] = chernoffWindow(pld.probs, count);
   return (hi - lo + 1) * pld.h;
 }
 
-/** count-fold self-composition of a PLD by an FFT power on a Chernoff window. */
+/**
+ * count-fold self-composition of a PLD by an FFT power on a Chernoff window.
+ * @example
+ * ```ts
+ * const t = selfCompose(singleEventPld({ kind: 'gaussian', noiseMultiplier: 1 }, 0.01, 'remove', 1e-4), 1000);
+ * ```
+ */
 export function selfCompose(pld: DiscretePld, count: number): DiscretePld {
   if (count === 1) return pld;
   const finite = 1 - pld.infinity;
@@ -354,7 +382,13 @@ export function selfCompose(pld: DiscretePld, count: number): DiscretePld {
   return trim({ h: pld.h, offset: count * pld.offset + lo, probs, infinity: infinity + 2 * TAIL });
 }
 
-/** Composition of two PLDs on the same grid (FFT convolution). */
+/**
+ * Composition of two PLDs on the same grid (FFT convolution).
+ * @example
+ * ```ts
+ * const both = compose(a, b); // a, b on the same grid
+ * ```
+ */
 export function compose(a: DiscretePld, b: DiscretePld): DiscretePld {
   const infinity = a.infinity + b.infinity - a.infinity * b.infinity;
   const na = a.probs.length;
@@ -393,7 +427,13 @@ export function compose(a: DiscretePld, b: DiscretePld): DiscretePld {
   return trim({ h: a.h, offset: a.offset + b.offset, probs, infinity });
 }
 
-/** δ(ε) = P(L = ∞) + Σ_{l > ε} p_l (1 − e^{ε − l}) (hockey-stick divergence). */
+/**
+ * δ(ε) = P(L = ∞) + Σ_{l > ε} p_l (1 − e^{ε − l}) (hockey-stick divergence).
+ * @example
+ * ```ts
+ * pldDelta(selfCompose(singleEventPld({ kind: 'gaussian', noiseMultiplier: 1 }, 1, 'remove', 1e-4), 3), 1);
+ * ```
+ */
 export function pldDelta(pld: DiscretePld, epsilon: number): number {
   const { h, offset, probs } = pld;
   let d = 0;
@@ -405,7 +445,13 @@ export function pldDelta(pld: DiscretePld, epsilon: number): number {
   return Math.min(1, Math.max(0, pld.infinity + d));
 }
 
-/** Smallest ε >= 0 with δ(ε) <= delta (Infinity if the infinite mass alone exceeds delta). */
+/**
+ * Smallest ε >= 0 with δ(ε) <= delta (Infinity if the infinite mass alone exceeds delta).
+ * @example
+ * ```ts
+ * pldEpsilon(selfCompose(singleEventPld({ kind: 'gaussian', noiseMultiplier: 1 }, 1, 'remove', 1e-4), 3), 1e-5);
+ * ```
+ */
 export function pldEpsilon(pld: DiscretePld, delta: number): number {
   if (pld.infinity > delta) return Infinity;
   const { h, offset, probs } = pld;

@@ -6,15 +6,14 @@
  * Kasiviswanathan 2019); the sampled event must be a Gaussian or a composition of Gaussians.
  * @module
  */
-import { assertDelta, assertNonNegative, describeValue } from '@ppml/core';
-import { checkCount, checkOrders } from './args.ts';
+import { assertDelta, assertNonNegative } from '@ppml/core';
+import { checkConversion, checkCount, checkOrders, checkRelation } from './internal-args.ts';
 import { type DpEvent, effectiveGaussianNoiseMultiplier, validateEvent } from './events.ts';
 import {
   type RdpConversion,
   type RdpDelta,
   type RdpEpsilon,
   type RdpOrders,
-  checkConversion,
   laplaceRdpAt,
   minimizeDelta,
   minimizeEpsilon,
@@ -50,16 +49,14 @@ export interface RdpAccountantOptions {
   conversion?: RdpConversion;
 }
 
-export function checkRelation(r: unknown): asserts r is NeighboringRelation {
-  if (r !== 'add-or-remove-one' && r !== 'replace-one') {
-    throw new RangeError(`neighboringRelation must be 'add-or-remove-one' or 'replace-one', got ${describeValue(r)}`);
-  }
-}
-
 /**
  * Why the RDP accountant cannot compose `event` under `relation`, or undefined if it can (structural check,
  * nothing is computed).
  * @internal
+ * @example
+ * ```ts
+ * rdpUnsupportedReason(poissonSampledEvent(0.1, laplaceEvent(1)), 'add-or-remove-one'); // a message
+ * ```
  */
 export function rdpUnsupportedReason(event: DpEvent, relation: NeighboringRelation): string | undefined {
   switch (event.kind) {
@@ -91,6 +88,10 @@ export function rdpUnsupportedReason(event: DpEvent, relation: NeighboringRelati
 /**
  * RDP of one event at every order, or a message saying why the event is not supported.
  * @internal
+ * @example
+ * ```ts
+ * eventRdp(gaussianEvent(2), Float64Array.of(2, 4), 'add-or-remove-one'); // Float64Array [0.25, 0.5]
+ * ```
  */
 export function eventRdp(event: DpEvent, orders: Float64Array, relation: NeighboringRelation): Float64Array | string {
   const out = new Float64Array(orders.length);

@@ -16,8 +16,8 @@
  * @module
  */
 import { assertDelta, assertNonNegative, assertInteger, describeValue } from '@ppml/core';
-import { checkNoiseMultiplier, checkOrders, checkSampleRate } from './args.ts';
-import { compensatedSum, log1mExp, logAdd } from './log-math.ts';
+import { checkConversion, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
+import { compensatedSum, log1mExp, logAdd } from './internal-log-math.ts';
 import { logErfc } from './special.ts';
 
 /** Orders accepted by the RDP functions: any array of numbers > 1 (Infinity allowed). */
@@ -66,7 +66,7 @@ function logAInteger(q: number, sigma: number, alpha: number): number {
 }
 
 /** Number of tail terms used by the partial-sum averaging (Euler–van Wijngaarden) of the alternating tail. */
-const ACCEL_TERMS = 48;
+const ACCEL_TERMS = 32;
 
 /**
  * ln A_α for fractional α > 1 and 0 < q < 1 (MTZ19 §3.3, signed series). Beyond i > α the coefficients
@@ -123,7 +123,15 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
     prev1 = s1;
     logAbsCoef += Math.log(Math.abs(ratio));
     if (ratio < 0) sign = -sign;
-    if (decreasing && i >= nextAccel && i > z0 + 8 * sigma && alpha - i < z0 - 8 * sigma) {
+    // Terms decay like i^{−(α+2)}: estimate where direct summation would stop, and accelerate only if far.
+    const directEnd = decreasing ? i * Math.exp((Math.max(s0, s1) - (maxLog - 37)) / (alpha + 2)) : Infinity;
+    if (
+      decreasing &&
+      i >= nextAccel &&
+      directEnd - i > 2 * ACCEL_TERMS &&
+      i > z0 + 3 * sigma &&
+      alpha - i < z0 - 3 * sigma
+    ) {
       // Partial sums of the next ACCEL_TERMS signed terms, then repeated pairwise averaging.
       const partial = new Float64Array(ACCEL_TERMS);
       let lc = logAbsCoef;
@@ -156,7 +164,13 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
   return s > 0 ? maxLog + Math.log(s) : 0;
 }
 
-/** RDP at one order of one Poisson-sampled Gaussian step (validated inputs). */
+/**
+ * RDP at one order of one Poisson-sampled Gaussian step (validated inputs).
+ * @example
+ * ```ts
+ * sampledGaussianRdpAt(0.01, 1.1, 2.5);
+ * ```
+ */
 export function sampledGaussianRdpAt(q: number, sigma: number, alpha: number): number {
   if (q === 0) return 0;
   if (sigma === 0 || alpha === Infinity) return Infinity;
@@ -197,7 +211,13 @@ export function gaussianRdp({ noiseMultiplier, orders }: { noiseMultiplier: numb
   return out;
 }
 
-/** RDP at one order of the Laplace mechanism with pure-DP parameter ε = sensitivity/scale (validated). */
+/**
+ * RDP at one order of the Laplace mechanism with pure-DP parameter ε = sensitivity/scale (validated).
+ * @example
+ * ```ts
+ * laplaceRdpAt(1, 2); // RDP at order 2 of Laplace with ε = 1
+ * ```
+ */
 export function laplaceRdpAt(eps: number, alpha: number): number {
   if (eps === Infinity) return Infinity;
   if (eps === 0) return 0;
@@ -278,7 +298,13 @@ function logSworInteger(q: number, sigma: number, alpha: number): number {
   return logA;
 }
 
-/** RDP at one order of one Gaussian step on a uniformly random subset of fixed size (validated inputs). */
+/**
+ * RDP at one order of one Gaussian step on a uniformly random subset of fixed size (validated inputs).
+ * @example
+ * ```ts
+ * sampledWithoutReplacementGaussianRdpAt(0.01, 1, 4);
+ * ```
+ */
 export function sampledWithoutReplacementGaussianRdpAt(q: number, sigma: number, alpha: number): number {
   if (q === 0) return 0;
   if (sigma === 0 || alpha === Infinity) return Infinity;
@@ -372,7 +398,13 @@ function checkCurve(orders: RdpOrders, rdp: unknown): Float64Array {
   return a;
 }
 
-/** ε at one order (validated inputs). */
+/**
+ * ε at one order (validated inputs).
+ * @example
+ * ```ts
+ * epsilonAtOrder(2, 0.1, Math.log(1e-5), 'balle2020');
+ * ```
+ */
 export function epsilonAtOrder(alpha: number, r: number, logDelta: number, conversion: RdpConversion): number {
   if (r === Infinity) return Infinity;
   if (alpha === Infinity) return r;
@@ -383,7 +415,13 @@ export function epsilonAtOrder(alpha: number, r: number, logDelta: number, conve
   return r + Math.log1p(-1 / alpha) - (logDelta + Math.log(alpha)) / (alpha - 1);
 }
 
-/** Minimizes ε over the orders (validated inputs). */
+/**
+ * Minimizes ε over the orders (validated inputs).
+ * @example
+ * ```ts
+ * minimizeEpsilon(Float64Array.of(2, 4), [0.1, 0.3], 1e-5, 'balle2020').epsilon;
+ * ```
+ */
 export function minimizeEpsilon(
   orders: Float64Array,
   rdp: ArrayLike<number>,
@@ -408,7 +446,13 @@ export function minimizeEpsilon(
   };
 }
 
-/** Minimizes δ over the orders (validated inputs). */
+/**
+ * Minimizes δ over the orders (validated inputs).
+ * @example
+ * ```ts
+ * minimizeDelta(Float64Array.of(2, 4), [0.1, 0.3], 1, 'balle2020').delta;
+ * ```
+ */
 export function minimizeDelta(
   orders: Float64Array,
   rdp: ArrayLike<number>,
@@ -481,10 +525,4 @@ export function rdpToDelta({
   assertNonNegative('epsilon', epsilon);
   checkConversion(conversion);
   return minimizeDelta(a, rdp, epsilon, conversion);
-}
-
-export function checkConversion(c: unknown): asserts c is RdpConversion {
-  if (c !== 'balle2020' && c !== 'mironov2017') {
-    throw new RangeError(`conversion must be 'balle2020' or 'mironov2017', got ${describeValue(c)}`);
-  }
 }

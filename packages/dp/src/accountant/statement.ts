@@ -9,14 +9,14 @@
  * @module
  */
 import { assertDelta, assertInteger, assertPositive, describeValue } from '@ppml/core';
-import { checkNoiseMultiplier, checkOrders, checkSampleRate } from './args.ts';
-import { type AccountantKind, checkAccountantKind } from './calibrate.ts';
+import { checkAccountantKind, checkConversion, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
+import type { AccountantKind } from './calibrate.ts';
 import { type DpEvent, gaussianEvent, poissonSampledEvent } from './events.ts';
-import { logExpm1 } from './log-math.ts';
+import { logExpm1 } from './internal-log-math.ts';
 import { DEFAULT_RDP_ORDERS, DP_ACCOUNTING_RDP_ORDERS, TF_PRIVACY_RDP_ORDERS } from './orders.ts';
 import { PldAccountant } from './pld-accountant.ts';
 import { RdpAccountant } from './rdp-accountant.ts';
-import { type RdpConversion, type RdpOrders, checkConversion } from './rdp.ts';
+import type { RdpConversion, RdpOrders } from './rdp.ts';
 
 /** Options of {@link privacyStatement} (stable: DP-SGD passes its training parameters here). */
 export interface PrivacyStatementOptions {
@@ -205,10 +205,15 @@ export function privacyStatement(options: PrivacyStatementOptions): string {
   const poisson = scenario(accountant, poissonSampledEvent(q, base), steps, orders, conversion, onWarning);
   const name = accountant === 'rdp' ? 'RDP' : 'PLD';
 
+  const over =
+    datasetSize !== undefined && batchSize !== undefined
+      ? `over ${datasetSize} examples with ${batchSize} examples per iteration`
+      : datasetSize !== undefined
+        ? `over ${datasetSize} examples with sampling rate ${q} (about ${Math.round(q * datasetSize)} examples per iteration)`
+        : `with sampling rate ${q}`;
   const setup =
-    `DP-SGD performed over ${datasetSize ?? 'an unstated number of'} examples with ` +
-    `${batchSize ?? `sampling rate ${q} (expected)`} examples per iteration, noise multiplier ` +
-    `${pyFloat(noiseMultiplier)} for ${pyFloat(epochs)} epochs ${usedMicrobatching ? 'with' : 'without'} microbatching` +
+    `DP-SGD performed ${over}, noise multiplier ${pyFloat(noiseMultiplier)} for ${pyFloat(epochs)} epochs ` +
+    `${usedMicrobatching ? 'with' : 'without'} microbatching` +
     (maxExamplesPerUser === undefined
       ? ', and no bound on number of examples per user.'
       : `, and at most ${maxExamplesPerUser} examples per user.`);

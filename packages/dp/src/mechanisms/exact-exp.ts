@@ -2,10 +2,12 @@
  * Internal: exact Bernoulli(exp(-gamma)) decisions for rational gamma, fast enough for the hot loops.
  *
  * A Bernoulli(p) draw is the comparison u < p of a uniform real u in [0, 1) with p. The bits of u are drawn
- * lazily, 32 at a time, and compared with p = exp(-gamma):
- * - Fast path: a floating-point estimate of p with a proven relative error far below the margin used here
- *   (2^-30, against errors of at most about 2^-40 for the callers' gamma estimates) decides the comparison
- *   from the first 32 bits whenever the 2^-32-wide cell of u lies clearly on one side of p.
+ * lazily and compared with p = exp(-gamma):
+ * - Fast path: the first 8 bits are compared with a table bracket of p (the values of exp at the ends of the
+ *   1/256-interval holding gamma); if the 2^-8 cell of u straddles it, 24 more bits are compared with a
+ *   floating-point estimate of p. Both use a relative margin of 2^-30 against proven errors of at most about
+ *   2^-40 (the callers' gamma estimates) and 2^-44 (the tables and polynomial), so a decision is only taken
+ *   when the cell of u lies certainly on one side of p.
  * - Exact path (probability about 2^-29 per draw): the same u is extended with more random bits and compared
  *   with rigorous integer bounds on exp(-gamma) computed with BigInt from the exact rational gamma (alternating
  *   Taylor series with floor arithmetic and an explicit error bound), refining until the answer is certain.
@@ -150,12 +152,12 @@ export class LazyUniform {
 export const GAMMA_CUT = 100;
 /** exp(-n) for n = 0..GAMMA_CUT and exp(-j/256) for j = 0..255, from the rigorous BigInt bounds (error < 2^-60). */
 const EXP_NEG_INT = new Float64Array(GAMMA_CUT + 1);
-const EXP_NEG_FRAC = new Float64Array(256);
+const EXP_NEG_FRAC = new Float64Array(257);
 for (let n = 0; n <= GAMMA_CUT; n++) {
   const prec = 64 + Math.ceil(1.45 * n); // e^-n >= 2^(-1.45 n): keeps 64 significant bits
   EXP_NEG_INT[n] = Number(expNegBounds(BigInt(n), 1n, prec)[0]) * 2 ** -prec;
 }
-for (let j = 0; j < 256; j++) EXP_NEG_FRAC[j] = Number(expNegBounds(BigInt(j), 256n, 64)[0]) * 2 ** -64;
+for (let j = 0; j <= 256; j++) EXP_NEG_FRAC[j] = Number(expNegBounds(BigInt(j), 256n, 64)[0]) * 2 ** -64;
 
 /**
  * exp(-g) for 0 <= g <= GAMMA_CUT with relative error below 2^-48: g = n + j/256 + r with r < 1/256, two
@@ -186,5 +188,48 @@ export function fastLessThanExpNeg(w: number, gHat: number): number {
   const p = gHat <= 0 ? 1 : expNegApprox(gHat);
   if (w + 1 <= p * SCALE_LO) return 1;
   if (w >= p * SCALE_HI) return 0;
+  return -1;
+}
+
+const TWO_24 = 16_777_216;
+/** Upper bound used for p when gamma > GAMMA_CUT (p < e^-100 < 2^-144 < 2^-100): in 2^32 units. */
+const TINY = 2 ** -68;
+
+/**
+ * Decides u < exp(-gamma) for a fresh lazy uniform u, reading 8 random bits first and 24 more only when the
+ * 2^-8 cell straddles the margin around p (probability about 2^-7), given an estimate `gHat` of gamma with
+ * absolute error below 2^-40 (1 + gamma). Returns 1 (true) or 0 (false), or -1 when even 32 bits cannot decide;
+ * then `src.prefix` holds the first 32 bits of u for {@link lazyLessThanExpNeg} with the exact gamma.
+ */
+export function decideExpNeg(src: WordSource, gHat: number): number {
+  let lo: number;
+  let hi: number;
+  if (gHat > GAMMA_CUT) {
+    lo = 0;
+    hi = TINY;
+  } else if (gHat <= 0) {
+    lo = SCALE_LO;
+    hi = SCALE_HI;
+  } else {
+    // Coarse bracket from the tables alone: exp(-gamma) lies between the values at the ends of the 1/256
+    // interval containing gamma (monotonicity), enough for the 8-bit cell almost always.
+    const n = Math.floor(gHat);
+    const j = Math.floor((gHat - n) * 256);
+    const base = EXP_NEG_INT[n];
+    lo = base * EXP_NEG_FRAC[j + 1] * SCALE_LO;
+    hi = base * EXP_NEG_FRAC[j] * SCALE_HI;
+  }
+  const b = src.byte();
+  if ((b + 1) * TWO_24 <= lo) return 1;
+  if (b * TWO_24 >= hi) return 0;
+  if (gHat > 0 && gHat <= GAMMA_CUT) {
+    const p = expNegApprox(gHat);
+    lo = p * SCALE_LO;
+    hi = p * SCALE_HI;
+  }
+  const w = b * TWO_24 + (src.next() >>> 8);
+  if (w + 1 <= lo) return 1;
+  if (w >= hi) return 0;
+  src.prefix = w;
   return -1;
 }

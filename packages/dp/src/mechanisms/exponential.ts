@@ -12,7 +12,7 @@
  * @module
  */
 import { assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
-import { fastLessThanExpNeg, lazyLessThanExpNeg, type Rational, rationalFromDouble } from './exact-exp.ts';
+import { decideExpNeg, lazyLessThanExpNeg, type Rational, rationalFromDouble } from './exact-exp.ts';
 import { sourceOf } from './samplers.ts';
 import type { WordSource } from './words.ts';
 
@@ -78,9 +78,9 @@ function checkScores(scores: ArrayLike<number>): number {
 function accept(p: Prepared, i: number): boolean {
   const gap = p.best - p.scores[i]; // correctly rounded difference of the two doubles
   if (gap === 0 && p.best === p.scores[i]) return true;
-  const w = p.src.next();
-  const d = fastLessThanExpNeg(w, gap * p.factor); // |estimate - gamma| <= 3 2^-53 gamma
+  const d = decideExpNeg(p.src, gap * p.factor); // |estimate - gamma| <= 3 2^-53 gamma
   if (d !== -1) return d === 1;
+  const w = p.src.prefix;
   // Rare: decide exactly with the rational gamma.
   const g = selectionGamma(p.epsilon, p.best, p.scores[i], p.divisor);
   return lazyLessThanExpNeg(w, g.num, g.den, p.src);

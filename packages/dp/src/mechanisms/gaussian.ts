@@ -7,14 +7,16 @@
  * granularity g = 2^ceil(log2(sigma/2^30)), and the mechanism rounds its input to the same grid, as Google's
  * library does for its binomial Gaussian noise (`go/noise/gaussian_noise.go`). Rounding d coordinates moves
  * the L2 distance of neighbouring inputs by at most g sqrt(d), so the noise is calibrated for sensitivity
- * D + g sqrt(d) (at most 2^-29 sigma sqrt(d) more than D). At sigma/g >= 2^29 the discrete Gaussian has the
- * same privacy curve as the continuous one up to terms of order exp(-2 pi^2 (sigma/g)^2) (CKS20, Sec. 2 and 4),
- * and the same zCDP rho = D^2/(2 sigma^2) exactly (CKS20, Prop. 4 / Thm. 14).
+ * D + g sqrt(d) (at most 2^-29 sigma sqrt(d) more than D). The discrete Gaussian has the same zCDP
+ * rho = D^2/(2 sigma^2) as the continuous one for integer sensitivity (CKS20, Sec. 2), and its (epsilon, delta)
+ * curve (CKS20: the same privacy-loss expectation, taken over the integers) differs from the continuous
+ * one at 2^29 or more grid steps per sigma only by discretisation terms of relative order 2^-58; sigma is
+ * inflated by a factor 1 + 2^-20 (one part per million) to cover that difference with a wide margin.
  * @module
  */
 import { assertDelta, assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { analyticGaussianSigma } from './calibration.ts';
-import { addOnGrid, gaussianGranularity } from './granularity.ts';
+import { addOnGrid, checkClamp, gaussianGranularity } from './granularity.ts';
 import { checkVector } from './laplace.ts';
 import { DiscreteGaussianSampler, MAX_DISCRETE_GAUSSIAN_SIGMA, sourceOf } from './samplers.ts';
 
@@ -32,6 +34,8 @@ export interface GaussianOptions {
   readonly delta: number;
   /** L2 sensitivity > 0 of the released value or vector. */
   readonly sensitivity: number;
+  /** Optional bounds: each input is clamped to [lower, upper] before rounding (the sensitivity is yours). */
+  readonly clamp?: readonly [number, number];
   /** Randomness; default the CSPRNG. */
   readonly rng?: Rng;
 }
@@ -53,6 +57,8 @@ export interface GaussianMechanism {
   readonly granularity: number;
   /** Guarantee of one call: (epsilon, delta)-DP, and rho-zCDP with rho = sensitivity^2 / (2 sigma^2). */
   readonly guarantee: { readonly epsilon: number; readonly delta: number; readonly rho: number };
+  /** What the guarantee assumes, in words (for papers and audits). */
+  readonly statement: string;
   /** The noise standard deviation actually used for `dimension` coordinates (>= sigma). */
   noiseSigma(dimension?: number): number;
   /** x plus Gaussian noise, on the grid. */
@@ -61,9 +67,12 @@ export interface GaussianMechanism {
   addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array;
 }
 
-/** sigma * (1 + g sqrt(d) / sensitivity), rounded up, in grid units. */
+/** Inflation of sigma covering the discrete-versus-continuous difference (see the module comment). */
+const DISCRETE_SLACK = 1 + 2 ** -20;
+
+/** sigma * (1 + g sqrt(d) / sensitivity) * DISCRETE_SLACK, in grid units. */
 function gridSigma(sigma: number, sensitivity: number, g: number, d: number): number {
-  const s = ((sigma * (sensitivity + g * Math.sqrt(d))) / sensitivity / g) * (1 + 2 ** -50);
+  const s = ((sigma * (sensitivity + g * Math.sqrt(d))) / sensitivity / g) * DISCRETE_SLACK;
   if (!(s <= MAX_DISCRETE_GAUSSIAN_SIGMA)) {
     throw new RangeError(`dimension ${d} is too large for the rounding allowance of this Gaussian mechanism`);
   }
@@ -87,6 +96,9 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
   assertEpsilon(epsilon);
   assertDelta(delta);
   assertPositive('sensitivity', sensitivity);
+  const clamp = checkClamp(options.clamp);
+  const lo = clamp === undefined ? Number.NEGATIVE_INFINITY : clamp[0];
+  const hi = clamp === undefined ? Number.POSITIVE_INFINITY : clamp[1];
   const src = sourceOf(options.rng ?? cryptoRng);
   const sigma = analyticGaussianSigma({ epsilon, delta, sensitivity });
   const g = gaussianGranularity(sigma);
@@ -108,6 +120,11 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
     sigma,
     granularity: g,
     guarantee: { epsilon, delta, rho: (sensitivity * sensitivity) / (2 * sigma * sigma) },
+    statement:
+      `Gaussian mechanism: (${epsilon}, ${delta})-DP and rho-zCDP with rho = ${(sensitivity * sensitivity) / (2 * sigma * sigma)} ` +
+      `per call for neighbouring inputs at L2 distance <= ${sensitivity}; sigma = ${sigma} from the analytic Gaussian ` +
+      `(Balle & Wang 2018, Thm. 8); exact discrete Gaussian noise on the grid ${g} = 2^${Math.log2(g)}, rounding of the ` +
+      'input charged to the sensitivity; randomness from the given Rng',
     noiseSigma(dimension = 1): number {
       if (!Number.isSafeInteger(dimension) || dimension < 1) {
         throw new RangeError(`dimension must be an integer >= 1, got ${describeValue(dimension)}`);
@@ -117,14 +134,17 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
     addNoise(x: number): number {
       if (typeof x !== 'number') throw new TypeError(`x must be a finite number, got ${describeValue(x)}`);
       if (!Number.isFinite(x)) throw new RangeError(`x must be a finite number, got ${describeValue(x)}`);
-      return addOnGrid(x, g, one.sample(src));
+      return addOnGrid(x < lo ? lo : x > hi ? hi : x, g, one.sample(src));
     },
     addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array {
       const n = checkVector(xs, out);
       const res = out ?? new Float64Array(n);
       if (n === 0) return res;
       const s = samplerFor(n);
-      for (let i = 0; i < n; i++) res[i] = addOnGrid(xs[i], g, s.sample(src));
+      for (let i = 0; i < n; i++) {
+        const x = xs[i];
+        res[i] = addOnGrid(x < lo ? lo : x > hi ? hi : x, g, s.sample(src));
+      }
       return res;
     },
   };

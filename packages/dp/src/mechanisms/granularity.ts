@@ -88,3 +88,20 @@ export function addOnGrid(x: number, g: number, z: number): number {
   if (Math.abs(x) * 2 ** -53 >= g) return x + z * g;
   return (Math.round(x / g) + z) * g;
 }
+
+/** Internal: checks optional clamping bounds [lower, upper] (finite, lower < upper). */
+export function checkClamp(bounds: unknown): readonly [number, number] | undefined {
+  if (bounds === undefined) return undefined;
+  if (!Array.isArray(bounds) || bounds.length !== 2) {
+    throw new TypeError(`clamp must be a pair [lower, upper] of finite numbers, got ${typeof bounds}`);
+  }
+  const [lower, upper] = bounds as [unknown, unknown];
+  if (typeof lower !== 'number' || !Number.isFinite(lower)) {
+    throw new RangeError(`clamp[0] (lower) must be a finite number, got ${String(lower)}`);
+  }
+  if (typeof upper !== 'number' || !Number.isFinite(upper)) {
+    throw new RangeError(`clamp[1] (upper) must be a finite number, got ${String(upper)}`);
+  }
+  if (!(lower < upper)) throw new RangeError(`clamp lower must be < upper, got [${lower}, ${upper}]`);
+  return [lower, upper];
+}

@@ -11,7 +11,7 @@
  */
 import { assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { rationalFromDouble } from './exact-exp.ts';
-import { addOnGrid, laplaceGranularity } from './granularity.ts';
+import { addOnGrid, checkClamp, laplaceGranularity } from './granularity.ts';
 import { discreteLaplaceInt, MAX_INTEGER_SCALE, sourceOf } from './samplers.ts';
 import type { WordSource } from './words.ts';
 
@@ -27,6 +27,8 @@ export interface LaplaceOptions {
   readonly epsilon: number;
   /** L1 sensitivity of the released value (or vector) > 0. */
   readonly sensitivity: number;
+  /** Optional bounds: each input is clamped to [lower, upper] before rounding (the sensitivity is yours). */
+  readonly clamp?: readonly [number, number];
   /** Randomness; default the CSPRNG. Pass a seeded generator only in tests. */
   readonly rng?: Rng;
 }
@@ -47,6 +49,8 @@ export interface LaplaceMechanism {
   readonly granularity: number;
   /** The privacy guarantee of one call: pure epsilon-DP (delta = 0). */
   readonly guarantee: { readonly epsilon: number; readonly delta: 0 };
+  /** What the guarantee assumes, in words (for papers and audits). */
+  readonly statement: string;
   /** The actual noise scale (in the units of x) used for a vector of `dimension` coordinates. */
   noiseScale(dimension?: number): number;
   /** x plus Laplace noise, rounded to the grid. */
@@ -98,6 +102,9 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
     throw new RangeError(`epsilon must be a finite number >= 2^-50, got ${describeValue(epsilon)}`);
   }
   assertPositive('sensitivity', sensitivity);
+  const clamp = checkClamp(options.clamp);
+  const lo = clamp === undefined ? Number.NEGATIVE_INFINITY : clamp[0];
+  const hi = clamp === undefined ? Number.POSITIVE_INFINITY : clamp[1];
   const src: WordSource = sourceOf(options.rng ?? cryptoRng);
   const g = laplaceGranularity({ epsilon, sensitivity });
   const t1 = gridScale(sensitivity, g, epsilon, 1);
@@ -117,6 +124,10 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
     scale: sensitivity / epsilon,
     granularity: g,
     guarantee: { epsilon, delta: 0 },
+    statement:
+      `Laplace mechanism: ${epsilon}-DP (delta = 0) per call for neighbouring inputs at L1 distance <= ${sensitivity}; ` +
+      `exact discrete Laplace noise on the grid ${g} = 2^${Math.log2(g)} (Google's granularity rule), ` +
+      'rounding of the input charged to the sensitivity; randomness from the given Rng',
     noiseScale(dimension = 1): number {
       if (!Number.isSafeInteger(dimension) || dimension < 1) {
         throw new RangeError(`dimension must be an integer >= 1, got ${describeValue(dimension)}`);
@@ -126,14 +137,17 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
     addNoise(x: number): number {
       if (typeof x !== 'number') throw new TypeError(`x must be a finite number, got ${describeValue(x)}`);
       if (!Number.isFinite(x)) throw new RangeError(`x must be a finite number, got ${describeValue(x)}`);
-      return addOnGrid(x, g, discreteLaplaceInt(t1, src));
+      return addOnGrid(x < lo ? lo : x > hi ? hi : x, g, discreteLaplaceInt(t1, src));
     },
     addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array {
       const n = checkVector(xs, out);
       const res = out ?? new Float64Array(n);
       if (n === 0) return res;
       const t = scaleFor(n);
-      for (let i = 0; i < n; i++) res[i] = addOnGrid(xs[i], g, discreteLaplaceInt(t, src));
+      for (let i = 0; i < n; i++) {
+        const x = xs[i];
+        res[i] = addOnGrid(x < lo ? lo : x > hi ? hi : x, g, discreteLaplaceInt(t, src));
+      }
       return res;
     },
   };

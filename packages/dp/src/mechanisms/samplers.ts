@@ -13,7 +13,7 @@
  */
 import { cryptoRng, describeValue, type Rng } from '@ppml/core';
 import {
-  fastLessThanExpNeg,
+  decideExpNeg,
   LazyUniform,
   lazyLessThanExpNeg,
   rationalFromDouble,
@@ -126,10 +126,22 @@ const V_HI = new Float64Array(V_TABLE + 1);
   }
 }
 
-/** V with P(V >= k) = e^-k: the number of thresholds e^-1, e^-2, ... lying above one lazy uniform u. */
+/**
+ * V with P(V >= k) = e^-k: the number of thresholds e^-1, e^-2, ... lying above one lazy uniform u, read 8 bits
+ * at a time first (the 2^-8 cell of u decides unless it straddles a threshold's margin).
+ */
 function geometricE1(src: WordSource): number {
-  const w = src.next();
+  const b = src.byte();
   let v = 0;
+  const cellLo = b * 16_777_216;
+  const cellHi = cellLo + 16_777_216;
+  while (v < V_TABLE) {
+    const k = v + 1;
+    if (cellHi <= V_LO[k]) v = k;
+    else if (cellLo >= V_HI[k]) return v;
+    else break;
+  }
+  const w = cellLo + (src.next() >>> 8);
   while (v < V_TABLE) {
     const k = v + 1;
     if (w + 1 <= V_LO[k]) v = k;
@@ -150,14 +162,13 @@ export function geometricInt(t: number, src: WordSource): number {
   let u: number;
   for (;;) {
     u = src.int(t);
-    const w = src.next();
-    const d = fastLessThanExpNeg(w, u * invT); // |u*invT - u/t| <= 2^-52 u/t
+    const d = decideExpNeg(src, u * invT); // |u*invT - u/t| <= 2^-52 u/t
     if (d === 1) break;
-    if (d === -1 && lazyLessThanExpNeg(w, BigInt(u), BigInt(t), src)) break;
+    if (d === -1 && lazyLessThanExpNeg(src.prefix, BigInt(u), BigInt(t), src)) break;
   }
   const v = geometricE1(src);
-  // Exact below 2^53 (v < 127 for t <= 2^46, i.e. always except with probability e^-127); beyond, the value
-  // is rounded to the nearest double, a deterministic post-processing that cannot affect privacy.
+  // Exact while u + t v < 2^53, i.e. unless v >= 127 (t <= 2^46), which has probability e^-127 < 2^-183; such a
+  // value would be rounded to the nearest double, a deviation from the exact law far below any delta in use.
   return u + t * v;
 }
 
@@ -181,10 +192,9 @@ function geometricDyadic(a: bigint, b: bigint, src: WordSource): number {
   let u: number;
   for (;;) {
     u = src.int(t);
-    const w = src.next();
-    const d = fastLessThanExpNeg(w, u * invT);
+    const d = decideExpNeg(src, u * invT);
     if (d === 1) break;
-    if (d === -1 && lazyLessThanExpNeg(w, BigInt(u), a, src)) break;
+    if (d === -1 && lazyLessThanExpNeg(src.prefix, BigInt(u), a, src)) break;
   }
   const v = geometricE1(src);
   if (t <= MAX_INTEGER_SCALE && v < 127) return Math.floor((u + t * v) / Number(b)); // b is a power of two: exact
@@ -227,13 +237,7 @@ export function sampleGeometric(scale: number, rng: Rng = cryptoRng): number {
  */
 export function sampleDiscreteLaplace(scale: number, rng: Rng = cryptoRng): number {
   checkScale('scale', scale, MAX_DISCRETE_LAPLACE_SCALE);
-  const src = wordSource(rng);
-  for (;;) {
-    const x = geometricScale(scale, src);
-    if (src.bit() === 1) {
-      if (x !== 0) return -x;
-    } else return x;
-  }
+  return discreteLaplaceScale(scale, wordSource(rng));
 }
 
 /**
@@ -247,24 +251,7 @@ export function fillDiscreteLaplace(out: Float64Array, scale: number, rng: Rng =
   if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describeValue(out)}`);
   checkScale('scale', scale, MAX_DISCRETE_LAPLACE_SCALE);
   const src = wordSource(rng);
-  if (Number.isInteger(scale)) {
-    for (let i = 0; i < out.length; i++) out[i] = discreteLaplaceInt(scale, src);
-    return out;
-  }
-  for (let i = 0; i < out.length; i++) {
-    for (;;) {
-      const x = geometricScale(scale, src);
-      if (src.bit() === 1) {
-        if (x !== 0) {
-          out[i] = -x;
-          break;
-        }
-      } else {
-        out[i] = x;
-        break;
-      }
-    }
-  }
+  for (let i = 0; i < out.length; i++) out[i] = discreteLaplaceScale(scale, src);
   return out;
 }
 
@@ -306,10 +293,9 @@ export class DiscreteGaussianSampler {
       // |gHat - gamma| <= (sqrt(2 gamma) + gamma) 2^-50 for |y| < 2^53 (rounding of sigma^2, sigma^2/t, the
       // difference and the product), well inside the 2^-40 (1 + gamma) required by the fast path.
       const gHat = diff * diff * this.inv2s2;
-      const w = src.next();
-      const d = fastLessThanExpNeg(w, gHat);
+      const d = decideExpNeg(src, gHat);
       if (d === 1) return y;
-      if (d === -1 && this.exactAccept(w, a, src)) return y;
+      if (d === -1 && this.exactAccept(src.prefix, a, src)) return y;
     }
   }
 
@@ -372,10 +358,9 @@ export function sourceOf(rng: Rng | undefined): WordSource {
 
 /** Internal: an exact Bernoulli(exp(-gamma)) with the fast path, given an estimate and the exact rational. */
 export function bernoulliExpFast(gHat: number, num: bigint, den: bigint, src: WordSource): boolean {
-  const w = src.next();
-  const d = fastLessThanExpNeg(w, gHat);
+  const d = decideExpNeg(src, gHat);
   if (d !== -1) return d === 1;
-  return lazyLessThanExpNeg(w, num, den, src);
+  return lazyLessThanExpNeg(src.prefix, num, den, src);
 }
 
 

@@ -20,6 +20,13 @@ export class WordSource {
   pos: number;
   bitWord: number;
   bitsLeft: number;
+  byteWord: number;
+  bytesLeft: number;
+  /** The 32-bit prefix of the last uniform that the fast exp(-gamma) decision could not settle. */
+  prefix: number;
+  /** Cache of the rejection limit of the last bound passed to {@link WordSource.int}. */
+  lastBound: number;
+  lastLimit: number;
 
   constructor(rng: Rng) {
     this.rng = rng;
@@ -28,6 +35,23 @@ export class WordSource {
     this.pos = BLOCK_WORDS;
     this.bitWord = 0;
     this.bitsLeft = 0;
+    this.byteWord = 0;
+    this.bytesLeft = 0;
+    this.prefix = 0;
+    this.lastBound = 0;
+    this.lastLimit = 0;
+  }
+
+  /** Eight uniform bits (0..255), served from a cached word. */
+  byte(): number {
+    if (this.bytesLeft === 0) {
+      this.byteWord = this.next();
+      this.bytesLeft = 4;
+    }
+    const b = this.byteWord & 255;
+    this.byteWord >>>= 8;
+    this.bytesLeft--;
+    return b;
   }
 
   /** One uniform bit (0 or 1), served from a cached word. */
@@ -57,14 +81,18 @@ export class WordSource {
    * per draw, and a rejection probability below bound / 2^k instead of up to 1/2 for a power-of-two mask.
    */
   int(bound: number): number {
+    if (bound !== this.lastBound) {
+      // largest multiple of bound <= 2^32 (or 2^53)
+      this.lastLimit = bound <= TWO_32 ? TWO_32 - (TWO_32 % bound) : TWO_53 - (TWO_53 % bound);
+      this.lastBound = bound;
+    }
+    const limit = this.lastLimit;
     if (bound <= TWO_32) {
-      const limit = TWO_32 - (TWO_32 % bound); // largest multiple of bound <= 2^32
       for (;;) {
         const x = this.next();
         if (x < limit) return x - Math.floor(x / bound) * bound;
       }
     }
-    const limit = TWO_53 - (TWO_53 % bound);
     for (;;) {
       const x = (this.next() >>> 11) * TWO_32 + this.next(); // 21 + 32 random bits
       if (x < limit) {

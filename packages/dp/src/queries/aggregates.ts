@@ -11,6 +11,7 @@
  * The number of records is treated as non-empty by precondition: an empty column throws a RangeError.
  * @module
  */
+import { rationalFromDouble } from '../mechanisms/exact-exp.ts';
 import { laplaceGranularity } from '../mechanisms/granularity.ts';
 import { discreteLaplaceInt, discreteLaplaceScale, laplaceScaleAtLeast, sourceOf } from '../mechanisms/samplers.ts';
 import type { WordSource } from '../mechanisms/words.ts';
@@ -25,6 +26,17 @@ import {
 } from './common.ts';
 
 const MAX_T = 2 ** 46;
+
+/** The largest double e with k e <= epsilon exactly, so that k parts never add up to more than epsilon. */
+function splitEpsilon(epsilon: number, k: number): number {
+  let part = epsilon / k;
+  const total = rationalFromDouble(epsilon);
+  for (;;) {
+    const r = rationalFromDouble(part);
+    if (BigInt(k) * r.num * total.den <= total.num * r.den) return part;
+    part -= part * 2 ** -52;
+  }
+}
 
 /** ceil(D / epsilon) for an integer D >= 1, exactly. */
 function integerScale(d: number, epsilon: number): number {
@@ -125,7 +137,7 @@ export function dpMean(values: ArrayLike<number>, options: BoundedQueryOptions):
   const n = checkValues(values);
   const { lower, upper, epsilon } = options;
   const src = sourceOf(options.rng);
-  const half = epsilon / 2; // exact
+  const half = splitEpsilon(epsilon, 2);
   const { g, c, d, grid } = centred(values, lower, upper, half);
   const t = integerScale(d, half);
   charge(options, 'mean');
@@ -151,7 +163,7 @@ export function dpVariance(values: ArrayLike<number>, options: BoundedQueryOptio
   const n = checkValues(values);
   const { lower, upper, epsilon } = options;
   const src = sourceOf(options.rng);
-  const third = epsilon / 3;
+  const third = splitEpsilon(epsilon, 3);
   const { g, c, d, grid } = centred(values, lower, upper, third);
   const t = integerScale(d, third);
   // Squares on their own grid g2: q_i = round((m_i g)^2 / g2) in [0, round((d g)^2 / g2)] (rounding is monotone).

@@ -6,9 +6,9 @@
  * refused with {@link PrivacyBudgetExceededError} and recorded nowhere.
  *
  * Composition: basic sequential composition over (epsilon, delta) (Dwork & Roth 2014, Thm. 3.16), which stays
- * valid when each query's parameters are chosen adaptively (Rogers et al. 2016, Thm. 3.6 for the basic
- * filter); and, optionally, zCDP over rho (Bun & Steinke 2016, Lemma 2.3; adaptive filter by Feldman & Zrnic
- * 2021, Rényi filter, since zCDP is RDP at every order). A pure epsilon-DP spend counts as rho = epsilon^2/2
+ * valid when each query's parameters are chosen adaptively (Rogers et al. 2016, the basic composition
+ * filter); and, optionally, zCDP over rho (Bun & Steinke 2016, composition of zCDP; with adaptively chosen
+ * parameters by the Rényi filter of Feldman & Zrnic 2021, since zCDP is RDP at every order). A pure epsilon-DP spend counts as rho = epsilon^2/2
  * (Bun & Steinke 2016, Prop. 1.4). Tighter accounting of many mechanisms lives in the accountants.
  *
  * Sums are exact: every double is an exact dyadic rational and the odometer adds them in BigInt, so rounding

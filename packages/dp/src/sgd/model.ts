@@ -92,8 +92,12 @@ export interface TrainableModel {
  * ```
  */
 export interface GhostClippingModel extends TrainableModel {
-  /** Forward and backward pass over a batch; keeps activations and backpropagated errors for the calls below. */
-  forwardBackward(x: Float64Array, y: Float64Array, rows: number): BatchStats;
+  /**
+   * Forward and backward pass over a batch; keeps activations and backpropagated errors for the calls below.
+   * `inputSquaredNorms`, when given, holds ‖x_i‖² for each row (the trainer computes them once per data set), so
+   * the first layer's ghost norm does not re-read the inputs.
+   */
+  forwardBackward(x: Float64Array, y: Float64Array, rows: number, inputSquaredNorms?: Float64Array): BatchStats;
   /** Writes ‖g_i restricted to group l‖² into `out[i * groups + l]` for the last batch. */
   perSampleSquaredNorms(out: Float64Array): void;
   /**

@@ -105,8 +105,21 @@ export class DenseModel implements GhostClippingModel {
   #errs: Float64Array[] = [];
   #capacity = 0;
   #rows = -1;
+  /** Precomputed ‖x_i‖² of the last batch's rows, when the caller supplied them. */
+  #inputSq: Float64Array | null = null;
 
   constructor(kind: ModelKind, sizes: readonly number[], activation: Activation, parameters?: Float64Array) {
+    if (kind !== 'logistic-regression' && kind !== 'softmax-regression' && kind !== 'mlp') {
+      throw new RangeError(`kind must be 'logistic-regression', 'softmax-regression' or 'mlp', got ${describeValue(kind)}`);
+    }
+    if (!Array.isArray(sizes) || sizes.length < 2) throw new TypeError('sizes must be an array of at least 2 layer widths');
+    sizes.forEach((n, i) => checkSize(`sizes[${i}]`, n, 1));
+    if (activation !== 'relu' && activation !== 'tanh') {
+      throw new RangeError(`activation must be 'relu' or 'tanh', got ${describeValue(activation)}`);
+    }
+    if (parameters !== undefined && !(parameters instanceof Float64Array)) {
+      throw new TypeError(`parameters must be a Float64Array, got ${describeValue(parameters)}`);
+    }
     this.kind = kind;
     this.sizes = Object.freeze([...sizes]);
     this.activation = activation;
@@ -194,9 +207,10 @@ export class DenseModel implements GhostClippingModel {
       for (let i = 0; i < rows; i++) {
         const zi = z[i];
         const yi = y[i];
-        // Binary cross-entropy with logits, stable: max(z, 0) - y z + log(1 + e^{-|z|}).
-        lossSum += (zi > 0 ? zi : 0) - yi * zi + Math.log1p(Math.exp(-Math.abs(zi)));
-        const p = zi >= 0 ? 1 / (1 + Math.exp(-zi)) : Math.exp(zi) / (1 + Math.exp(zi));
+        // Binary cross-entropy with logits, stable: max(z, 0) - y z + log(1 + e^{-|z|}); one exponential.
+        const e = Math.exp(-Math.abs(zi));
+        lossSum += (zi > 0 ? zi : 0) - yi * zi + Math.log1p(e);
+        const p = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
         if ((p >= 0.5 ? 1 : 0) === yi) correct++;
         if (withErrors) err[i] = p - yi;
       }
@@ -225,7 +239,11 @@ export class DenseModel implements GhostClippingModel {
     return { lossSum, correct };
   }
 
-  forwardBackward(x: Float64Array, y: Float64Array, rows: number): BatchStats {
+  forwardBackward(x: Float64Array, y: Float64Array, rows: number, inputSquaredNorms?: Float64Array): BatchStats {
+    if (inputSquaredNorms !== undefined && inputSquaredNorms.length < rows) {
+      throw new RangeError(`inputSquaredNorms must have length >= rows=${rows}, got ${inputSquaredNorms.length}`);
+    }
+    this.#inputSq = inputSquaredNorms ?? null;
     this.#forward(x, rows);
     const stats = this.#head(y, rows, true);
     const P = this.parameters;
@@ -275,10 +293,12 @@ export class DenseModel implements GhostClippingModel {
       const nOut = this.sizes[l + 1];
       const a = this.#acts[l];
       const e = this.#errs[l];
+      const cached = l === 0 ? this.#inputSq : null;
       for (let i = 0; i < rows; i++) {
         let aa = 1; // the bias input
         const ib = i * nIn;
-        for (let j = 0; j < nIn; j++) aa += a[ib + j] * a[ib + j];
+        if (cached !== null) aa += cached[i];
+        else for (let j = 0; j < nIn; j++) aa += a[ib + j] * a[ib + j];
         let ee = 0;
         const eb = i * nOut;
         for (let o = 0; o < nOut; o++) ee += e[eb + o] * e[eb + o];

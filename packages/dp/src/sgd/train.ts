@@ -33,7 +33,7 @@ import {
   sampledGaussianRdp,
 } from '../accountant/index.ts';
 import { type Clipping, assertClipNorm, clipAndSum, gradientRows, perLayerClipNorms, totalClipNorm } from './clip.ts';
-import { type GhostClippingModel, type TrainableModel, hasGhostClipping } from './model.ts';
+import { type BatchStats, type GhostClippingModel, type TrainableModel, hasGhostClipping } from './model.ts';
 import type { Rows } from './network.ts';
 import {
   type AdaptiveClippingOptions,
@@ -126,6 +126,11 @@ export interface TrainDpSgdOptions<M extends TrainableModel> extends TrainSgdOpt
    * 1 µs per parameter) is a noticeable part of the step. Not available with a custom `rng` or adaptive clipping.
    */
   parallelNoise?: boolean;
+  /**
+   * A bound on the number of examples any one user contributes; when given, the statement adds user-level ε by
+   * group privacy (example-level ε is what `epsilon` reports).
+   */
+  maxExamplesPerUser?: number;
 }
 
 /** What the trainers return. */
@@ -167,6 +172,8 @@ interface Plan {
 
 interface Prepared {
   x: Float64Array;
+  /** ‖x_i‖² per example (for the first layer's ghost norm). */
+  xSq: Float64Array;
   y: Float64Array;
   n: number;
   d: number;
@@ -247,7 +254,13 @@ function prepare(options: TrainSgdOptions<TrainableModel>): Prepared {
     valY = checkLabels('validation.y', options.validation.y, options.model.classes);
     valN = v.rows;
   }
-  return { x: m.data, y, n: m.rows, d, valX, valY, valN };
+  const xSq = new Float64Array(m.rows);
+  for (let i = 0; i < m.rows; i++) {
+    let s = 0;
+    for (let j = 0; j < d; j++) s += m.data[i * d + j] * m.data[i * d + j];
+    xSq[i] = s;
+  }
+  return { x: m.data, xSq, y, n: m.rows, d, valX, valY, valN };
 }
 
 function plan(options: TrainSgdOptions<TrainableModel>, n: number): Plan {
@@ -307,8 +320,8 @@ interface Loop {
   plan: Plan;
   model: TrainableModel;
   rng: Rng;
-  /** Computes the gradient estimate of a batch into `grad`; returns loss/correct sums and the batch size. */
-  step(xb: Float64Array, yb: Float64Array, rows: number, grad: Float64Array): { lossSum: number; correct: number };
+  /** Computes the gradient estimate of a batch into `grad`; returns loss/correct sums. */
+  step(xb: Float64Array, yb: Float64Array, xSqb: Float64Array, rows: number, grad: Float64Array): { lossSum: number; correct: number };
   /** ε after `steps` steps / `epochsStarted` epochs. */
   epsilonAfter(steps: number, epochsStarted: number): number;
   clipNorm(): number;
@@ -322,6 +335,7 @@ function runLoop(loop: Loop, options: TrainSgdOptions<TrainableModel>): EpochPro
   const indices = new Uint32Array(data.n);
   let xb = new Float64Array(Math.max(1, Math.ceil(p.expectedBatchSize * 2)) * d);
   let yb = new Float64Array(xb.length / d);
+  let xSqb = new Float64Array(yb.length);
   const lr = options.learningRate;
   const history: EpochProgress[] = [];
   let step = 0;
@@ -344,6 +358,7 @@ function runLoop(loop: Loop, options: TrainSgdOptions<TrainableModel>): EpochPro
       if (rows * d > xb.length) {
         xb = new Float64Array(Math.ceil(rows * 1.5) * d);
         yb = new Float64Array(xb.length / d);
+        xSqb = new Float64Array(yb.length);
       }
       const src = data.x;
       for (let i = 0; i < rows; i++) {
@@ -352,8 +367,9 @@ function runLoop(loop: Loop, options: TrainSgdOptions<TrainableModel>): EpochPro
         const to = i * d;
         for (let j = 0; j < d; j++) xb[to + j] = src[from + j];
         yb[i] = data.y[k];
+        xSqb[i] = data.xSq[k];
       }
-      const stats = loop.step(xb, yb, rows, grad);
+      const stats = loop.step(xb, yb, xSqb, rows, grad);
       const params = model.parameters;
       for (let k = 0; k < P; k++) params[k] -= lr * grad[k];
       lossSum += stats.lossSum;
@@ -411,7 +427,7 @@ export function trainSgd<M extends TrainableModel>(options: TrainSgdOptions<M>):
     plan: p,
     model,
     rng: options.rng ?? cryptoRng,
-    step(xb, yb, rows, grad) {
+    step(xb, yb, _xSqb, rows, grad) {
       grad.fill(0);
       if (rows === 0) return { lossSum: 0, correct: 0 };
       let stats: { lossSum: number; correct: number };
@@ -531,6 +547,7 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
   }
   const gradientSigma = adaptive === null ? sigma : adaptive.gradientNoiseMultiplier;
   probeGradient(model, prepared);
+  if (options.maxExamplesPerUser !== undefined) assertInteger('maxExamplesPerUser', options.maxExamplesPerUser, 1);
   const parallel = options.parallelNoise ?? false;
   if (typeof parallel !== 'boolean') throw new TypeError(`parallelNoise must be a boolean, got ${describeValue(parallel)}`);
   if (parallel && options.rng !== undefined) {
@@ -545,8 +562,15 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
   let factors = new Float64Array(64 * G);
   const groupSizes = clipping === 'per-layer' ? model.parameterGroups.map((g) => g.length) : undefined;
 
-  const ghostStep = (m: GhostClippingModel, xb: Float64Array, yb: Float64Array, rows: number, grad: Float64Array) => {
-    const stats = m.forwardBackward(xb, yb, rows);
+  const ghostStep = (
+    m: GhostClippingModel,
+    xb: Float64Array,
+    yb: Float64Array,
+    xSqb: Float64Array,
+    rows: number,
+    grad: Float64Array,
+  ): BatchStats & { unclipped: number } => {
+    const stats = m.forwardBackward(xb, yb, rows, xSqb);
     if (sq.length < rows * G) {
       sq = new Float64Array(Math.ceil(rows * 1.5) * G);
       factors = new Float64Array(sq.length);
@@ -591,13 +615,13 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     plan: p,
     model,
     rng,
-    step(xb, yb, rows, grad) {
+    step(xb, yb, xSqb, rows, grad) {
       grad.fill(0);
       let stats = { lossSum: 0, correct: 0 };
       let unclipped = 0;
       if (rows > 0) {
         if (hasGhostClipping(model)) {
-          const r = ghostStep(model, xb, yb, rows, grad);
+          const r = ghostStep(model, xb, yb, xSqb, rows, grad);
           stats = r;
           unclipped = r.unclipped;
         } else {
@@ -661,6 +685,7 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     accountSteps: finalAccountSteps,
     targetEpsilon: options.targetEpsilon,
     orderAtBoundary,
+    maxExamplesPerUser: options.maxExamplesPerUser,
   });
   return {
     model,
@@ -694,6 +719,7 @@ interface StatementInput {
   targetEpsilon: number | undefined;
   /** The optimal RDP order was the first or last of the list at some epoch. */
   orderAtBoundary: boolean;
+  maxExamplesPerUser: number | undefined;
 }
 
 function fmt(x: number): string {
@@ -710,7 +736,9 @@ function dpSgdStatement(s: StatementInput): string {
       : `Sampling: shuffled fixed-size batches of ${p.batchSize} (${p.stepsPerEpoch} per epoch), NOT Poisson: no amplification by sampling is claimed; each epoch is accounted as one Gaussian mechanism (q = 1, ${s.accountSteps} compositions).`,
     `Clipping: ${s.clipping} L2, ${s.adaptive === null ? `C = ${fmt(s.startClipNorm)}` : `adaptive (Andrew et al. 2021) from C = ${fmt(s.startClipNorm)}, target quantile ${s.adaptive.targetQuantile}, count noise std ${fmt(s.adaptive.countNoiseStd)}`}; secure Gaussian noise (exact discrete Gaussian on a power-of-two grid g, the clipped sum rounded to the same grid) with std ${fmt(s.gradientSigma)}·(C + g·√P) on the sum of clipped gradients.`,
     `Noise multiplier sigma = ${fmt(s.sigma)}${s.targetEpsilon === undefined ? '' : ` (calibrated for target epsilon ${fmt(s.targetEpsilon)})`}.`,
-    `Neighbouring relation: add or remove one example (example-level privacy; a user contributing several examples gets weaker protection).`,
+    s.maxExamplesPerUser === undefined
+      ? 'Neighbouring relation: add or remove one example (example-level privacy; a user contributing several examples gets weaker protection).'
+      : `Neighbouring relation: add or remove one example; user-level figures below assume at most ${s.maxExamplesPerUser} examples per user.`,
     `Guarantee: (${fmt(s.epsilon)}, ${s.delta.toExponential()})-DP by the ${s.accountant.toUpperCase()} accountant for the final model and every intermediate model (loss and accuracy reports are not private).`,
   );
   // The accountant package's statement (TF Privacy style): example-level ε once per epoch and under Poisson
@@ -732,6 +760,7 @@ function dpSgdStatement(s: StatementInput): string {
       epochs: p.sampling === 'poisson' ? p.totalSteps * p.q : p.epochs,
       datasetSize: p.n,
       ...(p.sampling === 'shuffle' ? { batchSize: p.batchSize } : {}),
+      ...(s.maxExamplesPerUser === undefined ? {} : { maxExamplesPerUser: s.maxExamplesPerUser }),
     }),
   );
   return lines.join('\n');

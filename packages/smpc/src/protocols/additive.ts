@@ -105,6 +105,21 @@ export class AdditiveProtocol implements Protocol {
     return [beaverCombineXor(a, b, c, open.subarray(0, n), open.subarray(n), this.party === 0, c)];
   }
 
+  async and2(x: Share, y: Share, w: Share): Promise<Share> {
+    const n = x[0].length;
+    const t = await this.#ch.pool.take({ key: 'andTriple', kind: 'andTriple', count: 2 * n });
+    const a = (t.get('a') as Share)[0];
+    const b = (t.get('b') as Share)[0];
+    const c = (t.get('c') as Share)[0];
+    const de = new BigUint64Array(4 * n);
+    xor(x[0], a.subarray(0, n), de.subarray(0, n));
+    xor(x[0], a.subarray(n), de.subarray(n, 2 * n));
+    xor(y[0], b.subarray(0, n), de.subarray(2 * n, 3 * n));
+    xor(w[0], b.subarray(n), de.subarray(3 * n));
+    const open = await this.#openArray(de, true);
+    return [beaverCombineXor(a, b, c, open.subarray(0, 2 * n), open.subarray(2 * n), this.party === 0, c)];
+  }
+
   async matmulToAdditive(x: Share, y: Share, m: number, k: number, n: number): Promise<BigUint64Array> {
     const t = await this.#ch.pool.take({ key: `mm:${m}x${k}x${n}`, kind: 'matTriple', count: 1, m, k, n });
     const a = (t.get('a') as Share)[0];

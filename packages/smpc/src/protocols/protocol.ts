@@ -23,6 +23,8 @@ export class Channel {
   op = 0;
   step = 0;
   rounds = 0;
+  /** Called at every communication round (the worker turns it into throttled progress reports). */
+  onRound: () => void = () => {};
 
   constructor(transport: Transport, pool: MaterialPool) {
     this.transport = transport;
@@ -36,6 +38,7 @@ export class Channel {
   /** Starts a new communication round and returns its tag. */
   nextTag(): string {
     this.rounds++;
+    this.onRound();
     return `${this.op}.${this.step++}`;
   }
 
@@ -90,6 +93,8 @@ export interface Protocol {
   mul(x: Share, y: Share): Promise<Share>;
   /** Element-wise AND of XOR sharings. */
   and(x: Share, y: Share): Promise<Share>;
+  /** [x & y, x & w] as one sharing of length 2n, in one round (a Kogge-Stone level). */
+  and2(x: Share, y: Share, w: Share): Promise<Share>;
   /** An n-out-of-n additive sharing of the matrix product X (m x k) Y (k x n). */
   matmulToAdditive(x: Share, y: Share, m: number, k: number, n: number): Promise<BigUint64Array>;
   /** Party `owner` shares `values` (given on the owner only); `count` elements. */

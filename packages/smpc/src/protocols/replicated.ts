@@ -11,7 +11,7 @@
  */
 import { cryptoRng, type Rng } from '@ppml/core';
 import { freshSeed, expand, SEED_BYTES } from '../prg.ts';
-import { add, matmul, replicatedAnd, replicatedProduct, sub, xor } from '../ring.ts';
+import { add, add3, matmul, replicatedAnd, replicatedAnd2, replicatedProduct, sub, xor } from '../ring.ts';
 import type { Channel, Protocol, Share } from './protocol.ts';
 
 /** Pairwise PRG keys of party i: `next` is shared with party i+1, `prev` with party i-1. */
@@ -86,8 +86,7 @@ export class ReplicatedProtocol implements Protocol {
     this.#ch.send(this.#next, tag, z);
     this.#ch.send(this.#prev, tag, z);
     const [a, b] = await Promise.all([this.#ch.receive(this.#next, tag, z.length), this.#ch.receive(this.#prev, tag, z.length)]);
-    const out = add(z, a);
-    return add(out, b, out);
+    return add3(z, a, b, a);
   }
 
   async mulToAdditive(x: Share, y: Share): Promise<BigUint64Array> {
@@ -109,6 +108,11 @@ export class ReplicatedProtocol implements Protocol {
   async and(x: Share, y: Share): Promise<Share> {
     const n = x[0].length;
     return this.#reshare(replicatedAnd(x[0], x[1], y[0], y[1], this.zeroShare(n, true)));
+  }
+
+  async and2(x: Share, y: Share, w: Share): Promise<Share> {
+    const n = x[0].length;
+    return this.#reshare(replicatedAnd2(x[0], x[1], y[0], y[1], w[0], w[1], this.zeroShare(2 * n, true)));
   }
 
   async matmulToAdditive(x: Share, y: Share, m: number, k: number, n: number): Promise<BigUint64Array> {

@@ -4,7 +4,10 @@
  * @module
  */
 import { assertInRange, assertInteger, assertNonNegative, describeValue } from '@ppml/core';
+import type { AccountantKind } from './calibrate.ts';
 import { DEFAULT_RDP_ORDERS } from './orders.ts';
+import type { NeighboringRelation } from './rdp-accountant.ts';
+import type { RdpConversion } from './rdp.ts';
 
 /** Noise multiplier: finite and >= 0 (0 means no noise, hence infinite privacy loss). */
 export function checkNoiseMultiplier(x: unknown, name = 'noiseMultiplier'): asserts x is number {
@@ -39,4 +42,23 @@ export function checkOrders(orders: unknown, name = 'orders'): Float64Array {
     out[i] = a;
   }
   return out;
+}
+
+/** RDP conversion name. */
+export function checkConversion(c: unknown): asserts c is RdpConversion {
+  if (c !== 'balle2020' && c !== 'mironov2017') {
+    throw new RangeError(`conversion must be 'balle2020' or 'mironov2017', got ${describeValue(c)}`);
+  }
+}
+
+/** Neighbouring relation name. */
+export function checkRelation(r: unknown): asserts r is NeighboringRelation {
+  if (r !== 'add-or-remove-one' && r !== 'replace-one') {
+    throw new RangeError(`neighboringRelation must be 'add-or-remove-one' or 'replace-one', got ${describeValue(r)}`);
+  }
+}
+
+/** Accountant name. */
+export function checkAccountantKind(a: unknown): asserts a is AccountantKind {
+  if (a !== 'rdp' && a !== 'pld') throw new RangeError(`accountant must be 'rdp' or 'pld', got ${describeValue(a)}`);
 }

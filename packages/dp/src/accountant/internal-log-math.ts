@@ -1,5 +1,5 @@
 /**
- * Internal log-space helpers shared by the accountants (not part of the public API): stable ln(e^a + e^b),
+ * Internal log-space functions shared by the accountants (not part of the public API): stable ln(e^a + e^b),
  * ln(e^a - e^b), ln(1 - e^x) and ln(e^x - 1), and a compensated (Neumaier) sum for signed series.
  * @module
  */
