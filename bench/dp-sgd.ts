@@ -144,14 +144,17 @@ function clippingRatio(c: Case): number {
   };
   plain();
   clipped();
+  // Windows of at least ~40 ms so that scheduler noise on a shared machine averages out; 11 interleaved pairs.
+  let reps = 1;
+  for (let t = performance.now(); performance.now() - t < 40; reps++) plain();
   const a: number[] = [];
   const b: number[] = [];
-  for (let r = 0; r < 7; r++) {
+  for (let r = 0; r < 11; r++) {
     let t = performance.now();
-    plain();
+    for (let k = 0; k < reps; k++) plain();
     a.push(performance.now() - t);
     t = performance.now();
-    clipped();
+    for (let k = 0; k < reps; k++) clipped();
     b.push(performance.now() - t);
   }
   return median(b) / median(a);

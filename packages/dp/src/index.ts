@@ -5,6 +5,7 @@
  *   randomized-response mechanisms.
  * - `accountant/`: RDP, tight (PLD) and zCDP accounting, composition, noise calibration, privacy statements.
  * - `queries/`: clamped aggregate queries and a privacy budget that cannot be overspent.
+ * - `special.ts`: erfc, log-erfc and the normal CDF to about 1e-15 relative, tails included.
  * - `sgd/`: DP-SGD with per-sample clipping and Poisson sampling, and built-in models.
  * @module
  */
@@ -12,3 +13,4 @@ export * from './mechanisms/index.ts';
 export * from './accountant/index.ts';
 export * from './queries/index.ts';
 export * from './sgd/index.ts';
+export { erfc, logErfc, normalCdf, logNormalCdf, normalSf } from './special.ts';

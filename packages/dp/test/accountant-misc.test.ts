@@ -11,15 +11,12 @@ import {
   gaussianEvent,
   gaussianZcdpRho,
   laplaceEvent,
-  logErfc,
-  logNormalCdf,
-  normalSf,
   pureDpToZcdpRho,
   selfComposedEvent,
   zcdpToDelta,
   zcdpToEpsilon,
 } from '../src/accountant/index.ts';
-import { erfc, normalCdf } from '../src/accountant/special.ts';
+import { erfc, logErfc, logNormalCdf, normalCdf, normalSf } from '../src/special.ts';
 import { expectClose, expectRelClose } from '../../../test/support/stats.ts';
 import v from './vectors/accountant-misc.json' with { type: 'json' };
 

@@ -13,11 +13,11 @@ import {
   exponentialMechanism,
   gaussianMechanism,
   laplaceMechanism,
-  normalCdf,
   randomizedResponse,
 } from '../src/mechanisms/index.ts';
 import { dpCount } from '../src/queries/index.ts';
 import { Z_1E5 } from '../../../test/support/stats.ts';
+import { normalCdf } from '../src/special.ts';
 
 const N = 125_000;
 

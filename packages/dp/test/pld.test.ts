@@ -15,7 +15,7 @@ import {
   poissonSampledEvent,
   sampledWithoutReplacementEvent,
 } from '../src/accountant/index.ts';
-import { normalCdf } from '../src/accountant/special.ts';
+import { normalCdf } from '../src/special.ts';
 import { expectClose, expectRelClose } from '../../../test/support/stats.ts';
 import v from './vectors/accountant-pld.json' with { type: 'json' };
 

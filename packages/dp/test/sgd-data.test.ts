@@ -1,4 +1,4 @@
-// Data preparation helpers (split, standardiser, take) and a multi-class end-to-end run on synthetic blobs.
+// Data preparation (split, standardiser, take) and a multi-class end-to-end run on synthetic blobs.
 import { seededTestRng, uniformDouble } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
 import { fitStandardizer, mlp, softmaxRegression, take, trainDpSgd, trainTestSplit } from '../src/sgd/index.ts';

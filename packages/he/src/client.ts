@@ -18,6 +18,7 @@ import { type Layout, checkLayout, readScores, rowBlockWidth, rowRotations, writ
 import { applyPost } from './models.ts';
 import { type CkksPlan, type PlanOptions, type PolyModulusDegree, describePlan, planFromJSON, planParameters } from './planner.ts';
 import { assertHeapBelow, DEFAULT_HEAP_LIMIT_BYTES, sealCall } from './seal.ts';
+import { readVector, writeVector } from './vector.ts';
 import { KEY_ID_BYTES, WireKind, WireWriter, equalBytes, openMessage } from './wire.ts';
 
 /** SEAL's compression of serialised ciphertexts and keys. */
@@ -336,6 +337,58 @@ export class HeClient implements Disposable {
       this.#encryptInto(cts);
     }
     return writeRows(ctx.parameterHash, this.keyId, { layout: 'row', rows: m.rows, features: m.cols, perCiphertext: per, ciphertexts: cts });
+  }
+
+  /**
+   * Encrypts one vector of up to N/2 values (each finite and within ±inputBound) for `server.vector`.
+   * @example
+   * ```ts
+   * const enc = client.encryptVector([1, 2, 3]);
+   * ```
+   */
+  encryptVector(values: ArrayLike<number>): Uint8Array {
+    const ctx = this.#open();
+    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
+      throw new TypeError(`values must be an array of numbers, got ${describeValue(values)}`);
+    }
+    if (values.length < 1 || values.length > ctx.slots) {
+      throw new RangeError(`values must have 1 to ${ctx.slots} entries, got ${values.length}`);
+    }
+    this.#column.fill(0);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`values[${i}] must be a finite number, got ${describeValue(v)}`);
+      if (Math.abs(v) > this.plan.inputBound) {
+        throw new RangeError(`values[${i}] must be within the planned input range [-${this.plan.inputBound}, ${this.plan.inputBound}], got ${v}`);
+      }
+      this.#column[i] = v;
+    }
+    assertHeapBelow(this.heapLimitBytes);
+    const out: Uint8Array[] = [];
+    this.#encryptInto(out);
+    return writeVector(ctx.parameterHash, this.keyId, values.length, out[0]);
+  }
+
+  /**
+   * Decrypts an encrypted-vector message (from `EncryptedVector.toBytes`).
+   * @example
+   * ```ts
+   * const v = client.decryptVector(bytes); // Float64Array of the vector's length
+   * ```
+   */
+  decryptVector(encVector: Uint8Array): Float64Array {
+    const ctx = this.#open();
+    const { length, ciphertext } = readVector(encVector, ctx.parameterHash, this.keyId, ctx.slots);
+    const ct = new ctx.seal.Ciphertext();
+    try {
+      sealCall('loading a vector ciphertext', () => ct.loadFromArray(ctx.context, ciphertext), true);
+      if (ct.size() !== 2) throw new HeFormatError('encVector hold a ciphertext that is not relinearised');
+      sealCall('decrypting', () => this.#decryptor.decrypt(ct, this.#plain));
+      const values = sealCall('decoding', () => ctx.encoder.decodeFloat64(this.#plain)) as Float64Array;
+      return values.slice(0, length);
+    } finally {
+      ct.delete();
+    }
   }
 
   /**

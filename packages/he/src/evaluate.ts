@@ -70,6 +70,7 @@ export class CkksOps implements Disposable {
 
   /** The constant vector (value in every slot) encoded at `scale` and `level`; cached, owned by this object. */
   constant(value: number, scale: number, level: number): Plaintext {
+    if (this.#disposed) throw new Error('these CKKS operations were disposed (their server or model was closed)');
     const key = `${value}|${scale}|${level}`;
     let pt = this.#plains.get(key);
     if (pt === undefined) {
@@ -82,6 +83,7 @@ export class CkksOps implements Disposable {
 
   /** A vector encoded at `scale` and `level` under a caller-chosen cache key; owned by this object. */
   vector(key: string, values: Float64Array, scale: number, level: number): Plaintext {
+    if (this.#disposed) throw new Error('these CKKS operations were disposed (their server or model was closed)');
     const k = `${key}|${scale}|${level}`;
     let pt = this.#vectors.get(k);
     if (pt === undefined) {
@@ -279,7 +281,7 @@ export class CkksOps implements Disposable {
 
   /** x^(2^j) for j = 0..J as new ciphertexts (index 0 is a copy of x). */
   #powers(x: Ciphertext, J: number): Ciphertext[] {
-    const out: Ciphertext[] = [x.clone()];
+    const out: Ciphertext[] = [x.copy()];
     try {
       for (let j = 1; j <= J; j++) out.push(this.mul(out[j - 1], out[j - 1]));
       return out;
@@ -323,7 +325,7 @@ export class CkksOps implements Disposable {
     const n = degreeOf(c);
     if (n < 1) throw new RangeError('an activation polynomial must have degree >= 1');
     if (isBarePower(c)) {
-      let cur = x.clone();
+      let cur = x.copy();
       try {
         for (let k = 1; k < n; k *= 2) {
           const next = this.mul(cur, cur);

@@ -29,7 +29,8 @@ export {
   describePlan,
 } from './planner.ts';
 export { HeContext, acquireContext, clearContextCache } from './context.ts';
-export { CkksOps } from './evaluate.ts';
+export { CkksOps, CUBIC_SHIFT_LIMIT } from './evaluate.ts';
+export { EncryptedVector, type VectorOperand } from './vector.ts';
 export {
   type ActivationName,
   type FitMethod,

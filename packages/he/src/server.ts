@@ -28,7 +28,9 @@ import {
   specFromJSON,
 } from './models.ts';
 import { type CkksPlan, describePlan } from './planner.ts';
-import { DEFAULT_HEAP_LIMIT_BYTES, assertHeapBelow } from './seal.ts';
+import { CkksOps } from './evaluate.ts';
+import { DEFAULT_HEAP_LIMIT_BYTES, assertHeapBelow, sealCall } from './seal.ts';
+import { EncryptedVector, readVector } from './vector.ts';
 import { WireKind, openMessage } from './wire.ts';
 import { type WorkerReply, type WorkerTask, pack, unpack } from './worker.ts';
 
@@ -61,6 +63,7 @@ export class HeServer implements AsyncDisposable, Disposable {
   readonly #evalKeys: Uint8Array;
   readonly #models = new Set<HeModel>();
   #pool: Piscina | undefined;
+  #vectorOps: CkksOps | undefined;
   #closed = false;
 
   private constructor(keys: LoadedKeys, evalKeys: Uint8Array, threads: number, heapLimitBytes: number) {
@@ -152,6 +155,32 @@ export class HeServer implements AsyncDisposable, Disposable {
     return this.#add(specFromJSON(json, options));
   }
 
+  /**
+   * Loads an encrypted vector (from `client.encryptVector` or `EncryptedVector.toBytes`) for custom
+   * computations; dispose it when done.
+   * @example
+   * ```ts
+   * using v = server.vector(encVector);
+   * using y = v.square();
+   * const reply = y.toBytes();
+   * ```
+   */
+  vector(encVector: Uint8Array): EncryptedVector {
+    const keys = this.#open();
+    const ctx = keys.ctx;
+    const { length, ciphertext } = readVector(encVector, ctx.parameterHash, keys.keyId, ctx.slots);
+    this.#vectorOps ??= new CkksOps(ctx, keys.relinKeys, keys.galoisKeys);
+    const ct = new ctx.seal.Ciphertext();
+    try {
+      sealCall('loading a vector ciphertext', () => ct.loadFromArray(ctx.context, ciphertext), true);
+      if (ct.size() !== 2) throw new HeFormatError('encVector hold a ciphertext that is not relinearised');
+    } catch (e) {
+      ct.delete();
+      throw e;
+    }
+    return new EncryptedVector({ ops: this.#vectorOps, keyId: keys.keyId }, ct, length);
+  }
+
   /** Starts the worker pool and loads keys in every worker (each takes about 0.5 s). */
   async warmup(): Promise<void> {
     if (this.threads < 2) return;
@@ -211,6 +240,7 @@ export class HeServer implements AsyncDisposable, Disposable {
     if (this.#closed) return;
     this.#closed = true;
     for (const m of [...this.#models]) m.dispose();
+    this.#vectorOps?.dispose();
     this.#keys.dispose();
     const pool = this.#pool;
     this.#pool = undefined;

@@ -59,7 +59,7 @@ export function readVector(bytes: unknown, hash: Uint8Array, keyId: Uint8Array, 
  * @example
  * ```ts
  * using v = server.vector(client.encryptVector([1, 2, 3]));
- * using y = v.mul(v).add(0.5);
+ * using y = v.mul(v);
  * const bytes = y.toBytes();
  * ```
  */
@@ -120,7 +120,7 @@ export class EncryptedVector implements Disposable {
     const lb = ops.level(b);
     const same = Math.abs(a.scale() / b.scale() - 1) <= 1e-9;
     const copy = (c: Ciphertext, level: number): Ciphertext => {
-      const out = c.clone();
+      const out = c.copy();
       ops.dropTo(out, level);
       return out;
     };
@@ -144,7 +144,7 @@ export class EncryptedVector implements Disposable {
       } finally {
         h.delete();
       }
-      y = lo.clone();
+      y = lo.copy();
     } else {
       if (ll === 0) throw new RangeError('cannot align the scales of two vectors at level 0; plan a larger depth');
       x = ops.mulConst(hi, 1, ops.ctx.scale) as Ciphertext;
@@ -157,7 +157,7 @@ export class EncryptedVector implements Disposable {
    * Element-wise sum with another vector, a number, or a plain array of `length` values.
    * @example
    * ```ts
-   * const w = v.add([1, 2, 3]).add(0.5);
+   * using w = v.add([1, 2, 3]);
    * ```
    */
   add(other: VectorOperand): EncryptedVector {
@@ -192,7 +192,7 @@ export class EncryptedVector implements Disposable {
       }
       return this.#wrap(x);
     }
-    const out = ct.clone();
+    const out = ct.copy();
     try {
       if (typeof other === 'number') {
         if (!Number.isFinite(other)) throw new RangeError(`operand must be a finite number, got ${describeValue(other)}`);
@@ -221,7 +221,7 @@ export class EncryptedVector implements Disposable {
    * with plaintexts land exactly on the plan's scale. Uses one level.
    * @example
    * ```ts
-   * const y = v.mul(v).mul(0.25);
+   * using y = v.mul(0.25);
    * ```
    */
   mul(other: VectorOperand): EncryptedVector {
@@ -290,7 +290,7 @@ export class EncryptedVector implements Disposable {
    */
   toBytes(level = 0): Uint8Array {
     const ops = this.#host.ops;
-    const out = this.#live().clone();
+    const out = this.#live().copy();
     try {
       ops.dropTo(out, Math.min(level, ops.level(out)));
       const bytes = out.saveToArray(ops.ctx.seal.ComprModeType.none) as Uint8Array;

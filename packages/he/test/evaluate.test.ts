@@ -74,6 +74,8 @@ describe('CkksOps.polynomial', () => {
   });
 
   it('handles sparse and special forms: x^2, x^4 + 1, 3x, odd cubics, x^6 with one other term, tiny c3', () => {
+    // x + 0.25 (identity plus a constant, depth 0) must not modify x: the later checks reuse it.
+    check(Float64Array.of(0.25, 1), 1e-6);
     check(Float64Array.of(0, 0, 1), 1e-6);
     check(Float64Array.of(1, 0, 0, 0, 1), 1e-6);
     check(Float64Array.of(0, 3), 1e-6);

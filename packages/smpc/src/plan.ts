@@ -7,7 +7,13 @@
  */
 import type { MaterialRequest } from './preprocessing.ts';
 
-/** Material for `count` elements of operation `op` under `protocol` with f fractional bits. */
+/**
+ * Material for `count` elements of operation `op` under `protocol` with f fractional bits.
+ * @example
+ * ```ts
+ * materialFor('mul', 1000, true, 16); // a triple and a truncation pair per element
+ * ```
+ */
 export function materialFor(op: string, count: number, additive: boolean, f: number, shape?: { m: number; k: number; n: number }): MaterialRequest[] {
   const out = new Map<string, MaterialRequest>();
   const put = (req: MaterialRequest): void => {
@@ -44,11 +50,11 @@ export function materialFor(op: string, count: number, additive: boolean, f: num
     case 'sigmoid': {
       const bits = Math.min(f + 10, 30);
       ltz(1);
-      triples(1 + 10 + 6 + 1);
+      triples(1 + 10 + 4 + 1);
       if (bits - f - 10 < 0) trunc(f + 10 - bits, 1);
       trunc(bits, 10);
       if (bits > f) trunc(bits - f, 1);
-      trunc(f, 7);
+      trunc(f, 5);
       break;
     }
     case 'matmul':

@@ -45,7 +45,13 @@ export interface FieldSpec {
   readonly random: boolean;
 }
 
-/** The fields of one kind of material. */
+/**
+ * The fields of one kind of material.
+ * @example
+ * ```ts
+ * fieldsOf({ key: 'triple', kind: 'triple', count: 8 }).map((f) => f.name); // ['a', 'b', 'c']
+ * ```
+ */
 export function fieldsOf(req: MaterialRequest): FieldSpec[] {
   const f = (name: string, perItem: number, xor: boolean, holders: 'native' | 'single', random: boolean): FieldSpec => ({
     name,
@@ -72,7 +78,13 @@ export function fieldsOf(req: MaterialRequest): FieldSpec[] {
   }
 }
 
-/** Components of a field held by `party`. */
+/**
+ * Components of a field held by `party`.
+ * @example
+ * ```ts
+ * heldComponents(2, 3, true, 'native'); // [2, 0]
+ * ```
+ */
 export function heldComponents(party: number, parties: number, replicated: boolean, holders: 'native' | 'single'): number[] {
   return replicated && holders === 'native' ? [party, (party + 1) % parties] : [party];
 }
@@ -277,6 +289,11 @@ interface Waiter {
 /**
  * FIFO pools of material per key on one party; `take` waits until enough has arrived. Party 0 asks the dealer
  * for what is missing (all parties consume in the same order, so one requester suffices).
+ * @example
+ * ```ts
+ * const pool = new MaterialPool(party === 0 ? (req) => sendToDealer(req) : null);
+ * const t = await pool.take({ key: 'triple', kind: 'triple', count: n });
+ * ```
  */
 export class MaterialPool {
   readonly #chunks = new Map<string, { material: Material; offset: number }[]>();

@@ -14,17 +14,29 @@ import { cryptoRng, type Rng } from '@ppml/core';
 const BLOCK = 65_536;
 const ZEROS = new Uint8Array(BLOCK);
 
-/** Length in bytes of a PRG seed (an AES-128 key). */
+/** Length in bytes of a PRG seed (an AES-128 key): 16. */
 export const SEED_BYTES = 16;
 
-/** A fresh uniformly random seed. */
+/**
+ * A fresh uniformly random seed.
+ * @example
+ * ```ts
+ * const seed = freshSeed();
+ * ```
+ */
 export function freshSeed(rng: Rng = cryptoRng): Uint8Array {
   const s = new Uint8Array(SEED_BYTES);
   rng.fillBytes(s);
   return s;
 }
 
-/** Fills `out` with the AES-128-CTR keystream of `seed` at stream index `stream`. */
+/**
+ * Fills `out` with the AES-128-CTR keystream of `seed` at stream index `stream`.
+ * @example
+ * ```ts
+ * expandInto(seed, bytes, 7n);
+ * ```
+ */
 export function expandInto(seed: Uint8Array, out: Uint8Array, stream = 0n): void {
   if (seed.length !== SEED_BYTES) throw new RangeError(`seed must have ${SEED_BYTES} bytes, got ${seed.length}`);
   const iv = new Uint8Array(16);
@@ -39,14 +51,26 @@ export function expandInto(seed: Uint8Array, out: Uint8Array, stream = 0n): void
   }
 }
 
-/** `count` pseudorandom ring elements from `seed` at stream index `stream`. */
+/**
+ * `count` pseudorandom ring elements from `seed` at stream index `stream`.
+ * @example
+ * ```ts
+ * const mask = expand(seed, 1024);
+ * ```
+ */
 export function expand(seed: Uint8Array, count: number, stream = 0n): BigUint64Array {
   const out = new BigUint64Array(count);
   expandInto(seed, new Uint8Array(out.buffer), stream);
   return out;
 }
 
-/** `count` uniformly random ring elements from the CSPRNG. */
+/**
+ * `count` uniformly random ring elements from the CSPRNG.
+ * @example
+ * ```ts
+ * const r = randomRing(1024);
+ * ```
+ */
 export function randomRing(count: number, rng: Rng = cryptoRng): BigUint64Array {
   const out = new BigUint64Array(count);
   rng.fillBytes(new Uint8Array(out.buffer));

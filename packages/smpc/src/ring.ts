@@ -9,14 +9,26 @@
  * @module
  */
 
-/** out[i] = a[i] + b[i] mod 2^64. */
+/**
+ * out[i] = a[i] + b[i] mod 2^64.
+ * @example
+ * ```ts
+ * const c = add(a, b); // a + b mod 2^64
+ * ```
+ */
 export function add(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) out[i] = a[i] + b[i];
   return out;
 }
 
-/** out[i] = a[i] + b[i] + c[i] mod 2^64. */
+/**
+ * out[i] = a[i] + b[i] + c[i] mod 2^64.
+ * @example
+ * ```ts
+ * const s = add3(z, fromNext, fromPrev);
+ * ```
+ */
 export function add3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) {
@@ -26,7 +38,13 @@ export function add3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array, ou
   return out;
 }
 
-/** out[i] = a[i] + b[i] + k mod 2^64 for a public constant k. */
+/**
+ * out[i] = a[i] + b[i] + k mod 2^64 for a public constant k.
+ * @example
+ * ```ts
+ * const masked = addConst(z, r, 1n << 62n);
+ * ```
+ */
 export function addConst(a: BigUint64Array, b: BigUint64Array, k: bigint, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   const kk = BigInt.asUintN(64, k);
@@ -37,28 +55,52 @@ export function addConst(a: BigUint64Array, b: BigUint64Array, k: bigint, out: B
   return out;
 }
 
-/** out[i] = a[i] - b[i] mod 2^64. */
+/**
+ * out[i] = a[i] - b[i] mod 2^64.
+ * @example
+ * ```ts
+ * const d = sub(x, a); // x - a mod 2^64
+ * ```
+ */
 export function sub(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) out[i] = a[i] - b[i];
   return out;
 }
 
-/** out[i] = -a[i] mod 2^64. */
+/**
+ * out[i] = -a[i] mod 2^64.
+ * @example
+ * ```ts
+ * const m = neg(x);
+ * ```
+ */
 export function neg(a: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) out[i] = 0n - a[i];
   return out;
 }
 
-/** out[i] = a[i] * b[i] mod 2^64. */
+/**
+ * out[i] = a[i] * b[i] mod 2^64.
+ * @example
+ * ```ts
+ * const p = mul(x, pub);
+ * ```
+ */
 export function mul(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) out[i] = BigInt.asUintN(64, a[i] * b[i]);
   return out;
 }
 
-/** out[i] = k * a[i] mod 2^64 for a public scalar k. */
+/**
+ * out[i] = k * a[i] mod 2^64 for a public scalar k.
+ * @example
+ * ```ts
+ * const y = scale(x, 3n);
+ * ```
+ */
 export function scale(a: BigUint64Array, k: bigint, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   const kk = BigInt.asUintN(64, k);
@@ -66,14 +108,26 @@ export function scale(a: BigUint64Array, k: bigint, out: BigUint64Array = new Bi
   return out;
 }
 
-/** out[i] = a[i] ^ b[i]. */
+/**
+ * out[i] = a[i] ^ b[i].
+ * @example
+ * ```ts
+ * const d = xor(x, a);
+ * ```
+ */
 export function xor(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) out[i] = a[i] ^ b[i];
   return out;
 }
 
-/** out[i] = a[i] & b[i]. */
+/**
+ * out[i] = a[i] & b[i].
+ * @example
+ * ```ts
+ * const g = and(s, c);
+ * ```
+ */
 export function and(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) out[i] = a[i] & b[i];
@@ -82,6 +136,10 @@ export function and(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = 
 
 /**
  * One Beaver step for arithmetic triples: out[i] = c[i] + d[i] b[i] + e[i] a[i] (+ d[i] e[i] when `withDe`).
+ * @example
+ * ```ts
+ * const z = beaverCombine(a, b, c, d, e, party === 0);
+ * ```
  */
 export function beaverCombine(
   a: BigUint64Array,
@@ -112,7 +170,13 @@ export function beaverCombine(
   return out;
 }
 
-/** Binary Beaver step: out[i] = c[i] ^ (d[i] & b[i]) ^ (e[i] & a[i]) (^ (d[i] & e[i]) when `withDe`). */
+/**
+ * Binary Beaver step: out[i] = c[i] ^ (d[i] & b[i]) ^ (e[i] & a[i]) (^ (d[i] & e[i]) when `withDe`).
+ * @example
+ * ```ts
+ * const z = beaverCombineXor(a, b, c, d, e, party === 0);
+ * ```
+ */
 export function beaverCombineXor(
   a: BigUint64Array,
   b: BigUint64Array,
@@ -138,6 +202,10 @@ export function beaverCombineXor(
 /**
  * Replicated local product: out[i] = x0 y0 + x0 y1 + x1 y0 (+ alpha), the 3-out-of-3 additive share of x*y
  * from two replicated components (Araki et al. 2016, Sec. 2.2).
+ * @example
+ * ```ts
+ * const z = replicatedProduct(x[0], x[1], y[0], y[1], alpha);
+ * ```
  */
 export function replicatedProduct(
   x0: BigUint64Array,
@@ -168,7 +236,13 @@ export function replicatedProduct(
   return out;
 }
 
-/** Replicated local AND: out[i] = (x0 & y0) ^ (x0 & y1) ^ (x1 & y0) ^ alpha. */
+/**
+ * Replicated local AND: out[i] = (x0 & y0) ^ (x0 & y1) ^ (x1 & y0) ^ alpha.
+ * @example
+ * ```ts
+ * const z = replicatedAnd(x[0], x[1], y[0], y[1], alpha);
+ * ```
+ */
 export function replicatedAnd(
   x0: BigUint64Array,
   x1: BigUint64Array,
@@ -188,6 +262,10 @@ export function replicatedAnd(
 /**
  * Two replicated local ANDs with a common left operand, into one array of 2n:
  * out[i] = x & y (first n), out[n + i] = x & w (last n), each plus its alpha.
+ * @example
+ * ```ts
+ * const z = replicatedAnd2(p[0], p[1], g[0], g[1], q[0], q[1], alpha); // 2n words
+ * ```
  */
 export function replicatedAnd2(
   x0: BigUint64Array,
@@ -214,6 +292,10 @@ export function replicatedAnd2(
 /**
  * Left shift of every word by a literal amount s in {1, 2, 4, 8, 16, 32} (one loop per amount: V8 only
  * lowers BigInt shifts by constants).
+ * @example
+ * ```ts
+ * const g4 = shiftLeft(g, 4);
+ * ```
  */
 export function shiftLeft(a: BigUint64Array, s: number, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
@@ -242,14 +324,26 @@ export function shiftLeft(a: BigUint64Array, s: number, out: BigUint64Array = ne
   return out;
 }
 
-/** Bit 63 of each word, as 0 or 1 in a ring element. */
+/**
+ * Bit 63 of each word, as 0 or 1 in a ring element.
+ * @example
+ * ```ts
+ * const bits = msb(x); // 0n or 1n per word
+ * ```
+ */
 export function msb(a: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) out[i] = a[i] >> 63n;
   return out;
 }
 
-/** Sum of all elements mod 2^64 (returned as a ring element). */
+/**
+ * Sum of all elements mod 2^64 (returned as a ring element).
+ * @example
+ * ```ts
+ * const s = total(x);
+ * ```
+ */
 export function total(a: BigUint64Array): bigint {
   let s = 0n;
   const n = a.length;
@@ -257,7 +351,13 @@ export function total(a: BigUint64Array): bigint {
   return s;
 }
 
-/** Row-major matrix product mod 2^64: out (m x n) = A (m x k) * B (k x n). */
+/**
+ * Row-major matrix product mod 2^64: out (m x n) = A (m x k) * B (k x n).
+ * @example
+ * ```ts
+ * const c = matmul(a, b, 2, 3, 1); // (2 x 3)(3 x 1)
+ * ```
+ */
 export function matmul(
   a: BigUint64Array,
   b: BigUint64Array,
@@ -293,14 +393,26 @@ export function matmul(
   return out;
 }
 
-/** Transpose of a row-major rows x cols matrix. */
+/**
+ * Transpose of a row-major rows x cols matrix.
+ * @example
+ * ```ts
+ * const t = transpose(a, 2, 3); // 3 x 2
+ * ```
+ */
 export function transpose(a: BigUint64Array, rows: number, cols: number): BigUint64Array {
   const out = new BigUint64Array(rows * cols);
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) out[j * rows + i] = a[i * cols + j];
   return out;
 }
 
-/** Concatenates arrays into one new array. */
+/**
+ * Concatenates arrays into one new array.
+ * @example
+ * ```ts
+ * const both = concat([x, y]);
+ * ```
+ */
 export function concat(parts: readonly BigUint64Array[]): BigUint64Array {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -319,6 +431,10 @@ const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
  * Public part of the exact-wrap truncation. For opened c and shift f in [1, 30], returns (c >> f) - 2^(62-f)
  * (unsigned shift of the whole word) and writes to `sk` the signed weight of the shared mask bit: K = 2^(63-f)
  * when bit 63 of c is 0, -K when it is 1. Computed on 32-bit limbs so that the shift amount can be a variable.
+ * @example
+ * ```ts
+ * const pub = truncPublic(c, 16, sk);
+ * ```
  */
 export function truncPublic(c: BigUint64Array, f: number, sk: BigUint64Array): BigUint64Array {
   const n = c.length;
@@ -354,6 +470,10 @@ export function truncPublic(c: BigUint64Array, f: number, sk: BigUint64Array): B
 /**
  * Share part of the exact-wrap truncation, applied to one component: pub - lo + sk * hi, with `pub` null for
  * components that do not carry public constants. Writes into `lo` (dealer material, used once) and returns it.
+ * @example
+ * ```ts
+ * const share = truncCombine(isPublicSlot ? pub : null, lo, hi, sk);
+ * ```
  */
 export function truncCombine(pub: BigUint64Array | null, lo: BigUint64Array, hiShare: BigUint64Array, sk: BigUint64Array): BigUint64Array {
   const n = lo.length;

@@ -749,7 +749,7 @@ export class SmpcSession {
 
   /**
    * Logistic sigmoid 1 / (1 + e^-x). Absolute error <= 5e-4 for |x| <= 1024 at 16 fractional bits (exp of -|x|
-   * by (1 - |x|/1024)^1024 at 26 bits, three Newton steps for the reciprocal on [1, 2]).
+   * by (1 - |x|/1024)^1024 at 26 bits, two Newton steps for the reciprocal on [1, 2]).
    * @example
    * ```ts
    * const p = session.sigmoid(logits);

@@ -6,7 +6,6 @@
  * @module
  */
 // `erfc` and `normalCdf` are exported by the mechanisms module; the accountants' own (same accuracy) stay internal.
-export { logErfc, logNormalCdf, normalSf } from './special.ts';
 export { DEFAULT_RDP_ORDERS, DP_ACCOUNTING_RDP_ORDERS, TF_PRIVACY_RDP_ORDERS } from './orders.ts';
 export {
   type RdpOrders,

@@ -14,7 +14,7 @@
  * @module
  */
 import FFT from 'fft.js';
-import { normalCdf } from './special.ts';
+import { normalCdf } from '../special.ts';
 
 /** A discrete PLD: mass `probs[i]` at loss `(offset + i)·h`, plus mass `infinity` at +∞. */
 export interface DiscretePld {

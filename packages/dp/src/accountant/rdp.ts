@@ -18,7 +18,7 @@
 import { assertDelta, assertNonNegative, assertInteger, describeValue } from '@ppml/core';
 import { checkConversion, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
 import { compensatedSum, log1mExp, logAdd } from './internal-log-math.ts';
-import { logErfc } from './special.ts';
+import { logErfc } from '../special.ts';
 
 /** Orders accepted by the RDP functions: any array of numbers > 1 (Infinity allowed). */
 export type RdpOrders = readonly number[] | Float64Array;

@@ -10,7 +10,7 @@
  * @module
  */
 import { assertDelta, assertEpsilon, assertNonNegative, assertPositive, describeValue } from '@ppml/core';
-import { normalCdf } from './normal.ts';
+import { normalCdf } from '../special.ts';
 
 /**
  * Parameters of the Gaussian calibration functions.

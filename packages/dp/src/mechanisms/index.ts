@@ -16,7 +16,6 @@ export {
   fillDiscreteLaplace,
   fillDiscreteGaussian,
 } from './samplers.ts';
-export { erfc, normalCdf } from './normal.ts';
 export {
   type GaussianCalibration,
   type GaussianDeltaParams,

@@ -4,8 +4,8 @@
  * gamma (Alg. 1), the geometric and discrete Laplace distributions (Alg. 2) and the discrete Gaussian (Alg. 3).
  * Every draw is exact: integers, rationals and BigInt where the numbers need it, randomness only from an
  * {@link Rng} (default: the pooled CSPRNG of `@ppml/core`), rejection instead of modulo, and no
- * `Math.exp`/`Math.log` on the sampling path. The hot loops decide most exp(-gamma) comparisons from 32
- * random bits with a proven floating-point margin and fall back to BigInt bounds otherwise (see
+ * `Math.exp`/`Math.log` on the sampling path. The hot loops decide most exp(-gamma) comparisons from 8 (rarely
+ * 32) random bits with a proven floating-point margin and fall back to BigInt bounds otherwise (see
  * `exact-exp.ts`), which keeps them exact while reaching several million draws per second.
  *
  * Doubles passed as parameters (gamma, scale, sigma) are read as the exact rationals they represent.

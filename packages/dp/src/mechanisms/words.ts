@@ -1,9 +1,10 @@
 /**
- * Internal: batched random words for the samplers. Every exact sampler in this folder consumes 32-bit words
- * at a high rate (a discrete Laplace draw uses about eight), so instead of one `rng.nextUint32()` call per
- * word the words are taken from a 4 KiB block filled by one `rng.fillBytes` call ("batch the randomness").
- * The block is cached per generator, so mechanisms that share the default CSPRNG share one block.
- * Unbiased integers are drawn by rejection on the covering power of two, never by modulo.
+ * Internal: batched random words for the samplers. Every exact sampler in this folder consumes random bits
+ * at a high rate (a discrete Laplace draw uses about four 32-bit words), so instead of one `rng.nextUint32()`
+ * call per word the words are taken from a 4 KiB block filled by one `rng.fillBytes` call ("batch the
+ * randomness"), and single bits and bytes are served from cached words. The block is cached per generator,
+ * so mechanisms that share the default CSPRNG share one block. Unbiased integers are drawn by rejecting the
+ * incomplete top block of the 32- or 53-bit range and then reducing modulo the bound (no modulo bias).
  * @module
  */
 import type { Rng } from '@ppml/core';

@@ -15,7 +15,15 @@ import type { Transport } from '../transport/transport.ts';
 /** The components of a share held by one party (1 for additive, 2 for replicated sharing). */
 export type Share = BigUint64Array[];
 
-/** Per-party communication state: tags, rounds, and the message checks. */
+/**
+ * Per-party communication state: tags, rounds, and the message checks.
+ * @example
+ * ```ts
+ * const tag = channel.nextTag();
+ * channel.send(peer, tag, share);
+ * const theirs = await channel.receive(peer, tag, share.length);
+ * ```
+ */
 export class Channel {
   readonly transport: Transport;
   readonly pool: MaterialPool;

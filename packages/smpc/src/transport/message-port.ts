@@ -35,7 +35,7 @@ export class MessagePortTransport implements Transport {
   readonly #onFailure: (e: Error) => void;
 
   /** `parties` counts the protocol parties; extra ports (a dealer) may follow them in `ports`. */
-  constructor(party: number, ports: (MessagePort | null)[], onFailure: (e: Error) => void = () => {}, parties = ports.length) {
+  constructor(party: number, ports: (MessagePort | null)[], onFailure: (e: Error) => void = () => {}, parties: number = ports.length) {
     this.party = party;
     this.parties = parties;
     this.#ports = ports;

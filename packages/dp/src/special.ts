@@ -2,7 +2,7 @@
  * Special functions for the accountants: the complementary error function `erfc`, its logarithm, and the
  * standard normal CDF Φ and log Φ, accurate to about 1e-15 relative over the whole real line (including the far
  * tails, where `1 - erf(x)` would underflow to 0 by x ≈ 6). They feed the fractional-order sampled-Gaussian RDP
- * series (Mironov, Talwar, Zhang 2019, §3.3), the privacy loss distributions and the analytic Gaussian mechanism
+ * series (Mironov, Talwar, Zhang 2019, §3.3), the privacy loss distributions and the analytic Gaussian calibration
  * (Balle & Wang 2018, Thm 8).
  *
  * Method: erfc(x) = Γ(1/2, x²)/√π. For x² < 1.5625 the lower incomplete gamma series (all terms positive) gives
