@@ -9,10 +9,10 @@
 //   4. runs `jupyter nbconvert --to notebook --execute` per notebook; when it fails, runs it again with
 //      `--allow-errors` and prints each failing cell's error and stderr output (tslab reports type errors
 //      only there);
-//   5. checks that any `Node.js vX.Y.Z` line a notebook prints names the pinned Node version (the smoke
-//      notebook must print one), which proves the kernel did not fall back to the system Node.
+//   5. checks that every notebook prints a `Node.js vX.Y.Z` line naming the pinned Node version, which proves
+//      the kernel did not fall back to the system Node.
 // Exits non-zero on any cell error. Usage: `pnpm run notebooks [name ...]` (builds first; names filter by
-// file name, e.g. `00-smoke`).
+// file name, e.g. `01-medical`).
 import { spawnSync } from 'node:child_process';
 import type { SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -23,7 +23,6 @@ const root = fileURLToPath(new URL('..', import.meta.url)).replace(/\/$/, '');
 const notebookDir = join(root, 'examples', 'notebooks');
 const outDir = join(root, 'examples', 'out');
 const jupyterDir = join(root, '.jupyter');
-const SMOKE = '00-smoke';
 /** Per-cell execution limit in seconds: HE and SMPC cells on a busy 2-core machine can take minutes. */
 const CELL_TIMEOUT_S = 900;
 /** Kernel start limit in seconds (tslab compiles its first cell with TypeScript). */
@@ -246,9 +245,8 @@ function execute(input: string, expectedNode: string): string | null {
   const versions = [...allText(nb).matchAll(VERSION_LINE)].map((m) => m[1]);
   const wrong = versions.filter((v) => v !== expectedNode);
   if (wrong.length > 0) return `${name}: kernel ran on Node ${wrong.join(', ')}, expected ${expectedNode}`;
-  if (name === SMOKE && versions.length === 0) return `${name}: no 'Node.js vX.Y.Z' line in the outputs`;
-  const ran = versions.length > 0 ? `, kernel on Node ${versions[0]}` : '';
-  console.log(`ok   ${name} (${seconds(started)}${ran}) -> examples/out/${name}.ipynb`);
+  if (versions.length === 0) return `${name}: no 'Node.js vX.Y.Z' line in the outputs`;
+  console.log(`ok   ${name} (${seconds(started)}, kernel on Node ${versions[0]}) -> examples/out/${name}.ipynb`);
   return null;
 }
 

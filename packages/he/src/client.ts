@@ -10,7 +10,9 @@
  * from `@ppml/core`'s `Rng`, because SEAL samples keys and noise inside WebAssembly.
  * @module
  */
-import { describeValue, randomBytes, toMatrix } from '@ppml/core';
+import { type Matrix, deserializeError, describeValue, randomBytes, siblingModuleUrl, toMatrix } from '@ppml/core';
+import { Piscina } from 'piscina';
+import type { EncryptReply, EncryptTask } from './client-worker.ts';
 import type { Ciphertext, ComprModeType, Decryptor, Encryptor, KeyGenerator, Plaintext, PublicKey, SecretKey } from 'node-seal';
 import { type HeContext, acquireContext } from './context.ts';
 import { HeFormatError } from './errors.ts';
@@ -45,6 +47,16 @@ export interface HeClientOptions extends Omit<PlanOptions, 'rotations' | 'polyMo
   upload?: Upload;
   /** Soft cap on this thread's SEAL heap, in bytes (default 3 GiB). */
   heapLimitBytes?: number;
+  /** Worker threads for {@link HeClient.encryptRowsAsync} (default 1: encrypt on the calling thread). */
+  threads?: number;
+}
+
+function checkThreads(threads: unknown): number {
+  const t = threads ?? 1;
+  if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 64) {
+    throw new RangeError(`threads must be an integer in [1, 64], got ${describeValue(threads)}`);
+  }
+  return t;
 }
 
 interface Restored {
@@ -75,6 +87,8 @@ export class HeClient implements Disposable {
   readonly compression: Compression;
   readonly upload: Upload;
   readonly heapLimitBytes: number;
+  /** Worker threads used by {@link HeClient.encryptRowsAsync}. */
+  readonly threads: number;
   /** Random id of this key set, carried by every message. */
   readonly keyId: Uint8Array;
   readonly #ctx: HeContext;
@@ -87,10 +101,12 @@ export class HeClient implements Disposable {
   readonly #cipher: Ciphertext;
   readonly #column: Float64Array;
   #evalKeys: Uint8Array | undefined;
+  #pool: Piscina | undefined;
   #closed = false;
 
-  private constructor(ctx: HeContext, r: Restored, heapLimitBytes: number) {
+  private constructor(ctx: HeContext, r: Restored, heapLimitBytes: number, threads: number) {
     this.#ctx = ctx;
+    this.threads = threads;
     this.plan = r.plan;
     this.layout = r.layout;
     this.features = r.features;
@@ -154,9 +170,10 @@ export class HeClient implements Disposable {
       throw new RangeError(`features must be at most ${plan.slots} for the row layout at N = ${plan.polyModulusDegree}, got ${features}`);
     }
     const heap = options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES;
+    const threads = checkThreads(options.threads);
     const ctx = await acquireContext(plan);
     try {
-      return new HeClient(ctx, { plan, layout, features, compression, upload }, heap);
+      return new HeClient(ctx, { plan, layout, features, compression, upload }, heap, threads);
     } catch (e) {
       ctx.release();
       throw e;
@@ -173,7 +190,7 @@ export class HeClient implements Disposable {
    */
   static async load(
     clientKeys: Uint8Array,
-    options: { heapLimitBytes?: number; upload?: Upload; compression?: Compression } = {},
+    options: { heapLimitBytes?: number; upload?: Upload; compression?: Compression; threads?: number } = {},
   ): Promise<HeClient> {
     const { header, reader: r } = openMessage(clientKeys, WireKind.clientKeys, undefined, undefined, 'clientKeys');
     const meta = r.json() as Record<string, unknown>;
@@ -197,7 +214,12 @@ export class HeClient implements Disposable {
         throw new HeFormatError('clientKeys were made under other encryption parameters', { reason: 'parameters' });
       }
       const keyId = header.keyId.slice();
-      return new HeClient(ctx, { plan, layout, features, compression, upload, secretKey, keyId }, options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES);
+      return new HeClient(
+        ctx,
+        { plan, layout, features, compression, upload, secretKey, keyId },
+        options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES,
+        checkThreads(options.threads),
+      );
     } catch (e) {
       ctx.release();
       throw e;
@@ -306,37 +328,101 @@ export class HeClient implements Disposable {
    * ```
    */
   encryptRows(rows: ReadonlyArray<ArrayLike<number>>): Uint8Array {
+    const m = this.#checkRows(rows);
+    return this.#frame(m, this.encryptMatrix(m.data, m.rows, m.cols));
+  }
+
+  /**
+   * {@link HeClient.encryptRows} on `threads` worker threads (the `threads` option of `create`/`load`) when the
+   * rows span two or more batches; each worker restores this client's keys once. Same output bytes layout.
+   * The secret key is copied into the workers, which run in this process.
+   * @example
+   * ```ts
+   * const client = await HeClient.create({ threads: 2 });
+   * const enc = await client.encryptRowsAsync(rows);
+   * ```
+   */
+  async encryptRowsAsync(rows: ReadonlyArray<ArrayLike<number>>): Promise<Uint8Array> {
+    const m = this.#checkRows(rows);
+    const per = this.layout === 'column' ? this.#ctx.slots : this.#ctx.slots / rowBlockWidth(m.cols);
+    const batches = Math.ceil(m.rows / per);
+    if (this.threads < 2 || batches < 2) return this.#frame(m, this.encryptMatrix(m.data, m.rows, m.cols));
+    this.#pool ??= new Piscina({
+      filename: siblingModuleUrl(import.meta.url, './client-worker').href,
+      minThreads: this.threads,
+      maxThreads: this.threads,
+      idleTimeout: 60_000,
+      workerData: { clientKeys: this.exportClientKeys() },
+      execArgv: import.meta.url.endsWith('.ts') ? [...process.execArgv, '--conditions=@ppml/source'] : [...process.execArgv],
+    });
+    const pool = this.#pool;
+    const chunks = Math.min(this.threads, batches);
+    const rowsPer = Math.ceil(batches / chunks) * per;
+    const jobs: Promise<EncryptReply>[] = [];
+    for (let r = 0; r < m.rows; r += rowsPer) {
+      const n = Math.min(rowsPer, m.rows - r);
+      const data = m.data.slice(r * m.cols, (r + n) * m.cols);
+      const task: EncryptTask = { data, rows: n, cols: m.cols };
+      jobs.push(pool.run(task, { transferList: [data.buffer as ArrayBuffer] }) as Promise<EncryptReply>);
+    }
+    const cts: Uint8Array[] = [];
+    for (const reply of await Promise.all(jobs)) {
+      if ('error' in reply) throw deserializeError(reply.error, { HeFormatError });
+      for (let i = 0; i + 1 < reply.offsets.length; i++) cts.push(reply.packed.subarray(reply.offsets[i], reply.offsets[i + 1]));
+    }
+    return this.#frame(m, cts);
+  }
+
+  #checkRows(rows: ReadonlyArray<ArrayLike<number>>): Matrix {
     const ctx = this.#open();
     const m = toMatrix('rows', rows, this.features);
     if (m.rows < 1) throw new RangeError('rows must contain at least one row');
     if (m.cols < 1) throw new RangeError('rows must have at least one column');
     for (let i = 0; i < m.data.length; i++) this.#checkValue(m.data[i], Math.floor(i / m.cols), i % m.cols);
+    if (this.layout === 'row' && rowBlockWidth(m.cols) > ctx.slots) {
+      throw new RangeError(`rows must have at most ${ctx.slots} columns in the row layout, got ${m.cols}`);
+    }
     assertHeapBelow(this.heapLimitBytes);
+    return m;
+  }
+
+  #frame(m: Matrix, cts: Uint8Array[]): Uint8Array {
+    const ctx = this.#ctx;
+    const per = this.layout === 'column' ? ctx.slots : ctx.slots / rowBlockWidth(m.cols);
+    return writeRows(ctx.parameterHash, this.keyId, { layout: this.layout, rows: m.rows, features: m.cols, perCiphertext: per, ciphertexts: cts });
+  }
+
+  /**
+   * @internal The serialised ciphertexts for `rows` × `cols` checked values (row-major) in this client's layout,
+   * batch after batch. Used by {@link HeClient.encryptRows} and the encryption workers.
+   */
+  encryptMatrix(data: Float64Array, rows: number, cols: number): Uint8Array[] {
+    const ctx = this.#open();
     const S = ctx.slots;
     const col = this.#column;
     const cts: Uint8Array[] = [];
     if (this.layout === 'column') {
-      const batches = Math.ceil(m.rows / S);
+      const batches = Math.ceil(rows / S);
       for (let b = 0; b < batches; b++) {
-        const n = Math.min(S, m.rows - b * S);
-        for (let j = 0; j < m.cols; j++) {
+        const n = Math.min(S, rows - b * S);
+        for (let j = 0; j < cols; j++) {
           col.fill(0);
-          for (let i = 0; i < n; i++) col[i] = m.data[(b * S + i) * m.cols + j];
+          for (let i = 0; i < n; i++) col[i] = data[(b * S + i) * cols + j];
           this.#encryptInto(cts);
         }
       }
-      return writeRows(ctx.parameterHash, this.keyId, { layout: 'column', rows: m.rows, features: m.cols, perCiphertext: S, ciphertexts: cts });
+      return cts;
     }
-    const W = rowBlockWidth(m.cols);
+    const W = rowBlockWidth(cols);
     const per = S / W;
-    const batches = Math.ceil(m.rows / per);
+    const batches = Math.ceil(rows / per);
     for (let b = 0; b < batches; b++) {
       col.fill(0);
-      const n = Math.min(per, m.rows - b * per);
-      for (let i = 0; i < n; i++) for (let j = 0; j < m.cols; j++) col[i * W + j] = m.data[(b * per + i) * m.cols + j];
+      const n = Math.min(per, rows - b * per);
+      for (let i = 0; i < n; i++) for (let j = 0; j < cols; j++) col[i * W + j] = data[(b * per + i) * cols + j];
       this.#encryptInto(cts);
     }
-    return writeRows(ctx.parameterHash, this.keyId, { layout: 'row', rows: m.rows, features: m.cols, perCiphertext: per, ciphertexts: cts });
+    return cts;
   }
 
   /**
@@ -435,6 +521,9 @@ export class HeClient implements Disposable {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    const pool = this.#pool;
+    this.#pool = undefined;
+    if (pool) void pool.destroy();
     this.#plain.delete();
     this.#cipher.delete();
     this.#decryptor.delete();

@@ -13,7 +13,7 @@ import { type Layout, rowBlockWidth, rowRotations } from './layout.ts';
 import { type ModelLayout, type ModelSpec, layoutFor } from './models.ts';
 import { type CkksPlan, planFromJSON } from './planner.ts';
 import { sealCall } from './seal.ts';
-import { WireKind, equalBytes, openMessage } from './wire.ts';
+import { type UncheckedBytes, WireKind, equalBytes, openMessage, verifyContent } from './wire.ts';
 
 /** Evaluation keys loaded into a context. */
 export interface LoadedKeys extends Disposable {
@@ -141,8 +141,9 @@ export class CompiledModel implements Disposable {
     return this.#ops.cachedPlaintexts;
   }
 
-  #load(bytes: Uint8Array, owned: Ciphertext[]): Ciphertext {
+  #load(input: UncheckedBytes, owned: Ciphertext[]): Ciphertext {
     const ctx = this.#keys.ctx;
+    const bytes = verifyContent(input, 'encRows');
     const ct = new ctx.seal.Ciphertext();
     owned.push(ct);
     sealCall('loading an input ciphertext', () => ct.loadFromArray(ctx.context, bytes), true);
@@ -162,8 +163,8 @@ export class CompiledModel implements Disposable {
     });
   }
 
-  /** Evaluates one batch: `perBatch` serialised inputs in, one serialised ciphertext per output out. */
-  evaluateBatch(inputs: readonly Uint8Array[]): Uint8Array[] {
+  /** Evaluates one batch: `perBatch` serialised inputs in (CRC-checked here), one serialised ciphertext per output out. */
+  evaluateBatch(inputs: readonly UncheckedBytes[]): Uint8Array[] {
     const ctx = this.#keys.ctx;
     const ops = this.#ops;
     const owned: Ciphertext[] = [];

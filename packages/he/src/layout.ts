@@ -12,7 +12,7 @@
  */
 import { describeValue } from '@ppml/core';
 import { HeFormatError } from './errors.ts';
-import { WireKind, type WireReader, WireWriter } from './wire.ts';
+import { type UncheckedBytes, WireKind, type WireReader, WireWriter } from './wire.ts';
 import type { PostProcess } from './models.ts';
 
 /** Packing of samples into slots. */
@@ -54,6 +54,16 @@ export interface RowsHeader {
   /** Ciphertexts per batch: `features` (column) or 1 (row). */
   readonly perBatch: number;
   readonly batches: number;
+  /** Serialised ciphertexts whose CRCs are checked just before they are loaded. */
+  readonly ciphertexts: readonly UncheckedBytes[];
+}
+
+/** What {@link writeRows} needs. */
+export interface RowsContent {
+  readonly layout: Layout;
+  readonly rows: number;
+  readonly features: number;
+  readonly perCiphertext: number;
   readonly ciphertexts: readonly Uint8Array[];
 }
 
@@ -85,7 +95,7 @@ function layoutFrom(code: number, what: string): Layout {
  * const bytes = writeRows(ctx.parameterHash, keyId, { layout: 'column', rows: 1, features: 2, perCiphertext: 4096, ciphertexts });
  * ```
  */
-export function writeRows(hash: Uint8Array, keyId: Uint8Array, h: Omit<RowsHeader, 'batches' | 'perBatch'>): Uint8Array {
+export function writeRows(hash: Uint8Array, keyId: Uint8Array, h: RowsContent): Uint8Array {
   const w = new WireWriter().u8(LAYOUT_CODE[h.layout]).u32(h.rows).u32(h.features).u32(h.perCiphertext).u32(h.ciphertexts.length);
   for (const c of h.ciphertexts) w.bytes(c);
   return w.finish(WireKind.encryptedRows, hash, keyId);
@@ -113,8 +123,8 @@ export function readRows(r: WireReader, slots: number, what: string): RowsHeader
   if (count !== batches * perBatch) {
     throw new HeFormatError(`${what} announce ${count} ciphertexts; ${rows} rows of ${features} features need ${batches * perBatch}`);
   }
-  const ciphertexts: Uint8Array[] = [];
-  for (let i = 0; i < count; i++) ciphertexts.push(r.bytes());
+  const ciphertexts: UncheckedBytes[] = [];
+  for (let i = 0; i < count; i++) ciphertexts.push(r.uncheckedBytes());
   r.end();
   return { layout, rows, features, perCiphertext, perBatch, batches, ciphertexts };
 }

@@ -31,7 +31,7 @@ import { type CkksPlan, describePlan } from './planner.ts';
 import { CkksOps } from './evaluate.ts';
 import { DEFAULT_HEAP_LIMIT_BYTES, assertHeapBelow, sealCall } from './seal.ts';
 import { EncryptedVector, readVector } from './vector.ts';
-import { WireKind, openMessage } from './wire.ts';
+import { type UncheckedBytes, WireKind, openMessage } from './wire.ts';
 import { type WorkerReply, type WorkerTask, pack, unpack } from './worker.ts';
 
 /** Options of {@link HeServer.create}. */
@@ -186,7 +186,14 @@ export class HeServer implements AsyncDisposable, Disposable {
     if (this.threads < 2) return;
     const pool = this.#poolFor();
     const spec = linearSpec({ weights: [1] });
-    const task: WorkerTask = { modelId: 'warmup', spec, packed: new Uint8Array(0), offsets: new Uint32Array(1), perBatch: 1 };
+    const task: WorkerTask = {
+      modelId: 'warmup',
+      spec,
+      packed: new Uint8Array(0),
+      offsets: new Uint32Array(1),
+      crcs: new Uint32Array(0),
+      perBatch: 1,
+    };
     const replies = await Promise.all(Array.from({ length: this.threads }, () => pool.run(task) as Promise<WorkerReply>));
     for (const r of replies) if ('error' in r) throw deserializeError(r.error, { HeFormatError });
   }
@@ -209,16 +216,18 @@ export class HeServer implements AsyncDisposable, Disposable {
   }
 
   /** @internal Runs batches on the pool, in order. */
-  async runParallel(modelId: string, spec: ModelSpec, batches: Uint8Array[][]): Promise<Uint8Array[]> {
+  async runParallel(modelId: string, spec: ModelSpec, batches: UncheckedBytes[][]): Promise<Uint8Array[]> {
     const pool = this.#poolFor();
     const chunks = Math.min(this.threads, batches.length);
     const per = Math.ceil(batches.length / chunks);
     const jobs: Promise<WorkerReply>[] = [];
     for (let c = 0; c < batches.length; c += per) {
-      const group = batches.slice(c, c + per);
-      const { packed, offsets } = pack(group.flat());
-      const task: WorkerTask = { modelId, spec, packed, offsets, perBatch: group[0].length };
-      jobs.push(pool.run(task, { transferList: [packed.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer] }) as Promise<WorkerReply>);
+      const group = batches.slice(c, c + per).flat();
+      const { packed, offsets } = pack(group.map((g) => g.bytes));
+      const crcs = Uint32Array.from(group, (g) => g.crc);
+      const task: WorkerTask = { modelId, spec, packed, offsets, crcs, perBatch: batches[c].length };
+      const transferList = [packed.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer, crcs.buffer as ArrayBuffer];
+      jobs.push(pool.run(task, { transferList }) as Promise<WorkerReply>);
     }
     const replies = await Promise.all(jobs);
     const out: Uint8Array[] = [];
@@ -332,8 +341,8 @@ export class HeModel implements Disposable {
       throw new RangeError(`encRows have ${h.features} features per row, but the model takes ${this.features}`);
     }
     assertHeapBelow(this.#server.heapLimitBytes);
-    const batches: Uint8Array[][] = [];
-    for (let b = 0; b < h.batches; b++) batches.push(h.ciphertexts.slice(b * h.perBatch, (b + 1) * h.perBatch) as Uint8Array[]);
+    const batches: UncheckedBytes[][] = [];
+    for (let b = 0; b < h.batches; b++) batches.push(h.ciphertexts.slice(b * h.perBatch, (b + 1) * h.perBatch));
     let outs: Uint8Array[];
     if (this.#server.threads > 1 && batches.length >= 2) {
       outs = await this.#server.runParallel(this.#id, this.spec, batches);

@@ -10,14 +10,18 @@
  * | 8 | 32 | parameter hash (SHA-256 of the plan and the primes, see `HeContext.parameterHash`) |
  * | 40 | 16 | key id: random, chosen when the client generates its secret key |
  * | 56 | 4 | payload length |
- * | 60 | 4 | CRC-32 of the payload |
+ * | 60 | 4 | CRC-32 of the payload's fields (everything but the contents of byte strings) |
  *
  * The key id lets a server reject rows encrypted under another client's key (same parameters, different keys),
- * which would otherwise evaluate to garbage without any error. The payload is a sequence of little-endian `u8`/`u32`/`f64` fields and length-prefixed byte strings (SEAL's own
- * serialisation of keys and ciphertexts, whose headers SEAL checks again). Lengths are checked before every
- * read and the CRC before any byte reaches SEAL, so truncated or corrupted input gives {@link HeFormatError}
- * rather than a WebAssembly abort. The CRC detects accidents only: SEAL ciphertexts are not authenticated
- * (SEAL `SECURITY.md`), so use an authenticated channel against an active attacker.
+ * which would otherwise evaluate to garbage without any error. The payload is a sequence of little-endian
+ * `u8`/`u32`/`f64` fields and byte strings (SEAL's own serialisation of keys and ciphertexts, whose headers SEAL
+ * checks again); a byte string is written as its length, the CRC-32 of its contents, then the contents. The
+ * header's CRC covers every field and every length and CRC, and is checked when the whole payload has been read;
+ * the contents of a byte string are checked before use, so the ciphertexts of a large request are verified by
+ * the worker that evaluates them rather than serially on the receiving thread. Lengths are checked before every
+ * read and CRCs before any byte reaches SEAL, so truncated or corrupted input gives {@link HeFormatError} rather
+ * than a WebAssembly abort. The CRCs detect accidents only: SEAL ciphertexts are not authenticated (SEAL
+ * `SECURITY.md`), so use an authenticated channel against an active attacker.
  * @module
  */
 import { crc32 } from 'node:zlib';
@@ -96,11 +100,14 @@ export function kindName(kind: number): string {
  */
 export class WireWriter {
   readonly #chunks: Uint8Array[] = [];
+  /** Whether chunk i is the contents of a byte string (left out of the header CRC). */
+  readonly #content: boolean[] = [];
   #length = 0;
   #scratch = new DataView(new ArrayBuffer(8));
 
-  #push(bytes: Uint8Array): void {
+  #push(bytes: Uint8Array, content = false): void {
     this.#chunks.push(bytes);
+    this.#content.push(content);
     this.#length += bytes.length;
   }
 
@@ -121,10 +128,11 @@ export class WireWriter {
     return this;
   }
 
-  /** A u32 length then the bytes. */
-  bytes(b: Uint8Array): this {
+  /** A u32 length, the u32 CRC-32 of the bytes (computed unless given), then the bytes. */
+  bytes(b: Uint8Array, crc: number = crc32(b) >>> 0): this {
     this.u32(b.length);
-    this.#push(b);
+    this.u32(crc);
+    this.#push(b, true);
     return this;
   }
 
@@ -137,10 +145,12 @@ export class WireWriter {
   finish(kind: WireKindValue, parameterHash: Uint8Array, keyId: Uint8Array): Uint8Array {
     const out = new Uint8Array(HEADER_BYTES + this.#length);
     let off = HEADER_BYTES;
-    for (const c of this.#chunks) {
+    let crc = 0;
+    this.#chunks.forEach((c, i) => {
       out.set(c, off);
       off += c.length;
-    }
+      if (!this.#content[i]) crc = crc32(c, crc);
+    });
     const view = new DataView(out.buffer);
     view.setUint32(0, MAGIC, true);
     view.setUint16(4, WIRE_VERSION, true);
@@ -149,7 +159,7 @@ export class WireWriter {
     out.set(parameterHash.subarray(0, 32), 8);
     out.set(keyId.subarray(0, KEY_ID_BYTES), 40);
     view.setUint32(56, this.#length, true);
-    view.setUint32(60, crc32(out.subarray(HEADER_BYTES)) >>> 0, true);
+    view.setUint32(60, crc >>> 0, true);
     return out;
   }
 }
@@ -161,6 +171,8 @@ export interface WireHeader {
   readonly parameterHash: Uint8Array;
   readonly keyId: Uint8Array;
   readonly payloadLength: number;
+  /** CRC-32 of the payload's fields, checked by {@link WireReader.end}. */
+  readonly crc: number;
 }
 
 function hex(b: Uint8Array): string {
@@ -168,7 +180,8 @@ function hex(b: Uint8Array): string {
 }
 
 /**
- * Checks framing (magic, version, length, CRC) and returns the header; throws {@link HeFormatError}.
+ * Checks framing (magic, version, length) and returns the header; throws {@link HeFormatError}. The CRCs are
+ * checked while the payload is read ({@link WireReader}).
  * @example
  * ```ts
  * const h = readHeader(bytes); h.kind; // 2 for encrypted rows
@@ -201,12 +214,30 @@ export function readHeader(bytes: unknown, what = 'bytes'): WireHeader {
     throw new HeFormatError(`${what} have ${bytes.length - HEADER_BYTES - payloadLength} bytes after the message`);
   }
   const crc = view.getUint32(60, true);
-  if ((crc32(bytes.subarray(HEADER_BYTES)) >>> 0) !== crc) throw new HeFormatError(`${what} are corrupted (CRC-32 mismatch)`);
-  return { version, kind: bytes[6], parameterHash: bytes.subarray(8, 40), keyId: bytes.subarray(40, 56), payloadLength };
+  return { version, kind: bytes[6], parameterHash: bytes.subarray(8, 40), keyId: bytes.subarray(40, 56), payloadLength, crc };
+}
+
+/** A byte string read without checking its contents yet: call {@link verifyContent} before use. */
+export interface UncheckedBytes {
+  readonly bytes: Uint8Array;
+  readonly crc: number;
 }
 
 /**
- * Sequential reader over a checked payload; every read is bounds-checked.
+ * Checks the CRC-32 of a byte string's contents and returns them; throws {@link HeFormatError}.
+ * @example
+ * ```ts
+ * const ct = verifyContent(reader.uncheckedBytes(), 'encRows');
+ * ```
+ */
+export function verifyContent(b: UncheckedBytes, what: string): Uint8Array {
+  if ((crc32(b.bytes) >>> 0) !== b.crc) throw new HeFormatError(`${what} are corrupted (CRC-32 mismatch in a byte string)`);
+  return b.bytes;
+}
+
+/**
+ * Sequential reader over a payload; every read is bounds-checked, and the fields feed a running CRC that
+ * {@link WireReader.end} compares with the header's.
  * @example
  * ```ts
  * const { reader } = openMessage(bytes, WireKind.encryptedRows, hash, keyId, 'encRows'); reader.u32();
@@ -216,12 +247,15 @@ export class WireReader {
   readonly #bytes: Uint8Array;
   readonly #view: DataView;
   readonly #what: string;
+  readonly #expectedCrc: number;
+  #crc = 0;
   #off: number;
 
-  constructor(bytes: Uint8Array, what: string, offset: number = HEADER_BYTES) {
+  constructor(bytes: Uint8Array, what: string, expectedCrc: number, offset: number = HEADER_BYTES) {
     this.#bytes = bytes;
     this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.#what = what;
+    this.#expectedCrc = expectedCrc;
     this.#off = offset;
   }
 
@@ -233,32 +267,39 @@ export class WireReader {
     }
   }
 
+  #field(n: number): number {
+    this.#need(n);
+    const at = this.#off;
+    this.#crc = crc32(this.#bytes.subarray(at, at + n), this.#crc);
+    this.#off += n;
+    return at;
+  }
+
   u8(): number {
-    this.#need(1);
-    return this.#bytes[this.#off++];
+    return this.#bytes[this.#field(1)];
   }
 
   u32(): number {
-    this.#need(4);
-    const v = this.#view.getUint32(this.#off, true);
-    this.#off += 4;
-    return v;
+    return this.#view.getUint32(this.#field(4), true);
   }
 
   f64(): number {
-    this.#need(8);
-    const v = this.#view.getFloat64(this.#off, true);
-    this.#off += 8;
-    return v;
+    return this.#view.getFloat64(this.#field(8), true);
   }
 
-  /** A length-prefixed byte string (a view, not a copy). */
-  bytes(): Uint8Array {
+  /** A byte string whose contents are checked later with {@link verifyContent} (a view, not a copy). */
+  uncheckedBytes(): UncheckedBytes {
     const n = this.u32();
+    const crc = this.u32();
     this.#need(n);
-    const b = this.#bytes.subarray(this.#off, this.#off + n);
+    const bytes = this.#bytes.subarray(this.#off, this.#off + n);
     this.#off += n;
-    return b;
+    return { bytes, crc };
+  }
+
+  /** A byte string, checked now (a view, not a copy). */
+  bytes(): Uint8Array {
+    return verifyContent(this.uncheckedBytes(), this.#what);
   }
 
   json(): unknown {
@@ -270,11 +311,12 @@ export class WireReader {
     }
   }
 
-  /** Requires that every payload byte was read. */
+  /** Requires that every payload byte was read and that the fields match the header's CRC. */
   end(): void {
     if (this.#off !== this.#bytes.length) {
       throw new HeFormatError(`${this.#what} have ${this.#bytes.length - this.#off} unread payload bytes`);
     }
+    if ((this.#crc >>> 0) !== this.#expectedCrc) throw new HeFormatError(`${this.#what} are corrupted (CRC-32 mismatch)`);
   }
 }
 
@@ -308,7 +350,7 @@ export function openMessage(
       reason: 'keys',
     });
   }
-  return { header, reader: new WireReader(bytes as Uint8Array, what) };
+  return { header, reader: new WireReader(bytes as Uint8Array, what, header.crc) };
 }
 
 /**

@@ -11,12 +11,16 @@ import { CompiledModel, type LoadedKeys, loadEvaluationKeys } from './engine.ts'
 import type { ModelSpec } from './models.ts';
 import { DEFAULT_HEAP_LIMIT_BYTES, assertHeapBelow, wasmHeapBytes } from './seal.ts';
 
-/** A task: batches packed into one buffer, `offsets[i]..offsets[i+1]` is ciphertext i; `perBatch` per batch. */
+/**
+ * A task: batches packed into one buffer, `offsets[i]..offsets[i+1]` is ciphertext i with CRC-32 `crcs[i]`
+ * (checked in the worker); `perBatch` ciphertexts per batch.
+ */
 export interface WorkerTask {
   readonly modelId: string;
   readonly spec: ModelSpec;
   readonly packed: Uint8Array;
   readonly offsets: Uint32Array;
+  readonly crcs: Uint32Array;
   readonly perBatch: number;
 }
 
@@ -88,7 +92,7 @@ export default async function run(task: WorkerTask): Promise<WorkerReply> {
     keys ??= loadEvaluationKeys(data.evalKeys);
     const k = await keys;
     const m = model(k, task.modelId, task.spec);
-    const inputs = unpack(task.packed, task.offsets);
+    const inputs = unpack(task.packed, task.offsets).map((bytes, i) => ({ bytes, crc: task.crcs[i] }));
     const outs: Uint8Array[] = [];
     for (let i = 0; i < inputs.length; i += task.perBatch) outs.push(...m.evaluateBatch(inputs.slice(i, i + task.perBatch)));
     const { packed, offsets } = pack(outs);

@@ -1,5 +1,6 @@
 // Sharding across worker threads (piscina, workers started from src/ through siblingModuleUrl): results equal
-// the inline evaluation, and errors raised inside a worker keep their class.
+// the inline evaluation, client-side encryption can be sharded too, and errors raised inside a worker keep their
+// class.
 import { seededTestRng, uniformDouble } from '@ppml/core';
 import { crc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -38,6 +39,21 @@ describe('worker-thread sharding', () => {
     for (let i = 0; i < N; i += 97) {
       expect(Math.abs(b[i] - a[i])).toBeLessThan(1e-6);
       expect(Math.abs(b[i] - evaluatePlain(model.spec, X[i])[0])).toBeLessThan(1e-4);
+    }
+  });
+
+  it('encryptRowsAsync on two worker threads gives rows the server reads like encryptRows output', async () => {
+    const c2 = await HeClient.load(client.exportClientKeys(), { threads: 2 });
+    try {
+      const enc2 = await c2.encryptRowsAsync(X);
+      expect(Math.abs(enc2.length - encX.length)).toBeLessThan(64);
+      const model = inline.linear({ weights: [0.5, -0.25, 0.75], bias: 0.1 });
+      const a = client.decryptScores(await model.predict(encX));
+      const b = c2.decryptScores(await model.predict(enc2));
+      for (let i = 0; i < N; i += 61) expect(Math.abs(b[i] - a[i])).toBeLessThan(1e-6);
+      await expect(c2.encryptRowsAsync([[1, 2, 3], [4, 5, 6]])).rejects.toThrow(/planned input range/);
+    } finally {
+      c2.close();
     }
   });
 

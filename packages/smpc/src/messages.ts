@@ -56,7 +56,12 @@ export type Operation =
   | { readonly op: 'slice'; readonly out: number; readonly a: number; readonly start: number; readonly end: number }
   | { readonly op: 'max' | 'argmax'; readonly out: number; readonly a: number; readonly rows: number; readonly cols: number }
   | { readonly op: 'reveal'; readonly a: number; readonly to: number }
-  | { readonly op: 'preprocess'; readonly requests: readonly MaterialRequest[] };
+  | {
+      readonly op: 'preprocess';
+      readonly requests: readonly MaterialRequest[];
+      /** Shares of zero to expand ahead (replicated sharing): binary and arithmetic words. */
+      readonly zeros: { readonly xor: number; readonly arith: number };
+    };
 
 /** Coordinator to party. */
 export type ToParty =

@@ -23,6 +23,7 @@ import type { Channel, Protocol, Share } from './protocols/protocol.ts';
 import {
   add,
   addConst,
+  b2aCombine,
   and,
   concat,
   msb,
@@ -101,9 +102,12 @@ export class Party {
     return this.#map(x, (c) => scale(c, k));
   }
 
-  /** Adds a public ring vector. */
+  /**
+   * Adds a public ring vector. Components without the constant are shared with x, not copied: shares are never
+   * modified in place (only dealer material and fresh temporaries are).
+   */
   addPub(x: Share, pub: BigUint64Array): Share {
-    return this.#map(x, (c, i) => (i === this.proto.publicSlot ? add(c, pub) : c.slice()));
+    return this.#map(x, (c, i) => (i === this.proto.publicSlot ? add(c, pub) : c));
   }
 
   /** A sharing of a public vector. */
@@ -142,8 +146,9 @@ export class Party {
     const into = owned ? z : new BigUint64Array(n);
     const masked = this.proto.party === 0 ? addConst(z, r, BIAS, into) : add(z, r, into);
     const c = await this.proto.openAdditive(masked);
-    const sk = new BigUint64Array(n);
-    const pub = truncPublic(c, shift, sk);
+    // The masked value is no longer needed once opened: it becomes the weight array; c becomes the public part.
+    const sk = masked;
+    const pub = truncPublic(c, shift, sk, c);
     return hi.map((hiC, slot) => truncCombine(slot === this.proto.publicSlot ? pub : null, lo[slot], hiC, sk));
   }
 
@@ -159,25 +164,34 @@ export class Party {
     const e = await this.ch.pool.take({ key: 'edabit', kind: 'edabit', count: n });
     const r = e.get('r') as Share;
     const s = e.get('s') as Share;
-    const c = await this.proto.open(this.addS(x, r), false);
+    // r and s are dealer material used once: intermediate results overwrite them.
+    const c = await this.proto.open(
+      x.map((xc, i) => add(xc, r[i], r[i])),
+      false,
+    );
     const p0: Share = s.map((sc, i) => (i === slot ? xor(sc, c) : sc));
-    let G: Share = s.map((sc) => and(sc, c));
+    const G: Share = s.map((sc) => and(sc, c));
     let P: Share = p0;
+    const gs: Share = G.map(() => new BigUint64Array(n));
+    const ps: Share = G.map(() => new BigUint64Array(n));
     for (const sh of [1, 2, 4, 8, 16]) {
-      const t = await this.proto.and2(
-        P,
-        G.map((g) => shiftLeft(g, sh)),
-        P.map((q) => shiftLeft(q, sh)),
-      );
-      G = G.map((g, i) => xor(g, t[i].subarray(0, n)));
+      for (let i = 0; i < G.length; i++) {
+        shiftLeft(G[i], sh, gs[i]);
+        shiftLeft(P[i], sh, ps[i]);
+      }
+      const t = await this.proto.and2(P, gs, ps);
+      for (let i = 0; i < G.length; i++) xor(G[i], t[i].subarray(0, n), G[i]);
       P = t.map((ti) => ti.subarray(n));
     }
-    const last = await this.proto.and(
-      P,
-      G.map((g) => shiftLeft(g, 32)),
-    );
-    G = G.map((g, i) => xor(g, last[i]));
-    const bits = p0.map((pc, i) => msb(xor(pc, shiftLeft(G[i], 1))));
+    for (let i = 0; i < G.length; i++) shiftLeft(G[i], 32, gs[i]);
+    const last = await this.proto.and(P, gs);
+    for (let i = 0; i < G.length; i++) {
+      xor(G[i], last[i], G[i]);
+      shiftLeft(G[i], 1, gs[i]);
+      xor(p0[i], gs[i], gs[i]);
+      msb(gs[i], gs[i]);
+    }
+    const bits = gs;
     return this.b2a(bits);
   }
 
@@ -188,18 +202,11 @@ export class Party {
     const ba = d.get('a') as Share;
     const bx = d.get('x') as Share;
     const e = await this.proto.open(
-      bits.map((b, i) => xor(b, bx[i])),
+      bits.map((b, i) => xor(b, bx[i], bx[i])),
       true,
     );
     const slot = this.proto.publicSlot;
-    return ba.map((bc, i) => {
-      const out = new BigUint64Array(n);
-      for (let j = 0; j < n; j++) {
-        if (e[j] === 0n) out[j] = bc[j];
-        else out[j] = i === slot ? BigInt.asUintN(64, 1n - bc[j]) : BigInt.asUintN(64, 0n - bc[j]);
-      }
-      return out;
-    });
+    return ba.map((bc, i) => b2aCombine(bc, e, i === slot ? 1n : 0n, bc));
   }
 
   /** ReLU: x - x * [x < 0]. */
@@ -446,6 +453,7 @@ export class Party {
       }
       case 'preprocess':
         for (const r of o.requests) this.ch.pool.prefetch(r);
+        if (this.proto.prepareZeros) this.proto.prepareZeros(o.zeros.xor, o.zeros.arith);
         for (const r of o.requests) await this.ch.pool.waitFor(r.key, r.count);
         return null;
     }

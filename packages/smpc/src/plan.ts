@@ -66,3 +66,25 @@ export function materialFor(op: string, count: number, additive: boolean, f: num
   }
   return [...out.values()];
 }
+
+/**
+ * Shares of zero (replicated sharing) that `count` elements of `op` consume: binary words for the AND gates of
+ * comparisons, arithmetic words for products that are re-shared without truncation.
+ * @example
+ * ```ts
+ * zerosFor('lessThan', 1000); // { xor: 11000, arith: 0 }
+ * ```
+ */
+export function zerosFor(op: string, count: number): { xor: number; arith: number } {
+  switch (op) {
+    case 'lessThan':
+    case 'lessThanPublic':
+      return { xor: 11 * count, arith: 0 };
+    case 'relu':
+      return { xor: 11 * count, arith: count };
+    case 'sigmoid':
+      return { xor: 11 * count, arith: 2 * count };
+    default:
+      return { xor: 0, arith: 0 };
+  }
+}

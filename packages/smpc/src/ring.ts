@@ -122,6 +122,19 @@ export function xor(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = 
 }
 
 /**
+ * out[i] = a[i] ^ b[i] ^ c[i].
+ * @example
+ * ```ts
+ * const v = xor3(x0, x1, missing, missing);
+ * ```
+ */
+export function xor3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
+  const n = a.length;
+  for (let i = 0; i < n; i++) out[i] = a[i] ^ b[i] ^ c[i];
+  return out;
+}
+
+/**
  * out[i] = a[i] & b[i].
  * @example
  * ```ts
@@ -290,6 +303,27 @@ export function replicatedAnd2(
 }
 
 /**
+ * daBit conversion step: out[i] = b[i] + e[i] (k - 2 b[i]) for public bits e (0 or 1) and k = 1 on the
+ * component that carries constants, 0 elsewhere; i.e. b when e = 0 and k - b when e = 1.
+ * @example
+ * ```ts
+ * const bit = b2aCombine(daBitShare, opened, isPublicSlot ? 1n : 0n);
+ * ```
+ */
+export function b2aCombine(b: BigUint64Array, e: BigUint64Array, k: bigint, out: BigUint64Array = new BigUint64Array(b.length)): BigUint64Array {
+  const n = b.length;
+  const kk = BigInt.asUintN(64, k);
+  for (let i = 0; i < n; i++) {
+    const bi = b[i];
+    const twice = BigInt.asUintN(64, bi << 1n);
+    const d = BigInt.asUintN(64, kk - twice);
+    const p = BigInt.asUintN(64, e[i] * d);
+    out[i] = BigInt.asUintN(64, bi + p);
+  }
+  return out;
+}
+
+/**
  * Left shift of every word by a literal amount s in {1, 2, 4, 8, 16, 32} (one loop per amount: V8 only
  * lowers BigInt shifts by constants).
  * @example
@@ -436,9 +470,8 @@ const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
  * const pub = truncPublic(c, 16, sk);
  * ```
  */
-export function truncPublic(c: BigUint64Array, f: number, sk: BigUint64Array): BigUint64Array {
+export function truncPublic(c: BigUint64Array, f: number, sk: BigUint64Array, out: BigUint64Array = new BigUint64Array(c.length)): BigUint64Array {
   const n = c.length;
-  const out = new BigUint64Array(n);
   if (!LITTLE_ENDIAN) {
     const F = BigInt(f);
     const bias = 1n << BigInt(62 - f);
@@ -450,7 +483,7 @@ export function truncPublic(c: BigUint64Array, f: number, sk: BigUint64Array): B
     return out;
   }
   const w = new Uint32Array(c.buffer, c.byteOffset, 2 * n);
-  const o = new Uint32Array(out.buffer, 0, 2 * n);
+  const o = new Uint32Array(out.buffer, out.byteOffset, 2 * n);
   const s = new Uint32Array(sk.buffer, sk.byteOffset, 2 * n);
   const biasHi = 1 << (30 - f); // 2^(62-f) = biasHi * 2^32
   const kHi = 1 << (31 - f); // K = kHi * 2^32

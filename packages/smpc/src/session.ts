@@ -22,7 +22,7 @@ import {
 } from '@ppml/core';
 import { ProtocolAbortError } from './errors.ts';
 import type { FaultInjection, FromWorker, Operation } from './messages.ts';
-import { materialFor } from './plan.ts';
+import { materialFor, zerosFor } from './plan.ts';
 import type { MaterialRequest } from './preprocessing.ts';
 
 export type { FaultInjection } from './messages.ts';
@@ -862,8 +862,9 @@ export class SmpcSession {
   }
 
   /**
-   * Offline phase: has the dealer generate material for the planned operations now, so that the online phase
-   * only opens masked values. Resolves when every party holds it.
+   * Offline phase: has the dealer generate material for the planned operations now (and, for replicated
+   * sharing, has the parties expand their shares of zero), so that the online phase only computes locally and
+   * opens masked values. Resolves when every party holds it.
    * @example
    * ```ts
    * await session.preprocess({ mul: 1_000_000, lessThan: 10_000 });
@@ -884,11 +885,20 @@ export class SmpcSession {
         merged.set(r.key, prev ? { ...prev, count: prev.count + r.count } : r);
       }
     };
-    add(materialFor('mul', count(plan.mul, 'plan.mul'), additive, f));
-    add(materialFor('lessThan', count(plan.lessThan, 'plan.lessThan'), additive, f));
-    add(materialFor('mulPublic', count(plan.truncations, 'plan.truncations'), additive, f));
-    add(materialFor('relu', count(plan.relu, 'plan.relu'), additive, f));
-    add(materialFor('sigmoid', count(plan.sigmoid, 'plan.sigmoid'), additive, f));
+    const zeros = { xor: 0, arith: 0 };
+    const plan1 = (op: string, n: number): void => {
+      add(materialFor(op, n, additive, f));
+      if (!additive) {
+        const z = zerosFor(op, n);
+        zeros.xor += z.xor;
+        zeros.arith += z.arith;
+      }
+    };
+    plan1('mul', count(plan.mul, 'plan.mul'));
+    plan1('lessThan', count(plan.lessThan, 'plan.lessThan'));
+    plan1('mulPublic', count(plan.truncations, 'plan.truncations'));
+    plan1('relu', count(plan.relu, 'plan.relu'));
+    plan1('sigmoid', count(plan.sigmoid, 'plan.sigmoid'));
     for (const mm of plan.matmul ?? []) {
       const { m, k, n } = mm;
       for (const [v, name] of [[m, 'm'], [k, 'k'], [n, 'n']] as const) {
@@ -897,8 +907,8 @@ export class SmpcSession {
       for (let c = count(mm.count ?? 1, 'plan.matmul[].count'); c > 0; c--) add(materialFor('matmul', m * n, additive, f, { m, k, n }));
     }
     const reqs = [...merged.values()];
-    if (reqs.length === 0) return;
-    await this.#submit('preprocess', 0, { op: 'preprocess', requests: reqs });
+    if (reqs.length === 0 && zeros.xor + zeros.arith === 0) return;
+    await this.#submit('preprocess', 0, { op: 'preprocess', requests: reqs, zeros });
   }
 
   /**

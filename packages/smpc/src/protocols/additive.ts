@@ -42,10 +42,13 @@ export class AdditiveProtocol implements Protocol {
     for (let p = 0; p < this.parties; p++) if (p !== this.party) peers.push(p);
     for (const p of peers) this.#ch.send(p, tag, v);
     const got = await Promise.all(peers.map((p) => this.#ch.receive(p, tag, v.length)));
-    const out = v.slice();
-    for (const g of got) {
-      if (isXor) xor(out, g, out);
-      else add(out, g, out);
+    // Sum into the first received buffer (ours, transferred): no new allocation.
+    const out = got[0];
+    if (isXor) xor(out, v, out);
+    else add(out, v, out);
+    for (let k = 1; k < got.length; k++) {
+      if (isXor) xor(out, got[k], out);
+      else add(out, got[k], out);
     }
     return out;
   }

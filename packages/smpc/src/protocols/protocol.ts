@@ -107,6 +107,8 @@ export interface Protocol {
   matmulToAdditive(x: Share, y: Share, m: number, k: number, n: number): Promise<BigUint64Array>;
   /** Party `owner` shares `values` (given on the owner only); `count` elements. */
   input(owner: number, values: BigUint64Array | null, count: number): Promise<Share>;
+  /** Offline phase: expands shares of zero ahead of use (replicated sharing only). */
+  prepareZeros?(xor: number, arith: number): void;
   /** The n-out-of-n additive component of a share (its sum over parties is the value). */
   additivePart(x: Share): BigUint64Array;
 }

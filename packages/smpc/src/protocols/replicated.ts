@@ -6,12 +6,14 @@
  *
  * Shares of zero come from pairwise PRG keys agreed once per run: party i derives alpha_i = F(k_{i,i+1}, t) -
  * F(k_{i-1,i}, t) with AES-128-CTR, t a counter that every party advances identically, so the alphas sum to 0.
- * The keys come from X25519 between each pair and HKDF-SHA256 (`zeroShareKeys` in `party.ts`).
+ * The keys come from X25519 between each pair and HKDF-SHA256 (`agreeKeys` in `party-worker.ts`). Shares of zero
+ * can be expanded ahead of time ({@link ReplicatedProtocol.prepareZeros}, the offline phase); every party then
+ * consumes them in the same order, so they stay consistent.
  * @module
  */
 import { cryptoRng, type Rng } from '@ppml/core';
 import { freshSeed, expand, SEED_BYTES } from '../prg.ts';
-import { add, add3, matmul, replicatedAnd, replicatedAnd2, replicatedProduct, sub, xor } from '../ring.ts';
+import { add, add3, matmul, replicatedAnd, replicatedAnd2, replicatedProduct, sub, xor, xor3 } from '../ring.ts';
 import type { Channel, Protocol, Share } from './protocol.ts';
 
 /** Pairwise PRG keys of party i: `next` is shared with party i+1, `prev` with party i-1. */
@@ -38,6 +40,8 @@ export class ReplicatedProtocol implements Protocol {
   readonly #rng: Rng;
   readonly #keys: PairKeys;
   #stream = 0n;
+  readonly #xorZeros = new WordQueue();
+  readonly #arithZeros = new WordQueue();
 
   /** `rng` draws the input-sharing seeds (default the CSPRNG; tests pass a seeded one). */
   constructor(channel: Channel, keys: PairKeys, rng: Rng = cryptoRng) {
@@ -59,6 +63,24 @@ export class ReplicatedProtocol implements Protocol {
 
   /** A fresh arithmetic (or XOR) sharing of zero, one element per position. */
   zeroShare(count: number, isXor: boolean): BigUint64Array {
+    const pool = isXor ? this.#xorZeros : this.#arithZeros;
+    if (pool.available >= count) return pool.take(count);
+    return this.#freshZeros(count, isXor);
+  }
+
+  /**
+   * Offline phase: expands `xor` binary and `arith` arithmetic shares of zero ahead of use.
+   * @example
+   * ```ts
+   * protocol.prepareZeros(11 * n, 0); // enough for n comparisons
+   * ```
+   */
+  prepareZeros(xor: number, arith: number): void {
+    if (xor > 0) this.#xorZeros.add(this.#freshZeros(xor, true));
+    if (arith > 0) this.#arithZeros.add(this.#freshZeros(arith, false));
+  }
+
+  #freshZeros(count: number, isXor: boolean): BigUint64Array {
     const s = this.#stream++;
     const a = expand(this.#keys.next, count, s);
     const b = expand(this.#keys.prev, count, s);
@@ -70,7 +92,7 @@ export class ReplicatedProtocol implements Protocol {
     // Party i lacks x_{i+2}; party i+1 holds it as its second component.
     this.#ch.send(this.#prev, tag, x[1]);
     const missing = await this.#ch.receive(this.#next, tag, x[0].length);
-    return isXor ? xor(xor(x[0], x[1]), missing, missing) : add(add(x[0], x[1]), missing, missing);
+    return isXor ? xor3(x[0], x[1], missing, missing) : add3(x[0], x[1], missing, missing);
   }
 
   async openTo(x: Share, isXor: boolean, to: number): Promise<BigUint64Array | null> {
@@ -78,7 +100,7 @@ export class ReplicatedProtocol implements Protocol {
     if (this.party === (to + 1) % 3) this.#ch.send(to, tag, x[1]);
     if (this.party !== to) return null;
     const missing = await this.#ch.receive(this.#next, tag, x[0].length);
-    return isXor ? xor(xor(x[0], x[1]), missing, missing) : add(add(x[0], x[1]), missing, missing);
+    return isXor ? xor3(x[0], x[1], missing, missing) : add3(x[0], x[1], missing, missing);
   }
 
   async openAdditive(z: BigUint64Array): Promise<BigUint64Array> {
@@ -158,4 +180,38 @@ function concatBytes(parts: Uint8Array[]): Uint8Array {
     off += p.length;
   }
   return out;
+}
+
+/** A FIFO of pre-expanded words. */
+class WordQueue {
+  readonly #chunks: BigUint64Array[] = [];
+  available = 0;
+
+  add(words: BigUint64Array): void {
+    this.#chunks.push(words);
+    this.available += words.length;
+  }
+
+  take(count: number): BigUint64Array {
+    const head = this.#chunks[0];
+    if (head.length >= count) {
+      const out = head.subarray(0, count);
+      if (head.length === count) this.#chunks.shift();
+      else this.#chunks[0] = head.subarray(count);
+      this.available -= count;
+      return out;
+    }
+    const out = new BigUint64Array(count);
+    let off = 0;
+    while (off < count) {
+      const h = this.#chunks[0];
+      const k = Math.min(h.length, count - off);
+      out.set(h.subarray(0, k), off);
+      off += k;
+      if (k === h.length) this.#chunks.shift();
+      else this.#chunks[0] = h.subarray(k);
+    }
+    this.available -= count;
+    return out;
+  }
 }
