@@ -59,14 +59,19 @@ describe('worker-thread sharding', () => {
 
   it('a HeFormatError raised in a worker keeps its class', async () => {
     const model = pooled.linear({ weights: [1, 2, 3], bias: 0 });
-    const bad = encX.slice();
-    // Corrupt the SEAL header of the last ciphertext (third batch) and fix the outer CRC.
-    const view = new DataView(bad.buffer);
-    let off = 64 + 1 + 16;
+    const view = new DataView(encX.buffer, encX.byteOffset);
+    let off = 64 + 1 + 16; // first ciphertext: u32 length, u32 CRC, contents
     const count = view.getUint32(off - 4, true);
-    for (let i = 0; i < count - 1; i++) off += 4 + view.getUint32(off, true);
-    bad[off + 4 + 2] = 0x7f;
-    view.setUint32(60, crc32(bad.subarray(64)) >>> 0, true);
+    for (let i = 0; i < count - 1; i++) off += 8 + view.getUint32(off, true);
+    const length = view.getUint32(off, true);
+    // (1) A flipped byte in the last ciphertext (third batch): its CRC is checked in the worker.
+    const flipped = encX.slice();
+    flipped[off + 8 + 1000] ^= 1;
+    await expect(model.predict(flipped)).rejects.toMatchObject({ name: 'HeFormatError', reason: 'corrupt' });
+    // (2) A bad SEAL header behind a matching CRC: SEAL's loader throws in the worker.
+    const bad = encX.slice();
+    bad[off + 8 + 2] = 0x7f;
+    new DataView(bad.buffer).setUint32(off + 4, crc32(bad.subarray(off + 8, off + 8 + length)) >>> 0, true);
     await expect(model.predict(bad)).rejects.toBeInstanceOf(HeFormatError);
   });
 });

@@ -228,6 +228,17 @@ export class SmpcSession {
       throw new RangeError(`maxAbs must be a number in (0, 2^${61 - fractionalBits}], got ${describeValue(maxAbs)}`);
     }
     const fault = options.faultInjection ?? null;
+    if (fault !== null) {
+      if (typeof fault !== 'object' || !Number.isInteger(fault.party) || fault.party < 0 || fault.party >= parties) {
+        throw new RangeError(`faultInjection.party must be a party id in [0, ${parties - 1}], got ${describeValue(fault?.party)}`);
+      }
+      if (!['throw', 'exit', 'hang', 'corrupt'].includes(fault.kind)) {
+        throw new RangeError(`faultInjection.kind must be 'throw', 'exit', 'hang' or 'corrupt', got ${describeValue(fault.kind)}`);
+      }
+      if (typeof fault.operation !== 'string') {
+        throw new TypeError(`faultInjection.operation must be an operation name, got ${describeValue(fault.operation)}`);
+      }
+    }
     const execArgv = [...process.execArgv];
     const workers: Worker[] = [];
     for (let p = 0; p < parties; p++) {

@@ -22,6 +22,12 @@ describe('argument validation', () => {
     await expect(SmpcSession.start({ parties: 3, fractionalBits: 40 })).rejects.toThrow(/fractionalBits must be an integer in \[8, 20\]/);
     await expect(SmpcSession.start({ parties: 3, timeoutMs: -1 })).rejects.toThrow(/timeoutMs must be a finite number > 0/);
     await expect(SmpcSession.start(null as unknown as { parties: number })).rejects.toThrow(TypeError);
+    await expect(SmpcSession.start({ parties: 2, faultInjection: { party: 3, operation: 'mul', kind: 'hang' } })).rejects.toThrow(
+      /faultInjection.party must be a party id in \[0, 1\]/,
+    );
+    await expect(
+      SmpcSession.start({ parties: 2, faultInjection: { party: 0, operation: 'mul', kind: 'explode' as 'hang' } }),
+    ).rejects.toThrow(/faultInjection.kind/);
   });
 
   it('rejects NaN, infinities, non-numbers and values beyond the fixed-point range', async () => {
