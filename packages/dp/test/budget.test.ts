@@ -148,3 +148,13 @@ describe('PrivacyBudget', () => {
     expect(b.ledger).toHaveLength(0);
   });
 });
+
+describe('PrivacyBudgetExceededError message', () => {
+  it('names only the capped quantities of an epsilon-only budget', () => {
+    const budget = new PrivacyBudget({ epsilon: 1 });
+    budget.spend({ epsilon: 0.75 }, 'first');
+    expect(() => budget.spend({ epsilon: 0.5 }, 'second')).toThrow(
+      'privacy budget exceeded by "second": requested epsilon=0.5, delta=0; remaining epsilon=0.25, delta=0',
+    );
+  });
+});

@@ -45,3 +45,35 @@ export function compensatedSum(xs: ArrayLike<number>, n: number = xs.length): nu
   }
   return sum + comp;
 }
+
+/**
+ * Minimum value of a quasi-convex `f` on `[a, b]` by golden-section search, stopping after `maxIter`
+ * iterations or when the bracket is narrower than `tol`.
+ * @example
+ * ```ts
+ * goldenSectionMin((u) => (u - 1) ** 2, -5, 5, 100, 1e-12); // ~0
+ * ```
+ */
+export function goldenSectionMin(f: (u: number) => number, a: number, b: number, maxIter: number, tol: number): number {
+  const g = (Math.sqrt(5) - 1) / 2;
+  let c = b - g * (b - a);
+  let d = a + g * (b - a);
+  let fc = f(c);
+  let fd = f(d);
+  for (let it = 0; it < maxIter && b - a > tol; it++) {
+    if (fc < fd) {
+      b = d;
+      d = c;
+      fd = fc;
+      c = b - g * (b - a);
+      fc = f(c);
+    } else {
+      a = c;
+      c = d;
+      fc = fd;
+      d = a + g * (b - a);
+      fd = f(d);
+    }
+  }
+  return Math.min(fc, fd);
+}

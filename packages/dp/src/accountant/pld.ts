@@ -15,6 +15,7 @@
  */
 import FFT from 'fft.js';
 import { normalCdf } from '../special.ts';
+import { goldenSectionMin } from './internal-log-math.ts';
 
 /** A discrete PLD: mass `probs[i]` at loss `(offset + i)·h`, plus mass `infinity` at +∞. */
 export interface DiscretePld {
@@ -287,29 +288,7 @@ function chernoffWindow(probs: Float64Array, count: number): [number, number] {
       // Upper end: U(t) = (count·ln M(t) − ln TAIL)/t; lower end: −L(t) = the same over |t|.
       return (count * logMgf(pos, mass, t) - logTail) / Math.abs(t);
     };
-    let a = Math.log(1e-9);
-    let b = Math.log(50);
-    const g = (Math.sqrt(5) - 1) / 2;
-    let c = b - g * (b - a);
-    let d = a + g * (b - a);
-    let fc = f(c);
-    let fd = f(d);
-    for (let it = 0; it < 24; it++) {
-      if (fc < fd) {
-        b = d;
-        d = c;
-        fd = fc;
-        c = b - g * (b - a);
-        fc = f(c);
-      } else {
-        a = c;
-        c = d;
-        fc = fd;
-        d = a + g * (b - a);
-        fd = f(d);
-      }
-    }
-    return Math.min(fc, fd);
+    return goldenSectionMin(f, Math.log(1e-9), Math.log(50), 24, 0);
   };
   const hi = search(1);
   const lo = -search(-1);

@@ -7,6 +7,7 @@
  * @module
  */
 import { assertDelta, assertNonNegative, assertPositive } from '@ppml/core';
+import { goldenSectionMin } from './internal-log-math.ts';
 
 /** Relative outward rounding applied to the results (4 ulps of 1). */
 const OUTWARD = 4 * Number.EPSILON;
@@ -78,30 +79,9 @@ export function zcdpToEpsilon({ rho, delta }: { rho: number; delta: number }): n
     return a + num / am1 + err;
   };
   // ε(α) is quasi-convex in u = ln(α − 1): golden-section search.
-  let a = -30;
-  let b = 40;
-  const g = (Math.sqrt(5) - 1) / 2;
   const f = (u: number): number => epsAt(1 + Math.exp(u));
-  let c = b - g * (b - a);
-  let d = a + g * (b - a);
-  let fc = f(c);
-  let fd = f(d);
-  for (let it = 0; it < 200 && b - a > 1e-13; it++) {
-    if (fc < fd) {
-      b = d;
-      d = c;
-      fd = fc;
-      c = b - g * (b - a);
-      fc = f(c);
-    } else {
-      a = c;
-      c = d;
-      fc = fd;
-      d = a + g * (b - a);
-      fd = f(d);
-    }
-  }
-  return Math.max(0, Math.min(fc, fd) * (1 + OUTWARD));
+  const best = goldenSectionMin(f, -30, 40, 200, 1e-13);
+  return Math.max(0, best * (1 + OUTWARD));
 }
 
 /**

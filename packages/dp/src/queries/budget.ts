@@ -267,9 +267,11 @@ export class PrivacyBudget {
     const a = this.#amounts(cost);
     if (!this.#fits(a)) {
       const r = this.remaining;
+      // Name only the quantities this budget caps (a derived rho on an epsilon-only budget is noise to a reader).
+      const keys = (['epsilon', 'delta', 'rho'] as const).filter((k) => Number.isFinite(this[k]) || k === 'delta');
+      const show = (o: Readonly<Record<(typeof keys)[number], number>>): string => keys.map((k) => `${k}=${o[k]}`).join(', ');
       throw new PrivacyBudgetExceededError(
-        `privacy budget exceeded by "${label}": requested epsilon=${a.epsilon}, delta=${a.delta}, rho=${a.rho}; ` +
-          `remaining epsilon=${r.epsilon}, delta=${r.delta}, rho=${r.rho}`,
+        `privacy budget exceeded by "${label}": requested ${show(a)}; remaining ${show(r)}`,
         { requested: a, remaining: r, label },
       );
     }
