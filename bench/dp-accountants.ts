@@ -7,18 +7,10 @@
 //   its baseline (the ratio is the number of evaluations the search costs).
 //
 // Usage (repository root): node_modules/.bin/node bench/dp-accountants.ts [--quick]
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { ensureSourceCondition, median } from './support.ts';
 
-// The packages are run from source: re-launch with the source export condition when it is not set.
-if (!process.execArgv.some((a) => a.includes('@ppml/source'))) {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@ppml/source', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exit(r.status ?? 1);
-}
+// The packages are run from source (re-launched with the source export condition when it is not set).
+ensureSourceCondition(import.meta.url);
 
 const dp = await import('../packages/dp/src/accountant/index.ts');
 const quick = process.argv.includes('--quick');
@@ -26,12 +18,6 @@ const quick = process.argv.includes('--quick');
 interface Timing {
   wall: number;
   cpu: number;
-}
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /** Median wall and CPU milliseconds of `reps` runs of fn (after one warm-up run). */

@@ -8,28 +8,15 @@
 // Ratios are secure / baseline throughput measured in the same run (1.0 would be "as fast as the unsafe code").
 //
 // Usage (repository root): node_modules/.bin/node bench/dp-mechanisms.ts [--quick]
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { ensureSourceCondition, median } from './support.ts';
 
-// The packages are run from source: re-launch with the source export condition when it is not set.
-if (!process.execArgv.some((a) => a.includes('@ppml/source'))) {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@ppml/source', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exit(r.status ?? 1);
-}
+// The packages are run from source (re-launched with the source export condition when it is not set).
+ensureSourceCondition(import.meta.url);
 
 const dp = await import('@ppml/dp');
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 3 : 7;
 const BLOCK = quick ? 200_000 : 1_000_000;
-
-function median(xs: number[]): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 /** Samples/second of one call of `fill` on `out`. */
 function once(fill: (out: Float64Array) => void, out: Float64Array): number {

@@ -17,18 +17,10 @@
 // synthetic set of 20,000 rows with 30 features at batch 256 (closer to real training).
 //
 // Usage (repository root): node_modules/.bin/node bench/dp-sgd.ts [--quick]
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { ensureSourceCondition, median } from './support.ts';
 
-// The packages are run from source: re-launch with the source export condition when it is not set.
-if (!process.execArgv.some((a) => a.includes('@ppml/source'))) {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@ppml/source', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exit(r.status ?? 1);
-}
+// The packages are run from source (re-launched with the source export condition when it is not set).
+ensureSourceCondition(import.meta.url);
 
 const core = await import('@ppml/core');
 const dp = await import('@ppml/dp');
@@ -36,12 +28,6 @@ type DenseModel = import('@ppml/dp').DenseModel;
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 2 : 3;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 function breastCancer(): { x: Float64Array[]; y: number[] } {
   const table = core.readCsv(new URL('../examples/data/breast_cancer.csv', import.meta.url));

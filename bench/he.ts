@@ -13,19 +13,12 @@
 // Figures from a shared 2-core VM are noisy (±30%); run it on an idle machine for numbers worth quoting.
 //
 // Usage (repository root): node_modules/.bin/node bench/he.ts [--quick]
-import { spawnSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { crc32 } from 'node:zlib';
-import { fileURLToPath } from 'node:url';
+import { ensureSourceCondition, median } from './support.ts';
 
-if (!process.execArgv.some((a) => a.includes('@ppml/source'))) {
-  const r = spawnSync(
-    process.execPath,
-    ['--conditions=@ppml/source', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)],
-    { stdio: 'inherit' },
-  );
-  process.exit(r.status ?? 1);
-}
+// The packages are run from source (re-launched with the source export condition when it is not set).
+ensureSourceCondition(import.meta.url);
 
 const he = await import('@ppml/he');
 const core = await import('@ppml/core');
@@ -37,11 +30,6 @@ const POOL_BATCHES = quick ? 4 : 8;
 const ROUNDS = quick ? 3 : 5;
 const threads = Math.min(availableParallelism(), 8);
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 const fmt = (x: number, d = 0): string => x.toLocaleString('en-US', { maximumFractionDigits: d, minimumFractionDigits: d });
 
 // Synthetic standardised rows and a fixed model whose scores mostly fall in [-5, 5], where poly3 is meant to work.

@@ -6,13 +6,15 @@
  *   dealer mask r uniform in Z_2^64 that comes with shares of its top bit and of (r mod 2^63) >> f. Since
  *   0 <= z + 2^62 < 2^63 whenever |z| < 2^62, the carry into bit 63 is c_63 XOR r_63, a linear function of the
  *   shared bit, so the result is floor(z / 2^f) or that plus one: never the 2^(64-f) failures of the
- *   probabilistic local truncation (SecureML; CrypTen issue 402). This is the ring truncation of Escudero,
- *   Ghosh, Keller, Rachuri, Scholl (CRYPTO 2020, Sec. 5) with the wrap bit supplied by the dealer.
- * - Less-than-zero via A2B (Araki et al. 2018; CrypTen's `_ltz`): open c = x + r, add the dealer's binary
+ *   probabilistic local truncation (SecureML; CrypTen issue 402). The wrap-bit correction follows the Z_2^k
+ *   truncation of Escudero, Ghosh, Keller, Rachuri and Scholl (CRYPTO 2020), with the mask's top bit supplied
+ *   by the dealer.
+ * - Less-than-zero via A2B (ABY3, Mohassel and Rindal 2018; CrypTen's `_ltz`): open c = x + r, add the dealer's binary
  *   sharing of -r with a bit-sliced Kogge-Stone prefix adder (6 levels, 11 ANDs per element), take bit 63, and
  *   convert it back with a daBit. 8 rounds.
  * - ReLU, max/argmax (tournament), exp ((1 + x/2^10)^(2^10) at extra precision), reciprocal (Newton-Raphson
- *   from CrypTen's start value), sigmoid (exp of -|x| and a reciprocal on [1, 2]).
+ *   from the start value in CrypTen's documentation), sigmoid (CrypTen's 'reciprocal' method: the sign by
+ *   less-than-zero, exp of -|x|, a reciprocal on [1, 2] from a minimax line).
  * @module
  */
 import { encodeFixedPoint, decodeFixedPoint } from '@ppml/core';
@@ -291,7 +293,7 @@ export class Party {
     return this.expScaled(x, Math.min(this.f + 6, 30), 10);
   }
 
-  /** 1/x for x > 0: Newton-Raphson from y0 = 3 exp(0.5 - x) + 0.003 (CrypTen), `iters` steps. */
+  /** 1/x for x > 0: Newton-Raphson from y0 = 3 exp(0.5 - x) + 0.003 (CrypTen's documented start), `iters` steps. */
   async reciprocal(x: Share, iters = 12): Promise<Share> {
     const n = x[0].length;
     const half = this.#fill(n, 1n << BigInt(this.f - 1));

@@ -784,9 +784,9 @@ export class SmpcSession {
   }
 
   /**
-   * 1/x for x in [0.01, 500] by Newton-Raphson (12 steps) from y0 = 3 e^(0.5 - x) + 0.003 (CrypTen's start
-   * value). At f = 16 the absolute error is <= 1e-3/x + 3e-5 (relative <= 0.1% below x = 1). Outside the
-   * range the iteration does not converge; the result is then meaningless.
+   * 1/x for x in [0.01, 500] by Newton-Raphson (12 steps) from y0 = 3 e^(0.5 - x) + 0.003 (the start value in
+   * CrypTen's documentation). At f = 16 the absolute error is <= 1e-3/x + 3e-5 (relative <= 0.1% below x = 1).
+   * Outside the range the iteration does not converge; the result is then meaningless.
    * @example
    * ```ts
    * const inv = session.reciprocal(x);

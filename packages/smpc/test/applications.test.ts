@@ -41,6 +41,7 @@ for (const protocol of ['replicated', 'additive'] as const) {
       expect(Math.abs(st.variance - variance)).toBeLessThan(1e-2);
       const counts = edges.slice(0, -1).map((e, k) => all.filter((x) => x >= e && x < edges[k + 1]).length);
       expect(st.histogram?.counts).toEqual(counts);
+      expect(st.revealed).toMatch(/sum of squares/);
     });
 
     // Training and inference run on one protocol to keep the default test run short (both share the party code).

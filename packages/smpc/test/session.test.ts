@@ -165,6 +165,20 @@ for (const cfg of configs) {
         }
         expect([...(await s.reveal(z))].every((v) => v === -3)).toBe(true);
         s.free(x, y, z, c);
+
+        // The plan covers composite operations exactly: nothing is ordered from the dealer online.
+        const m = await s.share(2, new Float64Array(40 * 5).fill(0.5), [40, 5]);
+        const w = await s.share(0, new Float64Array(5).fill(-1), [5, 1]);
+        await s.preprocess({ sigmoid: 40, relu: 40, matmul: [{ m: 40, k: 5, n: 1 }] });
+        s.resetStats();
+        const logits = s.matmul(m, w);
+        const outs = [logits, s.sigmoid(logits), s.relu(logits)];
+        const [lg, sg, rl] = await Promise.all(outs.map((o) => s.reveal(o)));
+        expect(s.stats().offline.requests).toBe(0);
+        expect(lg.every((v) => v === -2.5)).toBe(true);
+        expect(sg.every((v) => Math.abs(v - 1 / (1 + Math.exp(2.5))) < 5e-4)).toBe(true);
+        expect(rl.every((v) => v === 0)).toBe(true);
+        s.free(m, w, ...outs);
       });
     }
   });

@@ -17,6 +17,8 @@ export interface JointStatistics {
   readonly variance: number;
   /** Counts per bin [edges[i], edges[i+1]) when edges were given; values outside the edges are not counted. */
   readonly histogram?: { readonly edges: readonly number[]; readonly counts: number[] };
+  /** What the computation revealed to every party (and assumed public), for audit statements. */
+  readonly revealed: string;
 }
 
 /**
@@ -71,5 +73,9 @@ export async function jointStatistics(
   }
   session.free(...parts, s1, sq, s2);
   if (parts.length > 1) session.free(x);
-  return histogram ? { count: n, mean, variance, histogram } : { count: n, mean, variance };
+  const revealed =
+    'the sum and the sum of squares of all values' +
+    (histogram ? ', and for each edge the number of values below it' : '') +
+    '; the number of values each party holds is public. Semi-honest parties, trusted dealer.';
+  return histogram ? { count: n, mean, variance, histogram, revealed } : { count: n, mean, variance, revealed };
 }
