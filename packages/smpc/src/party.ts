@@ -86,7 +86,7 @@ export class Party {
     return this.#values.size;
   }
 
-  // ---- local (linear) helpers ----
+  // ---- local (linear) operations ----
 
   #map(x: Share, fn: (c: BigUint64Array, slot: number) => BigUint64Array): Share {
     return x.map(fn);

@@ -16,6 +16,8 @@ import { cryptoRng, type Rng } from '@ppml/core';
 import { expand, freshSeed, randomRing, SEED_BYTES } from './prg.ts';
 import { matmul } from './ring.ts';
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 /** The kinds of dealer material. */
 export type MaterialKind = 'triple' | 'andTriple' | 'trunc' | 'edabit' | 'dabit' | 'matTriple';
 
@@ -114,11 +116,21 @@ function derive(req: MaterialRequest, random: Map<string, BigUint64Array>, rng: 
       const r = random.get('r') as BigUint64Array;
       const hi = new BigUint64Array(count);
       const lo = new BigUint64Array(count);
-      const s = BigInt(req.shift ?? 0);
-      for (let i = 0; i < count; i++) {
-        const v = r[i];
-        hi[i] = v >> 63n;
-        lo[i] = BigInt.asUintN(63, v) >> s;
+      const sh = req.shift ?? 0;
+      if (!Number.isInteger(sh) || sh < 1 || sh > 31) throw new RangeError(`shift must be an integer in [1, 31], got ${sh}`);
+      if (!LITTLE_ENDIAN) throw new RangeError('truncation material needs a little-endian platform');
+      // On 32-bit limbs: the shift amount is a variable, which BigInt shifts handle an order of magnitude slower.
+      const w = new Uint32Array(r.buffer, r.byteOffset, 2 * count);
+      const hw = new Uint32Array(hi.buffer, 0, 2 * count);
+      const lw = new Uint32Array(lo.buffer, 0, 2 * count);
+      const up = 32 - sh;
+      for (let i = 0, j = 0; i < count; i++, j += 2) {
+        const l = w[j];
+        const h = w[j + 1];
+        const h31 = h & 0x7fff_ffff;
+        hw[j] = h >>> 31;
+        lw[j] = ((l >>> sh) | (h31 << up)) >>> 0;
+        lw[j + 1] = h31 >>> sh;
       }
       out.set('hi', hi);
       out.set('lo', lo);

@@ -35,7 +35,10 @@ export interface SmpcSessionOptions {
   readonly protocol?: 'additive' | 'replicated';
   /** Fractional bits of the fixed-point encoding, an integer in [8, 20]. Default 16. */
   readonly fractionalBits?: number;
-  /** Abort when no party makes progress for this long (ms). Default 60,000. */
+  /**
+   * Abort when no party makes progress (finishes an operation or a communication round) for this long, in ms.
+   * Default 60,000. Must exceed the longest purely local step (e.g. a very large local matrix product).
+   */
   readonly timeoutMs?: number;
   /**
    * Largest |x| accepted as input or public operand. Default 2^(31 - fractionalBits) (32768 at 16 bits), so that
