@@ -227,8 +227,8 @@ console.log(
 );
 console.log(`peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
 for (const r of results) {
-  const best = Math.min(r.dpRatio, r.parRatio);
+  // The verdict is on the default configuration (what a user gets); parallel noise is reported beside it.
   console.log(
-    `${pad(r.name, 33)} goal <= 1.3x: ${best <= 1.3 ? 'met' : 'NOT met'} (wall: default ${r.dpRatio.toFixed(2)}x, parallel noise ${r.parRatio.toFixed(2)}x; CPU time ${r.cpuRatio.toFixed(2)}x; clipping alone ${r.clipRatio.toFixed(2)}x)`,
+    `${pad(r.name, 33)} goal <= 1.3x: ${r.dpRatio <= 1.3 ? 'met' : 'NOT met'} (wall: default ${r.dpRatio.toFixed(2)}x, parallel noise ${r.parRatio.toFixed(2)}x; CPU time ${r.cpuRatio.toFixed(2)}x; clipping alone ${r.clipRatio.toFixed(2)}x)`,
   );
 }

@@ -8,7 +8,7 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const wanted = process.argv.slice(2);
 const scripts = readdirSync(`${root}bench`)
   .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-  .filter((f) => (wanted.length === 0 ? f !== 'smpc.ts' : wanted.includes(f.replace(/\.ts$/, ''))));
+  .filter((f) => (wanted.length === 0 ? f !== 'smpc.ts' && f !== 'support.ts' : wanted.includes(f.replace(/\.ts$/, ''))));
 // (smpc-vs-jiff.ts runs smpc.ts itself, beside the JIFF baseline)
 let failed = 0;
 for (const file of scripts) {
