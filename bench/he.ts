@@ -6,6 +6,8 @@
 //   mod-switch + save), goal >= 150,000 samples/s on 2 cores;
 // - single-thread server time per 4,096-sample batch, wrapper vs raw node-seal (goal <= 1.05x); both include
 //   loading the seeded ciphertexts and saving the reply, alternated in rounds, medians reported;
+// - what loading costs inside that batch: SEAL's Ciphertext.loadFromArray for the 30 seeded ciphertexts (which
+//   regenerates each second polynomial from its PRNG seed) against the same 30 ciphertexts saved in full;
 // - end-to-end throughput (client encrypts, server evaluates on the pool, client decrypts; encryption of the next
 //   chunk overlaps evaluation of the previous one), with encryption on the main thread or on worker threads,
 //   goal >= 30,000 samples/s;
@@ -252,14 +254,43 @@ const wrapperRows = client.encryptRows(X1);
   );
 }
 
+// ---- Loading inside a batch: seeded (SEAL re-expands the PRNG seed) vs full ciphertexts, raw node-seal ----
+{
+  const fullCts = rawCts.map((b) => {
+    const ct = new seal.Ciphertext();
+    ct.loadFromArray(ctx, b);
+    const bytes = ct.saveToArray(seal.ComprModeType.none) as Uint8Array;
+    ct.delete();
+    return bytes;
+  });
+  const ct = new seal.Ciphertext();
+  const loadAll = (cts: Uint8Array[]): number => {
+    const t = performance.now();
+    for (const b of cts) ct.loadFromArray(ctx, b);
+    return performance.now() - t;
+  };
+  const ts: number[] = [];
+  const tf: number[] = [];
+  for (let r = 0; r < 2 * ROUNDS + 1; r++) {
+    ts.push(loadAll(rawCts));
+    tf.push(loadAll(fullCts));
+  }
+  ct.delete();
+  console.log(
+    `loading the ${F} ciphertexts of a batch (raw node-seal): seeded ${median(ts).toFixed(1)} ms, full ${median(tf).toFixed(1)} ms ` +
+      `(${fmt(rawCts[0].length)} vs ${fmt(fullCts[0].length)} bytes each; the difference is SEAL regenerating the ` +
+      `second polynomial from its seed)`,
+  );
+}
+
 // ---- Server throughput on all cores, for both upload forms (same keys) ----
 const clientFull = await he.HeClient.load(client.exportClientKeys(), { upload: 'full' });
 {
   const X = rows(POOL_BATCHES * SLOTS);
   const encs = { seeded: client.encryptRows(X), full: clientFull.encryptRows(X) };
   const t0 = performance.now();
-  await pooled.warmup();
-  await modelP.predict(encs.seeded); // warm the workers (JIT tiers, model constants)
+  await pooled.warmup(); // starts the workers, compiles modelP there and runs it on throwaway encryptions
+  await modelP.predict(encs.seeded); // and one real request
   console.log(`worker pool: ${threads} workers started and warmed in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   for (const upload of ['seeded', 'full'] as const) {
     const enc = encs[upload];

@@ -65,6 +65,8 @@ export interface RowsContent {
   readonly features: number;
   readonly perCiphertext: number;
   readonly ciphertexts: readonly Uint8Array[];
+  /** CRC-32 of each ciphertext when already computed (e.g. by the encryption workers); computed here otherwise. */
+  readonly crcs?: Uint32Array;
 }
 
 /** Header fields of an encrypted-scores message. */
@@ -97,7 +99,11 @@ function layoutFrom(code: number, what: string): Layout {
  */
 export function writeRows(hash: Uint8Array, keyId: Uint8Array, h: RowsContent): Uint8Array {
   const w = new WireWriter().u8(LAYOUT_CODE[h.layout]).u32(h.rows).u32(h.features).u32(h.perCiphertext).u32(h.ciphertexts.length);
-  for (const c of h.ciphertexts) w.bytes(c);
+  const crcs = h.crcs;
+  if (crcs !== undefined && crcs.length !== h.ciphertexts.length) {
+    throw new RangeError(`crcs must hold one CRC per ciphertext (${h.ciphertexts.length}), got ${crcs.length}`);
+  }
+  h.ciphertexts.forEach((c, i) => w.bytes(c, crcs?.[i]));
   return w.finish(WireKind.encryptedRows, hash, keyId);
 }
 

@@ -42,6 +42,30 @@ describe('worker-thread sharding', () => {
     }
   });
 
+  it('gives byte-identical replies across repeated requests (reused task buffers) and to inline evaluation', async () => {
+    const spec = { weights: [0.5, -0.25, 0.75], bias: 0.1, sigmoid: 'poly3' as const };
+    const modelP = pooled.logisticRegression(spec);
+    // Warming compiles the model in both workers and runs it on throwaway encryptions; results are unaffected.
+    await pooled.warmup();
+    const first = await modelP.predict(encX);
+    // Evaluation is deterministic, whichever worker takes which batch and whichever buffer carries it.
+    const same = (b: Uint8Array): boolean => Buffer.from(b.buffer, b.byteOffset, b.length).equals(first);
+    expect(same(await modelP.predict(encX))).toBe(true);
+    expect(same(await modelP.predict(encX))).toBe(true);
+    expect(same(await inline.logisticRegression(spec).predict(encX))).toBe(true);
+  });
+
+  it('warms a server without models on a default circuit', async () => {
+    const fresh = await HeServer.create(client.exportEvaluationKeys(), { threads: 2 });
+    try {
+      await expect(fresh.warmup()).resolves.toBeUndefined();
+      const p = client.decryptScores(await fresh.linear({ weights: [1, 1, 1], bias: 0 }).predict(encX));
+      for (let i = 0; i < N; i += 997) expect(Math.abs(p[i] - (X[i][0] + X[i][1] + X[i][2]))).toBeLessThan(1e-4);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('encryptRowsAsync on two worker threads gives rows the server reads like encryptRows output', async () => {
     const c2 = await HeClient.load(client.exportClientKeys(), { threads: 2 });
     try {
@@ -73,5 +97,11 @@ describe('worker-thread sharding', () => {
     bad[off + 8 + 2] = 0x7f;
     new DataView(bad.buffer).setUint32(off + 4, crc32(bad.subarray(off + 8, off + 8 + length)) >>> 0, true);
     await expect(model.predict(bad)).rejects.toBeInstanceOf(HeFormatError);
+    // (3) Two corrupted batches: the request fails as a whole, and the pool keeps serving afterwards.
+    const both = flipped.slice();
+    both[64 + 1 + 16 + 8 + 500] ^= 1; // first ciphertext of the first batch
+    await expect(model.predict(both)).rejects.toMatchObject({ name: 'HeFormatError', reason: 'corrupt' });
+    const ok = client.decryptScores(await model.predict(encX));
+    for (let i = 0; i < N; i += 499) expect(Math.abs(ok[i] - (X[i][0] + 2 * X[i][1] + 3 * X[i][2]))).toBeLessThan(1e-4);
   });
 });
