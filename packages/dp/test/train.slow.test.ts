@@ -1,32 +1,14 @@
 // Slow suite (excluded from the default run): DP-SGD accuracy on Breast Cancer Wisconsin over many seeds and for
 // the MLP, and repeated worker start/stop with parallelNoise without growing memory.
-// Run with a vitest config whose `include` matches `*.slow.test.ts` (the default config excludes these files).
-import { numericColumn, numericRows, readCsv, seededTestRng } from '@ppml/core';
+// Run with `pnpm run test:slow` (the default run excludes `*.slow.test.ts`).
+import { seededTestRng } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
 import {
-  type DenseModel,
-  fitStandardizer,
   logisticRegression,
   mlp,
-  take,
   trainDpSgd,
-  trainTestSplit,
 } from '../src/sgd/index.ts';
-
-const table = readCsv(new URL('../../../examples/data/breast_cancer.csv', import.meta.url));
-const X = numericRows(table, table.header.filter((h) => h !== 'target'));
-const Y = numericColumn(table, 'target');
-const split = trainTestSplit(X.length, 0.2, seededTestRng('breast-cancer-split'));
-const scaler = fitStandardizer(take(X, split.train));
-const xTrain = scaler.transform(take(X, split.train));
-const xTest = scaler.transform(take(X, split.test));
-const yTrain = take(Y, split.train);
-const yTest = take(Y, split.test);
-
-function accuracy(model: DenseModel): number {
-  const p = model.predict(xTest);
-  return Array.from(p).filter((v, i) => (v >= 0.5 ? 1 : 0) === yTest[i]).length / yTest.length;
-}
+import { testAccuracy, xTrain, yTrain } from './support/breast-cancer.ts';
 
 describe('DP-SGD on Breast Cancer Wisconsin, many seeds', () => {
   it('logistic regression at epsilon = 1 reaches >= 0.90 for 20 of 20 noise seeds', () => {
@@ -45,7 +27,7 @@ describe('DP-SGD on Breast Cancer Wisconsin, many seeds', () => {
         rng: seededTestRng(`seed-${s}`),
       });
       expect(r.epsilon).toBeLessThanOrEqual(1);
-      accs.push(accuracy(r.model));
+      accs.push(testAccuracy(r.model));
     }
     expect(Math.min(...accs)).toBeGreaterThanOrEqual(0.9);
   });
@@ -64,7 +46,7 @@ describe('DP-SGD on Breast Cancer Wisconsin, many seeds', () => {
       rng: seededTestRng('mlp-noise'),
     });
     expect(r.epsilon).toBeLessThanOrEqual(3);
-    expect(accuracy(r.model)).toBeGreaterThanOrEqual(0.9);
+    expect(testAccuracy(r.model)).toBeGreaterThanOrEqual(0.9);
   });
 });
 

@@ -1,42 +1,20 @@
 // The trainers end to end on the Breast Cancer Wisconsin data (standardised with training-split statistics, fixed
 // seeded split), plus accounting, progress reports, sampling modes, custom models and bad input.
-import { numericColumn, numericRows, readCsv, seededTestRng } from '@ppml/core';
+import { seededTestRng } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
 import { computeEpsilon } from '../src/accountant/index.ts';
 import {
   type DenseModel,
   type EpochProgress,
   type TrainableModel,
-  fitStandardizer,
   logisticRegression,
   mlp,
   modelFromJSON,
   softmaxRegression,
-  take,
   trainDpSgd,
   trainSgd,
-  trainTestSplit,
 } from '../src/sgd/index.ts';
-
-const table = readCsv(new URL('../../../examples/data/breast_cancer.csv', import.meta.url));
-const featureNames = table.header.filter((h) => h !== 'target');
-const X = numericRows(table, featureNames);
-const Y = numericColumn(table, 'target');
-const split = trainTestSplit(X.length, 0.2, seededTestRng('breast-cancer-split'));
-const scaler = fitStandardizer(take(X, split.train));
-const xTrain = scaler.transform(take(X, split.train));
-const xTest = scaler.transform(take(X, split.test));
-const yTrain = take(Y, split.train);
-const yTest = take(Y, split.test);
-
-function testAccuracy(model: DenseModel): number {
-  const p = model.predict(xTest);
-  let correct = 0;
-  p.forEach((v, i) => {
-    if ((v >= 0.5 ? 1 : 0) === yTest[i]) correct++;
-  });
-  return correct / yTest.length;
-}
+import { featureNames, split, X, xTrain, xTest, yTrain, yTest, testAccuracy } from './support/breast-cancer.ts';
 
 describe('Breast Cancer Wisconsin, logistic regression', () => {
   it('uses the documented data and split', () => {
