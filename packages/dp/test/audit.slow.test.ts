@@ -1,8 +1,8 @@
 /**
  * Heavier privacy audit (excluded from the default run): 2,000,000 draws per input for the Laplace and
  * Gaussian mechanisms at several thresholds, checked with one-sided lower confidence bounds at z = 4.41717
- * per proportion (false failure at most 2e-5 per event, 2e-4 for the file). Run it with a vitest config whose
- * `include` lists `packages/dp/test/*.slow.test.ts` (the default config excludes slow suites).
+ * per proportion (false failure at most 2e-5 per event, 2e-4 for the file). Run it with `pnpm run test:slow`
+ * (the default run excludes slow suites).
  */
 import { seededTestRng } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
