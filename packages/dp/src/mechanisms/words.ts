@@ -1,20 +1,22 @@
 /**
- * Internal: batched random words for the samplers. Every exact sampler in this folder consumes random bits
- * at a high rate (a discrete Laplace draw uses about four 32-bit words), so instead of one `rng.nextUint32()`
- * call per word the words are taken from a 4 KiB block filled by one `rng.fillBytes` call ("batch the
- * randomness"), and single bits and bytes are served from cached words. The block is cached per generator,
- * so mechanisms that share the default CSPRNG share one block. Unbiased integers are drawn by rejecting the
- * incomplete top block of the 32- or 53-bit range and then reducing modulo the bound (no modulo bias).
+ * Internal: buffered random words for the samplers. Every exact sampler in this folder consumes random bits
+ * at a high rate (a discrete Laplace draw uses about four 32-bit words). @ppml/core's generators are pooled
+ * already; this 4 KiB block, filled by one `rng.fillBytes` call, keeps the samplers' inner loops on a plain
+ * array read per word instead of a call through the `Rng` interface, and serves single bits and bytes from
+ * cached words. The block is cached per generator, so mechanisms that share the default CSPRNG share one block.
+ * Unbiased integers up to 2^53 are drawn by rejecting the incomplete top block of the 32- or 53-bit range and
+ * then reducing modulo the bound (no modulo bias; fewer rejections than core's power-of-two mask); larger
+ * bigints go through core's `uniformBigInt`, with this source as its `Rng`.
  * @module
  */
-import type { Rng } from '@ppml/core';
+import { type Rng, uniformBigInt } from '@ppml/core';
 
 const BLOCK_WORDS = 1024;
 const TWO_32 = 4_294_967_296;
 const TWO_53 = 9_007_199_254_740_992;
 
-/** A buffered stream of uniform 32-bit words drawn from one {@link Rng}. */
-export class WordSource {
+/** A buffered stream of uniform 32-bit words drawn from one {@link Rng}; itself an `Rng` over that stream. */
+export class WordSource implements Rng {
   readonly rng: Rng;
   readonly words: Uint32Array;
   readonly bytes: Uint8Array;
@@ -108,16 +110,17 @@ export class WordSource {
   /** A uniform bigint in [0, bound) for bound >= 1n. */
   bigInt(bound: bigint): bigint {
     if (bound <= 9_007_199_254_740_992n) return BigInt(this.int(Number(bound)));
-    const max = bound - 1n;
-    const bits = max.toString(2).length;
-    const words = Math.ceil(bits / 32);
-    const topBits = bits - 32 * (words - 1);
-    const topMask = topBits === 32 ? 0xffff_ffff : (1 << topBits) - 1;
-    for (;;) {
-      let x = BigInt((this.next() & topMask) >>> 0);
-      for (let i = 1; i < words; i++) x = (x << 32n) | BigInt(this.next());
-      if (x <= max) return x;
-    }
+    return uniformBigInt(bound, this);
+  }
+
+  /** `Rng`: one uniform unsigned 32-bit word from the buffered stream. */
+  nextUint32(): number {
+    return this.next();
+  }
+
+  /** `Rng`: fills `out` with bytes from the buffered stream. */
+  fillBytes(out: Uint8Array): void {
+    for (let i = 0; i < out.length; i++) out[i] = this.byte();
   }
 }
 
