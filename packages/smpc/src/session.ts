@@ -535,7 +535,8 @@ export class SmpcSession {
   }
 
   /**
-   * Element-wise a + b (b may be 1 x 1 and is then broadcast). Local, no communication.
+   * Element-wise a + b (either may be 1 x 1 and is then broadcast; other shape mismatches throw). Local, no
+   * communication.
    * @example
    * ```ts
    * const c = session.add(a, b);
@@ -546,7 +547,7 @@ export class SmpcSession {
   }
 
   /**
-   * Element-wise a - b. Local.
+   * Element-wise a - b (either may be 1 x 1 and is then broadcast; other shape mismatches throw). Local.
    * @example
    * ```ts
    * const d = session.sub(a, b);
@@ -557,8 +558,9 @@ export class SmpcSession {
   }
 
   /**
-   * Element-wise fixed-point product with exact-wrap truncation (error at most 2^-f per product). Additive: 2
-   * rounds (Beaver opening, truncation opening); replicated: 1 round.
+   * Element-wise fixed-point product with exact-wrap truncation (error at most 2^-f per product); either operand
+   * may be 1 x 1 and is then broadcast, other shape mismatches throw. Additive: 2 rounds (Beaver opening,
+   * truncation opening); replicated: 1 round.
    * @example
    * ```ts
    * const c = session.mul(a, b);
