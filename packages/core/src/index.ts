@@ -44,7 +44,10 @@ export {
   assertSameLength,
   toFloat64Array,
   toMatrix,
+  assertOptions,
+  assertFunction,
+  assertArrayLike,
 } from './validate.ts';
 export { type SerializedError, type ErrorConstructorLike, serializeError, deserializeError } from './errors.ts';
 export { type CsvTable, parseCsv, readCsv, columnIndex, numericColumn, numericRows } from './csv.ts';
-export { siblingModuleUrl } from './module-url.ts';
+export { siblingModuleUrl, workerExecArgv } from './module-url.ts';

@@ -16,3 +16,31 @@ export function siblingModuleUrl(base: string, name: string): URL {
   const ext = base.endsWith('.ts') ? '.ts' : '.js';
   return new URL(`${name}${ext}`, base);
 }
+
+/**
+ * The `execArgv` for a worker whose entry is `entry`: only the flags a ppml worker needs, never the parent's
+ * whole `process.execArgv`. Copying the parent's flags breaks under flags that are valid for a process but not
+ * for a worker (`--expose-gc`, `--input-type=module`, `--title`: `ERR_WORKER_INVALID_EXEC_ARGV`). Kept: the
+ * parent's resolution conditions (`--conditions` / `-C`), so that a worker resolves packages as its parent
+ * does, plus `--conditions=@ppml/source` when the entry is a `.ts` file (running from source).
+ * @example
+ * ```ts
+ * const url = siblingModuleUrl(import.meta.url, './party-worker');
+ * const worker = new Worker(url, { execArgv: workerExecArgv(url) });
+ * ```
+ */
+export function workerExecArgv(entry: URL | string): string[] {
+  const args: string[] = [];
+  const parent = process.execArgv;
+  for (let i = 0; i < parent.length; i++) {
+    const a = parent[i] as string;
+    if (a.startsWith('--conditions=') || (a.startsWith('-C') && a.length > 2 && a !== '-C')) {
+      args.push(a.startsWith('-C') ? `--conditions=${a.slice(a[2] === '=' ? 3 : 2)}` : a);
+    } else if ((a === '--conditions' || a === '-C') && i + 1 < parent.length) {
+      args.push(`--conditions=${parent[++i] as string}`);
+    }
+  }
+  const href = typeof entry === 'string' ? entry : entry.href;
+  if (href.endsWith('.ts') && !args.includes('--conditions=@ppml/source')) args.push('--conditions=@ppml/source');
+  return args;
+}

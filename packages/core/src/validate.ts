@@ -222,3 +222,69 @@ export function toMatrix(name: string, rows: ReadonlyArray<ArrayLike<number>>, c
   }
   return { data, rows: rows.length, cols: width };
 }
+
+/**
+ * Requires an options object: a non-null, non-array object whose own keys are all in `allowed`. A key that is
+ * not allowed is a `TypeError` naming it, the allowed keys, and the closest allowed key when one differs only
+ * in case (`timeoutMS` for `timeoutMs`): silently ignoring a typo would let a user believe a setting took
+ * effect. `undefined` is accepted when `optional` is true (the caller then uses its defaults).
+ * @example
+ * ```ts
+ * assertOptions('options', { epsilon: 1 }, ['epsilon', 'delta']); // ok
+ * assertOptions('options', { epsilonn: 1 }, ['epsilon', 'delta']); // TypeError: options has an unknown key "epsilonn" ...
+ * ```
+ */
+export function assertOptions(
+  name: string,
+  options: unknown,
+  allowed: readonly string[],
+  optional = false,
+): asserts options is Record<string, unknown> {
+  if (options === undefined && optional) return;
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${name} must be an object, got ${describeValue(options)}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (allowed.includes(key)) continue;
+    const near = allowed.find((k) => k.toLowerCase() === key.toLowerCase());
+    const hint = near === undefined ? '' : ` (did you mean "${near}"?)`;
+    throw new TypeError(
+      `${name} has an unknown key ${JSON.stringify(key)}${hint}; allowed keys: ${allowed.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * Requires a function (for callbacks such as `onProgress`), or `undefined` when `optional` is true.
+ * @example
+ * ```ts
+ * assertFunction('onProgress', () => {}); // ok; assertFunction('onProgress', 1) throws TypeError
+ * ```
+ */
+export function assertFunction(name: string, x: unknown, optional = false): void {
+  if (x === undefined && optional) return;
+  if (typeof x !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(x)}`);
+}
+
+/**
+ * Requires an array or typed array whose length is an integer in `[minLength, maxLength]`. Checked before any
+ * allocation sized by the length, so that an array-like claiming a huge length is refused, not allocated.
+ * @example
+ * ```ts
+ * assertArrayLike('orders', [2, 4, 8], 1, 10_000);
+ * ```
+ */
+export function assertArrayLike(
+  name: string,
+  x: unknown,
+  minLength = 0,
+  maxLength: number = 2 ** 32 - 1,
+): asserts x is ArrayLike<unknown> {
+  if (!Array.isArray(x) && !(ArrayBuffer.isView(x) && !(x instanceof DataView))) {
+    throw new TypeError(`${name} must be an array, got ${describeValue(x)}`);
+  }
+  const n = (x as ArrayLike<unknown>).length;
+  if (n < minLength || n > maxLength) {
+    throw new RangeError(`${name} must have a length in [${minLength}, ${maxLength}], got ${n}`);
+  }
+}

@@ -88,3 +88,22 @@ describe('errors across worker boundaries', () => {
     expect(deserializeError(serializeError('plain string')).message).toBe('plain string');
   });
 });
+
+describe('assertOptions, assertFunction, assertArrayLike', () => {
+  it('rejects unknown keys by name, suggests a case-insensitive match, and rejects non-objects', async () => {
+    const { assertOptions, assertFunction, assertArrayLike } = await import('../src/index.ts');
+    expect(() => assertOptions('options', { a: 1 }, ['a', 'b'])).not.toThrow();
+    expect(() => assertOptions('options', { timeoutMS: 1 }, ['timeoutMs'])).toThrow(
+      /options has an unknown key "timeoutMS" \(did you mean "timeoutMs"\?\); allowed keys: timeoutMs/,
+    );
+    expect(() => assertOptions('options', { dealer: 'none' }, ['parties'])).toThrow(TypeError);
+    for (const bad of [null, 1, 'x', [1]]) expect(() => assertOptions('options', bad, ['a'])).toThrow(/options must be an object/);
+    expect(() => assertOptions('options', undefined, ['a'])).toThrow(TypeError);
+    expect(() => assertOptions('options', undefined, ['a'], true)).not.toThrow();
+    expect(() => assertFunction('onProgress', 1)).toThrow(/onProgress must be a function, got 1/);
+    expect(() => assertFunction('onProgress', undefined, true)).not.toThrow();
+    expect(() => assertArrayLike('orders', { length: 2 ** 40 })).toThrow(/orders must be an array/);
+    expect(() => assertArrayLike('orders', [1, 2, 3], 1, 2)).toThrow(/orders must have a length in \[1, 2\], got 3/);
+    expect(() => assertArrayLike('orders', new Float64Array(2), 1, 2)).not.toThrow();
+  });
+});
