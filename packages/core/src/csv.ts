@@ -93,7 +93,18 @@ export function parseCsv(text: string): CsvTable {
  * ```
  */
 export function readCsv(path: string | URL): CsvTable {
+  // A number would be read as a file descriptor: only a path or a file URL is a CSV file.
+  if (typeof path !== 'string' && !(path instanceof URL)) {
+    throw new TypeError(`path must be a string or a URL, got ${describeValue(path)}`);
+  }
   return parseCsv(readFileSync(path, 'utf8'));
+}
+
+function assertTable(table: unknown): asserts table is CsvTable {
+  const t = table as Partial<CsvTable> | null;
+  if (t === null || typeof t !== 'object' || !Array.isArray(t.header) || !Array.isArray(t.rows)) {
+    throw new TypeError(`table must be a CsvTable ({ header, rows }), got ${describeValue(table)}`);
+  }
 }
 
 /**
@@ -104,6 +115,8 @@ export function readCsv(path: string | URL): CsvTable {
  * ```
  */
 export function columnIndex(table: CsvTable, name: string): number {
+  assertTable(table);
+  if (typeof name !== 'string') throw new TypeError(`name must be a string, got ${describeValue(name)}`);
   const j = table.header.indexOf(name);
   if (j < 0) throw new RangeError(`column ${JSON.stringify(name)} is not in the header (${table.header.join(', ')})`);
   return j;
@@ -136,6 +149,8 @@ export function numericColumn(table: CsvTable, name: string): Float64Array {
  * ```
  */
 export function numericRows(table: CsvTable, names: readonly string[]): Float64Array[] {
+  assertTable(table);
+  if (!Array.isArray(names)) throw new TypeError(`names must be an array of column names, got ${describeValue(names)}`);
   const cols = names.map((name) => numericColumn(table, name));
   return table.rows.map((_, i) => Float64Array.from(cols, (c) => c[i]));
 }

@@ -5,6 +5,7 @@
  * Used by the SMPC parties and the HE worker pool.
  * @module
  */
+import { describeValue } from './validate.ts';
 
 /** A structured-clone-safe description of an error, its class name, own fields and cause chain. */
 export interface SerializedError {
@@ -36,7 +37,15 @@ const BUILT_INS: Record<string, ErrorConstructorLike> = {
  * ```
  */
 export function serializeError(e: unknown, depth = 0): SerializedError {
-  if (!(e instanceof Error)) return { name: 'Error', message: String(e) };
+  if (!(e instanceof Error)) {
+    let message: string;
+    try {
+      message = String(e);
+    } catch {
+      message = describeValue(e); // objects without a prototype cannot be converted to a string
+    }
+    return { name: 'Error', message };
+  }
   const fields: Record<string, unknown> = {};
   for (const key of Object.keys(e)) {
     const v = (e as unknown as Record<string, unknown>)[key];
@@ -65,7 +74,14 @@ export function deserializeError(
   s: SerializedError,
   classes: Record<string, ErrorConstructorLike> = {},
 ): Error {
-  const Ctor = classes[s.name] ?? BUILT_INS[s.name] ?? Error;
+  if (s === null || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.message !== 'string') {
+    throw new TypeError(`s must be a SerializedError ({ name, message }), got ${describeValue(s)}`);
+  }
+  if (classes === null || typeof classes !== 'object') {
+    throw new TypeError(`classes must be an object of error classes by name, got ${describeValue(classes)}`);
+  }
+  const found = Object.hasOwn(classes, s.name) ? classes[s.name] : undefined;
+  const Ctor = (typeof found === 'function' ? found : undefined) ?? BUILT_INS[s.name] ?? Error;
   const cause = s.cause === undefined ? undefined : deserializeError(s.cause, classes);
   const err = cause === undefined ? new Ctor(s.message) : new Ctor(s.message, { cause });
   if (err.name !== s.name) Object.defineProperty(err, 'name', { value: s.name, configurable: true, writable: true });

@@ -9,7 +9,7 @@
  * and encoding throws a `RangeError` instead of wrapping when a value does not fit.
  * @module
  */
-import { describeValue } from './validate.ts';
+import { assertArrayLike, assertOptions, describeValue } from './validate.ts';
 
 /** Default number of fractional bits. */
 export const DEFAULT_FRACTIONAL_BITS = 16;
@@ -57,6 +57,11 @@ export function fixedPointBound(fractionalBits: number = DEFAULT_FRACTIONAL_BITS
  * ```
  */
 export function encodeFixedPoint(values: ArrayLike<number>, options: FixedPointOptions = {}): BigUint64Array {
+  assertOptions('options', options, ['fractionalBits', 'maxAbs', 'out']);
+  assertArrayLike('values', values);
+  if (options.out !== undefined && !(options.out instanceof BigUint64Array)) {
+    throw new TypeError(`out must be a BigUint64Array, got ${describeValue(options.out)}`);
+  }
   const f = checkBits(options.fractionalBits ?? DEFAULT_FRACTIONAL_BITS);
   const defaultMax = 2 ** (53 - f);
   const maxAbs = options.maxAbs ?? defaultMax;
@@ -102,6 +107,10 @@ export function decodeFixedPoint(
   options: Omit<FixedPointOptions, 'maxAbs' | 'out'> & { out?: Float64Array } = {},
 ): Float64Array {
   if (!(ring instanceof BigUint64Array)) throw new TypeError(`ring must be a BigUint64Array, got ${describeValue(ring)}`);
+  assertOptions('options', options, ['fractionalBits', 'out']);
+  if (options.out !== undefined && !(options.out instanceof Float64Array)) {
+    throw new TypeError(`out must be a Float64Array, got ${describeValue(options.out)}`);
+  }
   const f = checkBits(options.fractionalBits ?? DEFAULT_FRACTIONAL_BITS);
   const n = ring.length;
   const out = options.out ?? new Float64Array(n);

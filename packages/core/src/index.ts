@@ -21,6 +21,8 @@ export {
   uniformDouble,
   bernoulli,
   bernoulliRational,
+  assertRng,
+  MAX_RANDOM_BYTES,
 } from './random.ts';
 export {
   type FixedPointOptions,

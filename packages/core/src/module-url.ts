@@ -4,6 +4,7 @@
  * `new URL('./party.ts', import.meta.url)`, so the extension is chosen at run time from the caller's own URL.
  * @module
  */
+import { describeValue } from './validate.ts';
 
 /**
  * The URL of module `name` (without extension) next to the module whose `import.meta.url` is `base`.
@@ -13,6 +14,8 @@
  * ```
  */
 export function siblingModuleUrl(base: string, name: string): URL {
+  if (typeof base !== 'string') throw new TypeError(`base must be a module URL string (import.meta.url), got ${describeValue(base)}`);
+  if (typeof name !== 'string') throw new TypeError(`name must be a relative module path string, got ${describeValue(name)}`);
   const ext = base.endsWith('.ts') ? '.ts' : '.js';
   return new URL(`${name}${ext}`, base);
 }
@@ -39,6 +42,9 @@ export function workerExecArgv(entry: URL | string): string[] {
     } else if ((a === '--conditions' || a === '-C') && i + 1 < parent.length) {
       args.push(`--conditions=${parent[++i] as string}`);
     }
+  }
+  if (typeof entry !== 'string' && !(entry instanceof URL)) {
+    throw new TypeError(`entry must be a URL or a URL string, got ${describeValue(entry)}`);
   }
   const href = typeof entry === 'string' ? entry : entry.href;
   if (href.endsWith('.ts') && !args.includes('--conditions=@ppml/source')) args.push('--conditions=@ppml/source');

@@ -28,6 +28,24 @@ export interface Rng {
   nextUint32(): number;
 }
 
+/**
+ * Requires an {@link Rng}: an object with `fillBytes` and `nextUint32` methods. Checked at every public entry
+ * that takes a generator, so that a wrong argument is named instead of failing deep inside a sampler.
+ * @example
+ * ```ts
+ * assertRng('rng', cryptoRng); // ok; assertRng('rng', 42) throws TypeError
+ * ```
+ */
+export function assertRng(name: string, rng: unknown): asserts rng is Rng {
+  const r = rng as Partial<Rng> | null;
+  if (r === null || typeof r !== 'object' || typeof r.fillBytes !== 'function' || typeof r.nextUint32 !== 'function') {
+    throw new TypeError(`${name} must be an Rng (an object with fillBytes and nextUint32 methods), got ${describeValue(rng)}`);
+  }
+}
+
+/** The largest byte count {@link randomBytes} draws at once (1 GiB): beyond it a caller wants a stream. */
+export const MAX_RANDOM_BYTES: number = 2 ** 30;
+
 const POOL_BYTES = 65_536;
 
 /**
@@ -177,9 +195,11 @@ const TWO_53 = 9_007_199_254_740_992;
  * ```
  */
 export function randomBytes(n: number, rng: Rng = cryptoRng): Uint8Array {
-  if (!Number.isSafeInteger(n) || n < 0) {
-    throw new RangeError(`n must be an integer >= 0, got ${describeValue(n)}`);
+  if (typeof n !== 'number') throw new TypeError(`n must be an integer in [0, 2^30], got ${describeValue(n)}`);
+  if (!Number.isSafeInteger(n) || n < 0 || n > MAX_RANDOM_BYTES) {
+    throw new RangeError(`n must be an integer in [0, 2^30], got ${describeValue(n)}`);
   }
+  assertRng('rng', rng);
   const out = new Uint8Array(n);
   rng.fillBytes(out);
   return out;
@@ -197,6 +217,7 @@ export function uniformInt(bound: number, rng: Rng = cryptoRng): number {
   if (!Number.isInteger(bound) || bound < 1 || bound > TWO_53) {
     throw new RangeError(`bound must be an integer in [1, 2^53], got ${describeValue(bound)}`);
   }
+  assertRng('rng', rng);
   const max = bound - 1;
   if (max < TWO_32) {
     const bits = 32 - Math.clz32(max);
@@ -227,6 +248,7 @@ export function uniformInt(bound: number, rng: Rng = cryptoRng): number {
 export function uniformBigInt(bound: bigint, rng: Rng = cryptoRng): bigint {
   if (typeof bound !== 'bigint') throw new TypeError(`bound must be a bigint, got ${describeValue(bound)}`);
   if (bound < 1n) throw new RangeError(`bound must be a bigint >= 1, got ${bound}`);
+  assertRng('rng', rng);
   const max = bound - 1n;
   if (max === 0n) return 0n;
   const bits = max.toString(2).length;
@@ -248,6 +270,7 @@ export function uniformBigInt(bound: bigint, rng: Rng = cryptoRng): bigint {
  * ```
  */
 export function uniformDouble(rng: Rng = cryptoRng): number {
+  assertRng('rng', rng);
   const a = rng.nextUint32() >>> 5; // 27 bits
   const b = rng.nextUint32() >>> 6; // 26 bits
   return (a * 67_108_864 + b) / TWO_53;
@@ -266,6 +289,7 @@ export function bernoulli(p: number, rng: Rng = cryptoRng): boolean {
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
     throw new RangeError(`p must be a number in [0, 1], got ${describeValue(p)}`);
   }
+  assertRng('rng', rng);
   if (p === 0) return false;
   if (p === 1) return true;
   let q = p;

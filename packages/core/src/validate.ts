@@ -24,8 +24,13 @@ export function describeValue(x: unknown): string {
   return typeof x === 'object' ? `an object (${x.constructor?.name ?? 'Object'})` : typeof x;
 }
 
+/** A parameter name for a message, even when a caller passed something else as the name. */
+function label(name: unknown): string {
+  return typeof name === 'string' ? name : describeValue(name);
+}
+
 function requireNumber(name: string, x: unknown, range: string): asserts x is number {
-  if (typeof x !== 'number') throw new TypeError(`${name} must be ${range}, got ${describeValue(x)}`);
+  if (typeof x !== 'number') throw new TypeError(`${label(name)} must be ${range}, got ${describeValue(x)}`);
 }
 
 /**
@@ -37,7 +42,7 @@ function requireNumber(name: string, x: unknown, range: string): asserts x is nu
  */
 export function assertFinite(name: string, x: unknown): asserts x is number {
   requireNumber(name, x, 'a finite number');
-  if (!Number.isFinite(x)) throw new RangeError(`${name} must be a finite number, got ${describeValue(x)}`);
+  if (!Number.isFinite(x)) throw new RangeError(`${label(name)} must be a finite number, got ${describeValue(x)}`);
 }
 
 /**
@@ -50,7 +55,7 @@ export function assertFinite(name: string, x: unknown): asserts x is number {
 export function assertPositive(name: string, x: unknown): asserts x is number {
   requireNumber(name, x, 'a finite number > 0');
   if (!(Number.isFinite(x) && x > 0)) {
-    throw new RangeError(`${name} must be a finite number > 0, got ${describeValue(x)}`);
+    throw new RangeError(`${label(name)} must be a finite number > 0, got ${describeValue(x)}`);
   }
 }
 
@@ -64,7 +69,7 @@ export function assertPositive(name: string, x: unknown): asserts x is number {
 export function assertNonNegative(name: string, x: unknown): asserts x is number {
   requireNumber(name, x, 'a finite number >= 0');
   if (!(Number.isFinite(x) && x >= 0)) {
-    throw new RangeError(`${name} must be a finite number >= 0, got ${describeValue(x)}`);
+    throw new RangeError(`${label(name)} must be a finite number >= 0, got ${describeValue(x)}`);
   }
 }
 
@@ -88,12 +93,15 @@ export function assertInRange(
   max: number,
   { minInclusive = true, maxInclusive = true }: RangeOptions = {},
 ): asserts x is number {
+  if (typeof min !== 'number' || typeof max !== 'number') {
+    throw new TypeError(`min and max must be numbers, got ${describeValue(min)} and ${describeValue(max)}`);
+  }
   const range = `${minInclusive ? '[' : '('}${min}, ${max}${maxInclusive ? ']' : ')'}`;
   requireNumber(name, x, `a number in ${range}`);
   const okMin = minInclusive ? x >= min : x > min;
   const okMax = maxInclusive ? x <= max : x < max;
   if (!(okMin && okMax) || Number.isNaN(x)) {
-    throw new RangeError(`${name} must be a number in ${range}, got ${describeValue(x)}`);
+    throw new RangeError(`${label(name)} must be a number in ${range}, got ${describeValue(x)}`);
   }
 }
 
@@ -110,10 +118,13 @@ export function assertInteger(
   min: number = Number.MIN_SAFE_INTEGER,
   max: number = Number.MAX_SAFE_INTEGER,
 ): asserts x is number {
+  if (typeof min !== 'number' || typeof max !== 'number') {
+    throw new TypeError(`min and max must be numbers, got ${describeValue(min)} and ${describeValue(max)}`);
+  }
   const range = `an integer in [${min}, ${max}]`;
   requireNumber(name, x, range);
   if (!Number.isInteger(x) || x < min || x > max) {
-    throw new RangeError(`${name} must be ${range}, got ${describeValue(x)}`);
+    throw new RangeError(`${label(name)} must be ${range}, got ${describeValue(x)}`);
   }
 }
 
@@ -148,12 +159,12 @@ export function assertDelta(x: unknown, name = 'delta'): asserts x is number {
  */
 export function assertFiniteArray(name: string, xs: ArrayLike<number>): void {
   if (xs === null || typeof xs !== 'object' || typeof xs.length !== 'number') {
-    throw new TypeError(`${name} must be an array of numbers, got ${describeValue(xs)}`);
+    throw new TypeError(`${label(name)} must be an array of numbers, got ${describeValue(xs)}`);
   }
   for (let i = 0; i < xs.length; i++) {
     const v = xs[i];
-    if (typeof v !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describeValue(v)}`);
-    if (!Number.isFinite(v)) throw new RangeError(`${name}[${i}] must be a finite number, got ${describeValue(v)}`);
+    if (typeof v !== 'number') throw new TypeError(`${label(name)}[${i}] must be a number, got ${describeValue(v)}`);
+    if (!Number.isFinite(v)) throw new RangeError(`${label(name)}[${i}] must be a finite number, got ${describeValue(v)}`);
   }
 }
 
@@ -199,23 +210,31 @@ export interface Matrix {
  * ```
  */
 export function toMatrix(name: string, rows: ReadonlyArray<ArrayLike<number>>, cols?: number): Matrix {
-  if (!Array.isArray(rows)) throw new TypeError(`${name} must be an array of rows, got ${describeValue(rows)}`);
-  const width = cols ?? (rows.length > 0 ? rows[0]?.length : 0);
-  if (typeof width !== 'number') throw new TypeError(`${name}[0] must be an array of numbers`);
-  const data = new Float64Array(rows.length * width);
+  if (!Array.isArray(rows)) throw new TypeError(`${label(name)} must be an array of rows, got ${describeValue(rows)}`);
+  if (cols !== undefined) assertInteger('cols', cols, 0, 2 ** 32 - 1);
+  // Every row's shape is checked before the one allocation, so a wrong `cols` or a row that claims an absurd
+  // length is refused by name rather than by the engine.
   for (let r = 0; r < rows.length; r++) {
     const row = rows[r];
-    if (row === null || typeof row !== 'object' || typeof row.length !== 'number') {
-      throw new TypeError(`${name}[${r}] must be an array of numbers, got ${describeValue(row)}`);
+    if (row === null || typeof row !== 'object' || !(Array.isArray(row) || ArrayBuffer.isView(row))) {
+      throw new TypeError(`${label(name)}[${r}] must be an array of numbers, got ${describeValue(row)}`);
     }
+  }
+  const width = cols ?? (rows.length > 0 ? (rows[0] as ArrayLike<number>).length : 0);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as ArrayLike<number>;
     if (row.length !== width) {
-      throw new RangeError(`${name}[${r}] must have ${width} columns, got ${row.length}`);
+      throw new RangeError(`${label(name)}[${r}] must have ${width} columns, got ${row.length}`);
     }
+  }
+  const data = new Float64Array(rows.length * width);
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r] as ArrayLike<number>;
     for (let c = 0; c < width; c++) {
       const v = row[c];
-      if (typeof v !== 'number') throw new TypeError(`${name}[${r}][${c}] must be a number, got ${describeValue(v)}`);
+      if (typeof v !== 'number') throw new TypeError(`${label(name)}[${r}][${c}] must be a number, got ${describeValue(v)}`);
       if (!Number.isFinite(v)) {
-        throw new RangeError(`${name}[${r}][${c}] must be a finite number, got ${describeValue(v)}`);
+        throw new RangeError(`${label(name)}[${r}][${c}] must be a finite number, got ${describeValue(v)}`);
       }
       data[r * width + c] = v;
     }
@@ -240,16 +259,19 @@ export function assertOptions(
   allowed: readonly string[],
   optional = false,
 ): asserts options is Record<string, unknown> {
+  if (!Array.isArray(allowed) || allowed.some((k) => typeof k !== 'string')) {
+    throw new TypeError(`allowed must be an array of key names, got ${describeValue(allowed)}`);
+  }
   if (options === undefined && optional) return;
   if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`${name} must be an object, got ${describeValue(options)}`);
+    throw new TypeError(`${label(name)} must be an object, got ${describeValue(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (allowed.includes(key)) continue;
     const near = allowed.find((k) => k.toLowerCase() === key.toLowerCase());
     const hint = near === undefined ? '' : ` (did you mean "${near}"?)`;
     throw new TypeError(
-      `${name} has an unknown key ${JSON.stringify(key)}${hint}; allowed keys: ${allowed.join(', ')}`,
+      `${label(name)} has an unknown key ${JSON.stringify(key)}${hint}; allowed keys: ${allowed.join(', ')}`,
     );
   }
 }
@@ -263,7 +285,7 @@ export function assertOptions(
  */
 export function assertFunction(name: string, x: unknown, optional = false): void {
   if (x === undefined && optional) return;
-  if (typeof x !== 'function') throw new TypeError(`${name} must be a function, got ${describeValue(x)}`);
+  if (typeof x !== 'function') throw new TypeError(`${label(name)} must be a function, got ${describeValue(x)}`);
 }
 
 /**
@@ -281,10 +303,10 @@ export function assertArrayLike(
   maxLength: number = 2 ** 32 - 1,
 ): asserts x is ArrayLike<unknown> {
   if (!Array.isArray(x) && !(ArrayBuffer.isView(x) && !(x instanceof DataView))) {
-    throw new TypeError(`${name} must be an array, got ${describeValue(x)}`);
+    throw new TypeError(`${label(name)} must be an array, got ${describeValue(x)}`);
   }
   const n = (x as ArrayLike<unknown>).length;
   if (n < minLength || n > maxLength) {
-    throw new RangeError(`${name} must have a length in [${minLength}, ${maxLength}], got ${n}`);
+    throw new RangeError(`${label(name)} must have a length in [${minLength}, ${maxLength}], got ${n}`);
   }
 }

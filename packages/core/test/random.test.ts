@@ -86,7 +86,10 @@ describe('CSPRNG pool', () => {
   });
 
   it('rejects bad byte counts', () => {
-    expect(() => randomBytes(-1)).toThrow(/n must be an integer >= 0/);
+    expect(() => randomBytes(-1)).toThrow(/n must be an integer in \[0, 2\^30\]/);
+    // 2^32 once hung the process filling 4 GiB; it is refused at the call.
+    expect(() => randomBytes(2 ** 32)).toThrow(RangeError);
+    expect(() => randomBytes(4, 42 as never)).toThrow(/rng must be an Rng/);
     expect(() => randomBytes(Number.NaN)).toThrow(RangeError);
   });
 });

@@ -107,3 +107,26 @@ describe('assertOptions, assertFunction, assertArrayLike', () => {
     expect(() => assertArrayLike('orders', new Float64Array(2), 1, 2)).not.toThrow();
   });
 });
+
+describe('core entry points refuse what would reach the engine', () => {
+  it('names the parameter for tables, paths, module URLs, serialized errors and matrix shapes', async () => {
+    const core = await import('../src/index.ts');
+    // readCsv(7) used to read file descriptor 7.
+    expect(() => core.readCsv(7 as never)).toThrow(/path must be a string or a URL/);
+    expect(() => core.columnIndex(undefined as never, 'a')).toThrow(/table must be a CsvTable/);
+    expect(() => core.numericRows({ header: ['a'], rows: [] }, 'a' as never)).toThrow(/names must be an array/);
+    expect(() => core.siblingModuleUrl(1 as never, './x')).toThrow(/base must be a module URL/);
+    expect(() => core.workerExecArgv(6 as never)).toThrow(/entry must be a URL/);
+    expect(() => core.deserializeError(undefined as never)).toThrow(/s must be a SerializedError/);
+    expect(() => core.toMatrix('x', [[1, 2]], 2 ** 31 - 1)).toThrow(/x\[0\] must have 2147483647 columns, got 2/);
+    expect(() => core.encodeFixedPoint({ length: 2 ** 40 } as never)).toThrow(/values must be an array/);
+    expect(() => core.encodeFixedPoint([1], { fractionalBit: 16 } as never)).toThrow(/unknown key "fractionalBit"/);
+    expect(() => core.uniformDouble(1e308 as never)).toThrow(/rng must be an Rng/);
+    expect(core.serializeError(Object.create(null)).message).toBe('an object (Object)');
+  });
+  it('passes only resolution conditions to workers', async () => {
+    const { workerExecArgv } = await import('../src/index.ts');
+    expect(workerExecArgv('file:///x/worker.ts')).toContain('--conditions=@ppml/source');
+    for (const a of workerExecArgv('file:///x/worker.js')) expect(a.startsWith('--conditions=')).toBe(true);
+  });
+});
