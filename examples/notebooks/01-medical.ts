@@ -106,9 +106,10 @@ console.log(baseline.statement);
 
 const dp1 = trainPrivate(1);
 const dp3 = trainPrivate(3);
-for (const run of [dp1, dp3]) {
+// Figures for people use the statement's rounding (sigma to 4 significant digits); exact values stay in the result.
+for (const [target, run] of [[1, dp1], [3, dp3]] as const) {
   console.log(
-    `DP-SGD epsilon ${run.epsilon.toFixed(3)} (delta ${run.delta}, noise multiplier ${run.noiseMultiplier.toFixed(3)}): ` +
+    `DP-SGD for target epsilon ${target} (noise multiplier sigma = ${Number(run.noiseMultiplier.toPrecision(4))}): ` +
       `test accuracy ${(100 * accuracy(run.model, xTest, yTest)).toFixed(1)}%`,
   );
 }
@@ -163,8 +164,10 @@ await show('01-medical-accuracy.svg', {
 // The client keeps the secret key; the server holds only evaluation keys.
 //
 // Two ways to finish the logistic regression: `sigmoid: 'client'` has the server compute the linear score
-// w·x + b and the client apply the exact sigmoid after decryption; a degree-3 polynomial fitted to the sigmoid
-// on the range of training scores lets the server return probabilities, at the cost of approximation error.
+// w·x + b and the client apply the exact sigmoid after decryption (the default); a degree-3 polynomial fitted
+// to the sigmoid lets the server return probabilities, at the cost of approximation error. A polynomial is the
+// sigmoid only on the range it was fitted on, so the server accepts one only with declared feature bounds and
+// checks that every score w·x + b they allow (‖w‖₁·bound + |b|) lies inside that range.
 //
 // Security caveat: CKKS in SEAL is not IND-CPA-D secure (Li and Micciancio 2021). Decrypted results carry
 // information about the secret key's noise, so the clinic must NOT send decrypted scores (or anything
@@ -176,9 +179,9 @@ const heModel = dp1.model;
 const weights = heModel.layerWeights(0);
 const bias = heModel.layerBias(0)[0];
 const plainProbabilities = heModel.predict(xTest);
-const trainLogits = heModel.logits(xTrain);
-const logitRange = Math.ceil(Math.max(...Array.from(trainLogits, Math.abs))) + 1;
 const inputBound = 2 ** Math.ceil(Math.log2(Math.max(...xTest.map((r) => Math.max(...Array.from(r, Math.abs)))) + 1));
+// The widest score the client's features (|x_j| <= inputBound) can produce: the cubic is fitted on that range.
+const logitRange = Math.ceil(Array.from(weights).reduce((s, w) => s + Math.abs(w) * inputBound, Math.abs(bias)));
 
 const keysStart = performance.now();
 const client = await HeClient.create({ polyModulusDegree: 8192, depth: 3, inputBound });
@@ -193,7 +196,7 @@ try {
   const encryptMs = performance.now() - encryptStart;
 
   const exact = server.logisticRegression({ weights, bias, sigmoid: 'client' });
-  const poly = server.logisticRegression({ weights, bias, sigmoid: { degree: 3, range: logitRange } });
+  const poly = server.logisticRegression({ weights, bias, sigmoid: { degree: 3, range: logitRange }, featureBounds: inputBound });
   try {
     const scoreStart = performance.now();
     const encScores = await exact.predict(encrypted);
@@ -236,8 +239,9 @@ try {
 // sigmoid at the client the only error is CKKS's rounding noise. The server-side cubic reproduces the same
 // cubic evaluated in plaintext to CKKS precision (the middle series), but differs from the true sigmoid by its
 // approximation error, largest for confident predictions far from the decision boundary. A cubic also turns back beyond
-// about 1.5 times its fitting range, so a patient whose score lies far outside the training scores can even
-// get the wrong label: the reason the exact sigmoid at the client is the safer choice for this model.
+// about 1.5 times its fitting range and then gives the wrong label, so the server refuses a polynomial whose range
+// does not hold every score the declared feature bounds allow; the wider that range, the larger the approximation
+// error: the reason the exact sigmoid at the client is the safer choice, and the default.
 const errorPoints: { patient: number; error: number; variant: string }[] = [];
 exactErrors.forEach((e, i) => errorPoints.push({ patient: i, error: Math.max(e, 1e-12), variant: 'exact sigmoid at client' }));
 polyEncErrors.forEach((e, i) => errorPoints.push({ patient: i, error: Math.max(e, 1e-12), variant: 'server cubic vs plaintext cubic' }));
@@ -267,7 +271,7 @@ await show('01-medical-he-error.svg', {
 //
 // Joint feature means and standard deviations: each hospital contributes its local column sums and
 // sums of squares, and secure aggregation reveals only the totals (not any hospital's own sums). Only
-// additions happen, so this session accepts large inputs (`maxAbs`). The totals are exact aggregates, not
+// additions happen, so this session accepts large inputs (`maxAbs` up to 2^37, the largest a double encodes with 16 fractional bits). The totals are exact aggregates, not
 // differentially private.
 import { SmpcSession, logisticRegressionPredict, secureAggregation, trainLogisticRegression } from '@ppml/smpc';
 
@@ -279,7 +283,7 @@ const d = featureNames.length;
 const totalRows = hospitals.reduce((s, h) => s + h.rows.length, 0);
 
 const statsStart = performance.now();
-const statsSession = await SmpcSession.start({ parties: 3, protocol: 'replicated', maxAbs: 2 ** 40 });
+const statsSession = await SmpcSession.start({ parties: 3, protocol: 'replicated', maxAbs: 2 ** 37 });
 let jointMean: Float64Array = new Float64Array(d);
 let jointStd: Float64Array = new Float64Array(d);
 try {

@@ -11,6 +11,7 @@
  * separate, so `logErfc` never underflows. Negative arguments use erfc(-x) = 2 - erfc(x).
  * @module
  */
+import { describeValue } from '@ppml/core';
 
 const SQRT_PI = Math.sqrt(Math.PI);
 const LN2 = Math.LN2;
@@ -58,6 +59,14 @@ function erfcContinuedFraction(x: number): number {
 }
 
 /**
+ * Special functions follow IEEE conventions for NaN (NaN in, NaN out, like `Math.exp`), but a value that is not
+ * a number at all (a BigInt, a string) is a caller's mistake and gets a TypeError rather than a coercion.
+ */
+function requireNumber(x: unknown): asserts x is number {
+  if (typeof x !== 'number') throw new TypeError(`x must be a number, got ${describeValue(x)}`);
+}
+
+/**
  * The complementary error function erfc(x) = 1 - erf(x) = (2/√π)∫ₓ^∞ e^{-t²} dt, accurate in relative terms
  * for large x (until it underflows near x ≈ 26.5; use {@link logErfc} beyond).
  * @example
@@ -66,6 +75,7 @@ function erfcContinuedFraction(x: number): number {
  * ```
  */
 export function erfc(x: number): number {
+  requireNumber(x);
   if (Number.isNaN(x)) return Number.NaN;
   if (x === Infinity) return 0;
   if (x === -Infinity) return 2;
@@ -83,6 +93,7 @@ export function erfc(x: number): number {
  * ```
  */
 export function logErfc(x: number): number {
+  requireNumber(x);
   if (Number.isNaN(x)) return Number.NaN;
   if (x === Infinity) return -Infinity;
   if (x === -Infinity) return LN2;
@@ -102,6 +113,7 @@ export function logErfc(x: number): number {
  * ```
  */
 export function normalCdf(x: number): number {
+  requireNumber(x);
   return 0.5 * erfc(-x / Math.SQRT2);
 }
 
@@ -113,6 +125,7 @@ export function normalCdf(x: number): number {
  * ```
  */
 export function logNormalCdf(x: number): number {
+  requireNumber(x);
   return logErfc(-x / Math.SQRT2) - LN2;
 }
 
@@ -124,5 +137,6 @@ export function logNormalCdf(x: number): number {
  * ```
  */
 export function normalSf(x: number): number {
+  requireNumber(x);
   return 0.5 * erfc(x / Math.SQRT2);
 }

@@ -106,7 +106,8 @@ describe('sampled Gaussian RDP', () => {
     const full = sampledGaussianRdp({ sampleRate: 1, noiseMultiplier: 2, orders });
     orders.forEach((a, i) => expectRelClose(full[i], a / 8, 1e-15));
     expect([...sampledGaussianRdp({ sampleRate: 0.1, noiseMultiplier: 0, orders: [2, 2.5] })]).toEqual([Infinity, Infinity]);
-    expect(sampledGaussianRdp({ sampleRate: 0.1, noiseMultiplier: 1, orders: [Infinity] })[0]).toBe(Infinity);
+    // Order ∞ is refused (it only ever proves ε = ∞ for the Gaussian); it used to be accepted silently.
+    expect(() => sampledGaussianRdp({ sampleRate: 0.1, noiseMultiplier: 1, orders: [Infinity] })).toThrow(RangeError);
   });
 
   it('is nondecreasing in the order and in q, nonincreasing in sigma (property)', () => {

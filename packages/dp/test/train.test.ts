@@ -126,7 +126,7 @@ describe('trainDpSgd options', () => {
     expect(user.statement).toMatch(/at most 3 examples per user/);
   });
 
-  it('shuffled fixed-size batches are accounted without amplification (q = 1, one pass per epoch)', () => {
+  it('shuffled fixed-size batches are accounted without amplification under replace-one (sensitivity 2C: sigma/2 per epoch)', () => {
     const r = trainDpSgd({
       model: logisticRegression({ features: 30 }),
       ...small,
@@ -142,8 +142,13 @@ describe('trainDpSgd options', () => {
     expect(r.sampling).toBe('shuffle');
     expect(r.steps).toBe(8);
     expect(r.history.map((h) => h.meanBatchSize)).toEqual([25, 25]);
-    expect(r.epsilon).toBe(computeEpsilon({ noiseMultiplier: 3, sampleRate: 1, steps: 2, delta: 1e-5, accountant: 'rdp' }));
+    // Was sigma = 3 at sensitivity C (add-or-remove-one), which under-reported: a displaced example moves a
+    // batch sum by 2C, so each epoch is a Gaussian with multiplier 3/2.
+    expect(r.epsilon).toBe(computeEpsilon({ noiseMultiplier: 1.5, sampleRate: 1, steps: 2, delta: 1e-5, accountant: 'rdp' }));
+    expect(r.neighboringRelation).toBe('replace-one');
     expect(r.statement).toMatch(/NOT Poisson/);
+    expect(r.statement).toMatch(/replace one example/);
+    expect(r.statement).toMatch(/N is treated as public/);
   });
 
   it('trains through empty Poisson batches (they still get noise)', () => {
@@ -183,7 +188,7 @@ describe('trainDpSgd options', () => {
       const a = trainDpSgd({ ...common, model: ghost, rng: seededTestRng(`same-${clipping}`) });
       const b = trainDpSgd({ ...common, model: generic, rng: seededTestRng(`same-${clipping}`) });
       for (let k = 0; k < ghost.parameters.length; k++) expect(Math.abs(ghost.parameters[k] - inner.parameters[k])).toBeLessThan(1e-9);
-      expect(b.history[1].loss).toBeCloseTo(a.history[1].loss, 9);
+      expect(b.history[1].loss).toBeCloseTo(a.history[1].loss as number, 9);
     }
     // The non-private loop takes the generic path too.
     const base = { ...small, epochs: 1, sampleRate: 0.1, learningRate: 0.3 };
@@ -247,12 +252,14 @@ describe('bad input gives clear errors', () => {
     delta: 1e-5,
   };
   const model = (): DenseModel => logisticRegression({ features: 30 });
+  // trainSgd rejects the DP-only keys (unknown to it), so its calls get the options without them.
+  const { clipNorm: _c, noiseMultiplier: _n, delta: _d, ...sgdBase } = base;
 
   it('mismatched x and y lengths', () => {
     expect(() => trainDpSgd({ ...base, model: model(), y: yTrain.slice(0, 9) })).toThrow(
       'x and y must have the same length, got 10 rows and 9 labels',
     );
-    expect(() => trainSgd({ ...base, model: model(), y: yTrain.slice(0, 9) })).toThrow(/same length/);
+    expect(() => trainSgd({ ...sgdBase, model: model(), y: yTrain.slice(0, 9) })).toThrow(/same length/);
   });
 
   it('labels out of range', () => {
@@ -277,7 +284,7 @@ describe('bad input gives clear errors', () => {
   it('sampleRate outside (0, 1]', () => {
     expect(() => trainDpSgd({ ...base, model: model(), sampleRate: 0 })).toThrow('sampleRate must be a number in (0, 1], got 0');
     expect(() => trainDpSgd({ ...base, model: model(), sampleRate: 1.01 })).toThrow(RangeError);
-    expect(() => trainSgd({ ...base, model: model(), sampleRate: -0.1 })).toThrow(/sampleRate/);
+    expect(() => trainSgd({ ...sgdBase, model: model(), sampleRate: -0.1 })).toThrow(/sampleRate/);
   });
 
   it('a model whose gradient size does not match its parameters', () => {
@@ -289,7 +296,7 @@ describe('bad input gives clear errors', () => {
       perSampleGradients: (_x, _y, rows) => Array.from({ length: rows }, () => new Float64Array(30)),
     };
     expect(() => trainDpSgd({ ...base, model: bad })).toThrow('per-sample gradient 0 has length 30, but the model has 31 parameters');
-    expect(() => trainSgd({ ...base, model: bad })).toThrow(/but the model has 31 parameters/);
+    expect(() => trainSgd({ ...sgdBase, model: bad })).toThrow(/but the model has 31 parameters/);
     const noRule = { ...bad, perSampleGradients: undefined } as unknown as TrainableModel;
     expect(() => trainDpSgd({ ...base, model: noRule })).toThrow(/perSampleGradients must be a function/);
     const badGroups: TrainableModel = { ...bad, parameterGroups: [{ name: 'all', offset: 0, length: 30 }] };

@@ -10,16 +10,17 @@
  * from `@ppml/core`'s `Rng`, because SEAL samples keys and noise inside WebAssembly.
  * @module
  */
-import { type Matrix, deserializeError, describeValue, randomBytes, siblingModuleUrl, toMatrix } from '@ppml/core';
+import { type Matrix, assertArrayLike, assertOptions, deserializeError, describeValue, randomBytes, siblingModuleUrl, toMatrix, workerExecArgv } from '@ppml/core';
 import { Piscina } from 'piscina';
 import type { EncryptReply, EncryptTask } from './client-worker.ts';
 import type { Ciphertext, ComprModeType, Decryptor, Encryptor, KeyGenerator, Plaintext, PublicKey, SecretKey } from 'node-seal';
-import { type HeContext, acquireContext } from './context.ts';
+import { HeContext, acquireContext } from './context.ts';
 import { HeFormatError } from './errors.ts';
 import { type Layout, checkLayout, readScores, rowBlockWidth, rowRotations, writeRows } from './layout.ts';
 import { applyPost } from './models.ts';
 import { type CkksPlan, type PlanOptions, type PolyModulusDegree, describePlan, planFromJSON, planParameters } from './planner.ts';
 import { assertHeapBelow, DEFAULT_HEAP_LIMIT_BYTES, sealCall } from './seal.ts';
+import { checkCiphertext, checkSealHeader } from './seal-object.ts';
 import { readVector, writeVector } from './vector.ts';
 import { KEY_ID_BYTES, WireKind, WireWriter, equalBytes, openMessage } from './wire.ts';
 
@@ -31,7 +32,7 @@ export type Upload = 'seeded' | 'full';
 
 /** Options of {@link HeClient.create}. */
 export interface HeClientOptions extends Omit<PlanOptions, 'rotations' | 'polyModulusDegree'> {
-  /** N; chosen by the planner when omitted (8192 for the default depth 3). */
+  /** N; chosen by the planner when omitted (4096 for the default depth 1, 8192 for depth 2 or 3). */
   polyModulusDegree?: PolyModulusDegree;
   /** `'column'` (default, throughput, no rotations) or `'row'` (latency, needs `features`). */
   layout?: Layout;
@@ -50,6 +51,55 @@ export interface HeClientOptions extends Omit<PlanOptions, 'rotations' | 'polyMo
   heapLimitBytes?: number;
   /** Worker threads for {@link HeClient.encryptRowsAsync} (default 1: encrypt on the calling thread). */
   threads?: number;
+}
+
+/** Keys of {@link HeClientOptions}. */
+const CLIENT_KEYS = [
+  'depth',
+  'scaleBits',
+  'precisionBits',
+  'integerBits',
+  'inputBound',
+  'polyModulusDegree',
+  'layout',
+  'features',
+  'compression',
+  'upload',
+  'heapLimitBytes',
+  'threads',
+] as const;
+
+/** Options of {@link HeClient.load}. */
+export interface HeClientLoadOptions {
+  heapLimitBytes?: number;
+  upload?: Upload;
+  compression?: Compression;
+  threads?: number;
+}
+
+/**
+ * Largest number of values one `encryptRows` call takes (rows × features): 2^27 doubles are a 1 GiB matrix and
+ * about 2 GiB of ciphertexts, checked before anything is allocated.
+ */
+const MAX_ENCRYPT_VALUES = 2 ** 27;
+
+function checkHeapLimit(limit: unknown): number {
+  const l = limit ?? DEFAULT_HEAP_LIMIT_BYTES;
+  if (typeof l !== 'number' || !Number.isFinite(l) || l < 2 ** 20 || l > 4 * 2 ** 30) {
+    throw new RangeError(`heapLimitBytes must be a number of bytes in [2^20, 2^32], got ${describeValue(limit)}`);
+  }
+  return l;
+}
+
+/**
+ * Largest `features` for a plan: the row layout packs a sample in a block of at most N/2 slots; the column
+ * layout holds one fresh ciphertext per feature of a batch at once (2·N·(depth + 1)·8 bytes each), which must fit
+ * the heap limit.
+ */
+function maxFeatures(plan: CkksPlan, layout: Layout, heapLimitBytes: number): number {
+  if (layout === 'row') return plan.slots;
+  const perCiphertext = 2 * plan.polyModulusDegree * (plan.depth + 1) * 8;
+  return Math.max(1, Math.floor(heapLimitBytes / perCiphertext));
 }
 
 function checkThreads(threads: unknown): number {
@@ -74,7 +124,7 @@ interface Restored {
  * Holds the keys, encrypts rows and decrypts scores.
  * @example
  * ```ts
- * const client = await HeClient.create({ depth: 3 });
+ * const client = await HeClient.create({ inputBound: 8 });
  * const server = await HeServer.create(client.exportEvaluationKeys());
  * const model = server.logisticRegression({ weights, bias });
  * const scores = client.decryptScores(await model.predict(client.encryptRows(rows)));
@@ -106,6 +156,7 @@ export class HeClient implements Disposable {
   #closed = false;
 
   private constructor(ctx: HeContext, r: Restored, heapLimitBytes: number, threads: number) {
+    if (!(ctx instanceof HeContext)) throw new TypeError('HeClient has no public constructor: use HeClient.create(options) or HeClient.load(clientKeys)');
     this.#ctx = ctx;
     this.threads = threads;
     this.plan = r.plan;
@@ -124,6 +175,7 @@ export class HeClient implements Disposable {
       } else {
         using sk = new seal.SecretKey();
         const bytes = r.secretKey;
+        checkSealHeader(bytes, 'clientKeys');
         sealCall('loading the secret key', () => sk.loadFromArray(ctx.context, bytes), true);
         this.#keygen = new seal.KeyGenerator(ctx.context, sk);
         made.push(this.#keygen);
@@ -147,17 +199,19 @@ export class HeClient implements Disposable {
   }
 
   /**
-   * Plans parameters for `options` (depth 3, scale 2^40 by default), builds (or reuses) the context and
-   * generates a fresh secret key.
+   * Plans parameters for `options` (depth 1 by default: N = 4096, scale 2^30; see `planParameters`), builds
+   * (or reuses) the context and generates a fresh secret key.
    * @example
    * ```ts
-   * const client = await HeClient.create({ polyModulusDegree: 8192, depth: 3 });
+   * const client = await HeClient.create({ inputBound: 8 }); // for the default models (depth 1)
+   * const deep = await HeClient.create({ depth: 3, inputBound: 8 }); // for a server-side cubic sigmoid
    * ```
    */
   static async create(options: HeClientOptions = {}): Promise<HeClient> {
-    if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describeValue(options)}`);
+    assertOptions('options', options as unknown, CLIENT_KEYS);
     const layout = checkLayout(options.layout ?? 'column');
     const features = options.features;
+    if (features !== undefined && typeof features !== 'number') throw new TypeError(`features must be an integer >= 1, got ${describeValue(features)}`);
     if (features !== undefined && (!Number.isInteger(features) || features < 1)) {
       throw new RangeError(`features must be an integer >= 1, got ${describeValue(features)}`);
     }
@@ -166,11 +220,24 @@ export class HeClient implements Disposable {
     if (compression !== 'none' && compression !== 'zstd') throw new RangeError(`compression must be 'none' or 'zstd', got ${describeValue(compression)}`);
     const upload = options.upload ?? 'seeded';
     if (upload !== 'seeded' && upload !== 'full') throw new RangeError(`upload must be 'seeded' or 'full', got ${describeValue(upload)}`);
-    const plan = planParameters({ ...options, rotations: layout === 'row' ? rowRotations(features as number) : [] });
+    const heap = checkHeapLimit(options.heapLimitBytes);
+    const { depth, scaleBits, precisionBits, integerBits, inputBound, polyModulusDegree } = options;
+    const planOptions: PlanOptions = { depth, scaleBits, precisionBits, integerBits, inputBound, polyModulusDegree };
+    for (const k of Object.keys(planOptions) as (keyof PlanOptions)[]) if (planOptions[k] === undefined) delete planOptions[k];
+    // Bound features before rowRotations (or anything else) works with it.
+    const base = planParameters(planOptions);
+    if (features !== undefined && features > maxFeatures(base, layout, heap)) {
+      throw new RangeError(
+        layout === 'row'
+          ? `features must be at most ${base.slots} for the row layout at N = ${base.polyModulusDegree}, got ${features}`
+          : `features must be at most ${maxFeatures(base, layout, heap)} (one ${2 * base.polyModulusDegree * (base.depth + 1) * 8}-byte ciphertext per feature of a batch, ` +
+              `within heapLimitBytes ${heap}), got ${features}`,
+      );
+    }
+    const plan = layout === 'row' ? planParameters({ ...planOptions, rotations: rowRotations(features as number) }) : base;
     if (layout === 'row' && rowBlockWidth(features as number) > plan.slots) {
       throw new RangeError(`features must be at most ${plan.slots} for the row layout at N = ${plan.polyModulusDegree}, got ${features}`);
     }
-    const heap = options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES;
     const threads = checkThreads(options.threads);
     const ctx = await acquireContext(plan);
     try {
@@ -189,10 +256,10 @@ export class HeClient implements Disposable {
    * const again = await HeClient.load(client.exportClientKeys());
    * ```
    */
-  static async load(
-    clientKeys: Uint8Array,
-    options: { heapLimitBytes?: number; upload?: Upload; compression?: Compression; threads?: number } = {},
-  ): Promise<HeClient> {
+  static async load(clientKeys: Uint8Array, options: HeClientLoadOptions = {}): Promise<HeClient> {
+    assertOptions('options', options as unknown, ['heapLimitBytes', 'upload', 'compression', 'threads']);
+    const heap = checkHeapLimit(options.heapLimitBytes);
+    const threads = checkThreads(options.threads);
     const { header, reader: r } = openMessage(clientKeys, WireKind.clientKeys, undefined, undefined, 'clientKeys');
     const meta = r.json() as Record<string, unknown>;
     const secretKey = r.bytes();
@@ -205,6 +272,9 @@ export class HeClient implements Disposable {
     }
     const layout = meta.layout === 'row' ? 'row' : 'column';
     const features = typeof meta.features === 'number' ? meta.features : undefined;
+    if (features !== undefined && (!Number.isInteger(features) || features < 1 || features > maxFeatures(plan, layout, heap))) {
+      throw new HeFormatError(`clientKeys name an impossible feature count ${features}`);
+    }
     const compression = options.compression ?? (meta.compression === 'zstd' ? 'zstd' : 'none');
     const upload = options.upload ?? (meta.upload === 'full' ? 'full' : 'seeded');
     if (compression !== 'none' && compression !== 'zstd') throw new RangeError(`compression must be 'none' or 'zstd', got ${describeValue(compression)}`);
@@ -218,8 +288,8 @@ export class HeClient implements Disposable {
       return new HeClient(
         ctx,
         { plan, layout, features, compression, upload, secretKey, keyId },
-        options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES,
-        checkThreads(options.threads),
+        heap,
+        threads,
       );
     } catch (e) {
       ctx.release();
@@ -348,13 +418,15 @@ export class HeClient implements Disposable {
     const per = this.layout === 'column' ? this.#ctx.slots : this.#ctx.slots / rowBlockWidth(m.cols);
     const batches = Math.ceil(m.rows / per);
     if (this.threads < 2 || batches < 2) return this.#frame(m, this.encryptMatrix(m.data, m.rows, m.cols));
+    const url = siblingModuleUrl(import.meta.url, './client-worker');
     this.#pool ??= new Piscina({
-      filename: siblingModuleUrl(import.meta.url, './client-worker').href,
+      filename: url.href,
       minThreads: this.threads,
       maxThreads: this.threads,
       idleTimeout: 60_000,
       workerData: { clientKeys: this.exportClientKeys() },
-      execArgv: import.meta.url.endsWith('.ts') ? [...process.execArgv, '--conditions=@ppml/source'] : [...process.execArgv],
+      // Only the flags a worker needs: the parent's own flags (e.g. --expose-gc) are refused in workers.
+      execArgv: workerExecArgv(url),
     });
     const pool = this.#pool;
     const chunks = Math.min(this.threads, batches);
@@ -379,6 +451,14 @@ export class HeClient implements Disposable {
 
   #checkRows(rows: ReadonlyArray<ArrayLike<number>>): Matrix {
     const ctx = this.#open();
+    // Sizes first: toMatrix allocates rows × features doubles before it looks at a row.
+    assertArrayLike('rows', rows, 1);
+    const width = this.features ?? (rows[0] as ArrayLike<number> | undefined)?.length;
+    if (typeof width === 'number' && rows.length * width > MAX_ENCRYPT_VALUES) {
+      throw new RangeError(
+        `rows must hold at most ${MAX_ENCRYPT_VALUES} values per call (rows × features), got ${rows.length} × ${width}; encrypt in smaller calls`,
+      );
+    }
     const m = toMatrix('rows', rows, this.features);
     if (m.rows < 1) throw new RangeError('rows must contain at least one row');
     if (m.cols < 1) throw new RangeError('rows must have at least one column');
@@ -442,12 +522,7 @@ export class HeClient implements Disposable {
    */
   encryptVector(values: ArrayLike<number>): Uint8Array {
     const ctx = this.#open();
-    if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
-      throw new TypeError(`values must be an array of numbers, got ${describeValue(values)}`);
-    }
-    if (values.length < 1 || values.length > ctx.slots) {
-      throw new RangeError(`values must have 1 to ${ctx.slots} entries, got ${values.length}`);
-    }
+    assertArrayLike('values', values, 1, ctx.slots);
     this.#column.fill(0);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
@@ -475,8 +550,9 @@ export class HeClient implements Disposable {
     const { length, ciphertext } = readVector(encVector, ctx.parameterHash, this.keyId, ctx.slots);
     const ct = new ctx.seal.Ciphertext();
     try {
+      checkSealHeader(ciphertext, 'encVector');
       sealCall('loading a vector ciphertext', () => ct.loadFromArray(ctx.context, ciphertext), true);
-      if (ct.size() !== 2) throw new HeFormatError('encVector hold a ciphertext that is not relinearised');
+      checkCiphertext(ct, ctx, 'encVector');
       sealCall('decrypting', () => this.#decryptor.decrypt(ct, this.#plain));
       const values = sealCall('decoding', () => ctx.encoder.decodeFloat64(this.#plain)) as Float64Array;
       return values.slice(0, length);
@@ -505,8 +581,9 @@ export class HeClient implements Disposable {
       for (let b = 0; b < batches; b++) {
         for (let k = 0; k < h.outputs; k++) {
           const bytes = h.ciphertexts[b * h.outputs + k];
+          checkSealHeader(bytes, 'encScores');
           sealCall('loading a score ciphertext', () => ct.loadFromArray(ctx.context, bytes), true);
-          if (ct.size() !== 2) throw new HeFormatError('encScores hold a ciphertext that is not relinearised');
+          checkCiphertext(ct, ctx, 'encScores');
           sealCall('decrypting', () => this.#decryptor.decrypt(ct, this.#plain));
           const values = sealCall('decoding', () => ctx.encoder.decodeFloat64(this.#plain)) as Float64Array;
           const n = Math.min(h.perCiphertext, h.rows - b * h.perCiphertext);

@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { describeValue } from '@ppml/core';
 import type { CKKSEncoder, Evaluator, ParmsIdType, SEALContext } from 'node-seal';
-import { type CkksPlan, planParameters } from './planner.ts';
+import { type CkksPlan, planFromJSON } from './planner.ts';
 import { type Seal, loadSeal, sealCall } from './seal.ts';
 
 /**
@@ -42,10 +42,16 @@ export class HeContext implements Disposable {
   /** Hex of {@link parameterHash}. */
   readonly id: string;
   readonly #parmsIds: ParmsIdType[];
+  /** The parms id of each level as text, to recognise the level of a ciphertext from a peer. */
+  readonly #parmsKeys: string[];
   #refs = 0;
   #deleted = false;
 
+  /** Set only while {@link HeContext.build} constructs: the constructor is not public API. */
+  static #building = false;
+
   private constructor(seal: Seal, plan: CkksPlan) {
+    if (!HeContext.#building) throw new TypeError('HeContext has no public constructor: use acquireContext(plan) or HeContext.build(plan)');
     this.seal = seal;
     this.plan = plan;
     const N = plan.polyModulusDegree;
@@ -97,6 +103,7 @@ export class HeContext implements Disposable {
       }
       data.delete();
     }
+    this.#parmsKeys = this.#parmsIds.map((p) => parmsKey(p));
     this.scale = 2 ** plan.scaleBits;
     this.slots = this.encoder.slotCount();
     const canonical = JSON.stringify({
@@ -119,6 +126,16 @@ export class HeContext implements Disposable {
     const p = this.#parmsIds[level];
     if (p === undefined) throw new RangeError(`level must be an integer in [0, ${this.plan.depth}], got ${describeValue(level)}`);
     return p;
+  }
+
+  /**
+   * The data level whose parms id `ct` carries, or undefined when it belongs to no data level of this context
+   * (another parameter set, or the key level).
+   */
+  levelOf(ct: { parmsId(): ParmsIdType }): number | undefined {
+    using p = ct.parmsId();
+    const l = this.#parmsKeys.indexOf(parmsKey(p));
+    return l < 0 ? undefined : l;
   }
 
   /** Top data level (fresh ciphertexts): `plan.depth`. */
@@ -166,9 +183,19 @@ export class HeContext implements Disposable {
 
   /** Builds a context without caching (each call costs the full prime search). */
   static async build(plan: CkksPlan): Promise<HeContext> {
+    const checked = planFromJSON(plan);
     const seal = await loadSeal();
-    return new HeContext(seal, plan);
+    HeContext.#building = true;
+    try {
+      return new HeContext(seal, checked);
+    } finally {
+      HeContext.#building = false;
+    }
   }
+}
+
+function parmsKey(p: ParmsIdType): string {
+  return Array.from(p.values() as ArrayLike<bigint>, (v) => v.toString(16)).join(':');
 }
 
 const cache = new Map<string, Promise<HeContext>>();
@@ -187,7 +214,7 @@ function planKey(plan: CkksPlan): string {
  * ```
  */
 export async function acquireContext(plan: CkksPlan): Promise<HeContext> {
-  const checked = planParameters(plan);
+  const checked = planFromJSON(plan);
   const key = planKey(checked);
   let entry = cache.get(key);
   if (entry === undefined) {

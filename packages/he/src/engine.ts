@@ -13,6 +13,7 @@ import { type Layout, rowBlockWidth, rowRotations } from './layout.ts';
 import { type ModelLayout, type ModelSpec, layoutFor } from './models.ts';
 import { type CkksPlan, planFromJSON } from './planner.ts';
 import { sealCall } from './seal.ts';
+import { checkCiphertext, checkSealHeader } from './seal-object.ts';
 import { type UncheckedBytes, WireKind, equalBytes, openMessage, verifyContent } from './wire.ts';
 
 /** Evaluation keys loaded into a context. */
@@ -63,10 +64,12 @@ export async function loadEvaluationKeys(bytes: Uint8Array): Promise<LoadedKeys>
     }
     const rk = new ctx.seal.RelinKeys();
     relinKeys = rk;
+    checkSealHeader(relinBytes, 'evalKeys');
     sealCall('loading relinearisation keys', () => rk.loadFromArray(ctx.context, relinBytes), true);
     if (galoisBytes.length > 0) {
       const gk = new ctx.seal.GaloisKeys();
       galoisKeys = gk;
+      checkSealHeader(galoisBytes, 'evalKeys');
       sealCall('loading Galois keys', () => gk.loadFromArray(ctx.context, galoisBytes), true);
     } else if (plan.rotations.length > 0) {
       throw new HeFormatError('evalKeys lack the Galois keys their plan needs');
@@ -144,12 +147,12 @@ export class CompiledModel implements Disposable {
   #load(input: UncheckedBytes, owned: Ciphertext[]): Ciphertext {
     const ctx = this.#keys.ctx;
     const bytes = verifyContent(input, 'encRows');
+    checkSealHeader(bytes, 'encRows');
     const ct = new ctx.seal.Ciphertext();
     owned.push(ct);
     sealCall('loading an input ciphertext', () => ct.loadFromArray(ctx.context, bytes), true);
-    if (ct.size() !== 2 || ct.coeffModulusSize() !== ctx.topLevel + 1 || ct.scale() !== ctx.scale) {
-      throw new HeFormatError('encRows hold a ciphertext that is not a fresh encryption at the planned level and scale');
-    }
+    // A fresh encryption at the planned level and scale, and nothing else (see seal-object.ts).
+    checkCiphertext(ct, ctx, 'encRows', { level: ctx.topLevel, scale: ctx.scale });
     return ct;
   }
 

@@ -7,8 +7,11 @@
  * @module
  */
 
-/** Why bytes were rejected. */
-export type HeFormatReason = 'truncated' | 'corrupt' | 'version' | 'kind' | 'parameters' | 'keys';
+/**
+ * Why bytes were rejected: `'version'` is this library's wire format version, `'seal-version'` the version of
+ * SEAL that wrote an embedded key or ciphertext (the message names both versions).
+ */
+export type HeFormatReason = 'truncated' | 'corrupt' | 'version' | 'seal-version' | 'kind' | 'parameters' | 'keys';
 
 /**
  * Bytes that cannot be read as the expected `@ppml/he` object.

@@ -18,8 +18,9 @@
  * without the baby-step giant-step savings, which matter only for degrees beyond those used here).
  * @module
  */
+import { describeValue } from '@ppml/core';
 import type { Ciphertext, GaloisKeys, Plaintext, RelinKeys } from 'node-seal';
-import type { HeContext } from './context.ts';
+import { HeContext } from './context.ts';
 import { degreeOf, isBarePower } from './poly.ts';
 import { sealCall } from './seal.ts';
 
@@ -52,6 +53,7 @@ export class CkksOps implements Disposable {
   #disposed = false;
 
   constructor(ctx: HeContext, relinKeys?: RelinKeys, galoisKeys?: GaloisKeys) {
+    if (!(ctx instanceof HeContext)) throw new TypeError(`ctx must be an HeContext (from acquireContext), got ${describeValue(ctx)}`);
     this.ctx = ctx;
     this.relinKeys = relinKeys;
     this.galoisKeys = galoisKeys;

@@ -3,7 +3,8 @@
  *
  * - Planner: CKKS parameters from depth and precision within the 128-bit security budget (`planner.ts`).
  * - Client/server split with a versioned binary wire format (`client.ts`, `server.ts`, `wire.ts`).
- * - Models: linear, logistic (polynomial or client-side sigmoid), softmax, MLPs with polynomial activations.
+ * - Models: linear, logistic (exact sigmoid at the client by default; a server-side polynomial only with declared
+ *   feature bounds that keep z inside its range), softmax, MLPs with polynomial activations.
  * - Column-major batching (thousands of samples per ciphertext, no rotations) and a row-major mode.
  * - Deterministic release of every SEAL object; worker-thread sharding for large requests.
  *
@@ -12,7 +13,7 @@
  * @module
  */
 export { default as SEAL } from 'node-seal';
-export { HeClient, type HeClientOptions, type Compression, type Upload } from './client.ts';
+export { HeClient, type HeClientOptions, type HeClientLoadOptions, type Compression, type Upload } from './client.ts';
 export { HeServer, HeModel, type HeServerOptions } from './server.ts';
 export { HeFormatError, type HeFormatReason } from './errors.ts';
 export {
@@ -23,6 +24,8 @@ export {
   MAX_COEFF_BITS_128,
   DEFAULT_DEPTH,
   DEFAULT_SCALE_BITS,
+  MIN_AUTO_SCALE_BITS,
+  PLAN_OPTION_KEYS,
   DEFAULT_INTEGER_BITS,
   DEFAULT_INPUT_BOUND,
   planParameters,
@@ -56,6 +59,7 @@ export {
   type DenseLayerInput,
   type ImportOptions,
   type ModelLayout,
+  MAX_LAYER_WIDTH,
   linearSpec,
   logisticSpec,
   mlpSpec,
@@ -66,4 +70,5 @@ export {
 } from './models.ts';
 export { type Layout, rowBlockWidth, rowRotations } from './layout.ts';
 export { WIRE_VERSION, WireKind, readHeader, type WireHeader } from './wire.ts';
+export { SEAL_VERSION } from './seal-object.ts';
 export { loadSeal, wasmHeapBytes, DEFAULT_HEAP_LIMIT_BYTES, type Seal } from './seal.ts';

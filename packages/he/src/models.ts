@@ -12,7 +12,7 @@
  * (`{ kind: 'logistic-regression' | 'softmax-regression' | 'mlp', … }`) without depending on that package.
  * @module
  */
-import { assertFinite, assertInteger, describeValue, toFloat64Array } from '@ppml/core';
+import { assertArrayLike, assertFinite, assertInteger, assertOptions, describeValue, toFloat64Array } from '@ppml/core';
 import { CUBIC_SHIFT_LIMIT } from './evaluate.ts';
 import type { CkksPlan } from './planner.ts';
 import {
@@ -51,6 +51,11 @@ export interface PolynomialStep {
 export interface ModelSpec {
   readonly kind: 'linear' | 'logistic-regression' | 'softmax-regression' | 'mlp';
   readonly layers: readonly DenseLayer[];
+  /**
+   * Declared |x_j| bound of each input feature (`featureBounds`), or undefined. Used to keep a server-side
+   * polynomial inside its fitted range and, with the plan's `inputBound`, to bound intermediate values.
+   */
+  readonly inputBounds?: Float64Array;
   /** Applied after every layer but the last. */
   readonly activation: PolynomialStep | undefined;
   /** Applied under encryption after the last layer (e.g. a sigmoid polynomial). */
@@ -85,9 +90,39 @@ export interface LinearWeights {
 
 /** Options of a logistic regression. */
 export interface LogisticOptions extends LinearWeights {
-  /** Default `'poly3'` (0.5 + 0.197x − 0.004x³, valid on [−5, 5]). */
+  /**
+   * Default `'client'`: the server computes z = w·x + b and the client applies the exact sigmoid after
+   * decryption (depth 1, right for every model). A polynomial (`'poly3'`, `{ degree, range }` or an
+   * approximation) is evaluated by the server and is only valid on its fitted range, so it needs
+   * `featureBounds`.
+   */
   readonly sigmoid?: SigmoidOption;
+  /**
+   * The largest |x_j| of each feature (one number for all, or one per feature). Required with a polynomial
+   * sigmoid: the model is refused unless every z = w·x + b with |x_j| <= bound_j lies in the polynomial's range
+   * (for a symmetric range: ‖w‖₁·bound + |b| <= range). The server also refuses bounds below the client's
+   * `inputBound` (the client refuses only larger features), so create the client with `inputBound` <= these.
+   */
+  readonly featureBounds?: number | ArrayLike<number>;
 }
+
+/** Keys of {@link LogisticOptions}. */
+const LOGISTIC_KEYS = ['weights', 'bias', 'sigmoid', 'featureBounds'] as const;
+/** Keys of {@link LinearWeights}. */
+const LINEAR_KEYS = ['weights', 'bias'] as const;
+
+/**
+ * Largest number of inputs or outputs of a dense layer, and of weights in one layer, checked before anything is
+ * allocated. In the column layout every feature is one ciphertext of each batch, all held at once (0.5-1 MiB
+ * each in the SEAL heap), so 65,536 features would already need 32-64 GiB: far beyond the 4 GiB wasm32 heap.
+ * @example
+ * ```ts
+ * linearSpec({ weights: new Array(MAX_LAYER_WIDTH + 1).fill(1) }); // RangeError: at most 65536 inputs
+ * ```
+ */
+export const MAX_LAYER_WIDTH = 65_536;
+/** Largest number of weights in one dense layer (2^24 doubles: 128 MiB). */
+const MAX_LAYER_WEIGHTS = 2 ** 24;
 
 /** One layer in JSON: weights row-major (out × in), as `@ppml/dp` writes them. */
 export interface DenseLayerInput {
@@ -119,6 +154,12 @@ function toRange(name: string, r: readonly [number, number] | number): readonly 
   return [r[0], r[1]];
 }
 
+/** Checks a weights/bias array-like's type and length before it is copied (a huge `length` is refused, not allocated). */
+function arrayOf(name: string, x: unknown, max: number): ArrayLike<number> {
+  assertArrayLike(name, x, 0, max);
+  return x as ArrayLike<number>;
+}
+
 function fromApproximation(a: PolynomialApproximation): PolynomialStep {
   const coefficients = toFloat64Array('coefficients', a.coefficients);
   if (degreeOf(coefficients) < 1) throw new RangeError('a polynomial activation must have degree >= 1');
@@ -132,17 +173,24 @@ function fromApproximation(a: PolynomialApproximation): PolynomialStep {
  * sigmoidStep({ degree: 3, range: 8 })?.maxError;
  * ```
  */
-export function sigmoidStep(option: SigmoidOption = 'poly3'): PolynomialStep | undefined {
+export function sigmoidStep(option: SigmoidOption = 'client'): PolynomialStep | undefined {
   if (option === 'client') return undefined;
   if (option === 'poly3') return fromApproximation(SIGMOID_POLY3);
-  if (option !== null && typeof option === 'object') {
-    if ('coefficients' in option) return fromApproximation(option);
+  if (option !== null && typeof option === 'object' && !Array.isArray(option)) {
+    if ('coefficients' in option) {
+      assertOptions('sigmoid', option as unknown, ['coefficients', 'range', 'maxError', 'description']);
+      return fromApproximation(option);
+    }
     if ('degree' in option) {
+      assertOptions('sigmoid', option as unknown, ['degree', 'range', 'method']);
       return fromApproximation(approximateActivation('sigmoid', option.degree, toRange('sigmoid.range', option.range), option.method));
     }
   }
   throw new RangeError(`sigmoid must be 'poly3', 'client', { degree, range } or an approximation, got ${describeValue(option)}`);
 }
+
+/** Most dense layers an MLP may have (each costs at least one level; no plan holds more than 30). */
+const MAX_LAYERS = 64;
 
 const NOT_POLYNOMIAL =
   'is not a polynomial and CKKS can only add and multiply: give activationRange (the interval the pre-activations ' +
@@ -167,14 +215,16 @@ export function activationStep(
     if (range === undefined) throw new RangeError(`activation '${option}' ${NOT_POLYNOMIAL}`);
     return fromApproximation(approximateActivation(option, degree, toRange('activationRange', range)));
   }
-  if (option !== null && typeof option === 'object') {
+  if (option !== null && typeof option === 'object' && !Array.isArray(option)) {
     if ('approximate' in option) {
+      assertOptions('activation', option as unknown, ['approximate', 'degree', 'range', 'method']);
       return fromApproximation(
         approximateActivation(option.approximate, option.degree ?? degree, toRange('activation.range', option.range), option.method),
       );
     }
     if ('coefficients' in option) {
-      const coefficients = toFloat64Array('activation.coefficients', option.coefficients);
+      assertOptions('activation', option as unknown, ['coefficients', 'range']);
+      const coefficients = toFloat64Array('activation.coefficients', arrayOf('activation.coefficients', option.coefficients, 256));
       if (degreeOf(coefficients) < 1) throw new RangeError('activation.coefficients must describe a polynomial of degree >= 1');
       return {
         coefficients,
@@ -189,8 +239,8 @@ export function activationStep(
 
 function denseLayer(name: string, input: DenseLayerInput, inputs: number | undefined): DenseLayer {
   if (input === null || typeof input !== 'object') throw new TypeError(`${name} must be { weights, bias }, got ${describeValue(input)}`);
-  const bias = toFloat64Array(`${name}.bias`, input.bias);
-  const weights = toFloat64Array(`${name}.weights`, input.weights);
+  const bias = toFloat64Array(`${name}.bias`, arrayOf(`${name}.bias`, input.bias, MAX_LAYER_WIDTH));
+  const weights = toFloat64Array(`${name}.weights`, arrayOf(`${name}.weights`, input.weights, MAX_LAYER_WEIGHTS));
   const outputs = bias.length;
   if (outputs < 1) throw new RangeError(`${name}.bias must have at least one entry`);
   if (weights.length % outputs !== 0) {
@@ -199,6 +249,7 @@ function denseLayer(name: string, input: DenseLayerInput, inputs: number | undef
   const n = weights.length / outputs;
   if (inputs !== undefined && n !== inputs) throw new RangeError(`${name} must take ${inputs} inputs (row-major ${outputs} × ${inputs} weights), got ${n}`);
   if (n < 1) throw new RangeError(`${name}.weights must not be empty`);
+  if (n > MAX_LAYER_WIDTH) throw new RangeError(`${name} must take at most ${MAX_LAYER_WIDTH} inputs, got ${n}`);
   for (let k = 0; k < outputs; k++) {
     let any = false;
     for (let j = 0; j < n; j++) if (weights[k * n + j] !== 0) any = true;
@@ -215,7 +266,11 @@ function denseLayer(name: string, input: DenseLayerInput, inputs: number | undef
  * ```
  */
 export function linearSpec(options: LinearWeights): ModelSpec {
-  if (options === null || typeof options !== 'object') throw new TypeError(`model must be { weights, bias }, got ${describeValue(options)}`);
+  return linearOf(options, LINEAR_KEYS);
+}
+
+function linearOf(options: LinearWeights, keys: readonly string[]): ModelSpec {
+  assertOptions('options', options as unknown, keys);
   const bias = options.bias ?? 0;
   assertFinite('bias', bias);
   const layer = denseLayer('model', { weights: options.weights, bias: [bias] }, undefined);
@@ -230,9 +285,51 @@ export function linearSpec(options: LinearWeights): ModelSpec {
  * ```
  */
 export function logisticSpec(options: LogisticOptions): ModelSpec {
-  const base = linearSpec(options);
-  const output = sigmoidStep(options.sigmoid);
-  return { ...base, kind: 'logistic-regression', output, post: output === undefined ? 'sigmoid' : 'none' };
+  const base = linearOf(options, LOGISTIC_KEYS);
+  const output = sigmoidStep(options.sigmoid ?? 'client');
+  const layer = base.layers[0];
+  const inputBounds = options.featureBounds === undefined ? undefined : featureBoundsOf(options.featureBounds, layer.inputs);
+  if (output !== undefined) {
+    // A polynomial is the sigmoid only on its fitted range; beyond it (|z| > 7 for poly3) the label flips. So the
+    // range must hold every z the declared features can produce: z in [b - Σ|w_j|B_j, b + Σ|w_j|B_j].
+    const [lo, hi] = output.range ?? [-Infinity, Infinity];
+    if (inputBounds === undefined) {
+      throw new RangeError(
+        `sigmoid ${describeSigmoid(options.sigmoid)} is a polynomial evaluated by the server and is the sigmoid only on [${lo}, ${hi}]: ` +
+          "declare featureBounds (the largest |x_j| of the features) so that the model can be checked against that range, or use sigmoid: 'client' (exact, the default)",
+      );
+    }
+    let spread = 0;
+    for (let j = 0; j < layer.inputs; j++) spread += Math.abs(layer.weights[j]) * inputBounds[j];
+    const b = layer.bias[0];
+    if (b - spread < lo || b + spread > hi) {
+      throw new RangeError(
+        `sigmoid ${describeSigmoid(options.sigmoid)} is fitted on [${lo}, ${hi}], but with featureBounds the model's z = w·x + b ranges over ` +
+          `[${(b - spread).toPrecision(4)}, ${(b + spread).toPrecision(4)}] (‖w‖₁·bound + |b| = ${(spread + Math.abs(b)).toPrecision(4)}), where the polynomial ` +
+          "is not the sigmoid and labels flip: use sigmoid: 'client' (exact), tighter featureBounds, or a polynomial fitted on a range that holds z " +
+          `(e.g. sigmoid: { degree: 3, range: ${Math.ceil(spread + Math.abs(b))} }, less accurate)`,
+      );
+    }
+  }
+  return { ...base, kind: 'logistic-regression', inputBounds, output, post: output === undefined ? 'sigmoid' : 'none' };
+}
+
+function describeSigmoid(option: SigmoidOption | undefined): string {
+  return typeof option === 'string' ? `'${option}'` : 'polynomial';
+}
+
+/** Per-feature bounds from one number or an array of `features` positive finite numbers. */
+function featureBoundsOf(bounds: number | ArrayLike<number>, features: number): Float64Array {
+  if (typeof bounds === 'number') {
+    if (!(bounds > 0) || !Number.isFinite(bounds)) throw new RangeError(`featureBounds must be a finite number > 0 or an array of them, got ${describeValue(bounds)}`);
+    return new Float64Array(features).fill(bounds);
+  }
+  assertArrayLike('featureBounds', bounds, features, features);
+  const out = toFloat64Array('featureBounds', bounds);
+  out.forEach((v, j) => {
+    if (!(v > 0)) throw new RangeError(`featureBounds[${j}] must be a finite number > 0, got ${v}`);
+  });
+  return out;
 }
 
 /**
@@ -243,17 +340,21 @@ export function logisticSpec(options: LogisticOptions): ModelSpec {
  * ```
  */
 export function mlpSpec(options: MlpOptions): ModelSpec {
-  if (options === null || typeof options !== 'object') throw new TypeError(`model must be { layers, activation }, got ${describeValue(options)}`);
-  if (!Array.isArray(options.layers) || options.layers.length < 1) {
-    throw new RangeError(`layers must be a non-empty array, got ${describeValue(options.layers)}`);
+  assertOptions('options', options as unknown, ['layers', 'activation', 'activationRange', 'activationDegree', 'output']);
+  // A bounded array first, then every entry by index: forEach would skip the holes of a sparse array.
+  const input: unknown = options.layers;
+  if (!Array.isArray(input)) throw new TypeError(`layers must be an array of { weights, bias }, got ${describeValue(input)}`);
+  if (input.length < 1 || input.length > MAX_LAYERS) {
+    throw new RangeError(`layers must have 1 to ${MAX_LAYERS} entries, got ${input.length}`);
   }
   const layers: DenseLayer[] = [];
   let inputs: number | undefined;
-  options.layers.forEach((l, i) => {
-    const layer = denseLayer(`layers[${i}]`, l, inputs);
+  for (let i = 0; i < input.length; i++) {
+    if (!(i in input)) throw new TypeError(`layers[${i}] must be { weights, bias }, got a hole (sparse array)`);
+    const layer = denseLayer(`layers[${i}]`, input[i] as DenseLayerInput, inputs);
     layers.push(layer);
     inputs = layer.outputs;
-  });
+  }
   const activation = layers.length > 1 ? activationStep(options.activation, options.activationRange, options.activationDegree) : undefined;
   const post = options.output ?? 'none';
   if (post !== 'none' && post !== 'sigmoid' && post !== 'softmax') {
@@ -264,8 +365,10 @@ export function mlpSpec(options: MlpOptions): ModelSpec {
 
 /** Options when importing JSON whose activations are not polynomials. */
 export interface ImportOptions {
-  /** For logistic regression (default `'client'` for imported models: exact and cheapest). */
+  /** For logistic regression (default `'client'`: exact and cheapest). */
   readonly sigmoid?: SigmoidOption;
+  /** For logistic regression with a polynomial sigmoid: the largest |x_j| of the features (see {@link LogisticOptions}). */
+  readonly featureBounds?: number | ArrayLike<number>;
   /** Override the hidden activation of an MLP (e.g. `{ approximate: 'tanh', degree: 3, range: 4 }`). */
   readonly activation?: ActivationOption;
   /** Range on which a JSON `'relu'`/`'tanh'` activation is approximated. */
@@ -282,6 +385,7 @@ export interface ImportOptions {
  * ```
  */
 export function specFromJSON(json: unknown, options: ImportOptions = {}): ModelSpec {
+  assertOptions('options', options as unknown, ['sigmoid', 'featureBounds', 'activation', 'activationRange', 'activationDegree']);
   const obj: unknown = typeof json === 'string' ? JSON.parse(json) : json;
   if (obj === null || typeof obj !== 'object') throw new TypeError(`json must be a model object, got ${describeValue(obj)}`);
   const j = obj as Record<string, unknown>;
@@ -300,7 +404,12 @@ export function specFromJSON(json: unknown, options: ImportOptions = {}): ModelS
       return checkFeatures(linearSpec({ weights: j.weights as ArrayLike<number>, bias: (j.bias as number | undefined) ?? 0 }));
     case 'logistic-regression':
       return checkFeatures(
-        logisticSpec({ weights: j.weights as ArrayLike<number>, bias: j.bias as number, sigmoid: options.sigmoid ?? 'client' }),
+        logisticSpec({
+          weights: j.weights as ArrayLike<number>,
+          bias: j.bias as number,
+          sigmoid: options.sigmoid ?? 'client',
+          ...(options.featureBounds === undefined ? {} : { featureBounds: options.featureBounds }),
+        }),
       );
     case 'softmax-regression': {
       const layer = denseLayer('json', { weights: j.weights as ArrayLike<number>, bias: j.bias as ArrayLike<number> }, features as number | undefined);
@@ -308,6 +417,7 @@ export function specFromJSON(json: unknown, options: ImportOptions = {}): ModelS
     }
     case 'mlp': {
       const layers = j.layers as DenseLayerInput[];
+      if (!Array.isArray(layers)) throw new TypeError(`json.layers must be an array of { weights, bias }, got ${describeValue(layers)}`);
       const out = j.output === 'sigmoid' || j.output === 'softmax' ? j.output : 'none';
       const spec = mlpSpec({
         layers,
@@ -324,6 +434,38 @@ export function specFromJSON(json: unknown, options: ImportOptions = {}): ModelS
 }
 
 /**
+ * Requires a spec as the factories here build it (checked structure, not trusted fields): a plain object in
+ * from a caller or a worker message must not reach the loops with a wrong shape.
+ */
+function assertSpec(spec: unknown): asserts spec is ModelSpec {
+  const bad = (why: string): TypeError =>
+    new TypeError(`spec must be a ModelSpec (from linearSpec, logisticSpec, mlpSpec or specFromJSON): ${why}`);
+  if (spec === null || typeof spec !== 'object') throw bad(`got ${describeValue(spec)}`);
+  const s = spec as Record<string, unknown>;
+  const layers = s.layers;
+  if (!Array.isArray(layers) || layers.length < 1 || layers.length > MAX_LAYERS) throw bad(`layers must be an array of 1 to ${MAX_LAYERS} layers`);
+  let inputs: number | undefined;
+  for (let i = 0; i < layers.length; i++) {
+    const l: unknown = layers[i];
+    if (l === null || typeof l !== 'object') throw bad(`layers[${i}] is ${describeValue(l)}`);
+    const { inputs: n, outputs: m, weights, bias } = l as Record<string, unknown>;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LAYER_WIDTH) throw bad(`layers[${i}].inputs is ${describeValue(n)}`);
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > MAX_LAYER_WIDTH) throw bad(`layers[${i}].outputs is ${describeValue(m)}`);
+    if (inputs !== undefined && n !== inputs) throw bad(`layers[${i}] takes ${n} inputs, the previous layer gives ${inputs}`);
+    if (!(weights instanceof Float64Array) || weights.length !== n * m) throw bad(`layers[${i}].weights must be a Float64Array of ${n} × ${m}`);
+    if (!(bias instanceof Float64Array) || bias.length !== m) throw bad(`layers[${i}].bias must be a Float64Array of ${m}`);
+    inputs = m;
+  }
+  for (const k of ['activation', 'output'] as const) {
+    const st: unknown = s[k];
+    if (st === undefined) continue;
+    if (st === null || typeof st !== 'object' || !((st as { coefficients?: unknown }).coefficients instanceof Float64Array)) {
+      throw bad(`${k} must be a polynomial step ({ coefficients: Float64Array, … }) or undefined`);
+    }
+  }
+}
+
+/**
  * Rescales the model needs: one per dense layer plus the depth of each polynomial.
  * @example
  * ```ts
@@ -331,6 +473,7 @@ export function specFromJSON(json: unknown, options: ImportOptions = {}): ModelS
  * ```
  */
 export function modelDepth(spec: ModelSpec): number {
+  assertSpec(spec);
   let d = spec.layers.length;
   if (spec.activation) d += (spec.layers.length - 1) * polynomialDepth(spec.activation.coefficients);
   if (spec.output) d += polynomialDepth(spec.output.coefficients);
@@ -345,7 +488,10 @@ export function modelDepth(spec: ModelSpec): number {
  * ```
  */
 export function evaluatePlain(spec: ModelSpec, row: ArrayLike<number>): Float64Array {
-  let cur = Float64Array.from(row);
+  assertSpec(spec);
+  const inputs = spec.layers[0].inputs;
+  assertArrayLike('row', row, inputs, inputs);
+  let cur = toFloat64Array('row', row);
   spec.layers.forEach((layer, i) => {
     const next = new Float64Array(layer.outputs);
     for (let k = 0; k < layer.outputs; k++) {
@@ -424,13 +570,27 @@ export function layoutFor(spec: ModelSpec, plan: CkksPlan, headroom: (level: num
         `create the client with depth >= ${depth}`,
     );
   }
+  if (spec.output !== undefined && spec.output.range !== undefined && spec.inputBounds !== undefined) {
+    // The range check of logisticSpec holds only for features within the declared bounds, and the client refuses
+    // only |x| > inputBound: a declared bound below inputBound would let values through that the check never saw.
+    const below = spec.inputBounds.findIndex((b) => b < plan.inputBound);
+    if (below >= 0) {
+      throw new RangeError(
+        `featureBounds[${below}] is ${spec.inputBounds[below]}, but the client's keys accept features up to inputBound ${plan.inputBound}: ` +
+          `a feature between the two would take z outside the polynomial's range unnoticed; create the client with inputBound <= ${Math.min(...spec.inputBounds)}, ` +
+          "declare featureBounds >= inputBound (and a polynomial range that holds the larger z), or use sigmoid: 'client'",
+      );
+    }
+  }
   let level = plan.depth;
+  // The client refuses |x| > inputBound; declared feature bounds can only tighten that.
   let bounds = new Float64Array(spec.layers[0].inputs).fill(plan.inputBound);
+  if (spec.inputBounds !== undefined) for (let j = 0; j < bounds.length; j++) bounds[j] = Math.min(bounds[j], spec.inputBounds[j]);
   const check = (b: number, where: string): void => {
     if (b >= headroom(level)) {
       throw new RangeError(
-        `${where} may reach ${b.toPrecision(3)}, beyond what level ${level} can hold (${headroom(level).toPrecision(3)}); ` +
-          'use a larger integerBits or a smaller inputBound',
+        `${where} may reach ${b.toPrecision(3)} (Σ|w|·bound + |b| with |x| <= inputBound ${plan.inputBound}), beyond what level ${level} can hold ` +
+          `(${headroom(level).toPrecision(3)}); create the client with a smaller inputBound (the largest |x| it will encrypt) or a larger integerBits`,
       );
     }
   };

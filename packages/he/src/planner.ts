@@ -9,9 +9,15 @@
  * after the last rescale, and the special prime `P` (key switching only) is at least as large as the largest
  * data prime. A smaller special prime makes rotations return garbage while relinearisation still looks right,
  * so the planner never produces one. Plans above the budget are rejected with the smallest N that would fit.
+ *
+ * When the caller fixes neither the scale (`scaleBits`/`precisionBits`) nor N, the planner takes the smallest N
+ * whose budget holds the chain at some scale between {@link MIN_AUTO_SCALE_BITS} and {@link DEFAULT_SCALE_BITS}
+ * bits, with the largest such scale: a smaller ring halves the size of every ciphertext and key and the cost of
+ * every operation, and per sample costs the same (N/2 slots). The default depth 1 (a linear layer, e.g.
+ * logistic regression with the exact sigmoid at the client) then fits N = 4096 as [39, 30 | 39] = 108 of 109 bits.
  * @module
  */
-import { assertInteger, describeValue } from '@ppml/core';
+import { assertArrayLike, assertInteger, assertOptions, describeValue } from '@ppml/core';
 
 /** Polynomial modulus degrees the planner considers (slots = N / 2). */
 export type PolyModulusDegree = 4096 | 8192 | 16384 | 32768;
@@ -44,11 +50,14 @@ export const MAX_COEFF_BITS_128: Readonly<Record<number, number>> = {
 
 /** What the planner needs to know about the circuit. */
 export interface PlanOptions {
-  /** Rescales along the deepest path (linear layer = 1, degree-3 polynomial = 2). Default 3. */
+  /** Rescales along the deepest path (linear layer = 1, degree-3 polynomial = 2). Default 1. */
   depth?: number;
   /** Force a degree; the plan fails with a `RangeError` when it does not fit the security budget. */
   polyModulusDegree?: PolyModulusDegree;
-  /** log2 of the CKKS scale, 20..59. Default 40 (or `precisionBits + 14`). */
+  /**
+   * log2 of the CKKS scale, 20..59. Default: `precisionBits + 14` when given, else 40 when `polyModulusDegree`
+   * is given, else the largest scale in [30, 40] that fits the smallest ring (see the module notes).
+   */
   scaleBits?: number;
   /** Wanted bits after the binary point of a fresh encryption; sets `scaleBits = precisionBits + 14`. */
   precisionBits?: number;
@@ -80,21 +89,31 @@ export interface CkksPlan {
 }
 
 /**
- * Default circuit depth: linear layer plus a degree-3 polynomial.
+ * Default circuit depth: one linear layer (the default logistic regression applies the exact sigmoid at the
+ * client). A server-side polynomial needs more: a degree-3 sigmoid after a linear layer needs depth 3.
  * @example
  * ```ts
  * planParameters().depth === DEFAULT_DEPTH; // true
  * ```
  */
-export const DEFAULT_DEPTH = 3;
+export const DEFAULT_DEPTH = 1;
 /**
- * Default log2 scale.
+ * Default (and largest automatically chosen) log2 scale.
  * @example
  * ```ts
  * planParameters().scaleBits === DEFAULT_SCALE_BITS; // true
  * ```
  */
 export const DEFAULT_SCALE_BITS = 40;
+/**
+ * Smallest log2 scale the planner chooses by itself to fit a smaller ring (a fresh encryption then carries
+ * about 2^-24 absolute error; ask for more with `scaleBits` or `precisionBits`).
+ * @example
+ * ```ts
+ * planParameters({ depth: 1 }).scaleBits >= MIN_AUTO_SCALE_BITS; // true
+ * ```
+ */
+export const MIN_AUTO_SCALE_BITS = 30;
 /**
  * Default integer headroom of results, in bits.
  * @example
@@ -119,6 +138,28 @@ function bitsFor(depth: number, scaleBits: number, integerBits: number): number[
 }
 
 /**
+ * Keys of {@link PlanOptions}.
+ * @example
+ * ```ts
+ * PLAN_OPTION_KEYS.includes('depth'); // true
+ * ```
+ */
+export const PLAN_OPTION_KEYS: readonly (keyof PlanOptions)[] = [
+  'depth',
+  'polyModulusDegree',
+  'scaleBits',
+  'precisionBits',
+  'integerBits',
+  'rotations',
+  'inputBound',
+];
+
+/** Total bits of the chain for `depth` rescales: (depth + 2)·scale + 2·integerBits + 2 (first and special prime). */
+function totalFor(depth: number, scaleBits: number, integerBits: number): number {
+  return bitsFor(depth, scaleBits, integerBits).reduce((a, b) => a + b, 0);
+}
+
+/**
  * Chooses CKKS parameters for a circuit of the given depth, at 128-bit security.
  * @example
  * ```ts
@@ -126,9 +167,7 @@ function bitsFor(depth: number, scaleBits: number, integerBits: number): number[
  * ```
  */
 export function planParameters(options: PlanOptions = {}): CkksPlan {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
-  }
+  assertOptions('options', options as unknown, PLAN_OPTION_KEYS);
   const depth = options.depth ?? DEFAULT_DEPTH;
   assertInteger('depth', depth, 1, 30);
   let scaleBits = options.scaleBits;
@@ -136,14 +175,27 @@ export function planParameters(options: PlanOptions = {}): CkksPlan {
     assertInteger('precisionBits', options.precisionBits, 6, 45);
     scaleBits = options.precisionBits + 14;
   }
-  scaleBits ??= DEFAULT_SCALE_BITS;
-  assertInteger('scaleBits', scaleBits, 20, 59);
   const integerBits = options.integerBits ?? DEFAULT_INTEGER_BITS;
+  if (scaleBits === undefined && options.polyModulusDegree === undefined) {
+    assertInteger('integerBits', integerBits, 1, 59 - MIN_AUTO_SCALE_BITS);
+    // The smallest ring that holds the chain at a scale in [MIN_AUTO_SCALE_BITS, DEFAULT_SCALE_BITS], largest scale.
+    for (const n of POLY_MODULUS_DEGREES) {
+      let s = Math.min(DEFAULT_SCALE_BITS, 59 - integerBits);
+      while (s >= MIN_AUTO_SCALE_BITS && totalFor(depth, s, integerBits) > MAX_COEFF_BITS_128[n]) s--;
+      if (s >= MIN_AUTO_SCALE_BITS) {
+        scaleBits = s;
+        break;
+      }
+    }
+  }
+  scaleBits ??= Math.min(DEFAULT_SCALE_BITS, 59 - integerBits);
+  assertInteger('scaleBits', scaleBits, 20, 59);
   assertInteger('integerBits', integerBits, 1, 59 - scaleBits);
   const inputBound = options.inputBound ?? DEFAULT_INPUT_BOUND;
   if (typeof inputBound !== 'number' || !(inputBound > 0) || !Number.isFinite(inputBound)) {
     throw new RangeError(`inputBound must be a finite number > 0, got ${describeValue(inputBound)}`);
   }
+  if (options.rotations !== undefined) assertArrayLike('rotations', options.rotations, 0, 64);
   const rotations = [...new Set(options.rotations ?? [])].sort((a, b) => a - b);
   const bits = bitsFor(depth, scaleBits, integerBits);
   const total = bits.reduce((a, b) => a + b, 0);
@@ -186,10 +238,11 @@ export function planParameters(options: PlanOptions = {}): CkksPlan {
  * One line describing a plan, for logs and benchmark output.
  * @example
  * ```ts
- * describePlan(planParameters()); // 'CKKS N=8192 (4096 slots), q = [49, 40, 40, 40 | 49] = 218/218 bits, ...'
+ * describePlan(planParameters({ depth: 3 })); // 'CKKS N=8192 (4096 slots), q = [49, 40, 40, 40 | 49] = 218/218 bits, ...'
  * ```
  */
 export function describePlan(plan: CkksPlan): string {
+  plan = planFromJSON(plan);
   const data = plan.coeffModulusBits.slice(0, -1).join(', ');
   const special = plan.coeffModulusBits[plan.coeffModulusBits.length - 1];
   return (
@@ -207,8 +260,13 @@ export function describePlan(plan: CkksPlan): string {
  * ```
  */
 export function planFromJSON(value: unknown): CkksPlan {
-  if (value === null || typeof value !== 'object') throw new TypeError(`plan must be an object, got ${describeValue(value)}`);
+  if (value === null || typeof value !== 'object') throw new TypeError(`plan must be a CkksPlan object, got ${describeValue(value)}`);
   const v = value as Record<string, unknown>;
+  // Every field must be present: a missing one would silently take its default and describe another plan.
+  for (const k of ['depth', 'polyModulusDegree', 'scaleBits', 'integerBits', 'inputBound'] as const) {
+    if (typeof v[k] !== 'number') throw new TypeError(`plan.${k} must be a number, got ${describeValue(v[k])}`);
+  }
+  if (!Array.isArray(v.rotations)) throw new TypeError(`plan.rotations must be an array, got ${describeValue(v.rotations)}`);
   const plan = planParameters({
     depth: v.depth as number,
     polyModulusDegree: v.polyModulusDegree as PolyModulusDegree,

@@ -9,7 +9,7 @@
  * Chebyshev basis on [−1, 1] for conditioning and returned as monomial coefficients in x, lowest degree first.
  * @module
  */
-import { assertFinite, assertInteger, describeValue } from '@ppml/core';
+import { assertArrayLike, assertFinite, assertFunction, assertInteger, describeValue } from '@ppml/core';
 
 /** Functions with built-in approximations. */
 export type ActivationName = 'sigmoid' | 'tanh' | 'relu';
@@ -50,9 +50,26 @@ export const ACTIVATIONS: Readonly<Record<ActivationName, (x: number) => number>
  * ```
  */
 export function polyval(coefficients: ArrayLike<number>, x: number): number {
+  if (typeof x !== 'number') throw new TypeError(`x must be a number, got ${describeValue(x)}`);
+  assertCoefficients(coefficients);
   let acc = 0;
   for (let k = coefficients.length - 1; k >= 0; k--) acc = acc * x + coefficients[k];
   return acc;
+}
+
+/** Most coefficients accepted (degree 4095: far beyond any depth a plan can hold). */
+const MAX_COEFFICIENTS = 4096;
+
+/** An array (or typed array) of at most {@link MAX_COEFFICIENTS} numbers; checked before any loop over it. */
+function assertCoefficients(coefficients: unknown): asserts coefficients is ArrayLike<number> {
+  if (coefficients instanceof Float64Array) {
+    if (coefficients.length > MAX_COEFFICIENTS) throw new RangeError(`coefficients must have at most ${MAX_COEFFICIENTS} entries, got ${coefficients.length}`);
+    return;
+  }
+  assertArrayLike('coefficients', coefficients, 0, MAX_COEFFICIENTS);
+  for (let k = 0; k < coefficients.length; k++) {
+    if (typeof coefficients[k] !== 'number') throw new TypeError(`coefficients[${k}] must be a number, got ${describeValue(coefficients[k])}`);
+  }
 }
 
 /**
@@ -68,6 +85,10 @@ export function maxAbsError(
   range: readonly [number, number],
   points = 10_001,
 ): number {
+  assertCoefficients(coefficients);
+  assertFunction('f', f);
+  checkRange(range);
+  assertInteger('points', points, 2, 10_000_000);
   const [a, b] = range;
   let worst = 0;
   for (let i = 0; i < points; i++) {
@@ -118,6 +139,10 @@ function substituteAffine(c: Float64Array, alpha: number, beta: number): Float64
 
 function checkFit(degree: number, range: readonly [number, number]): void {
   assertInteger('degree', degree, 1, 15);
+  checkRange(range);
+}
+
+function checkRange(range: readonly [number, number]): void {
   if (!Array.isArray(range) || range.length !== 2) {
     throw new TypeError(`range must be a pair [min, max], got ${describeValue(range)}`);
   }
@@ -266,6 +291,7 @@ export const SIGMOID_POLY3: PolynomialApproximation = {
  * ```
  */
 export function polynomialDepth(coefficients: ArrayLike<number>): number {
+  assertCoefficients(coefficients);
   const n = degreeOf(coefficients);
   if (n <= 0) return 0;
   if (isBarePower(coefficients)) return Math.log2(n);

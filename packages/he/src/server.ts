@@ -4,15 +4,17 @@
  * requests are sharded by batch across a piscina pool of worker threads, each of which builds the context and
  * loads the keys once (SEAL is single-threaded; its maintainers advise application-level threads, SEAL issue 245).
  * Replies are switched down to the lowest level that can hold the outputs (level 0 for probabilities), which
- * makes them small (32 bytes per sample at N = 8192) and removes the unused part of the modulus, as SEAL's
- * security notes recommend. There is no circuit privacy: the reply's noise may reveal something about the
+ * makes them small (16 bytes per sample and remaining prime: 32 bytes at level 0, 64 at level 1, whatever N) and
+ * removes the unused part of the modulus, as SEAL's security notes recommend. Every key and ciphertext from a
+ * peer is checked before use (`seal-object.ts`). There is no circuit privacy: the reply's noise may reveal something about the
  * weights (SEAL `SECURITY.md`).
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { deserializeError, describeValue, siblingModuleUrl } from '@ppml/core';
+import { assertOptions, deserializeError, describeValue, siblingModuleUrl, workerExecArgv } from '@ppml/core';
 import { Piscina } from 'piscina';
 import { CompiledModel, type LoadedKeys, loadEvaluationKeys } from './engine.ts';
+import { HeContext } from './context.ts';
 import { HeFormatError } from './errors.ts';
 import { type Layout, readRows, rowBlockWidth, writeScores } from './layout.ts';
 import {
@@ -30,6 +32,7 @@ import {
 import { type CkksPlan, describePlan } from './planner.ts';
 import { CkksOps } from './evaluate.ts';
 import { DEFAULT_HEAP_LIMIT_BYTES, assertHeapBelow, sealCall } from './seal.ts';
+import { checkCiphertext, checkSealHeader } from './seal-object.ts';
 import { EncryptedVector, readVector } from './vector.ts';
 import { type UncheckedBytes, WireKind, openMessage } from './wire.ts';
 import { type WarmupTask, type WorkerReply, type WorkerTask, pack, unpack } from './worker.ts';
@@ -65,7 +68,7 @@ function taskSize(batches: number, perBatch: number, threads: number): number {
  * @example
  * ```ts
  * const server = await HeServer.create(evalKeys);
- * const model = server.logisticRegression({ weights, bias, sigmoid: 'poly3' });
+ * const model = server.logisticRegression({ weights, bias });
  * const encScores = await model.predict(encRows);
  * await server.close();
  * ```
@@ -85,6 +88,9 @@ export class HeServer implements AsyncDisposable, Disposable {
   #closed = false;
 
   private constructor(keys: LoadedKeys, evalKeys: Uint8Array, threads: number, heapLimitBytes: number) {
+    if (keys === null || typeof keys !== 'object' || !(keys.ctx instanceof HeContext)) {
+      throw new TypeError('HeServer has no public constructor: use HeServer.create(evalKeys, options)');
+    }
     this.#keys = keys;
     this.#evalKeys = evalKeys;
     this.plan = keys.plan;
@@ -101,13 +107,17 @@ export class HeServer implements AsyncDisposable, Disposable {
    * ```
    */
   static async create(evalKeys: Uint8Array, options: HeServerOptions = {}): Promise<HeServer> {
-    if (options === null || typeof options !== 'object') throw new TypeError(`options must be an object, got ${describeValue(options)}`);
+    assertOptions('options', options as unknown, ['threads', 'heapLimitBytes']);
     const threads = options.threads ?? Math.min(availableParallelism(), 8);
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+    if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 64) {
       throw new RangeError(`threads must be an integer in [1, 64], got ${describeValue(threads)}`);
     }
+    const heap = options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES;
+    if (typeof heap !== 'number' || !Number.isFinite(heap) || heap < 2 ** 20 || heap > 4 * 2 ** 30) {
+      throw new RangeError(`heapLimitBytes must be a number of bytes in [2^20, 2^32], got ${describeValue(options.heapLimitBytes)}`);
+    }
     const keys = await loadEvaluationKeys(evalKeys);
-    return new HeServer(keys, evalKeys.slice(), threads, options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES);
+    return new HeServer(keys, evalKeys.slice(), threads, heap);
   }
 
   /** One line describing the parameters of the loaded keys. */
@@ -138,12 +148,14 @@ export class HeServer implements AsyncDisposable, Disposable {
   }
 
   /**
-   * A logistic regression; `sigmoid: 'poly3'` (default) evaluates 0.5 + 0.197z − 0.004z³ under encryption
-   * (valid for |z| <= 5), `{ degree, range }` fits a polynomial on a range you declare, `'client'` returns z and
-   * lets the client apply the exact sigmoid.
+   * A logistic regression. By default (`sigmoid: 'client'`) the server computes z = w·x + b and the client applies
+   * the exact sigmoid after decryption (depth 1). A server-side polynomial (`'poly3'`: 0.5 + 0.197z − 0.004z³ on
+   * [−5, 5]; `{ degree, range }`: fitted on a range you declare) needs `featureBounds`, and the model is refused
+   * unless every z those bounds allow lies in the polynomial's range (beyond it the label can flip).
    * @example
    * ```ts
-   * const model = server.logisticRegression({ weights, bias, sigmoid: { degree: 3, range: 8 } });
+   * const model = server.logisticRegression({ weights, bias });
+   * const poly = server.logisticRegression({ weights, bias, sigmoid: { degree: 3, range: 8 }, featureBounds: 2 });
    * ```
    */
   logisticRegression(options: LogisticOptions): HeModel {
@@ -190,8 +202,9 @@ export class HeServer implements AsyncDisposable, Disposable {
     this.#vectorOps ??= new CkksOps(ctx, keys.relinKeys, keys.galoisKeys);
     const ct = new ctx.seal.Ciphertext();
     try {
+      checkSealHeader(ciphertext, 'encVector');
       sealCall('loading a vector ciphertext', () => ct.loadFromArray(ctx.context, ciphertext), true);
-      if (ct.size() !== 2) throw new HeFormatError('encVector hold a ciphertext that is not relinearised');
+      checkCiphertext(ct, ctx, 'encVector');
     } catch (e) {
       ct.delete();
       throw e;
@@ -226,14 +239,14 @@ export class HeServer implements AsyncDisposable, Disposable {
     this.#open();
     if (this.#pool === undefined) {
       const url = siblingModuleUrl(import.meta.url, './worker');
-      const fromSource = url.pathname.endsWith('.ts');
       this.#pool = new Piscina({
         filename: url.href,
         minThreads: this.threads,
         maxThreads: this.threads,
         idleTimeout: 60_000,
         workerData: { evalKeys: this.#evalKeys, heapLimitBytes: this.heapLimitBytes },
-        execArgv: fromSource ? [...process.execArgv, '--conditions=@ppml/source'] : [...process.execArgv],
+        // Only the flags a worker needs: the parent's own flags (e.g. --expose-gc) are refused in workers.
+        execArgv: workerExecArgv(url),
       });
     }
     return this.#pool;
@@ -367,6 +380,9 @@ export class HeModel implements Disposable {
 
   /** @internal Use the factory methods of {@link HeServer}. */
   constructor(server: HeServer, keys: LoadedKeys, spec: ModelSpec, onDispose: (m: HeModel) => void) {
+    if (!(server instanceof HeServer)) {
+      throw new TypeError('HeModel has no public constructor: use server.linear, server.logisticRegression, server.mlp or server.fromJSON');
+    }
     this.#server = server;
     this.#keys = keys;
     this.spec = spec;

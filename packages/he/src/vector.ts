@@ -10,7 +10,7 @@
  * the plan's depth.
  * @module
  */
-import { describeValue } from '@ppml/core';
+import { assertArrayLike, describeValue, toFloat64Array } from '@ppml/core';
 import type { Ciphertext } from 'node-seal';
 import type { CkksOps } from './evaluate.ts';
 import { HeFormatError } from './errors.ts';
@@ -275,8 +275,9 @@ export class EncryptedVector implements Disposable {
    * ```
    */
   polyval(coefficients: ArrayLike<number>): EncryptedVector {
-    const c = Float64Array.from(coefficients);
-    if (c.some((x) => !Number.isFinite(x))) throw new RangeError('coefficients must be finite numbers');
+    // Length first (a huge array-like is refused, not copied): degree up to 255 is already 8 levels of depth.
+    assertArrayLike('coefficients', coefficients, 1, 256);
+    const c = toFloat64Array('coefficients', coefficients as ArrayLike<number>);
     return this.#wrap(this.#host.ops.polynomial(this.#live(), c, this.#host.ops.ctx.scale));
   }
 

@@ -120,10 +120,11 @@ function warm(k: LoadedKeys, task: WarmupTask): void {
   const ctx = k.ctx;
   const seal = ctx.seal;
   const features = k.features ?? 4;
-  const weights = new Array<number>(features).fill(1 / features);
+  // ‖w‖₁·inputBound = 4: inside poly3's range for every input the keys accept.
+  const weights = new Array<number>(features).fill(4 / (features * k.plan.inputBound));
   const targets = task.warmup.map((m) => model(k, m.modelId, m.spec));
   const defaultSpec = (): ModelSpec =>
-    k.plan.depth >= 3 ? logisticSpec({ weights, bias: 0, sigmoid: 'poly3' }) : linearSpec({ weights, bias: 0 });
+    k.plan.depth >= 3 ? logisticSpec({ weights, bias: 0, sigmoid: 'poly3', featureBounds: k.plan.inputBound }) : linearSpec({ weights, bias: 0 });
   const fallback = targets.length === 0 ? new CompiledModel(k, defaultSpec()) : undefined;
   const runs = fallback === undefined ? targets : [fallback];
   const width = (m: CompiledModel): number => (m.dataLayout === 'column' ? m.spec.layers[0].inputs : 1);

@@ -31,6 +31,13 @@ function randomWeights(f: number, scale: number): number[] {
   return Array.from({ length: f }, () => (2 * uniformDouble(rng) - 1) * scale);
 }
 
+/** Scales `w` down (if needed) so that ‖w‖₁·bound + |b| <= limit: every z stays inside a polynomial's range. */
+function within(w: number[], bound: number, b: number, limit: number): number[] {
+  const l1 = w.reduce((s, v) => s + Math.abs(v), 0);
+  const k = Math.min(1, (limit - Math.abs(b)) / (l1 * bound));
+  return w.map((v) => v * k);
+}
+
 function maxErr(model: HeModel, scores: Float64Array, rows: readonly Float64Array[], post?: (z: number) => number): number {
   let worst = 0;
   rows.forEach((row, i) => {
@@ -64,8 +71,28 @@ describe('encrypted results equal plaintext results', () => {
     model.dispose();
   });
 
+  it('replies: 32 bytes per sample at level 0, 64 bytes at level 1 (a linear model whose outputs may exceed 2^(integerBits - 1))', async () => {
+    // N = 8192: a reply ciphertext is 2 polynomials × 8,192 words × (level + 1) primes, for 4,096 samples.
+    const perSample = async (m: { predict(b: Uint8Array): Promise<Uint8Array> }): Promise<number> => (await m.predict(encX)).length / client.slots;
+    const linear = server.linear({ weights: randomWeights(F, 1), bias: 0.75 });
+    expect(linear.layout.outputBound).toBeGreaterThan(128); // |w·x + b| may exceed 2^8 / 2 for |x| <= 10
+    expect(linear.layout.replyLevel).toBe(1);
+    const lin = await perSample(linear);
+    expect(lin).toBeGreaterThanOrEqual(64);
+    expect(lin).toBeLessThan(64.1);
+    const small = server.linear({ weights: randomWeights(F, 0.01), bias: 0 });
+    expect(small.layout.replyLevel).toBe(0);
+    const s = await perSample(small);
+    expect(s).toBeGreaterThanOrEqual(32);
+    expect(s).toBeLessThan(32.1);
+    linear.dispose();
+    small.dispose();
+  });
+
   it('logistic regression with the poly3 sigmoid: equals the polynomial, and the sigmoid within its documented error', async () => {
-    const model = server.logisticRegression({ weights: randomWeights(F, 0.05), bias: 0.1, sigmoid: 'poly3' });
+    // A server-side polynomial needs declared feature bounds that keep z inside its range ([-5, 5] for poly3).
+    const weights = within(randomWeights(F, 0.05), 10, 0.1, 5);
+    const model = server.logisticRegression({ weights, bias: 0.1, sigmoid: 'poly3', featureBounds: 10 });
     expect(model.layout.depth).toBe(3);
     expect(model.layout.replyLevel).toBe(0);
     const scores = client.decryptScores(await model.predict(encX));
@@ -81,8 +108,8 @@ describe('encrypted results equal plaintext results', () => {
   });
 
   it('logistic regression with a least-squares sigmoid on a declared range, and with the client-side sigmoid', async () => {
-    const weights = randomWeights(F, 0.1);
-    const poly = server.logisticRegression({ weights, bias: -0.2, sigmoid: { degree: 3, range: 12 } });
+    const weights = within(randomWeights(F, 0.1), 10, -0.2, 12);
+    const poly = server.logisticRegression({ weights, bias: -0.2, sigmoid: { degree: 3, range: 12 }, featureBounds: 10 });
     const exact = server.logisticRegression({ weights, bias: -0.2, sigmoid: 'client' });
     const ps = client.decryptScores(await poly.predict(encX));
     const es = client.decryptScores(await exact.predict(encX));
@@ -294,7 +321,7 @@ describe('bad input', () => {
       /needs multiplicative depth 4 but the keys were planned for depth 3/,
     );
     expect(() => server.fromJSON({ kind: 'mlp', features: F, activation: 'relu', layers })).toThrow(/activationRange/);
-    expect(() => server.logisticRegression({ weights: randomWeights(F, 1), sigmoid: { degree: 5, range: 8 } })).toThrow(/depth 4/);
+    expect(() => server.logisticRegression({ weights: randomWeights(F, 1), sigmoid: { degree: 5, range: 8 }, featureBounds: 0.1 })).toThrow(/depth 4/);
     expect(() => server.linear({ weights: new Array(F).fill(0) })).toThrow(/only zero weights/);
     expect(() => server.linear({ weights: [1, Number.NaN] })).toThrow(RangeError);
     expect(() => server.logisticRegression({ weights: [1], sigmoid: 'cubic' as never })).toThrow(RangeError);

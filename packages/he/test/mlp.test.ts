@@ -57,7 +57,8 @@ describe('MLPs with polynomial activations', () => {
   it('degree-5 polynomials use the general product tree (depth 3) and stay exact up to CKKS noise', async () => {
     const model = server.mlp({ layers: [{ weights: rand(F, 0.3), bias: [0.1] }], activation: 'square' });
     expect(model.layout.depth).toBe(1);
-    const deep = server.logisticRegression({ weights: rand(F, 0.3), bias: 0.1, sigmoid: { degree: 5, range: 6 } });
+    // ‖w‖₁·2 + |b| <= 8 · 0.3 · 2 + 0.1 = 4.9 < 6: every z of the declared inputs is inside the fitted range.
+    const deep = server.logisticRegression({ weights: rand(F, 0.3), bias: 0.1, sigmoid: { degree: 5, range: 6 }, featureBounds: 2 });
     expect(deep.layout.depth).toBe(4);
     const p = client.decryptScores(await deep.predict(encX));
     for (let i = 0; i < X.length; i++) expect(Math.abs(p[i] - evaluatePlain(deep.spec, X[i])[0])).toBeLessThan(1e-3);

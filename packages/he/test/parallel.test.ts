@@ -31,7 +31,7 @@ afterAll(async () => {
 
 describe('worker-thread sharding', () => {
   it('gives the same scores as inline evaluation, in row order', async () => {
-    const spec = { weights: [0.5, -0.25, 0.75], bias: 0.1, sigmoid: 'poly3' as const };
+    const spec = { weights: [0.5, -0.25, 0.75], bias: 0.1, sigmoid: 'poly3' as const, featureBounds: 2 };
     const a = client.decryptScores(await inline.logisticRegression(spec).predict(encX));
     const b = client.decryptScores(await pooled.logisticRegression(spec).predict(encX));
     expect(b.length).toBe(N);
@@ -43,7 +43,7 @@ describe('worker-thread sharding', () => {
   });
 
   it('gives byte-identical replies across repeated requests (reused task buffers) and to inline evaluation', async () => {
-    const spec = { weights: [0.5, -0.25, 0.75], bias: 0.1, sigmoid: 'poly3' as const };
+    const spec = { weights: [0.5, -0.25, 0.75], bias: 0.1, sigmoid: 'poly3' as const, featureBounds: 2 };
     const modelP = pooled.logisticRegression(spec);
     // Warming compiles the model in both workers and runs it on throwaway encryptions; results are unaffected.
     await pooled.warmup();

@@ -40,6 +40,32 @@ describe('planParameters', () => {
     );
   });
 
+  it('without a scale or N: the smallest ring that holds the chain at a scale in [30, 40] bits, largest such scale', () => {
+    expect(planParameters()).toMatchObject({ depth: 1, polyModulusDegree: 4096, scaleBits: 30, coeffModulusBits: [39, 30, 39] });
+    expect(planParameters({ depth: 1, integerBits: 12 })).toMatchObject({ polyModulusDegree: 8192, scaleBits: 40 });
+    expect(planParameters({ depth: 1, polyModulusDegree: 8192 }).scaleBits).toBe(40);
+    expect(planParameters({ depth: 1, precisionBits: 26 }).polyModulusDegree).toBe(8192);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 20 }), (depth, integerBits) => {
+        let plan;
+        try {
+          plan = planParameters({ depth, integerBits });
+        } catch (e) {
+          expect(e).toBeInstanceOf(RangeError);
+          return;
+        }
+        expect(plan.totalBits).toBeLessThanOrEqual(MAX_COEFF_BITS_128[plan.polyModulusDegree]);
+        expect(plan.scaleBits).toBeLessThanOrEqual(40);
+        const smaller = plan.polyModulusDegree / 2;
+        if (smaller >= 4096) {
+          // No smaller ring holds the chain at any scale the planner may choose by itself.
+          expect(() => planParameters({ depth, integerBits, scaleBits: 30, polyModulusDegree: smaller as never })).toThrow(RangeError);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('rejects plans above the budget with the degree that would fit', () => {
     expect(() => planParameters({ depth: 4, polyModulusDegree: 8192 })).toThrow(/258 coefficient-modulus bits.*use polyModulusDegree 16384/);
     expect(() => planParameters({ depth: 30 })).toThrow(/reduce the depth/);

@@ -5,6 +5,7 @@
  * @module
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { reportMemory } from './worker-memory.ts';
 import { serializeError } from '@ppml/core';
 import type { FromWorker } from './messages.ts';
 import { dealMaterial, type MaterialRequest } from './preprocessing.ts';
@@ -20,6 +21,9 @@ function post(m: FromWorker): void {
 }
 
 port.once('message', (m: { ports: (MessagePort | null)[] }) => {
+  port.on('message', (msg: { type?: string }) => {
+    if (msg.type === 'memory') post(reportMemory());
+  });
   const transport = new MessagePortTransport(parties, m.ports, (e) => post({ type: 'error', seq: -1, error: serializeError(e) }));
   post({ type: 'ready' });
   void (async () => {

@@ -17,6 +17,8 @@ export {
   type OperationStats,
   type PreprocessPlan,
   type FaultInjection,
+  type SessionMemory,
+  type WorkerMemory,
 } from './session.ts';
 export type { Transport } from './transport/transport.ts';
 export { secureAggregation, type Contribution } from './apps/aggregation.ts';

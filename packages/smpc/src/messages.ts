@@ -41,6 +41,8 @@ export type Operation =
       readonly op: 'neg' | 'relu' | 'sigmoid' | 'exp' | 'reciprocal' | 'square';
       readonly out: number;
       readonly a: number;
+      /** sigmoid only: the input's public range exceeds +-1024, use the saturating variant. */
+      readonly clamp?: boolean;
     }
   | { readonly op: 'matmul'; readonly out: number; readonly a: number; readonly b: number; readonly m: number; readonly k: number; readonly n: number }
   | { readonly op: 'transpose'; readonly out: number; readonly a: number; readonly rows: number; readonly cols: number }
@@ -66,7 +68,9 @@ export type Operation =
 /** Coordinator to party. */
 export type ToParty =
   | { readonly type: 'init'; readonly ports: readonly (MessagePortLike | null)[] }
-  | { readonly type: 'op'; readonly seq: number; readonly operation: Operation };
+  | { readonly type: 'op'; readonly seq: number; readonly operation: Operation }
+  /** Diagnostics: report heap use (after a full collection when the process runs with --expose-gc). */
+  | { readonly type: 'memory' };
 
 /** Party (or dealer) to coordinator. */
 export type FromWorker =
@@ -85,6 +89,7 @@ export type FromWorker =
     }
   | { readonly type: 'result'; readonly seq: number; readonly values: Float64Array }
   | { readonly type: 'dealt'; readonly party: number; readonly bytes: number }
+  | { readonly type: 'memory'; readonly heapUsed: number; readonly external: number; readonly collected: boolean }
   | { readonly type: 'error'; readonly seq: number; readonly error: SerializedError };
 
 /** Structural stand-in for `MessagePort` in message types. */

@@ -6,6 +6,7 @@
  * @module
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
+import { reportMemory } from './worker-memory.ts';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { cryptoRng, randomBytes, serializeError } from '@ppml/core';
@@ -135,6 +136,7 @@ async function start(ports: (MessagePort | null)[]): Promise<void> {
   };
 
   port.on('message', (m: { type: string; seq: number; operation: Operation }) => {
+    if (m.type === 'memory') post(reportMemory());
     if (m.type !== 'op' || failed) return;
     queue.push({ seq: m.seq, operation: m.operation });
     if (!running) void runAll();

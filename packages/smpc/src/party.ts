@@ -4,7 +4,8 @@
  *
  * - Exact-wrap truncation (bounded error): to divide a product z by 2^f, the parties open c = z + 2^62 + r for a
  *   dealer mask r uniform in Z_2^64 that comes with shares of its top bit and of (r mod 2^63) >> f. Since
- *   0 <= z + 2^62 < 2^63 whenever |z| < 2^62, the carry into bit 63 is c_63 XOR r_63, a linear function of the
+ *   0 <= z + 2^62 < 2^63 whenever -2^62 <= z < 2^62 (the session checks this from public ranges before an
+ *   operation is queued, `bounds.ts`), the carry into bit 63 is c_63 XOR r_63, a linear function of the
  *   shared bit, so the result is floor(z / 2^f) or that plus one: never the 2^(64-f) failures of the
  *   probabilistic local truncation (SecureML; CrypTen issue 402). The wrap-bit correction follows the Z_2^k
  *   truncation of Escudero, Ghosh, Keller, Rachuri and Scholl (CRYPTO 2020), with the mask's top bit supplied
@@ -20,6 +21,7 @@
 import { encodeFixedPoint, decodeFixedPoint } from '@ppml/core';
 import { ProtocolAbortError } from './errors.ts';
 import type { Operation } from './messages.ts';
+import { SIGMOID_SATURATION } from './bounds.ts';
 import { materialFor } from './plan.ts';
 import type { Channel, Protocol, Share } from './protocols/protocol.ts';
 import {
@@ -280,10 +282,12 @@ export class Party {
    * (1 + x / 2^iters)^(2^iters) computed at `bits` fractional bits internally; returns f fractional bits.
    * Requires |intermediate| < 2^(31 - bits) and x >= -2^iters.
    */
-  async expScaled(x: Share, bits: number, iters: number): Promise<Share> {
+  async expScaled(x: Share, bits: number, iters: number, gate: Share | null = null): Promise<Share> {
     const d = bits - this.f - iters;
     let base: Share = d >= 0 ? this.scaleS(x, 1n << BigInt(d)) : await this.trunc(this.proto.additivePart(x), -d);
     base = this.addPub(base, this.#fill(x[0].length, 1n << BigInt(bits)));
+    // A 0/1 gate zeroes the base where it is 0: a product with integer bits is exact, whatever the base holds.
+    if (gate !== null) base = await this.proto.mul(base, gate);
     for (let k = 0; k < iters; k++) base = await this.trunc(await this.proto.mulToAdditive(base, base), bits, true);
     return bits > this.f ? this.trunc(this.proto.additivePart(base), bits - this.f) : base;
   }
@@ -307,13 +311,25 @@ export class Party {
     return y;
   }
 
-  /** sigmoid(x) = 1 / (1 + exp(-|x|)) for x >= 0, mirrored for x < 0; documented for |x| <= 1024. */
-  async sigmoid(x: Share): Promise<Share> {
+  /**
+   * sigmoid(x) = 1 / (1 + exp(-|x|)) for x >= 0, mirrored for x < 0. exp(-|x|) as (1 - |x|/1024)^1024 is
+   * valid for |x| <= 1024 only (beyond, the base is negative and its powers leave the truncation's range). With
+   * `clamp` (the session sets it when the input's public range exceeds +-1024) one more comparison gives
+   * s = [|x| > 1024] and the base is multiplied by 1 - s: exp(-|x|) is then 0 there, below its documented
+   * error (e^-1024), and the result is exactly 0 or 1. Costs 9 more rounds and one comparison per element.
+   */
+  async sigmoid(x: Share, clamp = false): Promise<Share> {
     const n = x[0].length;
     const b = await this.ltz(x);
     const xb = await this.proto.mul(x, b);
     const negAbs = this.subS(this.scaleS(xb, 2n), x); // -|x| = 2 b x - x
-    const e = await this.expScaled(negAbs, Math.min(this.f + 10, 30), 10);
+    let gate: Share | null = null;
+    if (clamp) {
+      // [1024 - |x| < 0] is [|x| > 1024]; the gate is its complement.
+      const s = await this.ltz(this.addPub(negAbs, this.#fill(n, BigInt(SIGMOID_SATURATION) << BigInt(this.f))));
+      gate = this.addPub(this.#map(s, (c) => neg(c)), this.#fill(n, 1n));
+    }
+    const e = await this.expScaled(negAbs, Math.min(this.f + 10, 30), 10, gate);
     const one = this.#fill(n, 1n << BigInt(this.f));
     const d = this.addPub(e, one); // in (1, 2]
     // Newton on [1, 2] from the minimax line y0 = 24/17 - 8/17 d: |1 - d y0| <= 1/17, squared by each step, so
@@ -348,6 +364,7 @@ export class Party {
     let reqs: ReturnType<typeof materialFor> = [];
     const additive = this.proto.kind === 'additive';
     if (o.op === 'matmul') reqs = materialFor('matmul', o.m * o.n, additive, this.f, { m: o.m, k: o.k, n: o.n });
+    else if (o.op === 'sigmoid' && o.clamp === true) reqs = materialFor('sigmoidClamped', this.#values.get(o.a)?.share[0].length ?? 0, additive, this.f);
     else if ('a' in o && o.op !== 'reveal') {
       const a = this.#values.get(o.a);
       let n = a ? a.share[0].length : 0;
@@ -414,7 +431,7 @@ export class Party {
         this.#set(o.out, await this.relu(this.#get(o.a)));
         return null;
       case 'sigmoid':
-        this.#set(o.out, await this.sigmoid(this.#get(o.a)));
+        this.#set(o.out, await this.sigmoid(this.#get(o.a), o.clamp === true));
         return null;
       case 'exp':
         this.#set(o.out, await this.exp(this.#get(o.a)));

@@ -47,10 +47,13 @@ export function materialFor(op: string, count: number, additive: boolean, f: num
       ltz(1);
       triples(1);
       break;
-    case 'sigmoid': {
+    case 'sigmoid':
+    case 'sigmoidClamped': {
+      // The saturating variant (inputs whose range exceeds +-1024) adds a comparison and a gate product.
+      const clamped = op === 'sigmoidClamped' ? 1 : 0;
       const bits = Math.min(f + 10, 30);
-      ltz(1);
-      triples(1 + 10 + 4 + 1);
+      ltz(1 + clamped);
+      triples(1 + 10 + 4 + 1 + clamped);
       if (bits - f - 10 < 0) trunc(f + 10 - bits, 1);
       trunc(bits, 10);
       if (bits > f) trunc(bits - f, 1);
@@ -84,6 +87,8 @@ export function zerosFor(op: string, count: number): { xor: number; arith: numbe
       return { xor: 11 * count, arith: count };
     case 'sigmoid':
       return { xor: 11 * count, arith: 2 * count };
+    case 'sigmoidClamped':
+      return { xor: 22 * count, arith: 3 * count };
     default:
       return { xor: 0, arith: 0 };
   }

@@ -14,18 +14,59 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
   DEFAULT_FRACTIONAL_BITS,
+  assertArrayLike,
   assertFiniteArray,
+  assertFunction,
+  assertInteger,
+  assertOptions,
   deserializeError,
   describeValue,
+  fixedPointBound,
   siblingModuleUrl,
+  workerExecArgv,
   type SerializedError,
 } from '@ppml/core';
 import { ProtocolAbortError } from './errors.ts';
+import { allKeys } from './option-keys.ts';
+import {
+  RING,
+  SIGMOID_SATURATION,
+  TRUNC,
+  addRange,
+  describeRange,
+  hull,
+  maxAbsOf,
+  mulRange,
+  negRange,
+  publicRange,
+  scaleRange,
+  squareRange,
+  subRange,
+  symmetric,
+  truncRange,
+  within,
+  type Range,
+} from './bounds.ts';
 import type { FaultInjection, FromWorker, Operation } from './messages.ts';
 import { materialFor, zerosFor } from './plan.ts';
-import type { MaterialRequest } from './preprocessing.ts';
+import { fieldsOf, type MaterialRequest } from './preprocessing.ts';
 
 export type { FaultInjection } from './messages.ts';
+
+/** The keys of {@link SmpcSessionOptions}; any other key is refused with a `TypeError`. */
+/** Node's timers store the delay as a signed 32-bit integer of ms. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
+ * Most ring elements one preprocess call may ask for per kind of material (2^24: 128 MiB per array, and a
+ * party holds a few arrays per kind): more would exhaust a worker's heap and abort the session.
+ */
+const MAX_PREPROCESS_ELEMENTS = 2 ** 24;
+
+/** Default maxAbs is 2^(DEFAULT_MAX_ABS_BITS - f); see {@link SmpcSessionOptions.maxAbs}. */
+const DEFAULT_MAX_ABS_BITS = 26;
+
+const START_OPTION_KEYS = allKeys<SmpcSessionOptions>()('parties', 'protocol', 'fractionalBits', 'timeoutMs', 'maxAbs', 'onWorkerMessage', 'faultInjection');
 
 /** Options of {@link SmpcSession.start}. */
 export interface SmpcSessionOptions {
@@ -36,13 +77,17 @@ export interface SmpcSessionOptions {
   /** Fractional bits of the fixed-point encoding, an integer in [8, 20]. Default 16. */
   readonly fractionalBits?: number;
   /**
-   * Abort when no party makes progress (finishes an operation or a communication round) for this long, in ms.
-   * Default 60,000. Must exceed the longest purely local step (e.g. a very large local matrix product).
+   * Abort when no party makes progress (finishes an operation or a communication round) for this long, in ms:
+   * a number in [1, 2^31 - 1] (Node's timer limit). Default 60,000. Must exceed the longest purely local step
+   * (e.g. a very large local matrix product).
    */
   readonly timeoutMs?: number;
   /**
-   * Largest |x| accepted as input or public operand. Default 2^(31 - fractionalBits) (32768 at 16 bits), so that
-   * the product of any two inputs stays within the truncation's range |x y| < 2^(62 - 2f).
+   * Largest |x| accepted as input or public operand, at most 2^(53 - fractionalBits) (inputs are encoded
+   * through doubles). It is also the bound every shared tensor declares unless `share` is given a tighter one:
+   * operations check the propagated bounds and throw a `RangeError` where a result could leave the
+   * fixed-point range. Default 2^(26 - fractionalBits) (1024 at 16 bits): a product of two inputs then uses 52
+   * of the 62 bits the truncation allows, leaving room for sums and dot products of up to 1023 products.
    */
   readonly maxAbs?: number;
   /** Called with every message a worker sends to this thread (for audits and tests). */
@@ -64,6 +109,26 @@ export interface OperationStats {
   bytesPerParty: number[];
   /** Messages sent by each party. */
   messagesPerParty: number[];
+}
+
+/** Heap use of one worker thread, from {@link SmpcSession.memoryUsage}. */
+export interface WorkerMemory {
+  /** Bytes of the worker's JS heap in use. */
+  readonly heapUsed: number;
+  /** Bytes of memory outside the heap held by the worker's objects (typed-array backing stores: the shares). */
+  readonly external: number;
+}
+
+/** Result of {@link SmpcSession.memoryUsage}. */
+export interface SessionMemory {
+  /** One entry per party. */
+  readonly parties: readonly WorkerMemory[];
+  readonly dealer: WorkerMemory;
+  /**
+   * True when every worker collected its garbage before reporting (the process runs with `--expose-gc`): the
+   * figures are then live memory. Otherwise they include garbage not yet collected.
+   */
+  readonly collected: boolean;
 }
 
 /** Counters of a session since start or the last {@link SmpcSession.resetStats}. */
@@ -94,6 +159,9 @@ export interface PreprocessPlan {
   readonly matmul?: readonly { readonly m: number; readonly k: number; readonly n: number; readonly count?: number }[];
 }
 
+/** The keys of one {@link PreprocessPlan.matmul} entry. */
+const MATMUL_PLAN_KEYS = allKeys<NonNullable<PreprocessPlan['matmul']>[number]>()('m', 'k', 'n', 'count');
+
 /**
  * A handle to a secret-shared matrix (rows x cols, row-major); vectors are n x 1. The values live only in the
  * party workers. Release early with `session.free(x)` or `using`.
@@ -108,17 +176,36 @@ export class SecretTensor {
   readonly id: number;
   readonly rows: number;
   readonly cols: number;
+  /**
+   * Public interval of ring integers (values times 2^f) that contains every element: from the bound declared
+   * at `share`, propagated through each operation (see `bounds.ts`). It depends on declared bounds and shapes
+   * only, never on the secret values.
+   */
+  readonly range: Range;
 
-  constructor(session: SmpcSession, id: number, rows: number, cols: number) {
+  constructor(session: SmpcSession, id: number, rows: number, cols: number, range: Range = RING) {
     this.session = session;
     this.id = id;
     this.rows = rows;
     this.cols = cols;
+    this.range = range;
   }
 
   /** Number of elements. */
   get length(): number {
     return this.rows * this.cols;
+  }
+
+  /**
+   * Public bound on |x| for every element (declared at `share`, propagated through the operations).
+   * @example
+   * ```ts
+   * const x = await session.share(0, [1, 2], undefined, { maxAbs: 10 });
+   * session.add(x, x).maxAbs; // 20
+   * ```
+   */
+  get maxAbs(): number {
+    return maxAbsOf(this.range, this.session.fractionalBits);
   }
 
   [Symbol.dispose](): void {
@@ -202,37 +289,46 @@ export class SmpcSession {
    * ```
    */
   static async start(options: SmpcSessionOptions): Promise<SmpcSession> {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`options must be an object, got ${describeValue(options)}`);
-    }
+    // Unknown keys are refused, not ignored: a typo such as `timeoutMS` or an option this version does not
+    // have (`dealer: 'none'`) would otherwise run with the defaults while the caller believes otherwise.
+    assertOptions('options', options, START_OPTION_KEYS);
     const protocol = options.protocol ?? 'additive';
+    if (typeof protocol !== 'string') {
+      throw new TypeError(`protocol must be 'additive' or 'replicated', got ${describeValue(protocol)}`);
+    }
     if (protocol !== 'additive' && protocol !== 'replicated') {
       throw new RangeError(`protocol must be 'additive' or 'replicated', got ${describeValue(protocol)}`);
     }
     const parties = options.parties;
-    if (!Number.isInteger(parties) || parties < 2 || parties > 16) {
-      throw new RangeError(`parties must be an integer in [2, 16], got ${describeValue(parties)}`);
-    }
+    assertInteger('parties', parties, 2, 16);
     if (protocol === 'replicated' && parties !== 3) {
       throw new RangeError(`parties must be 3 for the replicated protocol, got ${parties}`);
     }
     const fractionalBits = options.fractionalBits ?? DEFAULT_FRACTIONAL_BITS;
-    if (!Number.isInteger(fractionalBits) || fractionalBits < 8 || fractionalBits > 20) {
-      throw new RangeError(`fractionalBits must be an integer in [8, 20], got ${describeValue(fractionalBits)}`);
-    }
+    assertInteger('fractionalBits', fractionalBits, 8, 20);
+    // A callback that is not a function would throw inside a worker listener at the first message, where
+    // nothing can catch it: check it here.
+    assertFunction('onWorkerMessage', options.onWorkerMessage, true);
     const timeoutMs = options.timeoutMs ?? 60_000;
-    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || !Number.isFinite(timeoutMs)) {
-      throw new RangeError(`timeoutMs must be a finite number > 0, got ${describeValue(timeoutMs)}`);
+    if (typeof timeoutMs !== 'number') throw new TypeError(`timeoutMs must be a number, got ${describeValue(timeoutMs)}`);
+    // Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (TimeoutOverflowWarning), which
+    // would abort the session at once.
+    if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
+      throw new RangeError(`timeoutMs must be a number in [1, ${MAX_TIMEOUT_MS}] (2^31 - 1 ms, about 24.8 days), got ${describeValue(timeoutMs)}`);
     }
-    const bound = 2 ** (31 - fractionalBits);
-    const maxAbs = options.maxAbs ?? bound;
-    const hardBound = 2 ** (61 - fractionalBits);
-    if (typeof maxAbs !== 'number' || !(maxAbs > 0 && maxAbs <= hardBound)) {
-      throw new RangeError(`maxAbs must be a number in (0, 2^${61 - fractionalBits}], got ${describeValue(maxAbs)}`);
+    const maxAbs = options.maxAbs ?? 2 ** (DEFAULT_MAX_ABS_BITS - fractionalBits);
+    if (typeof maxAbs !== 'number') throw new TypeError(`maxAbs must be a number, got ${describeValue(maxAbs)}`);
+    // One bound, the encoder's: inputs are encoded through doubles, round(x 2^f) is exact only for
+    // |x 2^f| <= 2^53 (core's fixedPointBound), and a larger value would make a party's encoder throw
+    // mid-protocol and abort the session.
+    const hardBound = fixedPointBound(fractionalBits);
+    if (!(maxAbs > 0 && maxAbs <= hardBound)) {
+      throw new RangeError(`maxAbs must be a number in (0, 2^${53 - fractionalBits}] for ${fractionalBits} fractional bits, got ${describeValue(maxAbs)}`);
     }
     const fault = options.faultInjection ?? null;
     if (fault !== null) {
-      if (typeof fault !== 'object' || !Number.isInteger(fault.party) || fault.party < 0 || fault.party >= parties) {
+      assertOptions('faultInjection', fault, allKeys<FaultInjection>()('party', 'operation', 'kind'));
+      if (!Number.isInteger(fault.party) || fault.party < 0 || fault.party >= parties) {
         throw new RangeError(`faultInjection.party must be a party id in [0, ${parties - 1}], got ${describeValue(fault?.party)}`);
       }
       if (!['throw', 'exit', 'hang', 'corrupt'].includes(fault.kind)) {
@@ -242,18 +338,22 @@ export class SmpcSession {
         throw new TypeError(`faultInjection.operation must be an operation name, got ${describeValue(fault.operation)}`);
       }
     }
-    const execArgv = [...process.execArgv];
+    // Only the flags a worker needs (resolution conditions), never the parent's whole execArgv: flags such as
+    // --expose-gc or --input-type are valid for a process but make `new Worker` throw or the worker fail.
+    const partyUrl = siblingModuleUrl(import.meta.url, './party-worker');
+    const dealerUrl = siblingModuleUrl(import.meta.url, './dealer-worker');
+    const workerFault = fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind };
     const workers: Worker[] = [];
     for (let p = 0; p < parties; p++) {
       workers.push(
-        new Worker(siblingModuleUrl(import.meta.url, './party-worker'), {
-          execArgv,
-          workerData: { party: p, parties, protocol, fractionalBits, fault },
+        new Worker(partyUrl, {
+          execArgv: workerExecArgv(partyUrl),
+          workerData: { party: p, parties, protocol, fractionalBits, fault: workerFault },
         }),
       );
     }
-    const dealer = new Worker(siblingModuleUrl(import.meta.url, './dealer-worker'), {
-      execArgv,
+    const dealer = new Worker(dealerUrl, {
+      execArgv: workerExecArgv(dealerUrl),
       workerData: { parties, protocol },
     });
     const session = new SmpcSession({ parties, protocol, fractionalBits, timeoutMs, maxAbs }, workers, dealer, options.onWorkerMessage);
@@ -316,8 +416,23 @@ export class SmpcSession {
 
   #listen(w: Worker, who: number | 'dealer'): void {
     w.on('message', (m: FromWorker) => {
-      this.#tap?.(who, m);
-      this.#onMessage(who, m);
+      if (this.#tap !== undefined) {
+        // A throw escaping an event listener is an uncaught exception that ends the process: the user's
+        // callback must not be able to do that. Its failure aborts this session instead, with the cause kept.
+        try {
+          this.#tap(who, m);
+        } catch (e) {
+          this.#abort(new ProtocolAbortError(`the onWorkerMessage callback threw: ${e instanceof Error ? e.message : describeValue(e)}`, { cause: e }));
+          return;
+        }
+      }
+      // Same reasoning for a message this thread cannot process: it aborts the run, it does not end the process.
+      try {
+        this.#onMessage(who, m);
+      } catch (e) {
+        const from = who === 'dealer' ? 'the dealer' : `party ${who}`;
+        this.#abort(new ProtocolAbortError(`a message from ${from} could not be processed`, { cause: e, party: who === 'dealer' ? -1 : who }));
+      }
     });
     w.on('error', (e: Error) => {
       this.#abort(
@@ -359,7 +474,7 @@ export class SmpcSession {
       this.#stats.dealer[m.party] += m.bytes;
       return;
     }
-    if (who === 'dealer' || m.type === 'ready' || m.type === 'progress') return;
+    if (who === 'dealer' || m.type === 'ready' || m.type === 'progress' || m.type === 'memory') return;
     const p = this.#pending.get(m.seq);
     if (!p) return;
     if (m.type === 'result') {
@@ -390,9 +505,12 @@ export class SmpcSession {
   }
 
   #setBusy(busy: boolean): void {
-    for (const w of this.#alive) {
-      if (busy) w.ref();
-      else w.unref();
+    // Once termination has begun the workers stay ref'd until they exit (see #terminateAll).
+    if (this.#terminating === null) {
+      for (const w of this.#alive) {
+        if (busy) w.ref();
+        else w.unref();
+      }
     }
     if (busy && this.#watchdog === null) {
       this.#lastProgress = Date.now();
@@ -429,7 +547,16 @@ export class SmpcSession {
 
   #terminating: Promise<void> | null = null;
   #terminateAll(): Promise<void> {
-    this.#terminating ??= Promise.all([...this.#workers, this.#dealer].map((w) => w.terminate())).then(() => {
+    // Idle workers are unref'd so that an idle session does not keep a script alive. A worker stays unref'd
+    // while it terminates, so the event loop could empty before its 'exit' arrives: `terminate()` would then
+    // never settle and a script awaiting close() would end with exit code 13 (unsettled top-level await).
+    // Ref'ing each worker keeps the loop alive until it has exited.
+    this.#terminating ??= Promise.all(
+      [...this.#workers, this.#dealer].map((w) => {
+        w.ref();
+        return w.terminate();
+      }),
+    ).then(() => {
       for (const w of [...this.#workers, this.#dealer]) this.#alive.delete(w);
     });
     return this.#terminating;
@@ -472,10 +599,28 @@ export class SmpcSession {
     return x;
   }
 
-  #tensor(rows: number, cols: number): SecretTensor {
-    const t = new SecretTensor(this, this.#nextId++, rows, cols);
+  #tensor(rows: number, cols: number, range: Range): SecretTensor {
+    const t = new SecretTensor(this, this.#nextId++, rows, cols, range);
     this.#live.add(t.id);
     return t;
+  }
+
+  /**
+   * The range of an operation's result (or of a product before its truncation), checked against `limit`
+   * before anything is queued: a result that could leave it would be silently wrong in some runs.
+   */
+  #fits(op: string, r: Range, limit: Range, inputs: readonly SecretTensor[]): Range {
+    if (within(r, limit)) return r;
+    const f = this.fractionalBits;
+    const from = inputs.map((x, i) => `|${inputs.length === 1 ? 'x' : String.fromCharCode(97 + i)}| <= ${x.maxAbs}`).join(', ');
+    const what =
+      limit === TRUNC
+        ? `the product before truncation could reach ${describeRange(r, 2 * f)}, outside the truncation's range [-2^${62 - 2 * f}, 2^${62 - 2 * f})`
+        : `the result could reach ${describeRange(r, f)}, outside the fixed-point range [-2^${63 - f}, 2^${63 - f})`;
+    throw new RangeError(
+      `${op}: ${what} given the public bounds ${from}. Declare tighter bounds: share(owner, values, shape, { maxAbs }) ` +
+        `or SmpcSession.start({ maxAbs }), or scale the inputs down.`,
+    );
   }
 
   #partyId(party: unknown, name: string): number {
@@ -485,13 +630,14 @@ export class SmpcSession {
     return party as number;
   }
 
-  #values(values: unknown, name: string): Float64Array {
+  #values(values: unknown, name: string, bound = this.maxAbs): Float64Array {
     if (typeof values === 'number') values = [values];
     assertFiniteArray(name, values as ArrayLike<number>);
     const arr = Float64Array.from(values as ArrayLike<number>);
     for (let i = 0; i < arr.length; i++) {
-      if (Math.abs(arr[i]) > this.maxAbs) {
-        throw new RangeError(`${name}[${i}] must have |x| <= ${this.maxAbs} (the fixed-point input range), got ${arr[i]}`);
+      if (Math.abs(arr[i]) > bound) {
+        const range = bound === this.maxAbs ? 'the fixed-point input range' : 'the declared options.maxAbs';
+        throw new RangeError(`${name}[${i}] must have |x| <= ${bound} (${range}), got ${arr[i]}`);
       }
     }
     return arr;
@@ -499,22 +645,44 @@ export class SmpcSession {
 
   /**
    * Party `owner` secret-shares `values` (a vector, or a rows x cols matrix when `shape` is given). Only that
-   * party receives the plaintext. Throws `RangeError` for unknown parties, NaN, values beyond `maxAbs` or a
-   * shape that does not match.
+   * party receives the plaintext. `options.maxAbs` declares a public bound on |x| (default the session's
+   * `maxAbs`, at most that): it becomes the tensor's {@link SecretTensor.maxAbs}, from which every later
+   * operation checks that its result stays in range. A tight bound lets longer sums and dot products pass;
+   * it is public, so choose it from what is public (the data's documented scale), not from the secret values.
+   * Throws `RangeError` for unknown parties, NaN, values beyond the bound or a shape that does not match.
    * @example
    * ```ts
    * const x = await session.share(1, Float64Array.of(1, 2, 3, 4), [2, 2]);
+   * const z = await session.share(0, standardized, [rows, 30], { maxAbs: 16 });
    * ```
    */
-  async share(owner: number, values: ArrayLike<number>, shape?: readonly [number, number]): Promise<SecretTensor> {
+  async share(
+    owner: number,
+    values: ArrayLike<number>,
+    shape?: readonly [number, number],
+    options?: { readonly maxAbs?: number },
+  ): Promise<SecretTensor> {
     this.#partyId(owner, 'owner');
-    const v = this.#values(values, 'values');
+    assertOptions('options', options, ['maxAbs'], true);
+    const declared = options?.maxAbs ?? this.maxAbs;
+    if (typeof declared !== 'number') throw new TypeError(`options.maxAbs must be a number, got ${describeValue(declared)}`);
+    if (!(declared > 0 && declared <= this.maxAbs)) {
+      throw new RangeError(`options.maxAbs must be a number in (0, ${this.maxAbs}] (the session's maxAbs), got ${describeValue(declared)}`);
+    }
+    const v = this.#values(values, 'values', declared);
     if (v.length === 0) throw new RangeError('values must not be empty');
+    if (shape !== undefined) {
+      assertArrayLike('shape', shape, 2, 2);
+      if (typeof shape[0] !== 'number' || typeof shape[1] !== 'number') {
+        throw new TypeError(`shape must be [rows, cols] (two integers), got [${describeValue(shape[0])}, ${describeValue(shape[1])}]`);
+      }
+    }
     const [rows, cols] = shape ?? [v.length, 1];
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || rows * cols !== v.length) {
       throw new RangeError(`shape must be [rows, cols] with rows * cols = ${v.length}, got ${describeValue(shape)}`);
     }
-    const t = this.#tensor(rows, cols);
+    // |x| <= declared implies |round(x 2^f)| <= ceil(declared 2^f): rounding is monotone.
+    const t = this.#tensor(rows, cols, symmetric(BigInt(Math.ceil(declared * 2 ** this.fractionalBits))));
     const op: Operation = { op: 'input', out: t.id, owner, count: v.length, values: v };
     await this.#submit('share', v.length, op, -1, { owner, stripped: { op: 'input', out: t.id, owner, count: v.length } });
     return t;
@@ -529,7 +697,14 @@ export class SmpcSession {
     else if (a.rows !== b.rows || a.cols !== b.cols) {
       throw new RangeError(`a and b must have the same shape (or one must be 1 x 1), got ${a.rows}x${a.cols} and ${b.rows}x${b.cols}`);
     }
-    const out = this.#tensor(shape.rows, shape.cols);
+    const f = this.fractionalBits;
+    const range =
+      name === 'add'
+        ? this.#fits(name, addRange(a.range, b.range), RING, [a, b])
+        : name === 'sub'
+          ? this.#fits(name, subRange(a.range, b.range), RING, [a, b])
+          : truncRange(this.#fits(name, mulRange(a.range, b.range), TRUNC, [a, b]), f);
+    const out = this.#tensor(shape.rows, shape.cols, range);
     void this.#submit(name, out.length, { op: name, out: out.id, a: a.id, b: b.id });
     return out;
   }
@@ -583,8 +758,41 @@ export class SmpcSession {
 
   #unary(name: 'neg' | 'relu' | 'sigmoid' | 'exp' | 'reciprocal' | 'square', a: SecretTensor): SecretTensor {
     this.#check(a, 'x');
-    const out = this.#tensor(a.rows, a.cols);
-    void this.#submit(name, a.length, { op: name, out: out.id, a: a.id });
+    const f = this.fractionalBits;
+    const one = 1n << BigInt(f);
+    // Approximations: a margin of 1/64 around the mathematical range covers their documented errors.
+    const margin = one >> 6n;
+    let range: Range;
+    let clamp = false;
+    switch (name) {
+      case 'neg':
+        range = this.#fits(name, negRange(a.range), RING, [a]);
+        break;
+      case 'square':
+        range = truncRange(this.#fits(name, squareRange(a.range), TRUNC, [a]), f);
+        break;
+      case 'relu':
+        range = { lo: a.range.lo < 0n ? 0n : a.range.lo, hi: a.range.hi < 0n ? 0n : a.range.hi };
+        break;
+      case 'sigmoid':
+        // Inputs beyond +-SIGMOID_SATURATION need the saturating variant (one more comparison), which gives
+        // 0 or 1 there; inside it the cheaper one is exact to the documented error.
+        clamp = !within(a.range, symmetric(BigInt(SIGMOID_SATURATION) << BigInt(f)));
+        range = { lo: -margin, hi: one + margin };
+        break;
+      case 'exp': {
+        // Documented for x in [-1024, 6]: the result is in [0, e^6] up to the relative error x^2/1500 + 1e-3.
+        const top = Math.min(6, Math.max(-1024, Number(a.range.hi) / 2 ** f));
+        range = { lo: -margin, hi: BigInt(Math.ceil(Math.exp(top) * 1.05 * 2 ** f)) + margin };
+        break;
+      }
+      case 'reciprocal':
+        // Documented for x in [0.01, 500]: 1/x <= 100, absolute error <= 0.1 + 3e-5.
+        range = { lo: -margin, hi: 101n * one + margin };
+        break;
+    }
+    const out = this.#tensor(a.rows, a.cols, range);
+    void this.#submit(name, a.length, clamp ? { op: name, out: out.id, a: a.id, clamp } : { op: name, out: out.id, a: a.id });
     return out;
   }
 
@@ -594,7 +802,15 @@ export class SmpcSession {
     if (v.length !== 1 && v.length !== a.length) {
       throw new RangeError(`values must have 1 or ${a.length} elements, got ${v.length}`);
     }
-    const out = this.#tensor(a.rows, a.cols);
+    const f = this.fractionalBits;
+    const pub = publicRange(v, f);
+    const range =
+      name === 'addPublic'
+        ? this.#fits(name, addRange(a.range, pub), RING, [a])
+        : name === 'mulPublic'
+          ? truncRange(this.#fits(name, mulRange(a.range, pub), TRUNC, [a]), f)
+          : (this.#fits('lessThan', subRange(a.range, pub), RING, [a]), { lo: 0n, hi: 1n << BigInt(f) });
+    const out = this.#tensor(a.rows, a.cols, range);
     void this.#submit(name, a.length, { op: name, out: out.id, a: a.id, values: v });
     return out;
   }
@@ -644,7 +860,9 @@ export class SmpcSession {
     this.#check(a, 'a');
     this.#check(b, 'b');
     if (a.cols !== b.rows) throw new RangeError(`a.cols must equal b.rows, got ${a.rows}x${a.cols} and ${b.rows}x${b.cols}`);
-    const out = this.#tensor(a.rows, b.cols);
+    // Each output is a sum of k products, all truncated once: the whole sum must be in the truncation's range.
+    const z = this.#fits('matmul', scaleRange(mulRange(a.range, b.range), a.cols), TRUNC, [a, b]);
+    const out = this.#tensor(a.rows, b.cols, truncRange(z, this.fractionalBits));
     void this.#submit('matmul', out.length, { op: 'matmul', out: out.id, a: a.id, b: b.id, m: a.rows, k: a.cols, n: b.cols });
     return out;
   }
@@ -658,7 +876,7 @@ export class SmpcSession {
    */
   transpose(x: SecretTensor): SecretTensor {
     this.#check(x, 'x');
-    const out = this.#tensor(x.cols, x.rows);
+    const out = this.#tensor(x.cols, x.rows, x.range);
     void this.#submit('transpose', x.length, { op: 'transpose', out: out.id, a: x.id, rows: x.rows, cols: x.cols });
     return out;
   }
@@ -673,7 +891,9 @@ export class SmpcSession {
   sum(x: SecretTensor, axis?: 0 | 1): SecretTensor {
     this.#check(x, 'x');
     if (axis !== undefined && axis !== 0 && axis !== 1) throw new RangeError(`axis must be 0, 1 or undefined, got ${describeValue(axis)}`);
-    const out = axis === undefined ? this.#tensor(1, 1) : axis === 0 ? this.#tensor(1, x.cols) : this.#tensor(x.rows, 1);
+    const terms = axis === undefined ? x.length : axis === 0 ? x.rows : x.cols;
+    const range = this.#fits('sum', scaleRange(x.range, terms), RING, [x]);
+    const out = axis === undefined ? this.#tensor(1, 1, range) : axis === 0 ? this.#tensor(1, x.cols, range) : this.#tensor(x.rows, 1, range);
     void this.#submit('sum', x.length, { op: 'sum', out: out.id, a: x.id, rows: x.rows, cols: x.cols, axis: axis ?? -1 });
     return out;
   }
@@ -686,11 +906,17 @@ export class SmpcSession {
    * ```
    */
   concatRows(list: readonly SecretTensor[]): SecretTensor {
-    if (!Array.isArray(list) || list.length === 0) throw new RangeError('list must be a non-empty array of SecretTensor');
-    list.forEach((x, i) => this.#check(x, `list[${i}]`));
+    if (!Array.isArray(list)) throw new TypeError(`list must be a non-empty array of SecretTensor, got ${describeValue(list)}`);
+    if (list.length === 0) throw new RangeError('list must be a non-empty array of SecretTensor');
+    // An index loop, not forEach: a hole in a sparse array must be reported, not skipped.
+    for (let i = 0; i < list.length; i++) this.#check(list[i], `list[${i}]`);
     const cols = list[0].cols;
     for (const x of list) if (x.cols !== cols) throw new RangeError(`every tensor must have ${cols} columns, got ${x.cols}`);
-    const out = this.#tensor(list.reduce((s, x) => s + x.rows, 0), cols);
+    const out = this.#tensor(
+      list.reduce((s, x) => s + x.rows, 0),
+      cols,
+      hull(list.map((x) => x.range)),
+    );
     void this.#submit('concat', out.length, { op: 'concat', out: out.id, ids: list.map((x) => x.id) });
     return out;
   }
@@ -705,9 +931,9 @@ export class SmpcSession {
   sliceRows(x: SecretTensor, start: number, end: number): SecretTensor {
     this.#check(x, 'x');
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > x.rows || start >= end) {
-      throw new RangeError(`start and end must be integers with 0 <= start < end <= ${x.rows}, got ${start} and ${end}`);
+      throw new RangeError(`start and end must be integers with 0 <= start < end <= ${x.rows}, got ${describeValue(start)} and ${describeValue(end)}`);
     }
-    const out = this.#tensor(end - start, x.cols);
+    const out = this.#tensor(end - start, x.cols, x.range);
     void this.#submit('slice', out.length, { op: 'slice', out: out.id, a: x.id, start: start * x.cols, end: end * x.cols });
     return out;
   }
@@ -724,7 +950,7 @@ export class SmpcSession {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || rows * cols !== x.length) {
       throw new RangeError(`rows * cols must equal ${x.length}, got ${describeValue(rows)} x ${describeValue(cols)}`);
     }
-    const out = this.#tensor(rows, cols);
+    const out = this.#tensor(rows, cols, x.range);
     void this.#submit('slice', out.length, { op: 'slice', out: out.id, a: x.id, start: 0, end: x.length });
     return out;
   }
@@ -745,7 +971,8 @@ export class SmpcSession {
         throw new RangeError(`a and b must have the same shape, got ${a.rows}x${a.cols} and ${b.rows}x${b.cols}`);
       }
       const shape = a.length === 1 ? b : a;
-      const out = this.#tensor(shape.rows, shape.cols);
+      this.#fits('lessThan', subRange(a.range, b.range), RING, [a, b]);
+      const out = this.#tensor(shape.rows, shape.cols, { lo: 0n, hi: 1n << BigInt(this.fractionalBits) });
       void this.#submit('lessThan', out.length, { op: 'lessThan', out: out.id, a: a.id, b: b.id });
       return out;
     }
@@ -764,8 +991,10 @@ export class SmpcSession {
   }
 
   /**
-   * Logistic sigmoid 1 / (1 + e^-x). Absolute error <= 5e-4 for |x| <= 1024 at 16 fractional bits (exp of -|x|
-   * by (1 - |x|/1024)^1024 at 26 bits, two Newton steps for the reciprocal on [1, 2]).
+   * Logistic sigmoid 1 / (1 + e^-x). Absolute error <= 5e-4 for every x at 16 fractional bits (exp of -|x|
+   * by (1 - |x|/1024)^1024 at 26 bits, two Newton steps for the reciprocal on [1, 2]). When x's public range
+   * exceeds +-1024 (typically after a matmul) one more comparison zeroes exp(-|x|) beyond 1024, where the
+   * result is then exactly 0 or 1: 9 more rounds.
    * @example
    * ```ts
    * const p = session.sigmoid(logits);
@@ -804,7 +1033,10 @@ export class SmpcSession {
   #reduce(name: 'max' | 'argmax', x: SecretTensor): SecretTensor {
     this.#check(x, 'x');
     const [rows, cols] = x.cols === 1 ? [1, x.rows] : [x.rows, x.cols];
-    const out = name === 'max' ? (x.cols === 1 ? this.#tensor(1, 1) : this.#tensor(x.rows, 1)) : this.#tensor(x.rows, x.cols);
+    // The tournament compares differences of elements: they must not wrap.
+    this.#fits(name, subRange(x.range, x.range), RING, [x]);
+    const range = name === 'max' ? x.range : { lo: 0n, hi: 1n << BigInt(this.fractionalBits) };
+    const out = name === 'max' ? (x.cols === 1 ? this.#tensor(1, 1, range) : this.#tensor(x.rows, 1, range)) : this.#tensor(x.rows, x.cols, range);
     void this.#submit(name, x.length, { op: name, out: out.id, a: x.id, rows, cols });
     return out;
   }
@@ -887,13 +1119,34 @@ export class SmpcSession {
    * ```
    */
   async preprocess(plan: PreprocessPlan): Promise<void> {
-    const count = (v: unknown, name: string): number => {
-      if (v === undefined) return 0;
-      if (!Number.isSafeInteger(v) || (v as number) < 0) throw new RangeError(`${name} must be an integer >= 0, got ${describeValue(v)}`);
-      return v as number;
-    };
+    assertOptions('plan', plan, allKeys<PreprocessPlan>()('mul', 'lessThan', 'truncations', 'relu', 'sigmoid', 'matmul'));
+    if (plan.matmul !== undefined) {
+      if (!Array.isArray(plan.matmul)) throw new TypeError(`plan.matmul must be an array, got ${describeValue(plan.matmul)}`);
+      // An index loop, not forEach: a hole in a sparse array must be reported, not skipped.
+      for (let i = 0; i < plan.matmul.length; i++) assertOptions(`plan.matmul[${i}]`, plan.matmul[i], MATMUL_PLAN_KEYS);
+    }
     const f = this.fractionalBits;
     const additive = this.protocol === 'additive';
+    // Ring elements of the largest array one item of `op` needs (dealer material, or replicated zero words).
+    const perItem = (op: string): number => {
+      let most = 1;
+      for (const r of materialFor(op, 1, additive, f)) for (const fs of fieldsOf(r)) most = Math.max(most, r.count * fs.perItem);
+      if (!additive) most = Math.max(most, zerosFor(op, 1).xor, zerosFor(op, 1).arith);
+      return most;
+    };
+    // Counts are refused up front when the material could not be allocated, instead of killing a party or the
+    // dealer mid-run (or looping 2^31 times below).
+    const count = (v: unknown, name: string, per = 1): number => {
+      if (v === undefined) return 0;
+      const most = Math.floor(MAX_PREPROCESS_ELEMENTS / per);
+      if (!Number.isSafeInteger(v) || (v as number) < 0 || (v as number) > most) {
+        throw new RangeError(
+          `${name} must be an integer in [0, ${most}] (one preprocess call allocates at most ${MAX_PREPROCESS_ELEMENTS} ring elements ` +
+            `per kind of material; split larger plans over several calls), got ${describeValue(v)}`,
+        );
+      }
+      return v as number;
+    };
     const merged = new Map<string, MaterialRequest>();
     const add = (list: MaterialRequest[]): void => {
       for (const r of list) {
@@ -910,17 +1163,43 @@ export class SmpcSession {
         zeros.arith += z.arith;
       }
     };
-    plan1('mul', count(plan.mul, 'plan.mul'));
-    plan1('lessThan', count(plan.lessThan, 'plan.lessThan'));
-    plan1('mulPublic', count(plan.truncations, 'plan.truncations'));
-    plan1('relu', count(plan.relu, 'plan.relu'));
-    plan1('sigmoid', count(plan.sigmoid, 'plan.sigmoid'));
-    for (const mm of plan.matmul ?? []) {
+    plan1('mul', count(plan.mul, 'plan.mul', perItem('mul')));
+    plan1('lessThan', count(plan.lessThan, 'plan.lessThan', perItem('lessThan')));
+    plan1('mulPublic', count(plan.truncations, 'plan.truncations', perItem('mulPublic')));
+    plan1('relu', count(plan.relu, 'plan.relu', perItem('relu')));
+    // Sigmoids after a matrix product usually have inputs beyond +-1024: plan the saturating variant (a superset).
+    plan1('sigmoidClamped', count(plan.sigmoid, 'plan.sigmoid', perItem('sigmoidClamped')));
+    (plan.matmul ?? []).forEach((mm, i) => {
       const { m, k, n } = mm;
       for (const [v, name] of [[m, 'm'], [k, 'k'], [n, 'n']] as const) {
-        if (count(v, `plan.matmul[].${name}`) === 0) throw new RangeError(`plan.matmul[].${name} must be >= 1`);
+        if (count(v, `plan.matmul[${i}].${name}`) === 0) throw new RangeError(`plan.matmul[${i}].${name} must be >= 1`);
       }
-      for (let c = count(mm.count ?? 1, 'plan.matmul[].count'); c > 0; c--) add(materialFor('matmul', m * n, additive, f, { m, k, n }));
+      let per = 1;
+      for (const r of materialFor('matmul', m * n, additive, f, { m, k, n })) for (const fs of fieldsOf(r)) per = Math.max(per, r.count * fs.perItem);
+      if (per > MAX_PREPROCESS_ELEMENTS) {
+        throw new RangeError(
+          `plan.matmul[${i}] needs ${per} ring elements per matrix product (dealer matrix triples and truncations), more than the ` +
+            `${MAX_PREPROCESS_ELEMENTS} one preprocess call allocates; got m = ${m}, k = ${k}, n = ${n}`,
+        );
+      }
+      const c = count(mm.count ?? 1, `plan.matmul[${i}].count`, per);
+      const one = materialFor('matmul', m * n, additive, f, { m, k, n });
+      add(one.map((r) => ({ ...r, count: r.count * c })));
+    });
+    for (const r of merged.values()) {
+      const elements = r.count * Math.max(...fieldsOf(r).map((fs) => fs.perItem));
+      if (elements > MAX_PREPROCESS_ELEMENTS) {
+        throw new RangeError(
+          `plan needs ${elements} ring elements of '${r.kind}' material in total, more than the ${MAX_PREPROCESS_ELEMENTS} one preprocess call ` +
+            `allocates; split it over several calls`,
+        );
+      }
+    }
+    if (zeros.xor > MAX_PREPROCESS_ELEMENTS || zeros.arith > MAX_PREPROCESS_ELEMENTS) {
+      throw new RangeError(
+        `plan needs ${Math.max(zeros.xor, zeros.arith)} shares of zero in total, more than the ${MAX_PREPROCESS_ELEMENTS} one preprocess call ` +
+          `allocates; split it over several calls`,
+      );
     }
     const reqs = [...merged.values()];
     if (reqs.length === 0 && zeros.xor + zeros.arith === 0) return;
@@ -950,6 +1229,58 @@ export class SmpcSession {
       };
     })));
     this.#usable();
+  }
+
+  /**
+   * Heap use of every party and of the dealer, for diagnostics and leak tests. Run the process with
+   * `node --expose-gc` to have each worker collect its garbage first (`collected: true`): the figures are then
+   * live memory, which does not move with load or with V8's collection schedule. Reported between
+   * operations; call it after {@link SmpcSession.sync} to measure an idle session.
+   * @example
+   * ```ts
+   * await session.sync();
+   * const { parties, collected } = await session.memoryUsage();
+   * console.log(collected, parties.map((p) => p.heapUsed + p.external));
+   * ```
+   */
+  async memoryUsage(): Promise<SessionMemory> {
+    this.#usable();
+    const workers = [...this.#workers, this.#dealer];
+    const reports = workers.map(
+      (w) =>
+        new Promise<WorkerMemory & { collected: boolean }>((resolve) => {
+          const onMessage = (m: FromWorker): void => {
+            if (m.type !== 'memory') return;
+            w.off('message', onMessage);
+            resolve({ heapUsed: m.heapUsed, external: m.external, collected: m.collected });
+          };
+          w.on('message', onMessage);
+          w.postMessage({ type: 'memory' });
+        }),
+    );
+    // An abort or close while waiting rejects instead of leaving the caller hanging.
+    let stop: (e: Error) => void = () => {};
+    const stopped = new Promise<never>((_, reject) => {
+      stop = reject;
+      this.#onAbort.push(reject);
+    });
+    // Idle workers are unref'd: ref them while the replies are due, or a plain script's loop could empty.
+    this.#setBusy(true);
+    const timer = setTimeout(
+      () => this.#abort(new ProtocolAbortError(`a worker sent no memory report within ${this.timeoutMs} ms`)),
+      this.timeoutMs,
+    );
+    let all: (WorkerMemory & { collected: boolean })[];
+    try {
+      all = await Promise.race([Promise.all(reports), stopped]);
+    } finally {
+      clearTimeout(timer);
+      this.#onAbort = this.#onAbort.filter((r) => r !== stop);
+      this.#setBusy(this.#pending.size > 0);
+    }
+    const parties = all.slice(0, this.parties).map(({ heapUsed, external }) => ({ heapUsed, external }));
+    const d = all[this.parties] as WorkerMemory & { collected: boolean };
+    return { parties, dealer: { heapUsed: d.heapUsed, external: d.external }, collected: all.every((r) => r.collected) };
   }
 
   /**
@@ -993,6 +1324,8 @@ export class SmpcSession {
     const closed = new ProtocolAbortError('the session was closed');
     for (const p of this.#pending.values()) p.reject(closed);
     this.#pending.clear();
+    for (const r of this.#onAbort) r(closed);
+    this.#onAbort = [];
     this.#setBusy(false);
     this.#closing = this.#terminateAll();
     return this.#closing;

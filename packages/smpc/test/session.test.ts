@@ -24,7 +24,8 @@ for (const cfg of configs) {
   describe(`${cfg.protocol} sharing, ${cfg.parties} parties`, () => {
     let s: SmpcSession;
     beforeAll(async () => {
-      s = await SmpcSession.start({ parties: cfg.parties, protocol: cfg.protocol, timeoutMs: 30_000 });
+      // maxAbs 20,000: the comparison test draws values up to that (products of two such values still fit).
+      s = await SmpcSession.start({ parties: cfg.parties, protocol: cfg.protocol, timeoutMs: 30_000, maxAbs: 20_000 });
     });
     afterAll(async () => {
       await s.close();
@@ -61,8 +62,9 @@ for (const cfg of configs) {
           const rnd = (i: number): number => Math.sin(seed + i * 12.9898) * 20;
           const A = Float64Array.from({ length: m * k }, (_, i) => Math.round(rnd(i) * 256) / 256);
           const B = Float64Array.from({ length: k * n }, (_, i) => Math.round(rnd(i + 1000) * 256) / 256);
-          const a = await s.share(0, A, [m, k]);
-          const b = await s.share(cfg.parties - 1, B, [k, n]);
+          // Declared bounds (|A|, |B| <= 20) let the dot products of up to 6 terms pass the range check.
+          const a = await s.share(0, A, [m, k], { maxAbs: 20 });
+          const b = await s.share(cfg.parties - 1, B, [k, n], { maxAbs: 20 });
           const c = s.matmul(a, b);
           const t = s.transpose(a);
           const rs = s.sum(a, 1);
@@ -167,8 +169,8 @@ for (const cfg of configs) {
         s.free(x, y, z, c);
 
         // The plan covers composite operations exactly: nothing is ordered from the dealer online.
-        const m = await s.share(2, new Float64Array(40 * 5).fill(0.5), [40, 5]);
-        const w = await s.share(0, new Float64Array(5).fill(-1), [5, 1]);
+        const m = await s.share(2, new Float64Array(40 * 5).fill(0.5), [40, 5], { maxAbs: 1 });
+        const w = await s.share(0, new Float64Array(5).fill(-1), [5, 1], { maxAbs: 1 });
         await s.preprocess({ sigmoid: 40, relu: 40, matmul: [{ m: 40, k: 5, n: 1 }] });
         s.resetStats();
         const logits = s.matmul(m, w);

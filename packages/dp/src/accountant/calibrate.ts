@@ -6,7 +6,7 @@
  * target − ε(σ_high) <= epsilonTolerance; σ_high is returned, so ε(σ*) never exceeds the target.
  * @module
  */
-import { assertDelta, assertPositive } from '@ppml/core';
+import { assertDelta, assertFunction, assertInRange, assertOptions, assertPositive } from '@ppml/core';
 import { checkAccountantKind, checkConversion, checkCount, checkNoiseMultiplier, checkSampleRate } from './internal-args.ts';
 import { dpSgdEvent } from './events.ts';
 import { PldAccountant } from './pld-accountant.ts';
@@ -47,17 +47,32 @@ function emitWarning(message: string, onWarning: ((m: string) => void) | undefin
   else console.warn(`PrivacyAccountingWarning: ${message}`);
 }
 
+/**
+ * The warning for an optimal RDP order at the edge of the list, with what to do about it (the reported ε is a
+ * valid upper bound either way; only its tightness is in question).
+ * @internal
+ * @example
+ * ```ts
+ * orderAtBoundaryAdvice(63, false); // 'the optimal RDP order 63 is the largest ... pass orders ...'
+ * ```
+ */
+export function orderAtBoundaryAdvice(order: number, low: boolean): string {
+  return low
+    ? `the optimal RDP order ${order} is the smallest one tried, so epsilon (a valid upper bound) may be loose: ` +
+        `pass \`orders\` that start closer to 1 (e.g. 1.01, 1.02, ... before ${order}), or use accountant 'pld'`
+    : `the optimal RDP order ${order} is the largest one tried, so epsilon (a valid upper bound) may be loose: ` +
+        `pass \`orders\` that extend beyond ${order} (e.g. add 128, 256, 512, 1024 as dp_accounting does), or use accountant 'pld'`;
+}
+
+const COMPUTE_EPSILON_KEYS = ['noiseMultiplier', 'sampleRate', 'steps', 'delta', 'accountant', 'orders', 'conversion', 'onWarning'] as const;
+
 function epsilonOf(o: ComputeEpsilonOptions, warnAtBoundary = false): number {
   const event = dpSgdEvent({ noiseMultiplier: o.noiseMultiplier, sampleRate: o.sampleRate, steps: o.steps });
   if (o.accountant === 'rdp') {
     const acc = new RdpAccountant({ orders: o.orders, conversion: o.conversion }).compose(event);
     const r = acc.getEpsilonAndOrder(o.delta);
     if (warnAtBoundary && r.orderAtBoundary) {
-      emitWarning(
-        `the optimal RDP order ${r.order} is at the ${r.order === acc.orders[0] ? 'low' : 'high'} end of the order ` +
-          `list: epsilon might improve with ${r.order === acc.orders[0] ? 'smaller' : 'larger'} orders`,
-        o.onWarning,
-      );
+      emitWarning(orderAtBoundaryAdvice(r.order, r.order === acc.orders[0]), o.onWarning);
     }
     return r.epsilon;
   }
@@ -72,6 +87,8 @@ function epsilonOf(o: ComputeEpsilonOptions, warnAtBoundary = false): number {
  * ```
  */
 export function computeEpsilon(options: ComputeEpsilonOptions): number {
+  assertOptions('options', options, COMPUTE_EPSILON_KEYS);
+  assertFunction('onWarning', options.onWarning, true);
   const { noiseMultiplier, sampleRate, steps, delta, accountant, conversion = 'balle2020' } = options;
   checkNoiseMultiplier(noiseMultiplier);
   checkSampleRate(sampleRate);
@@ -116,6 +133,19 @@ export interface CalibrateNoiseOptions {
 export const MAX_NOISE_MULTIPLIER: number = 1e6;
 
 /**
+ * Largest target ε accepted by {@link calibrateNoiseMultiplier}. Beyond it the search would bisect σ towards 0
+ * for a target no meaningful guarantee needs (ε = 1e6 allows probability ratios of e^1e6).
+ * @example
+ * ```ts
+ * MAX_TARGET_EPSILON; // 1e6
+ * ```
+ */
+export const MAX_TARGET_EPSILON: number = 1e6;
+
+/** Bisection steps before the search stops (σ_high is then within 20·2^-200 of the bracket; always a valid answer). */
+const MAX_BISECTION_STEPS = 200;
+
+/**
  * The noise multiplier σ* of Opacus's `get_noise_multiplier` search: ε(σ*) <= targetEpsilon always, and
  * targetEpsilon − ε(σ*) <= epsilonTolerance. Throws a RangeError when even σ = 1e6 exceeds the target.
  * @example
@@ -124,8 +154,12 @@ export const MAX_NOISE_MULTIPLIER: number = 1e6;
  * ```
  */
 export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): number {
+  assertOptions('options', options, [
+    'targetEpsilon', 'delta', 'sampleRate', 'steps', 'epochs', 'accountant', 'epsilonTolerance', 'orders', 'conversion', 'onWarning',
+  ]);
+  assertFunction('onWarning', options.onWarning, true);
   const { targetEpsilon, delta, sampleRate, accountant, epsilonTolerance = 0.01, conversion = 'balle2020' } = options;
-  assertPositive('targetEpsilon', targetEpsilon);
+  assertInRange('targetEpsilon', targetEpsilon, 0, MAX_TARGET_EPSILON, { minInclusive: false });
   assertDelta(delta);
   checkSampleRate(sampleRate);
   checkAccountantKind(accountant);
@@ -157,7 +191,7 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): number
       );
     }
   }
-  while (targetEpsilon - epsHigh > epsilonTolerance) {
+  for (let it = 0; it < MAX_BISECTION_STEPS && targetEpsilon - epsHigh > epsilonTolerance; it++) {
     const sigma = (sigmaLow + sigmaHigh) / 2;
     const e = eps(sigma);
     if (e < targetEpsilon) {

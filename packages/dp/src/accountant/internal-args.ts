@@ -3,7 +3,7 @@
  * `TypeError` for a wrong type and a `RangeError` naming the parameter and the allowed range otherwise).
  * @module
  */
-import { assertInRange, assertInteger, assertNonNegative, describeValue } from '@ppml/core';
+import { assertArrayLike, assertInRange, assertInteger, assertNonNegative, describeValue } from '@ppml/core';
 import type { AccountantKind } from './calibrate.ts';
 import { DEFAULT_RDP_ORDERS } from './orders.ts';
 import type { NeighboringRelation } from './rdp-accountant.ts';
@@ -24,21 +24,44 @@ export function checkCount(x: unknown, name = 'steps'): asserts x is number {
   assertInteger(name, x, 1);
 }
 
-/** Orders: a non-empty array of numbers > 1 (Infinity allowed); returns a Float64Array copy. */
+/**
+ * Longest order list accepted (1e5 orders, 800 kB). Each order costs O(1) for the closed forms and at most
+ * O({@link MAX_EXPANSION_ORDER}) for the sampled Gaussian, so the length bounds the time of every accountant.
+ */
+export const MAX_RDP_ORDERS_LENGTH = 100_000;
+
+/**
+ * Orders above this are not expanded as series for the sampled Gaussian (the integer expansion allocates
+ * O(α) and the fractional series runs past α terms): the unsampled Gaussian's α/(2σ²), a valid upper bound,
+ * is used instead. No published order list goes beyond 1024 (dp_accounting), so the bound never binds there.
+ */
+export const MAX_EXPANSION_ORDER = 4096;
+
+/**
+ * Orders: a non-empty array (or Float64Array) of at most {@link MAX_RDP_ORDERS_LENGTH} finite numbers > 1;
+ * returns a Float64Array copy. The length is checked before anything is allocated. α = ∞ is refused: for the
+ * Gaussian it is always ∞ (a useless bound), and a list holding only ∞ would report ε = ∞ where finite orders
+ * prove a finite bound.
+ */
 export function checkOrders(orders: unknown, name = 'orders'): Float64Array {
   if (orders === undefined) return Float64Array.from(DEFAULT_RDP_ORDERS);
   if (!(Array.isArray(orders) || orders instanceof Float64Array)) {
-    throw new TypeError(`${name} must be an array of numbers > 1, got ${describeValue(orders)}`);
+    throw new TypeError(`${name} must be an array of finite numbers > 1, got ${describeValue(orders)}`);
   }
+  if (orders.length === 0) {
+    throw new RangeError(`${name} must be a non-empty array of finite numbers > 1, got an empty array`);
+  }
+  assertArrayLike(name, orders, 1, MAX_RDP_ORDERS_LENGTH);
   const list = orders as ArrayLike<unknown>;
-  if (list.length === 0) throw new RangeError(`${name} must be a non-empty array of numbers > 1, got an empty array`);
   const out = new Float64Array(list.length);
   for (let i = 0; i < list.length; i++) {
     const a = list[i];
     if (typeof a !== 'number') {
-      throw new TypeError(`${name}[${i}] must be a number > 1, got ${describeValue(a)}`);
+      throw new TypeError(`${name}[${i}] must be a finite number > 1, got ${describeValue(a)}`);
     }
-    if (!(a > 1)) throw new RangeError(`${name}[${i}] must be a number > 1, got ${describeValue(a)}`);
+    if (!(a > 1 && a < Infinity)) {
+      throw new RangeError(`${name}[${i}] must be a finite number > 1, got ${describeValue(a)}`);
+    }
     out[i] = a;
   }
   return out;

@@ -6,9 +6,15 @@
  * would exceed {@link MAX_PLD_POINTS}, it falls back to an RDP accountant kept alongside and reports a warning.
  * Composition is lazy: events are recorded (identical consecutive events merged) and the PLD is built on the
  * first query after a change, so composing one step at a time costs nothing.
+ *
+ * Small δ: the discretization moves tails of at most 1e-15 per composition to +∞ (pessimistically), so below a
+ * δ of about 1e-14 the PLD alone can only say ε = ∞. The accountant then answers with the best finite bound it
+ * can prove instead, with a warning: the RDP accountant kept alongside, and, when every event is pure DP
+ * (Laplace, possibly Poisson-sampled: ln(1 + q(e^ε − 1)), Balle, Barthe, Gaboardi 2018), the sum of the pure ε.
+ * It returns ∞ only when none of them is finite.
  * @module
  */
-import { assertDelta, assertNonNegative, assertPositive, describeValue } from '@ppml/core';
+import { assertDelta, assertFunction, assertNonNegative, assertOptions, assertPositive } from '@ppml/core';
 import { checkCount, checkOrders, checkRelation } from './internal-args.ts';
 import { type DpEvent, effectiveGaussianNoiseMultiplier, validateEvent } from './events.ts';
 import {
@@ -118,27 +124,28 @@ export class PldAccountant implements PrivacyAccountant {
   #rdp: RdpAccountant | undefined;
   #fallbackReason: string | undefined;
   #warned = false;
+  #tailWarned = false;
   #onWarning: (message: string) => void;
   #cache: { remove: DiscretePld; add: DiscretePld } | undefined;
-  #lastMethod: 'pld' | 'rdp' = 'pld';
+  #lastMethod: 'pld' | 'rdp' | 'pure-dp' = 'pld';
   #h: number | undefined;
   #rdpComplete = true;
   #rdpMissing: string | undefined;
 
   constructor(options: PldAccountantOptions = {}) {
+    assertOptions('options', options, ['valueDiscretizationInterval', 'neighboringRelation', 'orders', 'onWarning']);
     const { valueDiscretizationInterval = 'auto', neighboringRelation = 'add-or-remove-one', orders, onWarning } = options;
     if (valueDiscretizationInterval !== 'auto') {
+      // Below 1e-6 the grid of even one Gaussian step would exceed MAX_PLD_POINTS; above 1 it says nothing.
       assertPositive('valueDiscretizationInterval', valueDiscretizationInterval);
     }
     checkRelation(neighboringRelation);
-    if (onWarning !== undefined && typeof onWarning !== 'function') {
-      throw new TypeError(`onWarning must be a function, got ${describeValue(onWarning)}`);
-    }
+    assertFunction('onWarning', onWarning, true);
     this.valueDiscretizationInterval = valueDiscretizationInterval;
     this.neighboringRelation = neighboringRelation;
     // Validate (and copy) the orders now; the fallback accountant itself is built lazily.
     this.#rdpOrders = checkOrders(orders);
-    this.#onWarning = onWarning ?? defaultWarning;
+    this.#onWarning = (onWarning as ((message: string) => void) | undefined) ?? defaultWarning;
   }
 
   supports(event: DpEvent): boolean {
@@ -185,8 +192,11 @@ export class PldAccountant implements PrivacyAccountant {
     return this;
   }
 
-  /** 'pld' when the last answer came from the PLD, 'rdp' when it came from the fallback. */
-  get method(): 'pld' | 'rdp' {
+  /**
+   * 'pld' when the last answer came from the PLD, 'rdp' when it came from the RDP fallback, 'pure-dp' when it
+   * came from the sum of pure-DP epsilons (all events Laplace; see the module note on small δ).
+   */
+  get method(): 'pld' | 'rdp' | 'pure-dp' {
     return this.#lastMethod;
   }
 
@@ -204,7 +214,36 @@ export class PldAccountant implements PrivacyAccountant {
     assertDelta(delta);
     const pld = this.#build();
     if (pld === undefined) return this.#rdpAccountant().getEpsilon(delta);
-    return Math.max(pldEpsilon(pld.remove, delta), pldEpsilon(pld.add, delta));
+    const eps = Math.max(pldEpsilon(pld.remove, delta), pldEpsilon(pld.add, delta));
+    if (eps < Infinity) return eps;
+    // The PLD's pessimistic tail mass (moved to +∞) exceeds δ: answer with another proven bound, if any.
+    const rdp = this.#rdpComplete ? this.#rdpAccountant().getEpsilon(delta) : Infinity;
+    const pure = this.#pureEpsilon();
+    const best = Math.min(rdp, pure);
+    if (best === Infinity) return Infinity;
+    this.#lastMethod = pure <= rdp ? 'pure-dp' : 'rdp';
+    const tail = Math.max(pld.remove.infinity, pld.add.infinity);
+    const warning =
+      `PldAccountant: delta = ${delta} is below the PLD's truncated tail mass (${tail.toExponential(2)}), where the ` +
+      `PLD can only bound epsilon by Infinity; reporting the ${pure <= rdp ? 'pure-DP (sum of Laplace epsilons)' : 'RDP'} ` +
+      `bound ${best} instead (valid, possibly less tight). For the PLD's own figure use delta >= ${tail.toExponential(2)}.`;
+    if (!this.#tailWarned) {
+      this.#tailWarned = true;
+      this.#onWarning(warning);
+    }
+    return best;
+  }
+
+  /** Σ pure ε over the history when every event is (Poisson-sampled) Laplace, else Infinity. */
+  #pureEpsilon(): number {
+    let total = 0;
+    for (const it of this.#items) {
+      if (it.base.kind !== 'laplace') return Infinity;
+      const eps = it.base.noiseMultiplier === 0 ? Infinity : 1 / it.base.noiseMultiplier;
+      // Amplification by Poisson sampling of a pure-DP mechanism: ln(1 + q(e^ε − 1)) (Balle et al. 2018).
+      total += it.count * (it.q === 1 ? eps : Math.log1p(it.q * Math.expm1(eps)));
+    }
+    return total;
   }
 
   getDelta(epsilon: number): number {
@@ -238,7 +277,10 @@ export class PldAccountant implements PrivacyAccountant {
     this.#cache = undefined;
     if (!this.#warned) {
       this.#warned = true;
-      this.#onWarning(`PldAccountant falls back to RDP accounting (an upper bound, less tight): ${reason}`);
+      this.#onWarning(
+        `PldAccountant falls back to RDP accounting (${reason}); the reported epsilon is the RDP bound, valid but ` +
+          'less tight. For the PLD figure, compose fewer or less extreme events, or pass a coarser valueDiscretizationInterval.',
+      );
     }
   }
 

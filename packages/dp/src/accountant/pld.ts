@@ -36,6 +36,9 @@ export class PldGridTooLargeError extends RangeError {
   override name = 'PldGridTooLargeError';
 }
 
+/** Noise multipliers above this are handled in closed form (see {@link singleEventPld}). */
+const HUGE_NOISE_MULTIPLIER = 1e100;
+
 /** Tail mass left out on each side when truncating. */
 const TAIL = 1e-15;
 /**
@@ -161,6 +164,14 @@ export type PldBase = { kind: 'gaussian'; noiseMultiplier: number } | { kind: 'l
 export function singleEventPld(base: PldBase, q: number, direction: 'remove' | 'add', h: number): DiscretePld {
   if (q === 0) return { h, offset: 0, probs: Float64Array.of(1), infinity: 0 };
   if (base.noiseMultiplier === 0) return { h, offset: 0, probs: new Float64Array(1), infinity: 1 };
+  if (base.noiseMultiplier > HUGE_NOISE_MULTIPLIER) {
+    // Closed form (σ² would overflow and the grid with it): a pair at total variation τ is dominated by the PLD
+    // {0: 1 − τ, +∞: τ} (its hockey-stick curve (1 − τ)(1 − γ)⁺ + τ bounds γ·τ + (1 − γ)⁺ for every γ > 0).
+    // τ <= q·TV(μ0, μ1): Gaussian TV = 2Φ(1/(2σ)) − 1 <= 1/(σ√(2π)); Laplace TV = 1 − e^{−1/(2b)}.
+    const b = base.noiseMultiplier;
+    const tv = q * (base.kind === 'gaussian' ? 1 / (b * Math.sqrt(2 * Math.PI)) : -Math.expm1(-1 / (2 * b)));
+    return { h, offset: 0, probs: Float64Array.of(1 - tv), infinity: tv };
+  }
   const noise = base.kind === 'gaussian' ? gaussianNoise(base.noiseMultiplier) : laplaceNoise(base.noiseMultiplier);
   const logq = Math.log(q);
   // Privacy loss as a function of x, and the x at which it crosses a loss value l.

@@ -6,7 +6,7 @@
  * Kasiviswanathan 2019); the sampled event must be a Gaussian or a composition of Gaussians.
  * @module
  */
-import { assertDelta, assertNonNegative } from '@ppml/core';
+import { assertDelta, assertNonNegative, assertOptions } from '@ppml/core';
 import { checkConversion, checkCount, checkOrders, checkRelation } from './internal-args.ts';
 import { type DpEvent, effectiveGaussianNoiseMultiplier, validateEvent } from './events.ts';
 import {
@@ -162,6 +162,7 @@ export class RdpAccountant implements PrivacyAccountant {
   #rdp: Float64Array;
 
   constructor(options: RdpAccountantOptions = {}) {
+    assertOptions('options', options, ['orders', 'neighboringRelation', 'conversion']);
     const { orders, neighboringRelation = 'add-or-remove-one', conversion = 'balle2020' } = options;
     this.orders = checkOrders(orders);
     checkRelation(neighboringRelation);

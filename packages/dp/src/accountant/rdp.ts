@@ -15,8 +15,8 @@
  *   or the older Mironov 2017, Prop. 3 (TF Privacy before 2021); both are selectable and reported.
  * @module
  */
-import { assertDelta, assertNonNegative, assertInteger, describeValue } from '@ppml/core';
-import { checkConversion, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
+import { assertDelta, assertNonNegative, assertInteger, assertOptions, describeValue } from '@ppml/core';
+import { MAX_EXPANSION_ORDER, checkConversion, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
 import { compensatedSum, log1mExp, logAdd } from './internal-log-math.ts';
 import { logErfc } from '../special.ts';
 
@@ -34,6 +34,18 @@ export interface SampledGaussianRdpOptions {
 }
 
 const MAX_SERIES_TERMS = 2_000_000;
+
+/**
+ * Above this noise multiplier the series are not evaluated: σ² would overflow (σ > 1.3e154) and the
+ * fractional-order series would run to its term limit. Sampling never increases RDP, so the unsampled Gaussian's
+ * α/(2σ²) (below 1e-196 here, hence ε = 0 at any δ the accountants accept) is a valid closed-form bound.
+ */
+const HUGE_NOISE_MULTIPLIER = 1e100;
+
+/** α/(2σ²) without overflowing σ². */
+function gaussianRdpClosedForm(sigma: number, alpha: number): number {
+  return alpha / (2 * sigma) / sigma;
+}
 const LN2 = Math.LN2;
 
 /** ln C(α, i) for integer α and 0 <= i <= α, through a running product (exact enough for α <= 1e6). */
@@ -174,7 +186,9 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
 export function sampledGaussianRdpAt(q: number, sigma: number, alpha: number): number {
   if (q === 0) return 0;
   if (sigma === 0 || alpha === Infinity) return Infinity;
-  if (q === 1) return alpha / (2 * sigma * sigma);
+  if (q === 1 || sigma > HUGE_NOISE_MULTIPLIER || alpha > MAX_EXPANSION_ORDER) return gaussianRdpClosedForm(sigma, alpha);
+  // 1/(2σ²) overflows for σ below about 1e-154: the i = α term alone then exceeds every double (RDP = ∞).
+  if (1 / (2 * sigma * sigma) === Infinity) return Infinity;
   const logA = Number.isInteger(alpha) ? logAInteger(q, sigma, alpha) : logAFractional(q, sigma, alpha);
   return Math.max(0, logA / (alpha - 1));
 }
@@ -187,7 +201,9 @@ export function sampledGaussianRdpAt(q: number, sigma: number, alpha: number): n
  * const rdp = sampledGaussianRdp({ sampleRate: 0.01, noiseMultiplier: 1.1, orders: [1.5, 2, 32] });
  * ```
  */
-export function sampledGaussianRdp({ sampleRate, noiseMultiplier, orders }: SampledGaussianRdpOptions): Float64Array {
+export function sampledGaussianRdp(options: SampledGaussianRdpOptions): Float64Array {
+  assertOptions('options', options, ['sampleRate', 'noiseMultiplier', 'orders']);
+  const { sampleRate, noiseMultiplier, orders } = options;
   checkSampleRate(sampleRate);
   checkNoiseMultiplier(noiseMultiplier);
   const a = checkOrders(orders);
@@ -203,11 +219,13 @@ export function sampledGaussianRdp({ sampleRate, noiseMultiplier, orders }: Samp
  * gaussianRdp({ noiseMultiplier: 2, orders: [2] }); // Float64Array [0.25]
  * ```
  */
-export function gaussianRdp({ noiseMultiplier, orders }: { noiseMultiplier: number; orders?: RdpOrders }): Float64Array {
+export function gaussianRdp(options: { noiseMultiplier: number; orders?: RdpOrders }): Float64Array {
+  assertOptions('options', options, ['noiseMultiplier', 'orders']);
+  const { noiseMultiplier, orders } = options;
   checkNoiseMultiplier(noiseMultiplier);
   const a = checkOrders(orders);
   const out = new Float64Array(a.length);
-  for (let k = 0; k < a.length; k++) out[k] = noiseMultiplier === 0 ? Infinity : a[k] / (2 * noiseMultiplier ** 2);
+  for (let k = 0; k < a.length; k++) out[k] = noiseMultiplier === 0 ? Infinity : gaussianRdpClosedForm(noiseMultiplier, a[k]);
   return out;
 }
 
@@ -246,7 +264,9 @@ export function laplaceRdpAt(eps: number, alpha: number): number {
  * laplaceRdp({ noiseMultiplier: 1, orders: [2] });
  * ```
  */
-export function laplaceRdp({ noiseMultiplier, orders }: { noiseMultiplier: number; orders?: RdpOrders }): Float64Array {
+export function laplaceRdp(options: { noiseMultiplier: number; orders?: RdpOrders }): Float64Array {
+  assertOptions('options', options, ['noiseMultiplier', 'orders']);
+  const { noiseMultiplier, orders } = options;
   checkNoiseMultiplier(noiseMultiplier);
   const a = checkOrders(orders);
   const eps = noiseMultiplier === 0 ? Infinity : 1 / noiseMultiplier;
@@ -308,7 +328,8 @@ function logSworInteger(q: number, sigma: number, alpha: number): number {
 export function sampledWithoutReplacementGaussianRdpAt(q: number, sigma: number, alpha: number): number {
   if (q === 0) return 0;
   if (sigma === 0 || alpha === Infinity) return Infinity;
-  if (q === 1) return alpha / (2 * sigma * sigma);
+  if (q === 1 || sigma > HUGE_NOISE_MULTIPLIER || alpha > MAX_EXPANSION_ORDER) return gaussianRdpClosedForm(sigma, alpha);
+  if (1 / (2 * sigma * sigma) === Infinity) return Infinity;
   if (Number.isInteger(alpha)) return logSworInteger(q, sigma, alpha) / (alpha - 1);
   const lo = Math.floor(alpha);
   const hi = Math.ceil(alpha);
@@ -337,6 +358,7 @@ export interface SampledWithoutReplacementGaussianRdpOptions {
  * ```
  */
 export function sampledWithoutReplacementGaussianRdp(options: SampledWithoutReplacementGaussianRdpOptions): Float64Array {
+  assertOptions('options', options, ['datasetSize', 'sampleSize', 'noiseMultiplier', 'orders']);
   const { datasetSize, sampleSize, noiseMultiplier, orders } = options;
   assertInteger('datasetSize', datasetSize, 1);
   assertInteger('sampleSize', sampleSize, 0, datasetSize);
@@ -495,7 +517,9 @@ export function minimizeDelta(
  * rdpToEpsilon({ orders, rdp, delta: 1e-5 }).epsilon;
  * ```
  */
-export function rdpToEpsilon({ orders, rdp, delta, conversion = 'balle2020' }: RdpToEpsilonOptions): RdpEpsilon {
+export function rdpToEpsilon(options: RdpToEpsilonOptions): RdpEpsilon {
+  assertOptions('options', options, ['orders', 'rdp', 'delta', 'conversion']);
+  const { orders, rdp, delta, conversion = 'balle2020' } = options;
   const a = checkCurve(orders, rdp);
   assertDelta(delta);
   checkConversion(conversion);
@@ -510,17 +534,14 @@ export function rdpToEpsilon({ orders, rdp, delta, conversion = 'balle2020' }: R
  * rdpToDelta({ orders: [2, 4], rdp: [0.1, 0.2], epsilon: 1 }).delta;
  * ```
  */
-export function rdpToDelta({
-  orders,
-  rdp,
-  epsilon,
-  conversion = 'balle2020',
-}: {
+export function rdpToDelta(options: {
   orders: RdpOrders;
   rdp: ArrayLike<number>;
   epsilon: number;
   conversion?: RdpConversion;
 }): RdpDelta {
+  assertOptions('options', options, ['orders', 'rdp', 'epsilon', 'conversion']);
+  const { orders, rdp, epsilon, conversion = 'balle2020' } = options;
   const a = checkCurve(orders, rdp);
   assertNonNegative('epsilon', epsilon);
   checkConversion(conversion);

@@ -8,8 +8,8 @@
  * With `details: false` and the same inputs and orders, the text is TF Privacy's, character for character.
  * @module
  */
-import { assertDelta, assertInteger, assertPositive, describeValue } from '@ppml/core';
-import { checkAccountantKind, checkConversion, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
+import { assertDelta, assertFunction, assertInteger, assertOptions, assertPositive, describeValue } from '@ppml/core';
+import { checkAccountantKind, checkConversion, checkCount, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
 import type { AccountantKind } from './calibrate.ts';
 import { type DpEvent, gaussianEvent, poissonSampledEvent } from './events.ts';
 import { logExpm1 } from './internal-log-math.ts';
@@ -121,8 +121,17 @@ function scenario(
   return { epsilonAt: (d) => acc.getEpsilon(d) };
 }
 
-/** User-level ε by group privacy for k examples per user (Infinity when no finite bound follows). */
-function userEpsilon(epsAt: (d: number) => number, userDelta: number, k: number): number {
+/**
+ * User-level ε by group privacy for k examples per user from an example-level ε(δ) curve (Vadhan 2017,
+ * Lemma 2.2, with δ_user = δ·(e^{kε} − 1)/(e^ε − 1), solved for the example-level δ); Infinity when no finite
+ * bound follows.
+ * @internal
+ * @example
+ * ```ts
+ * groupPrivacyEpsilon((d) => acc.getEpsilon(d), 1e-5, 3);
+ * ```
+ */
+export function groupPrivacyEpsilon(epsAt: (d: number) => number, userDelta: number, k: number): number {
   if (k === 1) return epsAt(userDelta);
   const target = Math.log(userDelta);
   const gap = (logDeltaEx: number): number => {
@@ -158,6 +167,11 @@ function userEpsilon(epsAt: (d: number) => number, userDelta: number, k: number)
  * ```
  */
 export function privacyStatement(options: PrivacyStatementOptions): string {
+  assertOptions('options', options, [
+    'noiseMultiplier', 'delta', 'accountant', 'sampleRate', 'steps', 'epochs', 'datasetSize', 'batchSize',
+    'usedMicrobatching', 'maxExamplesPerUser', 'orders', 'conversion', 'details', 'onWarning',
+  ]);
+  assertFunction('onWarning', options.onWarning, true);
   const {
     noiseMultiplier,
     delta,
@@ -199,6 +213,9 @@ export function privacyStatement(options: PrivacyStatementOptions): string {
   }
   epochs ??= steps * q;
   const passes = Math.ceil(epochs);
+  // Both counts index compositions: they must be safe integers (a huge epochs or a tiny q is refused here).
+  checkCount(steps, 'steps (ceil(epochs / sampleRate))');
+  checkCount(passes, 'epochs (rounded up)');
   const sigma = usedMicrobatching ? noiseMultiplier / 2 : noiseMultiplier;
   const base = gaussianEvent(sigma);
   const noAmp = scenario(accountant, base, passes, orders, conversion, onWarning);
@@ -233,7 +250,7 @@ export function privacyStatement(options: PrivacyStatementOptions): string {
     // Without sampling, k examples of one user move the clipped sum by at most k clipping norms: the
     // user-level mechanism is the same Gaussian with noise multiplier σ/k (exact group privacy).
     const uNoAmp = scenario(accountant, gaussianEvent(sigma / maxExamplesPerUser), passes, orders, conversion, onWarning).epsilonAt(delta);
-    const uPoisson = userEpsilon((d) => poisson.epsilonAt(d), delta, maxExamplesPerUser);
+    const uPoisson = groupPrivacyEpsilon((d) => poisson.epsilonAt(d), delta, maxExamplesPerUser);
     infUser = uNoAmp === Infinity || uPoisson === Infinity;
     paragraphs.push(
       `${fill(`User-level DP with add-or-remove-one adjacency at delta = ${pyFloat(delta)} computed using ${name} accounting and group privacy:`)}\n` +

@@ -9,7 +9,7 @@
  * offered only on request.
  * @module
  */
-import { assertDelta, assertEpsilon, assertNonNegative, assertPositive, describeValue } from '@ppml/core';
+import { assertDelta, assertEpsilon, assertNonNegative, assertOptions, assertPositive, describeValue } from '@ppml/core';
 import { normalCdf } from '../special.ts';
 
 /**
@@ -71,7 +71,10 @@ function deltaNormalized(s: number, epsilon: number): number {
  * gaussianDelta({ sigma: 10, epsilon: 0.1, sensitivity: 1 }); // 0.008751768145810
  * ```
  */
-export function gaussianDelta({ sigma, epsilon, sensitivity }: GaussianDeltaParams): number {
+export function gaussianDelta(options: GaussianDeltaParams): number {
+  const raw: unknown = options;
+  assertOptions('options', raw, ['sigma', 'epsilon', 'sensitivity']);
+  const { sigma, epsilon, sensitivity } = options;
   assertNonNegative('sigma', sigma);
   if (typeof epsilon !== 'number' || Number.isNaN(epsilon) || epsilon < 0) {
     throw new RangeError(`epsilon must be a number >= 0, got ${describeValue(epsilon)}`);
@@ -88,7 +91,8 @@ export function gaussianDelta({ sigma, epsilon, sensitivity }: GaussianDeltaPara
 }
 
 function checkCalibration(p: GaussianCalibration): void {
-  if (p === null || typeof p !== 'object') throw new TypeError(`parameters must be an object, got ${describeValue(p)}`);
+  const raw: unknown = p;
+  assertOptions('options', raw, ['epsilon', 'delta', 'sensitivity']);
   assertEpsilon(p.epsilon);
   assertDelta(p.delta);
   assertPositive('sensitivity', p.sensitivity);
@@ -109,7 +113,9 @@ export function analyticGaussianSigma(params: GaussianCalibration): number {
   let guard = 0;
   while (deltaNormalized(hi, epsilon) > delta) {
     hi *= 2;
-    if (++guard > 1100) throw new RangeError(`delta=${delta} is too small to calibrate a finite sigma`);
+    if (++guard > 1020) {
+      throw new RangeError(`epsilon=${epsilon} and delta=${delta} need sigma / sensitivity above 2^1020: no finite sigma`);
+    }
   }
   let lo = 0;
   if (hi === 1) {
@@ -126,7 +132,13 @@ export function analyticGaussianSigma(params: GaussianCalibration): number {
     else lo = mid;
   }
   // Round up: never below the tight value even with the last-ulp noise of Phi.
-  return hi * (1 + 1e-9) * sensitivity;
+  const sigma = hi * (1 + 1e-9) * sensitivity;
+  if (!Number.isFinite(sigma)) {
+    throw new RangeError(
+      `sensitivity=${sensitivity}, epsilon=${epsilon} and delta=${delta} need a sigma above the largest double`,
+    );
+  }
+  return sigma;
 }
 
 /**
@@ -145,5 +157,9 @@ export function classicGaussianSigma(params: GaussianCalibration): number {
       `epsilon must be a number in (0, 1) for the classic Gaussian bound (Dwork & Roth Thm. A.1), got ${describeValue(epsilon)}; use analyticGaussianSigma`,
     );
   }
-  return (sensitivity * Math.sqrt(2 * Math.log(1.25 / delta))) / epsilon;
+  const sigma = (sensitivity * Math.sqrt(2 * Math.log(1.25 / delta))) / epsilon;
+  if (!Number.isFinite(sigma)) {
+    throw new RangeError(`sensitivity=${sensitivity}, epsilon=${epsilon} and delta=${delta} need a sigma above the largest double`);
+  }
+  return sigma;
 }

@@ -9,9 +9,14 @@
  * exact Bernoulli(exp(-gamma)) of `samplers.ts`, so there is no floating-point exponentiation or
  * normalisation to attack (cf. Ilvento, "Implementing the Exponential Mechanism with Base-2 DP", CCS 2020).
  * The running time depends on the scores (a timing channel, as for every rejection sampler).
+ *
+ * epsilon is calibrated from the largest double at most its decimal value and the sensitivity from the smallest
+ * double at least its decimal value (`decimal.ts`), so the true loss never exceeds what a budget charges for
+ * the epsilon as written. Scores must be at most 2^1000 in magnitude so that every score gap is a finite double.
  * @module
  */
-import { assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
+import { assertArrayLike, assertEpsilon, assertOptions, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
+import { decimalCeil, decimalFloor } from './decimal.ts';
 import { decideExpNeg, lazyLessThanExpNeg, type Rational, rationalFromDouble } from './exact-exp.ts';
 import { sourceOf } from './samplers.ts';
 import type { WordSource } from './words.ts';
@@ -46,6 +51,11 @@ export interface SelectionMechanism {
   readonly sensitivity: number;
   /** The guarantee of one selection: pure epsilon-DP. */
   readonly guarantee: { readonly epsilon: number; readonly delta: 0 };
+  /**
+   * The values the selection is calibrated for: epsilon at most the decimal value of `epsilon` (what a budget
+   * charges), sensitivity at least the decimal value of `sensitivity`.
+   */
+  readonly calibration: { readonly epsilon: number; readonly sensitivity: number };
   /** The index of the selected candidate (scores: higher is better, finite, at least one). */
   select(scores: ArrayLike<number>): number;
 }
@@ -59,16 +69,19 @@ interface Prepared {
   readonly src: WordSource;
 }
 
+/** Largest score magnitude: the gap of two scores stays a finite double. */
+const MAX_SCORE = 2 ** 1000;
+
 function checkScores(scores: ArrayLike<number>): number {
-  if (scores === null || typeof scores !== 'object' || typeof scores.length !== 'number') {
-    throw new TypeError(`scores must be an array of finite numbers, got ${describeValue(scores)}`);
-  }
+  assertArrayLike('scores', scores);
   if (scores.length === 0) throw new RangeError('scores must contain at least one candidate, got an empty array');
   let best = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < scores.length; i++) {
     const v = scores[i];
     if (typeof v !== 'number') throw new TypeError(`scores[${i}] must be a finite number, got ${describeValue(v)}`);
-    if (!Number.isFinite(v)) throw new RangeError(`scores[${i}] must be a finite number, got ${describeValue(v)}`);
+    if (!(Math.abs(v) <= MAX_SCORE)) {
+      throw new RangeError(`scores[${i}] must be a finite number of magnitude at most 2^1000, got ${describeValue(v)}`);
+    }
     if (v > best) best = v;
   }
   return best;
@@ -95,16 +108,35 @@ export function selectionGamma(epsilon: number, best: number, score: number, div
   return { num: e.num * (b.num * u.den - u.num * b.den) * d.den, den: e.den * b.den * u.den * d.num };
 }
 
-function prepare(options: SelectionOptions): { epsilon: number; sensitivity: number; divisor: number; src: WordSource } {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
-  }
+interface Checked {
+  /** The user's values. */
+  readonly epsilon: number;
+  readonly sensitivity: number;
+  /** The calibrated values (module comment). */
+  readonly eps: number;
+  readonly sens: number;
+  readonly divisor: number;
+  readonly src: WordSource;
+}
+
+function prepare(options: SelectionOptions): Checked {
+  const raw: unknown = options;
+  assertOptions('options', raw, ['epsilon', 'sensitivity', 'monotonic', 'rng']);
   const { epsilon, sensitivity } = options;
   assertEpsilon(epsilon);
   assertPositive('sensitivity', sensitivity);
-  const divisor = options.monotonic === true ? sensitivity : 2 * sensitivity;
-  if (!Number.isFinite(divisor)) throw new RangeError(`sensitivity must be at most 2^1023, got ${sensitivity}`);
-  return { epsilon, sensitivity, divisor, src: sourceOf(options.rng ?? cryptoRng) };
+  if (options.monotonic !== undefined && typeof options.monotonic !== 'boolean') {
+    throw new TypeError(`monotonic must be a boolean, got ${describeValue(options.monotonic)}`);
+  }
+  const eps = decimalFloor(epsilon);
+  const sens = decimalCeil(sensitivity);
+  const divisor = options.monotonic === true ? sens : 2 * sens;
+  if (!Number.isFinite(divisor)) throw new RangeError(`sensitivity must be at most 2^1022, got ${sensitivity}`);
+  // The fast path estimates gamma as (best - u) * (eps / divisor); the factor must be a finite double.
+  if (!Number.isFinite(eps / divisor)) {
+    throw new RangeError(`epsilon / sensitivity must be a finite double, got epsilon=${epsilon}, sensitivity=${sensitivity}`);
+  }
+  return { epsilon, sensitivity, eps, sens, divisor, src: sourceOf(options.rng ?? cryptoRng) };
 }
 
 /**
@@ -121,9 +153,10 @@ export function exponentialMechanism(options: SelectionOptions): SelectionMechan
     epsilon: c.epsilon,
     sensitivity: c.sensitivity,
     guarantee: { epsilon: c.epsilon, delta: 0 },
+    calibration: { epsilon: c.eps, sensitivity: c.sens },
     select(scores: ArrayLike<number>): number {
       const best = checkScores(scores);
-      const p: Prepared = { scores, best, factor: c.epsilon / c.divisor, epsilon: c.epsilon, divisor: c.divisor, src: c.src };
+      const p: Prepared = { scores, best, factor: c.eps / c.divisor, epsilon: c.eps, divisor: c.divisor, src: c.src };
       const n = scores.length;
       for (;;) {
         const i = c.src.int(n);
@@ -149,9 +182,10 @@ export function permuteAndFlip(options: SelectionOptions): SelectionMechanism {
     epsilon: c.epsilon,
     sensitivity: c.sensitivity,
     guarantee: { epsilon: c.epsilon, delta: 0 },
+    calibration: { epsilon: c.eps, sensitivity: c.sens },
     select(scores: ArrayLike<number>): number {
       const best = checkScores(scores);
-      const p: Prepared = { scores, best, factor: c.epsilon / c.divisor, epsilon: c.epsilon, divisor: c.divisor, src: c.src };
+      const p: Prepared = { scores, best, factor: c.eps / c.divisor, epsilon: c.eps, divisor: c.divisor, src: c.src };
       const n = scores.length;
       const order = new Uint32Array(n);
       for (let i = 0; i < n; i++) order[i] = i;

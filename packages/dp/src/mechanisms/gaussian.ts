@@ -12,12 +12,19 @@
  * curve (CKS20: the same privacy-loss expectation, taken over the integers) differs from the continuous
  * one at 2^29 or more grid steps per sigma only by discretisation terms of relative order 2^-58; sigma is
  * inflated by a factor 1 + 2^-20 (one part per million) to cover that difference with a wide margin.
+ *
+ * epsilon and delta are calibrated from the largest doubles at most their decimal values and the sensitivity
+ * from the smallest double at least its decimal value (`decimal.ts`), so the true loss never exceeds what a
+ * {@link PrivacyBudget} charges for the parameters as written; the reported rho is rounded up so that its
+ * decimal value is never below the true one. Ranges: sigma must be in [2^-960, 2^960] and inputs at most 2^1000
+ * in magnitude, so that every output and the rho of the guarantee are finite doubles.
  * @module
  */
-import { assertDelta, assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
+import { assertDelta, assertEpsilon, assertInteger, assertOptions, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { analyticGaussianSigma } from './calibration.ts';
+import { decimalCeil, decimalFloor } from './decimal.ts';
 import { addOnGrid, checkClamp, gaussianGranularity } from './granularity.ts';
-import { checkVector } from './laplace.ts';
+import { checkInput, checkVector } from './laplace.ts';
 import { DiscreteGaussianSampler, MAX_DISCRETE_GAUSSIAN_SIGMA, sourceOf } from './samplers.ts';
 
 /**
@@ -53,6 +60,11 @@ export interface GaussianMechanism {
   readonly sensitivity: number;
   /** The analytic sigma for `sensitivity` (before the rounding allowance). */
   readonly sigma: number;
+  /**
+   * The values the noise is calibrated for: epsilon and delta at most the decimal values of `epsilon` and
+   * `delta` (what a budget charges), sensitivity at least the decimal value of `sensitivity`.
+   */
+  readonly calibration: { readonly epsilon: number; readonly delta: number; readonly sensitivity: number };
   /** The power-of-two grid of the outputs. */
   readonly granularity: number;
   /** Guarantee of one call: (epsilon, delta)-DP, and rho-zCDP with rho = sensitivity^2 / (2 sigma^2). */
@@ -70,9 +82,15 @@ export interface GaussianMechanism {
 /** Inflation of sigma covering the discrete-versus-continuous difference (see the module comment). */
 const DISCRETE_SLACK = 1 + 2 ** -20;
 
-/** sigma * (1 + g sqrt(d) / sensitivity) * DISCRETE_SLACK, in grid units. */
+/** Largest sigma of the mechanism and of {@link sampleGaussianNoise}: noise beyond 2^1020 has probability 0 in practice. */
+const MAX_GAUSSIAN_SIGMA = 2 ** 960;
+/** Smallest sigma (the grid g = sigma / 2^30 must stay a normal double). */
+const MIN_GAUSSIAN_SIGMA = 2 ** -960;
+const GAUSSIAN_KEYS = ['epsilon', 'delta', 'sensitivity', 'clamp', 'rng'];
+
+/** sigma * (1 + g sqrt(d) / sensitivity) * DISCRETE_SLACK, in grid units (ordered so that nothing overflows). */
 function gridSigma(sigma: number, sensitivity: number, g: number, d: number): number {
-  const s = ((sigma * (sensitivity + g * Math.sqrt(d))) / sensitivity / g) * DISCRETE_SLACK;
+  const s = (sigma / g) * (1 + (g / sensitivity) * Math.sqrt(d)) * DISCRETE_SLACK;
   if (!(s <= MAX_DISCRETE_GAUSSIAN_SIGMA)) {
     throw new RangeError(`dimension ${d} is too large for the rounding allowance of this Gaussian mechanism`);
   }
@@ -89,9 +107,8 @@ function gridSigma(sigma: number, sensitivity: number, g: number, d: number): nu
  * ```
  */
 export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
-  }
+  const raw: unknown = options;
+  assertOptions('options', raw, GAUSSIAN_KEYS);
   const { epsilon, delta, sensitivity } = options;
   assertEpsilon(epsilon);
   assertDelta(delta);
@@ -100,15 +117,32 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
   const lo = clamp === undefined ? Number.NEGATIVE_INFINITY : clamp[0];
   const hi = clamp === undefined ? Number.POSITIVE_INFINITY : clamp[1];
   const src = sourceOf(options.rng ?? cryptoRng);
-  const sigma = analyticGaussianSigma({ epsilon, delta, sensitivity });
+  // Calibrate to at most the decimal epsilon and delta and at least the decimal sensitivity (module comment).
+  const eps = decimalFloor(epsilon);
+  const del = decimalFloor(delta);
+  const sens = decimalCeil(sensitivity);
+  const sigma = analyticGaussianSigma({ epsilon: eps, delta: del, sensitivity: sens });
+  if (!(sigma >= MIN_GAUSSIAN_SIGMA && sigma <= MAX_GAUSSIAN_SIGMA)) {
+    throw new RangeError(
+      `sensitivity=${sensitivity}, epsilon=${epsilon} and delta=${delta} need sigma = ${sigma}, outside [2^-960, 2^960] ` +
+        '(the noise must stay a finite double on a normal grid): rescale the data or choose other parameters',
+    );
+  }
+  // rho = (D/sigma)^2/2 (Bun & Steinke 2016, Prop. 1.6), formed from the ratio so that it neither overflows nor
+  // underflows to 0, then rounded up: 2^-40 relative covers the float error, and decimalCeil the decimal reading.
+  const ratio = sens / sigma;
+  const rho = decimalCeil(Math.max(Number.MIN_VALUE, 0.5 * ratio * ratio * (1 + 2 ** -40)));
+  if (!Number.isFinite(rho)) {
+    throw new RangeError(`epsilon=${epsilon} is too large: the zCDP rho of this Gaussian mechanism is not a finite double`);
+  }
   const g = gaussianGranularity(sigma);
-  const one = new DiscreteGaussianSampler(gridSigma(sigma, sensitivity, g, 1));
+  const one = new DiscreteGaussianSampler(gridSigma(sigma, sens, g, 1));
   let last = one;
   let lastD = 1;
   const samplerFor = (d: number): DiscreteGaussianSampler => {
     if (d === 1) return one;
     if (d !== lastD) {
-      last = new DiscreteGaussianSampler(gridSigma(sigma, sensitivity, g, d));
+      last = new DiscreteGaussianSampler(gridSigma(sigma, sens, g, d));
       lastD = d;
     }
     return last;
@@ -118,26 +152,24 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
     delta,
     sensitivity,
     sigma,
+    calibration: { epsilon: eps, delta: del, sensitivity: sens },
     granularity: g,
-    guarantee: { epsilon, delta, rho: (sensitivity * sensitivity) / (2 * sigma * sigma) },
+    guarantee: { epsilon, delta, rho },
     statement:
-      `Gaussian mechanism: (${epsilon}, ${delta})-DP and rho-zCDP with rho = ${(sensitivity * sensitivity) / (2 * sigma * sigma)} ` +
+      `Gaussian mechanism: (${epsilon}, ${delta})-DP and rho-zCDP with rho = ${rho} ` +
       `per call for neighbouring inputs at L2 distance <= ${sensitivity}; sigma = ${sigma} from the analytic Gaussian ` +
       `(Balle & Wang 2018, Thm. 8); exact discrete Gaussian noise on the grid ${g} = 2^${Math.log2(g)}, rounding of the ` +
       'input charged to the sensitivity; randomness from the given Rng',
     noiseSigma(dimension = 1): number {
-      if (!Number.isSafeInteger(dimension) || dimension < 1) {
-        throw new RangeError(`dimension must be an integer >= 1, got ${describeValue(dimension)}`);
-      }
+      assertInteger('dimension', dimension, 1);
       return samplerFor(dimension).sigma * g;
     },
     addNoise(x: number): number {
-      if (typeof x !== 'number') throw new TypeError(`x must be a finite number, got ${describeValue(x)}`);
-      if (!Number.isFinite(x)) throw new RangeError(`x must be a finite number, got ${describeValue(x)}`);
+      checkInput(x, clamp !== undefined);
       return addOnGrid(x < lo ? lo : x > hi ? hi : x, g, one.sample(src));
     },
     addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array {
-      const n = checkVector(xs, out);
+      const n = checkVector(xs, out, clamp !== undefined);
       const res = out ?? new Float64Array(n);
       if (n === 0) return res;
       const s = samplerFor(n);
@@ -165,6 +197,9 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
 export function sampleGaussianNoise(out: Float64Array, sigma: number, rng?: Rng): Float64Array {
   if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describeValue(out)}`);
   assertPositive('sigma', sigma);
+  if (!(sigma >= MIN_GAUSSIAN_SIGMA && sigma <= MAX_GAUSSIAN_SIGMA)) {
+    throw new RangeError(`sigma must be a finite number in [2^-960, 2^960], got ${describeValue(sigma)}`);
+  }
   const g = gaussianGranularity(sigma);
   const s = new DiscreteGaussianSampler(sigma / g);
   const src = sourceOf(rng);

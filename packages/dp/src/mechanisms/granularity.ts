@@ -11,7 +11,7 @@
  *   costs at most g sqrt(d) <= 2^-29 sigma sqrt(d) of L2 sensitivity.
  * @module
  */
-import { assertPositive } from '@ppml/core';
+import { assertOptions, assertPositive, describeValue } from '@ppml/core';
 
 /**
  * Google's Laplace granularity parameter: the noise scale is at most 2^40 grid steps.
@@ -56,7 +56,10 @@ export function ceilPowerOfTwo(x: number): number {
  * laplaceGranularity({ epsilon: 9.1e-13, sensitivity: 1 }); // 1
  * ```
  */
-export function laplaceGranularity({ epsilon, sensitivity }: { epsilon: number; sensitivity: number }): number {
+export function laplaceGranularity(options: { epsilon: number; sensitivity: number }): number {
+  const raw: unknown = options;
+  assertOptions('options', raw, ['epsilon', 'sensitivity']);
+  const { epsilon, sensitivity } = options;
   assertPositive('epsilon', epsilon);
   assertPositive('sensitivity', sensitivity);
   const scale = sensitivity / epsilon;
@@ -93,15 +96,17 @@ export function addOnGrid(x: number, g: number, z: number): number {
 export function checkClamp(bounds: unknown): readonly [number, number] | undefined {
   if (bounds === undefined) return undefined;
   if (!Array.isArray(bounds) || bounds.length !== 2) {
-    throw new TypeError(`clamp must be a pair [lower, upper] of finite numbers, got ${typeof bounds}`);
+    throw new TypeError(`clamp must be a pair [lower, upper] of finite numbers, got ${describeValue(bounds)}`);
   }
   const [lower, upper] = bounds as [unknown, unknown];
-  if (typeof lower !== 'number' || !Number.isFinite(lower)) {
-    throw new RangeError(`clamp[0] (lower) must be a finite number, got ${String(lower)}`);
-  }
-  if (typeof upper !== 'number' || !Number.isFinite(upper)) {
-    throw new RangeError(`clamp[1] (upper) must be a finite number, got ${String(upper)}`);
-  }
+  if (typeof lower !== 'number') throw new TypeError(`clamp[0] (lower) must be a finite number, got ${describeValue(lower)}`);
+  if (typeof upper !== 'number') throw new TypeError(`clamp[1] (upper) must be a finite number, got ${describeValue(upper)}`);
+  if (!Number.isFinite(lower)) throw new RangeError(`clamp[0] (lower) must be a finite number, got ${describeValue(lower)}`);
+  if (!Number.isFinite(upper)) throw new RangeError(`clamp[1] (upper) must be a finite number, got ${describeValue(upper)}`);
   if (!(lower < upper)) throw new RangeError(`clamp lower must be < upper, got [${lower}, ${upper}]`);
+  // Keeps clamped inputs plus noise finite (the same bound as unclamped inputs).
+  if (Math.max(Math.abs(lower), Math.abs(upper)) > 2 ** 1000) {
+    throw new RangeError(`clamp bounds must have magnitude at most 2^1000, got [${lower}, ${upper}]`);
+  }
   return [lower, upper];
 }

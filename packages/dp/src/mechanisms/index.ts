@@ -34,6 +34,8 @@ export {
   type LaplaceOptions,
   type LaplaceMechanism,
   MIN_LAPLACE_EPSILON,
+  MAX_LAPLACE_SCALE,
+  MAX_MECHANISM_INPUT,
   laplaceMechanism,
   sampleLaplaceNoise,
 } from './laplace.ts';
@@ -44,6 +46,7 @@ export {
   exponentialMechanism,
   permuteAndFlip,
 } from './exponential.ts';
+export { decimalFloor, decimalCeil } from './decimal.ts';
 export {
   type RandomizedResponseOptions,
   type RandomizedResponse,

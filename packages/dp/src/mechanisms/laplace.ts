@@ -7,9 +7,15 @@
  * floor(D/g) + d grid steps in L1 and the integer noise has scale t = ceil((floor(D/g) + d)/eps) grid steps.
  * The output g (round(x/g) + Z) is a function of that exact integer only (the final double is its correctly
  * rounded value), so the low bits of the output carry no information about x.
+ *
+ * epsilon is calibrated from the largest double at most its decimal value and the sensitivity from the smallest
+ * double at least its decimal value (`decimal.ts`), so the true privacy loss never exceeds what a
+ * {@link PrivacyBudget} charges for the epsilon as written. Ranges: the scale D/eps is at most 2^960 and inputs
+ * are at most 2^1000 in magnitude, so that every output is a finite double.
  * @module
  */
-import { assertEpsilon, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
+import { assertArrayLike, assertEpsilon, assertInteger, assertOptions, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
+import { decimalCeil, decimalFloor } from './decimal.ts';
 import { rationalFromDouble } from './exact-exp.ts';
 import { addOnGrid, checkClamp, laplaceGranularity } from './granularity.ts';
 import { discreteLaplaceInt, MAX_INTEGER_SCALE, sourceOf } from './samplers.ts';
@@ -45,6 +51,11 @@ export interface LaplaceMechanism {
   readonly sensitivity: number;
   /** The nominal Laplace scale sensitivity / epsilon. */
   readonly scale: number;
+  /**
+   * The values the noise is calibrated for: epsilon at most the decimal value of `epsilon` (what a budget
+   * charges), sensitivity at least the decimal value of `sensitivity`.
+   */
+  readonly calibration: { readonly epsilon: number; readonly sensitivity: number };
   /** The power-of-two grid of the outputs. */
   readonly granularity: number;
   /** The privacy guarantee of one call: pure epsilon-DP (delta = 0). */
@@ -68,6 +79,27 @@ export interface LaplaceMechanism {
  */
 export const MIN_LAPLACE_EPSILON: number = 2 ** -50;
 
+/**
+ * Largest noise scale (sensitivity / epsilon, also of {@link sampleLaplaceNoise}): the noise exceeds 2^1020 only
+ * with probability exp(-2^60), so outputs stay finite.
+ * @example
+ * ```ts
+ * laplaceMechanism({ epsilon: 1, sensitivity: MAX_LAPLACE_SCALE }); // the largest accepted scale at epsilon 1
+ * ```
+ */
+export const MAX_LAPLACE_SCALE: number = 2 ** 960;
+
+/**
+ * Largest magnitude of an input to a mechanism without `clamp` (with `clamp`, the bounds are limited instead):
+ * with the noise it keeps the output finite.
+ * @example
+ * ```ts
+ * laplaceMechanism({ epsilon: 1, sensitivity: 1 }).addNoise(MAX_MECHANISM_INPUT); // accepted
+ * ```
+ */
+export const MAX_MECHANISM_INPUT: number = 2 ** 1000;
+
+const LAPLACE_KEYS = ['epsilon', 'sensitivity', 'clamp', 'rng'];
 /** ceil((floor(D/g) + d) / eps) as a number (exact rational arithmetic). */
 function gridScale(sensitivity: number, g: number, epsilon: number, d: number): number {
   const sg = rationalFromDouble(sensitivity / g); // exact: division by a power of two (no underflow: D/g >= eps 2^39)
@@ -93,27 +125,34 @@ function gridScale(sensitivity: number, g: number, epsilon: number, d: number): 
  * ```
  */
 export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
-  }
+  const raw: unknown = options;
+  assertOptions('options', raw, LAPLACE_KEYS);
   const { epsilon, sensitivity } = options;
   assertEpsilon(epsilon);
   if (epsilon < MIN_LAPLACE_EPSILON) {
     throw new RangeError(`epsilon must be a finite number >= 2^-50, got ${describeValue(epsilon)}`);
   }
   assertPositive('sensitivity', sensitivity);
+  if (!(sensitivity / epsilon <= MAX_LAPLACE_SCALE)) {
+    throw new RangeError(
+      `sensitivity / epsilon must be at most 2^960 (the noise must stay a finite double), got sensitivity=${sensitivity}, epsilon=${epsilon}`,
+    );
+  }
   const clamp = checkClamp(options.clamp);
   const lo = clamp === undefined ? Number.NEGATIVE_INFINITY : clamp[0];
   const hi = clamp === undefined ? Number.POSITIVE_INFINITY : clamp[1];
   const src: WordSource = sourceOf(options.rng ?? cryptoRng);
-  const g = laplaceGranularity({ epsilon, sensitivity });
-  const t1 = gridScale(sensitivity, g, epsilon, 1);
+  // Calibrate to at most the decimal epsilon and at least the decimal sensitivity (module comment).
+  const eps = decimalFloor(epsilon);
+  const sens = decimalCeil(sensitivity);
+  const g = laplaceGranularity({ epsilon: eps, sensitivity: sens });
+  const t1 = gridScale(sens, g, eps, 1);
   let lastD = 1;
   let lastT = t1;
   const scaleFor = (d: number): number => {
     if (d === 1) return t1;
     if (d !== lastD) {
-      lastT = gridScale(sensitivity, g, epsilon, d);
+      lastT = gridScale(sens, g, eps, d);
       lastD = d;
     }
     return lastT;
@@ -122,6 +161,7 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
     epsilon,
     sensitivity,
     scale: sensitivity / epsilon,
+    calibration: { epsilon: eps, sensitivity: sens },
     granularity: g,
     guarantee: { epsilon, delta: 0 },
     statement:
@@ -129,18 +169,15 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
       `exact discrete Laplace noise on the grid ${g} = 2^${Math.log2(g)} (Google's granularity rule), ` +
       'rounding of the input charged to the sensitivity; randomness from the given Rng',
     noiseScale(dimension = 1): number {
-      if (!Number.isSafeInteger(dimension) || dimension < 1) {
-        throw new RangeError(`dimension must be an integer >= 1, got ${describeValue(dimension)}`);
-      }
+      assertInteger('dimension', dimension, 1);
       return scaleFor(dimension) * g;
     },
     addNoise(x: number): number {
-      if (typeof x !== 'number') throw new TypeError(`x must be a finite number, got ${describeValue(x)}`);
-      if (!Number.isFinite(x)) throw new RangeError(`x must be a finite number, got ${describeValue(x)}`);
+      checkInput(x, clamp !== undefined);
       return addOnGrid(x < lo ? lo : x > hi ? hi : x, g, discreteLaplaceInt(t1, src));
     },
     addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array {
-      const n = checkVector(xs, out);
+      const n = checkVector(xs, out, clamp !== undefined);
       const res = out ?? new Float64Array(n);
       if (n === 0) return res;
       const t = scaleFor(n);
@@ -153,17 +190,23 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
   };
 }
 
+/**
+ * Internal: checks one input: a finite number, and at most {@link MAX_MECHANISM_INPUT} in magnitude unless the
+ * mechanism clamps (then any finite number is clamped into the bounds).
+ */
+export function checkInput(x: unknown, clamped: boolean, name = 'x'): asserts x is number {
+  if (typeof x !== 'number') throw new TypeError(`${name} must be a finite number, got ${describeValue(x)}`);
+  if (!Number.isFinite(x)) throw new RangeError(`${name} must be a finite number, got ${describeValue(x)}`);
+  if (!clamped && !(Math.abs(x) <= MAX_MECHANISM_INPUT)) {
+    throw new RangeError(`${name} must have magnitude at most 2^1000 (or give clamp bounds), got ${describeValue(x)}`);
+  }
+}
+
 /** Internal: validates a vector argument (finite numbers) and an optional output of the same length. */
-export function checkVector(xs: ArrayLike<number>, out: Float64Array | undefined): number {
-  if (xs === null || typeof xs !== 'object' || typeof xs.length !== 'number') {
-    throw new TypeError(`xs must be an array of finite numbers, got ${describeValue(xs)}`);
-  }
+export function checkVector(xs: ArrayLike<number>, out: Float64Array | undefined, clamped = false): number {
+  assertArrayLike('xs', xs);
   const n = xs.length;
-  for (let i = 0; i < n; i++) {
-    const v = xs[i];
-    if (typeof v !== 'number') throw new TypeError(`xs[${i}] must be a finite number, got ${describeValue(v)}`);
-    if (!Number.isFinite(v)) throw new RangeError(`xs[${i}] must be a finite number, got ${describeValue(v)}`);
-  }
+  for (let i = 0; i < n; i++) checkInput(xs[i], clamped, `xs[${i}]`);
   if (out !== undefined) {
     if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describeValue(out)}`);
     if (out.length !== n) throw new RangeError(`out must have length ${n}, got ${out.length}`);
@@ -183,6 +226,7 @@ export function checkVector(xs: ArrayLike<number>, out: Float64Array | undefined
 export function sampleLaplaceNoise(out: Float64Array, scale: number, rng: Rng = cryptoRng): Float64Array {
   if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describeValue(out)}`);
   assertPositive('scale', scale);
+  if (!(scale <= MAX_LAPLACE_SCALE)) throw new RangeError(`scale must be a finite number in (0, 2^960], got ${scale}`);
   const g = laplaceGranularity({ epsilon: 1, sensitivity: scale });
   const t = Math.ceil(scale / g); // scale/g is exact (power of two), at most 2^40
   const src = sourceOf(rng);

@@ -107,7 +107,7 @@ function toRational(name: string, x: number | BigRational): Rational {
  */
 export function sampleBernoulliExp(gamma: number | BigRational, rng: Rng = cryptoRng): boolean {
   const g = toRational('gamma', gamma);
-  return bernoulliExpCks(g.num, g.den, wordSource(rng));
+  return bernoulliExpCks(g.num, g.den, sourceOf(rng));
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -224,7 +224,7 @@ function geometricScale(scale: number, src: WordSource): number {
  */
 export function sampleGeometric(scale: number, rng: Rng = cryptoRng): number {
   checkScale('scale', scale, MAX_DISCRETE_LAPLACE_SCALE);
-  return geometricScale(scale, wordSource(rng));
+  return geometricScale(scale, sourceOf(rng));
 }
 
 /**
@@ -237,7 +237,7 @@ export function sampleGeometric(scale: number, rng: Rng = cryptoRng): number {
  */
 export function sampleDiscreteLaplace(scale: number, rng: Rng = cryptoRng): number {
   checkScale('scale', scale, MAX_DISCRETE_LAPLACE_SCALE);
-  return discreteLaplaceScale(scale, wordSource(rng));
+  return discreteLaplaceScale(scale, sourceOf(rng));
 }
 
 /**
@@ -250,7 +250,7 @@ export function sampleDiscreteLaplace(scale: number, rng: Rng = cryptoRng): numb
 export function fillDiscreteLaplace(out: Float64Array, scale: number, rng: Rng = cryptoRng): Float64Array {
   if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describeValue(out)}`);
   checkScale('scale', scale, MAX_DISCRETE_LAPLACE_SCALE);
-  const src = wordSource(rng);
+  const src = sourceOf(rng);
   for (let i = 0; i < out.length; i++) out[i] = discreteLaplaceScale(scale, src);
   return out;
 }
@@ -328,7 +328,7 @@ function checkSigma(sigma: unknown): asserts sigma is number {
  */
 export function sampleDiscreteGaussian(sigma: number, rng: Rng = cryptoRng): number {
   checkSigma(sigma);
-  return new DiscreteGaussianSampler(sigma).sample(wordSource(rng));
+  return new DiscreteGaussianSampler(sigma).sample(sourceOf(rng));
 }
 
 /**
@@ -342,7 +342,7 @@ export function fillDiscreteGaussian(out: Float64Array, sigma: number, rng: Rng 
   if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describeValue(out)}`);
   checkSigma(sigma);
   const s = new DiscreteGaussianSampler(sigma);
-  const src = wordSource(rng);
+  const src = sourceOf(rng);
   for (let i = 0; i < out.length; i++) out[i] = s.sample(src);
   return out;
 }

@@ -13,19 +13,22 @@
  */
 import { rationalFromDouble } from '../mechanisms/exact-exp.ts';
 import { laplaceGranularity } from '../mechanisms/granularity.ts';
-import { discreteLaplaceInt, discreteLaplaceScale, laplaceScaleAtLeast, sourceOf } from '../mechanisms/samplers.ts';
-import type { WordSource } from '../mechanisms/words.ts';
+import { discreteLaplaceInt, discreteLaplaceScale, laplaceScaleAtLeast } from '../mechanisms/samplers.ts';
 import {
+  BOUNDED_KEYS,
   type BoundedQueryOptions,
-  charge,
   checkBounds,
+  checkLength,
   checkOptions,
   checkValues,
   ExactIntegerSum,
+  QUERY_KEYS,
   type QueryOptions,
 } from './common.ts';
 
 const MAX_T = 2 ** 46;
+/** Smallest sensitivity used for a grid: tinier clamping ranges are charged as this (more noise, never less). */
+const MIN_SENSITIVITY = 2 ** -900;
 
 /** The largest double e with k e <= epsilon exactly, so that k parts never add up to more than epsilon. */
 function splitEpsilon(epsilon: number, k: number): number {
@@ -43,11 +46,6 @@ function integerScale(d: number, epsilon: number): number {
   const t = Math.ceil(laplaceScaleAtLeast(d, epsilon));
   if (t > MAX_T) throw new RangeError(`epsilon=${epsilon} is too small for this query (noise above 2^46 grid steps)`);
   return t;
-}
-
-/** A noisy count with sensitivity 1 at epsilon. */
-function noisyCount(n: number, epsilon: number, src: WordSource): number {
-  return n + discreteLaplaceScale(laplaceScaleAtLeast(1, epsilon), src);
 }
 
 /** The clamped values on the grid g, centred at integer c: round(clamp(x)/g) - c. */
@@ -69,14 +67,11 @@ function gridValues(values: ArrayLike<number>, lower: number, upper: number, g: 
  * ```
  */
 export function dpCount(values: ArrayLike<unknown>, options: QueryOptions): number {
-  checkOptions(options);
-  if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
-    throw new TypeError(`values must be an array, got ${values === null ? 'null' : typeof values}`);
-  }
-  if (values.length === 0) throw new RangeError('values must contain at least one value, got an empty array');
-  const src = sourceOf(options.rng);
-  charge(options, 'count');
-  return noisyCount(values.length, options.epsilon, src);
+  const { epsilon, src, charge } = checkOptions(options, QUERY_KEYS, 'count');
+  const n = checkLength(values);
+  const scale = laplaceScaleAtLeast(1, epsilon);
+  charge();
+  return n + discreteLaplaceScale(scale, src);
 }
 
 /**
@@ -88,18 +83,19 @@ export function dpCount(values: ArrayLike<unknown>, options: QueryOptions): numb
  * ```
  */
 export function dpSum(values: ArrayLike<number>, options: BoundedQueryOptions): number {
-  checkOptions(options);
+  const { epsilon, src, charge } = checkOptions(options, BOUNDED_KEYS, 'sum');
   checkBounds(options);
   checkValues(values);
-  const { lower, upper, epsilon } = options;
-  const src = sourceOf(options.rng);
-  const g = laplaceGranularity({ epsilon, sensitivity: Math.max(Math.abs(lower), Math.abs(upper)) });
+  const { lower, upper } = options;
+  // Bounds below 2^-900 in magnitude are charged as 2^-900 (more noise, never less), which keeps the grid normal.
+  const g = laplaceGranularity({ epsilon, sensitivity: Math.max(Math.abs(lower), Math.abs(upper), MIN_SENSITIVITY) });
   const lo = Math.round(lower / g);
   const hi = Math.round(upper / g);
   const d = Math.max(Math.abs(lo), Math.abs(hi));
-  charge(options, 'sum');
+  // Every check that can throw runs before the spend, so a refused call never costs budget.
+  const t = d === 0 ? 0 : integerScale(d, epsilon);
+  charge();
   if (d === 0) return 0; // every clamped value rounds to 0: the sum is 0 for every dataset
-  const t = integerScale(d, epsilon);
   const grid = gridValues(values, lower, upper, g, 0);
   const s = new ExactIntegerSum();
   for (let i = 0; i < grid.length; i++) s.add(grid[i]);
@@ -114,7 +110,7 @@ interface Centred {
 }
 
 function centred(values: ArrayLike<number>, lower: number, upper: number, epsilon: number): Centred {
-  const g = laplaceGranularity({ epsilon, sensitivity: (upper - lower) / 2 || Number.MIN_VALUE });
+  const g = laplaceGranularity({ epsilon, sensitivity: Math.max((upper - lower) / 2, MIN_SENSITIVITY) });
   const lo = Math.round(lower / g);
   const hi = Math.round(upper / g);
   const c = Math.round(lo / 2 + hi / 2);
@@ -132,19 +128,19 @@ function centred(values: ArrayLike<number>, lower: number, upper: number, epsilo
  * ```
  */
 export function dpMean(values: ArrayLike<number>, options: BoundedQueryOptions): number {
-  checkOptions(options);
+  const { epsilon, src, charge } = checkOptions(options, BOUNDED_KEYS, 'mean');
   checkBounds(options);
   const n = checkValues(values);
-  const { lower, upper, epsilon } = options;
-  const src = sourceOf(options.rng);
+  const { lower, upper } = options;
   const half = splitEpsilon(epsilon, 2);
   const { g, c, d, grid } = centred(values, lower, upper, half);
   const t = integerScale(d, half);
-  charge(options, 'mean');
+  const countScale = laplaceScaleAtLeast(1, half);
+  charge();
   const s = new ExactIntegerSum();
   for (let i = 0; i < n; i++) s.add(grid[i]);
   const noisySum = Number(s.value + BigInt(discreteLaplaceInt(t, src)));
-  const count = Math.max(1, noisyCount(n, half, src));
+  const count = Math.max(1, n + discreteLaplaceScale(countScale, src));
   const mean = (c + noisySum / count) * g;
   return Math.min(upper, Math.max(lower, mean));
 }
@@ -158,20 +154,24 @@ export function dpMean(values: ArrayLike<number>, options: BoundedQueryOptions):
  * ```
  */
 export function dpVariance(values: ArrayLike<number>, options: BoundedQueryOptions): number {
-  checkOptions(options);
+  const { epsilon, src, charge } = checkOptions(options, BOUNDED_KEYS, 'variance');
   checkBounds(options);
   const n = checkValues(values);
-  const { lower, upper, epsilon } = options;
-  const src = sourceOf(options.rng);
+  const { lower, upper } = options;
+  if (!((upper - lower) / 2 <= 2 ** 450)) {
+    // The sum of squares must stay representable: ((upper - lower)/2)^2 times 2^32 records plus its noise.
+    throw new RangeError(`upper - lower must be at most 2^451 for dpVariance, got lower=${lower}, upper=${upper}`);
+  }
   const third = splitEpsilon(epsilon, 3);
   const { g, c, d, grid } = centred(values, lower, upper, third);
   const t = integerScale(d, third);
   // Squares on their own grid g2: q_i = round((m_i g)^2 / g2) in [0, round((d g)^2 / g2)] (rounding is monotone).
   const maxSq = d * g * (d * g);
-  const g2 = laplaceGranularity({ epsilon: third, sensitivity: maxSq });
+  const g2 = laplaceGranularity({ epsilon: third, sensitivity: Math.max(maxSq, MIN_SENSITIVITY) });
   const dq = Math.max(1, Math.round(maxSq / g2));
   const tq = integerScale(dq, third);
-  charge(options, 'variance');
+  const countScale = laplaceScaleAtLeast(1, third);
+  charge();
   const s = new ExactIntegerSum();
   const sq = new ExactIntegerSum();
   for (let i = 0; i < n; i++) {
@@ -182,7 +182,7 @@ export function dpVariance(values: ArrayLike<number>, options: BoundedQueryOptio
   }
   const noisySum = Number(s.value + BigInt(discreteLaplaceInt(t, src))) * g;
   const noisySq = Number(sq.value + BigInt(discreteLaplaceInt(tq, src))) * g2;
-  const count = Math.max(1, noisyCount(n, third, src));
+  const count = Math.max(1, n + discreteLaplaceScale(countScale, src));
   const mean = noisySum / count;
   const variance = noisySq / count - mean * mean;
   const maxVar = ((upper - lower) / 2) ** 2;

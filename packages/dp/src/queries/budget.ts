@@ -11,12 +11,16 @@
  * parameters by the Rényi filter of Feldman & Zrnic 2021, since zCDP is RDP at every order). A pure epsilon-DP spend counts as rho = epsilon^2/2
  * (Bun & Steinke 2016, Prop. 1.4). Tighter accounting of many mechanisms lives in the accountants.
  *
- * Sums are exact: every double is an exact dyadic rational and the odometer adds them in BigInt, so rounding
- * can never let a spend through that exceeds a cap. Note that decimal literals are not exact: ten spends of
- * 0.1 add up to 1.0000000000000000555 and exceed a cap of 1; use dyadic fractions (0.125) or `remaining`.
+ * Amounts are the decimals people write, added exactly: each number is read as the shortest decimal that
+ * rounds to it (0.1 is one tenth; see `decimal.ts`) and summed as an exact rational (mathjs `Fraction`), so ten
+ * spends of 0.1 fill a cap of 1 and rounding can never let through a spend that exceeds a cap. This never
+ * under-charges: every mechanism and query of this package calibrates its noise from an epsilon (and delta) at
+ * most that decimal ({@link decimalFloor}). A mechanism of your own should do the same before it spends.
  * @module
  */
-import { describeValue } from '@ppml/core';
+import { assertFunction, assertOptions, describeValue } from '@ppml/core';
+import type { Fraction } from 'mathjs';
+import { decimalOf, doubleAtLeast, doubleAtMost, fractionClass } from '../mechanisms/decimal.ts';
 
 /**
  * The cost of one query. Give epsilon (and delta, default 0) and, for zCDP budgets, rho when known.
@@ -90,39 +94,15 @@ export class PrivacyBudgetExceededError extends Error {
   readonly label: string;
 
   constructor(message: string, options: { requested: BudgetAmounts; remaining: BudgetAmounts; label: string; cause?: unknown }) {
+    if (typeof message !== 'string') throw new TypeError(`message must be a string, got ${describeValue(message)}`);
+    const raw: unknown = options;
+    assertOptions('options', raw, ['requested', 'remaining', 'label', 'cause']);
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'PrivacyBudgetExceededError';
     this.requested = options.requested;
     this.remaining = options.remaining;
     this.label = options.label;
   }
-}
-
-/** 2^1074: every finite double times this is an integer. */
-const SHIFT = 1074n;
-
-function toFixed(x: number): bigint {
-  if (x === 0) return 0n;
-  if (x === Number.POSITIVE_INFINITY) throw new RangeError('internal: infinite amount');
-  // x = m * 2^e exactly; scale by 2^1074
-  let e = 0;
-  let m = x;
-  while (!Number.isInteger(m)) {
-    m *= 2;
-    e--;
-  }
-  while (m > Number.MAX_SAFE_INTEGER) {
-    m /= 2;
-    e++;
-  }
-  return BigInt(m) << (SHIFT + BigInt(e));
-}
-
-function fromFixed(v: bigint): number {
-  if (v === 0n) return 0;
-  const bits = v.toString(2).length;
-  const s = bits > 1000 ? bits - 1000 : 0;
-  return Number(v >> BigInt(s)) * 2 ** (s - 1074);
 }
 
 function checkAmount(name: string, x: unknown, allowInfinity: boolean): number {
@@ -134,8 +114,21 @@ function checkAmount(name: string, x: unknown, allowInfinity: boolean): number {
 }
 
 interface Cap {
-  readonly limit: bigint | null; // null: no cap
-  spent: bigint;
+  readonly limit: Fraction | null; // null: no cap
+  spent: Fraction;
+}
+
+/** The exact decimal amounts of one spend. */
+interface Exact {
+  readonly epsilon: Fraction;
+  readonly delta: Fraction;
+  readonly rho: Fraction;
+}
+
+const KEYS = ['epsilon', 'delta', 'rho'] as const;
+
+function zero(): Fraction {
+  return new (fractionClass())(0);
 }
 
 /**
@@ -159,9 +152,8 @@ export class PrivacyBudget {
   readonly #ledger: BudgetEntry[] = [];
 
   constructor(options: PrivacyBudgetOptions) {
-    if (options === null || typeof options !== 'object') {
-      throw new TypeError(`options must be an object with epsilon and/or rho, got ${describeValue(options)}`);
-    }
+    const raw: unknown = options;
+    assertOptions('options', raw, KEYS);
     if (options.epsilon === undefined && options.rho === undefined) {
       throw new RangeError('options must give epsilon (with optional delta) and/or rho, got neither');
     }
@@ -182,7 +174,7 @@ export class PrivacyBudget {
     // No epsilon cap (or an infinite one, the odometer) means no delta cap either.
     this.delta = !Number.isFinite(this.epsilon) ? Number.POSITIVE_INFINITY : (options.delta ?? 0);
     this.rho = options.rho ?? Number.POSITIVE_INFINITY;
-    const cap = (x: number): Cap => ({ limit: Number.isFinite(x) ? toFixed(x) : null, spent: 0n });
+    const cap = (x: number): Cap => ({ limit: Number.isFinite(x) ? decimalOf(x) : null, spent: zero() });
     this.#eps = cap(this.epsilon);
     this.#del = cap(this.delta);
     this.#rho = cap(this.rho);
@@ -200,14 +192,20 @@ export class PrivacyBudget {
     return new PrivacyBudget({ epsilon: Number.POSITIVE_INFINITY, rho: Number.POSITIVE_INFINITY });
   }
 
-  /** Total recorded so far. */
+  /**
+   * Total recorded so far: the exact decimal sums, each reported as the smallest double whose decimal is at
+   * least the sum (so the report never under-states what was spent).
+   */
   get spent(): BudgetAmounts {
-    return { epsilon: fromFixed(this.#eps.spent), delta: fromFixed(this.#del.spent), rho: fromFixed(this.#rho.spent) };
+    return { epsilon: doubleAtLeast(this.#eps.spent), delta: doubleAtLeast(this.#del.spent), rho: doubleAtLeast(this.#rho.spent) };
   }
 
-  /** What is left under each cap (rounded to the nearest double; Infinity where uncapped). */
+  /**
+   * What is left under each cap (Infinity where uncapped): the largest double whose decimal is at most the exact
+   * remainder, so that spending exactly this amount always fits.
+   */
   get remaining(): BudgetAmounts {
-    const left = (c: Cap): number => (c.limit === null ? Number.POSITIVE_INFINITY : fromFixed(c.limit - c.spent));
+    const left = (c: Cap): number => (c.limit === null ? Number.POSITIVE_INFINITY : doubleAtMost(c.limit.sub(c.spent)));
     return { epsilon: left(this.#eps), delta: left(this.#del), rho: left(this.#rho) };
   }
 
@@ -216,25 +214,27 @@ export class PrivacyBudget {
     return this.#ledger.slice();
   }
 
-  /** The amounts a cost charges against this budget; throws RangeError when it cannot be charged. */
-  #amounts(cost: PrivacyCost): BudgetAmounts {
-    if (cost === null || typeof cost !== 'object') throw new TypeError(`cost must be an object, got ${describeValue(cost)}`);
+  /** The amounts a cost charges against this budget; throws TypeError/RangeError when it cannot be charged. */
+  #amounts(cost: PrivacyCost): { readonly shown: BudgetAmounts; readonly exact: Exact } {
+    const raw: unknown = cost;
+    assertOptions('cost', raw, KEYS);
     const epsilon = cost.epsilon === undefined ? undefined : checkAmount('cost.epsilon', cost.epsilon, false);
     const delta = cost.delta === undefined ? 0 : checkAmount('cost.delta', cost.delta, false);
     if (!(delta < 1)) throw new RangeError(`cost.delta must be a number in [0, 1), got ${describeValue(delta)}`);
-    let rho = cost.rho === undefined ? undefined : checkAmount('cost.rho', cost.rho, false);
+    const rho = cost.rho === undefined ? undefined : checkAmount('cost.rho', cost.rho, false);
     if (epsilon === undefined && rho === undefined) throw new RangeError('cost must give epsilon and/or rho, got neither');
     if (epsilon === undefined && this.#eps.limit !== null) {
       throw new RangeError('cost.epsilon is required by a budget with an epsilon cap, got only rho');
     }
-    if (rho === undefined) {
-      if (delta > 0 && this.#rho.limit !== null) {
-        throw new RangeError('cost.rho is required for an (epsilon, delta > 0) query against a rho cap');
-      }
-      rho = delta === 0 && epsilon !== undefined ? (epsilon * epsilon) / 2 : 0;
-      if (rho > 0) rho = nextUp(rho); // epsilon^2/2 rounded up
+    if (rho === undefined && delta > 0 && this.#rho.limit !== null) {
+      throw new RangeError('cost.rho is required for an (epsilon, delta > 0) query against a rho cap');
     }
-    return { epsilon: epsilon ?? 0, delta, rho };
+    const exactEps = epsilon === undefined ? zero() : decimalOf(epsilon);
+    // A pure epsilon-DP spend is rho = epsilon^2/2 zCDP (Bun & Steinke 2016, Prop. 1.4), exactly in decimals.
+    const exactRho =
+      rho !== undefined ? decimalOf(rho) : delta === 0 ? exactEps.mul(exactEps).div(2) : zero();
+    const exact: Exact = { epsilon: exactEps, delta: decimalOf(delta), rho: exactRho };
+    return { shown: { epsilon: epsilon ?? 0, delta, rho: rho ?? doubleAtLeast(exactRho) }, exact };
   }
 
   /**
@@ -245,18 +245,22 @@ export class PrivacyBudget {
    * ```
    */
   canSpend(cost: PrivacyCost): boolean {
-    const a = this.#amounts(cost);
-    return this.#fits(a);
+    return this.#over(this.#amounts(cost).exact).length === 0;
   }
 
-  #fits(a: BudgetAmounts): boolean {
-    const ok = (c: Cap, x: number): boolean => c.limit === null || c.spent + toFixed(x) <= c.limit;
-    return ok(this.#eps, a.epsilon) && ok(this.#del, a.delta) && ok(this.#rho, a.rho);
+  /** The capped quantities that the spend would take over their cap. */
+  #over(x: Exact): (typeof KEYS)[number][] {
+    const caps = { epsilon: this.#eps, delta: this.#del, rho: this.#rho };
+    return KEYS.filter((k) => {
+      const c = caps[k];
+      return c.limit !== null && c.spent.add(x[k]).compare(c.limit) > 0;
+    });
   }
 
   /**
    * Checks and records a spend in one synchronous step; throws {@link PrivacyBudgetExceededError} (recording
-   * nothing) when any cap would be exceeded. Call it before computing the noisy answer.
+   * nothing) when any cap would be exceeded. Call it before computing the noisy answer. Amounts are added as
+   * the decimals they print as (ten spends of 0.1 fill a cap of 1 exactly).
    * @example
    * ```ts
    * budget.spend({ epsilon: 0.5, delta: 1e-7 }, 'gaussian sum');
@@ -264,21 +268,27 @@ export class PrivacyBudget {
    */
   spend(cost: PrivacyCost, label = 'query'): BudgetEntry {
     if (typeof label !== 'string') throw new TypeError(`label must be a string, got ${describeValue(label)}`);
-    const a = this.#amounts(cost);
-    if (!this.#fits(a)) {
+    const { shown, exact } = this.#amounts(cost);
+    const over = this.#over(exact);
+    if (over.length > 0) {
       const r = this.remaining;
+      const spent = this.spent;
       // Name only the quantities this budget caps (a derived rho on an epsilon-only budget is noise to a reader).
-      const keys = (['epsilon', 'delta', 'rho'] as const).filter((k) => Number.isFinite(this[k]) || k === 'delta');
+      const keys = KEYS.filter((k) => Number.isFinite(this[k]) || k === 'delta');
       const show = (o: Readonly<Record<(typeof keys)[number], number>>): string => keys.map((k) => `${k}=${o[k]}`).join(', ');
+      const why = over
+        .map((k) => `${k}: spent ${spent[k]} + requested ${shown[k]} > cap ${this[k]}`)
+        .join('; ');
       throw new PrivacyBudgetExceededError(
-        `privacy budget exceeded by "${label}": requested ${show(a)}; remaining ${show(r)}`,
-        { requested: a, remaining: r, label },
+        `privacy budget exceeded by "${label}": requested ${show(shown)}; remaining ${show(r)}; ` +
+          `refused because it would exceed the cap (${why}); nothing was recorded`,
+        { requested: shown, remaining: r, label },
       );
     }
-    this.#eps.spent += toFixed(a.epsilon);
-    this.#del.spent += toFixed(a.delta);
-    this.#rho.spent += toFixed(a.rho);
-    const entry: BudgetEntry = Object.freeze({ index: this.#ledger.length + 1, label, ...a });
+    this.#eps.spent = this.#eps.spent.add(exact.epsilon);
+    this.#del.spent = this.#del.spent.add(exact.delta);
+    this.#rho.spent = this.#rho.spent.add(exact.rho);
+    const entry: BudgetEntry = Object.freeze({ index: this.#ledger.length + 1, label, ...shown });
     this.#ledger.push(entry);
     return entry;
   }
@@ -293,18 +303,8 @@ export class PrivacyBudget {
    * ```
    */
   async run<T>(cost: PrivacyCost, label: string, compute: () => T | Promise<T>): Promise<T> {
-    if (typeof compute !== 'function') throw new TypeError(`compute must be a function, got ${describeValue(compute)}`);
+    assertFunction('compute', compute);
     this.spend(cost, label);
     return await compute();
   }
-}
-
-const F = new Float64Array(1);
-const B = new BigUint64Array(F.buffer);
-/** The next double above a finite x >= 0. */
-function nextUp(x: number): number {
-  if (x === 0) return Number.MIN_VALUE;
-  F[0] = x;
-  B[0] += 1n;
-  return F[0];
 }

@@ -4,8 +4,11 @@
  * sensitivity of a sum (Casacuberta et al. 2022, arXiv 2207.10635, Sec. 4: fixed point instead of floats).
  * @module
  */
-import { assertEpsilon, describeValue, type Rng } from '@ppml/core';
-import type { PrivacyBudget } from './budget.ts';
+import { assertArrayLike, assertEpsilon, assertOptions, describeValue, type Rng } from '@ppml/core';
+import { decimalFloor } from '../mechanisms/decimal.ts';
+import { sourceOf } from '../mechanisms/samplers.ts';
+import type { WordSource } from '../mechanisms/words.ts';
+import { PrivacyBudget } from './budget.ts';
 
 /**
  * Options every query takes.
@@ -48,11 +51,28 @@ export interface BoundedQueryOptions extends QueryOptions {
  */
 export const MIN_QUERY_EPSILON: number = 2 ** -40;
 
-/** Internal: validates the options every query takes. */
-export function checkOptions(options: QueryOptions): void {
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`options must be an object, got ${describeValue(options)}`);
-  }
+/** The option keys every query takes. */
+export const QUERY_KEYS: readonly string[] = ['epsilon', 'budget', 'label', 'rng'];
+/** The option keys of a bounded query. */
+export const BOUNDED_KEYS: readonly string[] = [...QUERY_KEYS, 'lower', 'upper'];
+
+/**
+ * Internal: the checked common options of a query. `epsilon` is the value the noise is calibrated for: the
+ * largest double at most the decimal that the budget charges for `options.epsilon` (see `decimal.ts`).
+ */
+export interface CheckedQuery {
+  readonly epsilon: number;
+  readonly src: WordSource;
+  /** Spends the query's cost on its budget, if any; call it after every check, before any noise is drawn. */
+  readonly charge: () => void;
+}
+
+/**
+ * Internal: validates the options every query takes (unknown keys, epsilon, budget, label, rng) before anything
+ * is spent or computed. `keys` lists the keys this query accepts.
+ */
+export function checkOptions(options: QueryOptions, keys: readonly string[], label: string): CheckedQuery {
+  assertOptions('options', options, keys);
   assertEpsilon(options.epsilon);
   if (options.epsilon < MIN_QUERY_EPSILON) {
     throw new RangeError(`epsilon must be a finite number >= 2^-40, got ${describeValue(options.epsilon)}`);
@@ -60,6 +80,14 @@ export function checkOptions(options: QueryOptions): void {
   if (options.label !== undefined && typeof options.label !== 'string') {
     throw new TypeError(`label must be a string, got ${describeValue(options.label)}`);
   }
+  const budget = options.budget;
+  if (budget !== undefined && !(budget instanceof PrivacyBudget)) {
+    throw new TypeError(`budget must be a PrivacyBudget, got ${describeValue(budget)}`);
+  }
+  const src = sourceOf(options.rng);
+  const cost = { epsilon: options.epsilon };
+  const name = options.label ?? label;
+  return { epsilon: decimalFloor(options.epsilon), src, charge: () => void budget?.spend(cost, name) };
 }
 
 /** Internal: validates finite bounds with lower < upper. */
@@ -70,29 +98,38 @@ export function checkBounds(options: BoundedQueryOptions): void {
   if (!Number.isFinite(lower)) throw new RangeError(`lower must be a finite number, got ${describeValue(lower)}`);
   if (!Number.isFinite(upper)) throw new RangeError(`upper must be a finite number, got ${describeValue(upper)}`);
   if (!(lower < upper)) throw new RangeError(`lower must be < upper, got lower=${lower}, upper=${upper}`);
-  if (Math.max(Math.abs(lower), Math.abs(upper)) > 2 ** 1000) {
-    throw new RangeError(`lower and upper must have magnitude at most 2^1000, got [${lower}, ${upper}]`);
+  // 2^900: a sum of up to 2^32 clamped values plus noise of scale up to 2^940 (epsilon >= 2^-40) stays finite.
+  if (Math.max(Math.abs(lower), Math.abs(upper)) > 2 ** 900) {
+    throw new RangeError(`lower and upper must have magnitude at most 2^900, got [${lower}, ${upper}]`);
   }
 }
 
-/** Checks a non-empty array-like of finite numbers. */
-export function checkValues(values: ArrayLike<number>, name = 'values'): number {
-  if (values === null || typeof values !== 'object' || typeof values.length !== 'number') {
-    throw new TypeError(`${name} must be an array of finite numbers, got ${describeValue(values)}`);
+/**
+ * Internal: the largest number of values a query accepts (2^32 - 1, the longest JavaScript array). The length
+ * is checked before anything is allocated or read.
+ */
+export const MAX_QUERY_VALUES: number = 2 ** 32 - 1;
+
+/** Internal: checks a non-empty array or typed array (any elements); returns its length. */
+export function checkLength(values: unknown, name = 'values'): number {
+  if (Array.isArray(values) || ArrayBuffer.isView(values)) {
+    if ((values as ArrayLike<unknown>).length === 0) {
+      throw new RangeError(`${name} must contain at least one value, got an empty array`);
+    }
   }
-  const n = values.length;
-  if (n === 0) throw new RangeError(`${name} must contain at least one value, got an empty array`);
+  assertArrayLike(name, values, 1, MAX_QUERY_VALUES);
+  return values.length;
+}
+
+/** Internal: checks a non-empty array or typed array of finite numbers; returns its length. */
+export function checkValues(values: ArrayLike<number>, name = 'values'): number {
+  const n = checkLength(values, name);
   for (let i = 0; i < n; i++) {
     const v = values[i];
     if (typeof v !== 'number') throw new TypeError(`${name}[${i}] must be a finite number, got ${describeValue(v)}`);
     if (!Number.isFinite(v)) throw new RangeError(`${name}[${i}] must be a finite number, got ${describeValue(v)}`);
   }
   return n;
-}
-
-/** Spends the query's cost on its budget, if any (before any noise is drawn). */
-export function charge(options: QueryOptions, label: string): void {
-  options.budget?.spend({ epsilon: options.epsilon }, options.label ?? label);
 }
 
 const FLUSH = 2 ** 52;

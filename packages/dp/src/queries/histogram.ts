@@ -6,9 +6,13 @@
  * must not depend on the data.
  * @module
  */
-import { describeValue } from '@ppml/core';
-import { discreteLaplaceScale, laplaceScaleAtLeast, sourceOf } from '../mechanisms/samplers.ts';
-import { charge, checkOptions, checkValues, type QueryOptions } from './common.ts';
+import { assertArrayLike, describeValue } from '@ppml/core';
+import { discreteLaplaceScale, laplaceScaleAtLeast } from '../mechanisms/samplers.ts';
+import { checkOptions, checkValues, QUERY_KEYS, type QueryOptions } from './common.ts';
+
+const HISTOGRAM_KEYS: readonly string[] = [...QUERY_KEYS, 'edges', 'lower', 'upper', 'bins'];
+/** Most bins accepted (the counts are allocated up front). */
+const MAX_BINS = 1e7;
 
 /**
  * Options of {@link dpHistogram}: either explicit `edges` or `lower`, `upper` and `bins`.
@@ -29,10 +33,13 @@ export interface HistogramOptions extends QueryOptions {
 function resolveEdges(options: HistogramOptions): Float64Array {
   if (options.edges !== undefined) {
     const e = options.edges;
-    if (e === null || typeof e !== 'object' || typeof e.length !== 'number') {
-      throw new TypeError(`edges must be an array of finite numbers, got ${describeValue(e)}`);
+    if (options.lower !== undefined || options.upper !== undefined || options.bins !== undefined) {
+      throw new TypeError('options must give either edges or lower, upper and bins, got both');
     }
-    if (e.length < 2) throw new RangeError(`edges must have at least 2 entries, got ${e.length}`);
+    if ((Array.isArray(e) || ArrayBuffer.isView(e)) && e.length < 2) {
+      throw new RangeError(`edges must have at least 2 entries, got ${e.length}`);
+    }
+    assertArrayLike('edges', e, 2, MAX_BINS + 1);
     const out = new Float64Array(e.length);
     for (let i = 0; i < e.length; i++) {
       const v = e[i];
@@ -53,6 +60,10 @@ function resolveEdges(options: HistogramOptions): Float64Array {
     throw new RangeError(`upper must be a finite number (or give edges), got ${describeValue(upper)}`);
   }
   if (!(lower < upper)) throw new RangeError(`lower must be < upper, got lower=${lower}, upper=${upper}`);
+  if (Math.max(Math.abs(lower), Math.abs(upper)) > 2 ** 1000) {
+    // upper - lower and the edges must stay finite
+    throw new RangeError(`lower and upper must have magnitude at most 2^1000, got [${lower}, ${upper}]`);
+  }
   if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 1 || bins > 1e7) {
     throw new RangeError(`bins must be an integer in [1, 1e7], got ${describeValue(bins)}`);
   }
@@ -70,10 +81,9 @@ function resolveEdges(options: HistogramOptions): Float64Array {
  * ```
  */
 export function dpHistogram(values: ArrayLike<number>, options: HistogramOptions): Float64Array {
-  checkOptions(options);
+  const { epsilon, src, charge } = checkOptions(options, HISTOGRAM_KEYS, 'histogram');
   const edges = resolveEdges(options);
   const n = checkValues(values);
-  const src = sourceOf(options.rng);
   const bins = edges.length - 1;
   const counts = new Float64Array(bins);
   for (let i = 0; i < n; i++) {
@@ -88,8 +98,8 @@ export function dpHistogram(values: ArrayLike<number>, options: HistogramOptions
     }
     counts[lo]++;
   }
-  const scale = laplaceScaleAtLeast(1, options.epsilon);
-  charge(options, 'histogram');
+  const scale = laplaceScaleAtLeast(1, epsilon);
+  charge();
   for (let k = 0; k < bins; k++) counts[k] += discreteLaplaceScale(scale, src);
   return counts;
 }

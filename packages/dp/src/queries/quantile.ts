@@ -10,7 +10,9 @@
 import { assertInRange, assertInteger } from '@ppml/core';
 import { exponentialMechanism } from '../mechanisms/exponential.ts';
 import { rationalFromDouble } from '../mechanisms/exact-exp.ts';
-import { type BoundedQueryOptions, charge, checkBounds, checkOptions, checkValues } from './common.ts';
+import { BOUNDED_KEYS, type BoundedQueryOptions, checkBounds, checkOptions, checkValues } from './common.ts';
+
+const QUANTILE_KEYS: readonly string[] = [...BOUNDED_KEYS, 'q', 'candidates'];
 
 /**
  * Options of {@link dpQuantile}.
@@ -41,14 +43,15 @@ function targetRank(q: number, n: number): number {
  * ```
  */
 export function dpQuantile(values: ArrayLike<number>, options: QuantileOptions): number {
-  checkOptions(options);
+  const { charge } = checkOptions(options, QUANTILE_KEYS, 'quantile');
   checkBounds(options);
   assertInRange('q', options.q, 0, 1);
   const m = options.candidates ?? 1001;
   assertInteger('candidates', m, 2, 1_000_000);
   const n = checkValues(values);
-  const { lower, upper, epsilon } = options;
-  const em = exponentialMechanism({ epsilon, sensitivity: 1, rng: options.rng });
+  const { lower, upper } = options;
+  // The mechanism calibrates from the largest double at most the decimal of epsilon, as the budget charges.
+  const em = exponentialMechanism({ epsilon: options.epsilon, sensitivity: 1, rng: options.rng });
   const sorted = Float64Array.from(values).sort();
   const grid = new Float64Array(m);
   for (let j = 0; j < m; j++) grid[j] = lower + ((upper - lower) * j) / (m - 1);
@@ -60,6 +63,6 @@ export function dpQuantile(values: ArrayLike<number>, options: QuantileOptions):
     while (below < n && sorted[below] < grid[j]) below++;
     scores[j] = -Math.abs(below - r);
   }
-  charge(options, 'quantile');
+  charge();
   return grid[em.select(scores)];
 }

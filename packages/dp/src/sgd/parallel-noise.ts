@@ -10,7 +10,7 @@
  * @module
  */
 import { type MessagePort, MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
-import { type SerializedError, assertInteger, assertPositive, deserializeError, siblingModuleUrl } from '@ppml/core';
+import { type SerializedError, assertInteger, assertPositive, deserializeError, siblingModuleUrl, workerExecArgv } from '@ppml/core';
 
 const SLOTS = 4;
 const WAIT_MS = 60_000;
@@ -55,13 +55,10 @@ export class ParallelNoise implements Disposable {
     const { port1, port2 } = new MessageChannel();
     this.#errors = port1;
     const url = siblingModuleUrl(import.meta.url, './noise-worker');
-    // From source (.ts) the worker must resolve workspace packages to their sources too.
-    const execArgv = [...process.execArgv];
-    if (url.pathname.endsWith('.ts') && !execArgv.some((a) => a.includes('@ppml/source'))) {
-      execArgv.push('--conditions=@ppml/source');
-    }
+    // Only the flags the worker needs (resolution conditions): the parent's flags may be invalid in a worker
+    // (e.g. --expose-gc, --input-type gives ERR_WORKER_INVALID_EXEC_ARGV).
     this.#worker = new Worker(url, {
-      execArgv,
+      execArgv: workerExecArgv(url),
       workerData: { control, data, length: slotLength, slots: SLOTS, sigma, errors: port2 },
       transferList: [port2],
     });

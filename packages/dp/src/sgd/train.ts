@@ -5,10 +5,16 @@
  *
  * Sampling and accounting are kept truthful together. With the default Poisson sampling each step samples every
  * example independently with probability q, an epoch is ⌊1/q⌋ steps (as in Opacus), and the accountant is told
- * (σ, q, steps): the sampled Gaussian mechanism of Mironov, Talwar, Zhang 2019. With `sampling: 'shuffle'` the
- * batches are fixed-size slices of a random permutation; no amplification by sampling is claimed and every epoch
- * is accounted as one Gaussian mechanism with multiplier σ (each example is in exactly one batch per epoch), the
- * "no amplification" figure of TensorFlow Privacy's `compute_dp_sgd_privacy_statement`.
+ * (σ, q, steps): the sampled Gaussian mechanism of Mironov, Talwar, Zhang 2019, under the add-or-remove-one
+ * relation. With `sampling: 'shuffle'` the batches are fixed-size slices of a random permutation with the
+ * remainder dropped, so adding an example can displace another one from its batch: the clipped sum of a batch
+ * moves by up to 2C, not C. Shuffled runs are therefore accounted under the replace-one relation (N fixed): with
+ * the permutation coupled, replacing one example changes one batch sum by at most 2C, so each epoch is one
+ * Gaussian mechanism with multiplier σ/2 (sensitivity 2C; the hockey-stick divergence is jointly convex, so
+ * the mixture over permutations is no worse), composed over epochs. No amplification by sampling is claimed.
+ *
+ * The dataset size N is treated as public, as Opacus does: q = batchSize / N and the number of steps per epoch
+ * depend on it. Every numeric option has a range the loop honours in bounded time (see {@link MAX_TRAINING_STEPS}).
  *
  * Models with ghost-clipping kernels (the built-in ones) never materialise per-example gradients; any other
  * {@link TrainableModel} goes through its `perSampleGradients`.
@@ -16,22 +22,28 @@
  */
 import {
   type Rng,
+  assertArrayLike,
   assertDelta,
+  assertFunction,
   assertInRange,
   assertInteger,
-  assertPositive,
+  assertOptions,
   cryptoRng,
   describeValue,
   toMatrix,
 } from '@ppml/core';
 import {
   DEFAULT_RDP_ORDERS,
+  PldAccountant,
+  RdpAccountant,
   calibrateNoiseMultiplier,
   computeEpsilon,
-  privacyStatement,
+  gaussianEvent,
+  poissonSampledEvent,
   rdpToEpsilon,
   sampledGaussianRdp,
 } from '../accountant/index.ts';
+import { groupPrivacyEpsilon } from '../accountant/statement.ts';
 import { type Clipping, assertClipNorm, clipAndSum, gradientRows, perLayerClipNorms, totalClipNorm } from './clip.ts';
 import { type BatchStats, type GhostClippingModel, type TrainableModel, hasGhostClipping } from './model.ts';
 import type { Rows } from './network.ts';
@@ -52,7 +64,45 @@ export type Sampling = 'poisson' | 'shuffle';
 /** The privacy accountants the trainer can use. */
 export type AccountantName = 'rdp' | 'pld';
 
-/** Progress after one epoch. Loss and accuracy are NOT private: they are for monitoring only. */
+/**
+ * Largest number of steps one run may take (epochs × steps per epoch, or `steps`). Each step costs at least one
+ * pass over the N examples (Poisson sampling) and one noise draw per parameter; beyond this a run would not end
+ * in any useful time.
+ * @example
+ * ```ts
+ * MAX_TRAINING_STEPS; // 10_000_000
+ * ```
+ */
+export const MAX_TRAINING_STEPS: number = 10_000_000;
+
+/**
+ * Range of the noise multiplier σ the trainer accepts: below 1e-6 the guarantee is meaningless (ε above 1e11) and
+ * the noise std leaves the secure sampler's grid; above 1e6 (Opacus's MAX_SIGMA) the update is pure noise.
+ * @example
+ * ```ts
+ * TRAIN_NOISE_MULTIPLIER_RANGE; // [1e-6, 1e6]
+ * ```
+ */
+export const TRAIN_NOISE_MULTIPLIER_RANGE: readonly [number, number] = Object.freeze([1e-6, 1e6]) as readonly [number, number];
+
+/**
+ * Largest learning rate accepted. Larger steps make any model diverge; a run whose parameters still become
+ * non-finite throws a RangeError that says to lower the learning rate.
+ * @example
+ * ```ts
+ * MAX_LEARNING_RATE; // 1e6
+ * ```
+ */
+export const MAX_LEARNING_RATE: number = 1e6;
+
+/** Most feature values (examples × features) the trainer copies into memory (2^27 doubles, 1 GiB). */
+const MAX_TRAINING_VALUES = 2 ** 27;
+
+/**
+ * Progress after one epoch. Loss and accuracy are NOT private: they are for monitoring only. An epoch whose
+ * batches were all empty (possible under Poisson sampling with a small q·N) saw no example: it reports
+ * `examples: 0` and `loss: null` (and `accuracy: null` for classifiers), never NaN.
+ */
 export interface EpochProgress {
   /** 1-based epoch number. */
   epoch: number;
@@ -60,10 +110,18 @@ export interface EpochProgress {
   epochs: number;
   /** Steps taken so far. */
   steps: number;
-  /** Mean per-example loss over the batches of this epoch (computed before each step's update). */
-  loss: number;
-  /** Fraction of correctly classified examples in the batches of this epoch; undefined without class labels. */
-  accuracy?: number;
+  /**
+   * Mean per-example loss over the batches of this epoch (computed before each step's update); null when the
+   * epoch saw no example (all its Poisson batches were empty).
+   */
+  loss: number | null;
+  /**
+   * Fraction of correctly classified examples in the batches of this epoch; undefined without class labels,
+   * null when the epoch saw no example.
+   */
+  accuracy?: number | null;
+  /** Examples seen in the batches of this epoch (with repeats across steps). */
+  examples: number;
   /** Loss on the validation data, when given. */
   validationLoss?: number;
   /** Accuracy on the validation data, when given and the model has class labels. */
@@ -84,22 +142,32 @@ export interface TrainSgdOptions<M extends TrainableModel> {
   x: Rows;
   /** Labels: 0/1 for binary models, a class index for multi-class models. */
   y: ArrayLike<number>;
-  /** Number of epochs (Poisson: ⌊1/q⌋ steps each). Give `epochs` or `steps`. */
+  /**
+   * Number of epochs (Poisson: ⌊1/q⌋ steps each), a positive integer. Give `epochs` or `steps`. The total number
+   * of steps must not exceed {@link MAX_TRAINING_STEPS}.
+   */
   epochs?: number;
-  /** Number of steps. Give `epochs` or `steps`. */
+  /** Number of steps, an integer in [1, {@link MAX_TRAINING_STEPS}]. Give `epochs` or `steps`. */
   steps?: number;
-  /** Poisson sampling rate q in (0, 1]. Give `sampleRate` or `batchSize` (Poisson: q = batchSize / N). */
+  /**
+   * Poisson sampling rate q in (0, 1]. Give `sampleRate` or `batchSize` (Poisson: q = batchSize / N, with N
+   * treated as public). An epoch is ⌊1/q⌋ steps, so a tiny q with `epochs` can exceed {@link MAX_TRAINING_STEPS}.
+   */
   sampleRate?: number;
   /** Expected (Poisson) or fixed (shuffle) batch size. */
   batchSize?: number;
   /** Default 'poisson'. 'shuffle' uses fixed-size batches and gets no amplification by sampling. */
   sampling?: Sampling;
+  /**
+   * Step size, a finite number in (0, {@link MAX_LEARNING_RATE}]. If the parameters still become non-finite, the
+   * run stops with a RangeError asking for a smaller learning rate.
+   */
   learningRate: number;
-  /** Randomness for sampling and noise (default: the CSPRNG). Pass a seeded generator only in tests. */
+  /** Randomness for sampling and noise (default: the CSPRNG): an object with `nextUint32` and `fillBytes`. Pass a seeded generator only in tests. */
   rng?: Rng;
-  /** Called after every epoch. */
+  /** Called after every epoch (a function). */
   onProgress?: (progress: EpochProgress) => void;
-  /** Held-out data evaluated after every epoch (not part of training, not private). */
+  /** Held-out data evaluated after every epoch (not part of training, not private): an object `{ x, y }`. */
   validation?: { x: Rows; y: ArrayLike<number> };
 }
 
@@ -111,9 +179,9 @@ export interface TrainDpSgdOptions<M extends TrainableModel> extends TrainSgdOpt
   clipping?: Clipping;
   /** Adaptive clipping (Andrew et al. 2021); flat clipping only. `clipNorm` is the starting value. */
   adaptiveClipping?: boolean | AdaptiveClippingOptions;
-  /** σ. Give `noiseMultiplier` or `targetEpsilon`. */
+  /** σ, a number in {@link TRAIN_NOISE_MULTIPLIER_RANGE}. Give `noiseMultiplier` or `targetEpsilon`. */
   noiseMultiplier?: number;
-  /** Calibrate σ so that the whole run spends at most this ε. */
+  /** Calibrate σ so that the whole run spends at most this ε (a number in (0, 1e6]). */
   targetEpsilon?: number;
   delta: number;
   /** Default 'rdp'. */
@@ -153,6 +221,11 @@ export interface TrainResult<M extends TrainableModel> {
   /** q per step (Poisson), or 1 for shuffled batches (each example once per epoch). */
   sampleRate: number;
   sampling: Sampling;
+  /**
+   * The neighbouring relation of the guarantee: 'add-or-remove-one' for Poisson sampling, 'replace-one' for
+   * shuffled batches (N fixed and public); 'none' for the non-private trainer.
+   */
+  neighboringRelation: 'add-or-remove-one' | 'replace-one' | 'none';
   accountant: AccountantName | 'none';
   /** Final clip norm (differs from the start value under adaptive clipping; 0 when not private). */
   clipNorm: number;
@@ -212,9 +285,7 @@ function checkModel(model: TrainableModel): void {
 }
 
 function checkLabels(name: string, y: ArrayLike<number>, classes: number): Float64Array {
-  if (y === null || typeof y !== 'object' || typeof y.length !== 'number') {
-    throw new TypeError(`${name} must be an array of labels, got ${describeValue(y)}`);
-  }
+  assertArrayLike(name, y);
   const out = new Float64Array(y.length);
   for (let i = 0; i < y.length; i++) {
     const v = y[i];
@@ -229,15 +300,39 @@ function checkLabels(name: string, y: ArrayLike<number>, classes: number): Float
   return out;
 }
 
-function prepare(options: TrainSgdOptions<TrainableModel>): Prepared {
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+const SGD_KEYS = [
+  'model', 'x', 'y', 'epochs', 'steps', 'sampleRate', 'batchSize', 'sampling', 'learningRate', 'rng', 'onProgress', 'validation',
+] as const;
+const DP_SGD_KEYS = [
+  ...SGD_KEYS,
+  'clipNorm', 'clipping', 'adaptiveClipping', 'noiseMultiplier', 'targetEpsilon', 'delta', 'accountant',
+  'epsilonTolerance', 'parallelNoise', 'maxExamplesPerUser',
+] as const;
+
+function checkRng(rng: unknown): void {
+  if (rng === undefined) return;
+  const r = rng as Partial<Rng> | null;
+  if (r === null || typeof r !== 'object' || typeof r.nextUint32 !== 'function' || typeof r.fillBytes !== 'function') {
+    throw new TypeError(`rng must be an Rng (an object with nextUint32() and fillBytes()), got ${describeValue(rng)}`);
+  }
+}
+
+/** Checks x before anything is allocated from its length: an array of at most MAX_TRAINING_VALUES / d rows. */
+function checkRowsShape(name: string, x: unknown, d: number, minRows: number): void {
+  assertArrayLike(name, x, minRows, Math.floor(MAX_TRAINING_VALUES / d));
+}
+
+function prepare(options: TrainSgdOptions<TrainableModel>, keys: readonly string[]): Prepared {
+  assertOptions('options', options, keys);
   checkModel(options.model);
+  checkRng(options.rng);
+  assertFunction('onProgress', options.onProgress, true);
+  assertOptions('validation', options.validation, ['x', 'y'], true);
   const d = options.model.features;
+  checkRowsShape('x', options.x, d, 0);
   const m = toMatrix('x', options.x, d);
   if (m.rows === 0) throw new RangeError('x must hold at least one example');
-  if (options.y === undefined || options.y === null || typeof options.y.length !== 'number') {
-    throw new TypeError(`y must be an array of labels, got ${describeValue(options.y)}`);
-  }
+  assertArrayLike('y', options.y);
   if (m.rows !== options.y.length) {
     throw new RangeError(`x and y must have the same length, got ${m.rows} rows and ${options.y.length} labels`);
   }
@@ -246,7 +341,9 @@ function prepare(options: TrainSgdOptions<TrainableModel>): Prepared {
   let valY: Float64Array | null = null;
   let valN = 0;
   if (options.validation !== undefined) {
+    checkRowsShape('validation.x', options.validation.x, d, 1);
     const v = toMatrix('validation.x', options.validation.x, d);
+    assertArrayLike('validation.y', options.validation.y);
     if (v.rows !== options.validation.y?.length) {
       throw new RangeError(`validation.x and validation.y must have the same length, got ${v.rows} and ${describeValue(options.validation.y?.length)}`);
     }
@@ -288,7 +385,8 @@ function plan(options: TrainSgdOptions<TrainableModel>, n: number): Plan {
     }
     expectedBatchSize = q * n;
     batchSize = expectedBatchSize;
-    stepsPerEpoch = Math.max(1, Math.floor(1 / q));
+    // ⌊1/q⌋ can be astronomically large for a tiny q: clamp before the step bound below rejects it.
+    stepsPerEpoch = Math.max(1, Math.floor(Math.min(1 / q, 2 * MAX_TRAINING_STEPS)));
   } else {
     if (options.sampleRate !== undefined) {
       throw new TypeError("sampling 'shuffle' needs batchSize (fixed-size batches), not sampleRate");
@@ -302,15 +400,21 @@ function plan(options: TrainSgdOptions<TrainableModel>, n: number): Plan {
   let totalSteps: number;
   let epochs: number;
   if (options.epochs !== undefined) {
-    assertInteger('epochs', options.epochs, 1);
+    assertInteger('epochs', options.epochs, 1, MAX_TRAINING_STEPS);
     epochs = options.epochs;
     totalSteps = epochs * stepsPerEpoch;
+    if (totalSteps > MAX_TRAINING_STEPS) {
+      throw new RangeError(
+        `epochs × steps per epoch must be at most ${MAX_TRAINING_STEPS}, got ${epochs} × ${stepsPerEpoch}` +
+          (sampling === 'poisson' ? ' (⌊1/sampleRate⌋ steps per epoch): raise sampleRate or batchSize, or lower epochs' : ': lower epochs'),
+      );
+    }
   } else {
-    assertInteger('steps', options.steps, 1);
+    assertInteger('steps', options.steps, 1, MAX_TRAINING_STEPS);
     totalSteps = options.steps as number;
     epochs = Math.ceil(totalSteps / stepsPerEpoch);
   }
-  assertPositive('learningRate', options.learningRate);
+  assertInRange('learningRate', options.learningRate, 0, MAX_LEARNING_RATE, { minInclusive: false });
   return { n, sampling, q, batchSize, stepsPerEpoch, totalSteps, epochs, expectedBatchSize };
 }
 
@@ -371,7 +475,18 @@ function runLoop(loop: Loop, options: TrainSgdOptions<TrainableModel>): EpochPro
       }
       const stats = loop.step(xb, yb, xSqb, rows, grad);
       const params = model.parameters;
-      for (let k = 0; k < P; k++) params[k] -= lr * grad[k];
+      let finite = true;
+      for (let k = 0; k < P; k++) {
+        const v = params[k] - lr * grad[k];
+        params[k] = v;
+        if (v - v !== 0) finite = false; // false for ±Infinity and NaN
+      }
+      if (!finite) {
+        throw new RangeError(
+          `training diverged at step ${step + 1}: the model parameters became non-finite with learningRate ` +
+            `${lr}; lower learningRate (typical values are 0.01 to 1 for standardized features)`,
+        );
+      }
       lossSum += stats.lossSum;
       correct += stats.correct;
       seen += rows;
@@ -382,12 +497,14 @@ function runLoop(loop: Loop, options: TrainSgdOptions<TrainableModel>): EpochPro
       epoch,
       epochs: p.epochs,
       steps: step,
-      loss: seen > 0 ? lossSum / seen : Number.NaN,
+      // An epoch of empty batches saw nothing: it has no loss (null), not a NaN one.
+      loss: seen > 0 ? lossSum / seen : null,
+      examples: seen,
       epsilon: loop.epsilonAfter(step, epoch),
       clipNorm: loop.clipNorm(),
       meanBatchSize: stepsThisEpoch > 0 ? seen / stepsThisEpoch : 0,
     };
-    if (model.classes >= 2) progress.accuracy = seen > 0 ? correct / seen : Number.NaN;
+    if (model.classes >= 2) progress.accuracy = seen > 0 ? correct / seen : null;
     if (data.valX !== null && data.valY !== null && typeof model.evaluate === 'function') {
       const v = model.evaluate(data.valX, data.valY, data.valN);
       progress.validationLoss = v.lossSum / data.valN;
@@ -417,7 +534,7 @@ function statsOf(model: TrainableModel, xb: Float64Array, yb: Float64Array, rows
  * ```
  */
 export function trainSgd<M extends TrainableModel>(options: TrainSgdOptions<M>): TrainResult<M> {
-  const prepared = prepare(options);
+  const prepared = prepare(options, SGD_KEYS);
   const p = plan(options, prepared.n);
   const model = options.model;
   const P = model.parameters.length;
@@ -461,6 +578,7 @@ export function trainSgd<M extends TrainableModel>(options: TrainSgdOptions<M>):
     epochs: p.epochs,
     sampleRate: p.q,
     sampling: p.sampling,
+    neighboringRelation: 'none',
     accountant: 'none',
     clipNorm: 0,
   };
@@ -491,7 +609,7 @@ function probeGradient(model: TrainableModel, data: Prepared): void {
  * ```
  */
 export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<M>): TrainResult<M> {
-  const prepared = prepare(options);
+  const prepared = prepare(options, DP_SGD_KEYS);
   const p = plan(options, prepared.n);
   const model = options.model;
   const rng = options.rng ?? cryptoRng;
@@ -514,8 +632,10 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     clipNorms = perLayerClipNorms(options.clipNorm, L);
     clipNorm = totalClipNorm(clipNorms);
   }
-  // Accounting view of the run: Poisson (q, steps) or, for shuffled batches, one full pass per epoch (q = 1).
+  // Accounting view of the run: Poisson (q, steps, add-or-remove-one) or, for shuffled batches, one Gaussian
+  // mechanism per epoch with sensitivity 2C under replace-one, i.e. multiplier σ/2 at q = 1 (module note).
   const accountQ = p.sampling === 'poisson' ? p.q : 1;
+  const sensitivityFactor = p.sampling === 'poisson' ? 1 : 2;
   const accountSteps = (steps: number, epochsStarted: number): number => (p.sampling === 'poisson' ? steps : epochsStarted);
   const finalAccountSteps = accountSteps(p.totalSteps, p.epochs);
   if ((options.noiseMultiplier === undefined) === (options.targetEpsilon === undefined)) {
@@ -523,19 +643,23 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
   }
   let sigma: number;
   if (options.targetEpsilon !== undefined) {
-    assertPositive('targetEpsilon', options.targetEpsilon);
-    sigma = calibrateNoiseMultiplier({
-      targetEpsilon: options.targetEpsilon,
-      delta: options.delta,
-      sampleRate: accountQ,
-      steps: finalAccountSteps,
-      accountant,
-      ...(options.epsilonTolerance === undefined ? {} : { epsilonTolerance: options.epsilonTolerance }),
-    });
+    sigma =
+      sensitivityFactor *
+      calibrateNoiseMultiplier({
+        targetEpsilon: options.targetEpsilon,
+        delta: options.delta,
+        sampleRate: accountQ,
+        steps: finalAccountSteps,
+        accountant,
+        ...(options.epsilonTolerance === undefined ? {} : { epsilonTolerance: options.epsilonTolerance }),
+      });
   } else {
-    assertPositive('noiseMultiplier', options.noiseMultiplier);
+    const [lo, hi] = TRAIN_NOISE_MULTIPLIER_RANGE;
+    assertInRange('noiseMultiplier', options.noiseMultiplier, lo, hi);
     sigma = options.noiseMultiplier as number;
   }
+  /** The noise multiplier the accountant sees (σ per unit of sensitivity). */
+  const accountSigma = sigma / sensitivityFactor;
   let adaptive: ResolvedAdaptiveClipping | null = null;
   if (options.adaptiveClipping !== undefined && options.adaptiveClipping !== false) {
     if (clipping !== 'flat') throw new RangeError("adaptiveClipping works with clipping 'flat' only");
@@ -605,10 +729,11 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
 
   // RDP is additive over steps: the per-step curve is computed once and each epoch's ε is one conversion, the same
   // numbers computeEpsilon gives (it multiplies the same per-step curve by the step count).
-  const stepRdp = accountant === 'rdp' ? sampledGaussianRdp({ sampleRate: accountQ, noiseMultiplier: sigma }) : null;
+  const stepRdp = accountant === 'rdp' ? sampledGaussianRdp({ sampleRate: accountQ, noiseMultiplier: accountSigma }) : null;
   const totalRdp = new Float64Array(stepRdp?.length ?? 0);
-  let orderAtBoundary = false;
+  let boundary: { order: number; low: boolean } | null = null;
   const noiseSource = parallel ? new ParallelNoise(P, gradientNoiseStd(gradientSigma, clipNorm, P)) : null;
+  const warnings = new Set<string>();
 
   const loop: Loop = {
     prepared,
@@ -655,11 +780,19 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     epsilonAfter: (steps, epochsStarted) => {
       const count = accountSteps(steps, epochsStarted);
       if (stepRdp === null) {
-        return computeEpsilon({ noiseMultiplier: sigma, sampleRate: accountQ, steps: count, delta: options.delta, accountant });
+        return computeEpsilon({
+          noiseMultiplier: accountSigma,
+          sampleRate: accountQ,
+          steps: count,
+          delta: options.delta,
+          accountant,
+          onWarning: (m) => warnings.add(m),
+        });
       }
       for (let k = 0; k < stepRdp.length; k++) totalRdp[k] = stepRdp[k] * count;
       const r = rdpToEpsilon({ orders: DEFAULT_RDP_ORDERS, rdp: totalRdp, delta: options.delta });
-      if (r.orderAtBoundary) orderAtBoundary = true;
+      // Only the final epsilon's order matters for the statement (earlier epochs are superseded).
+      boundary = r.orderAtBoundary ? { order: r.order, low: r.order === DEFAULT_RDP_ORDERS[0] } : null;
       return r.epsilon;
     },
     clipNorm: () => clipNorm,
@@ -674,6 +807,7 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
   const statement = dpSgdStatement({
     plan: p,
     sigma,
+    accountSigma,
     gradientSigma,
     delta: options.delta,
     accountant,
@@ -684,7 +818,8 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     accountQ,
     accountSteps: finalAccountSteps,
     targetEpsilon: options.targetEpsilon,
-    orderAtBoundary,
+    boundary,
+    warnings: [...warnings],
     maxExamplesPerUser: options.maxExamplesPerUser,
   });
   return {
@@ -699,6 +834,7 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     epochs: p.epochs,
     sampleRate: accountQ,
     sampling: p.sampling,
+    neighboringRelation: p.sampling === 'poisson' ? 'add-or-remove-one' : 'replace-one',
     accountant,
     clipNorm,
   };
@@ -706,7 +842,10 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
 
 interface StatementInput {
   plan: Plan;
+  /** σ: noise std / clip norm. */
   sigma: number;
+  /** σ per unit of sensitivity as the accountant sees it (σ/2 for shuffled batches). */
+  accountSigma: number;
   gradientSigma: number;
   delta: number;
   accountant: AccountantName;
@@ -717,51 +856,125 @@ interface StatementInput {
   accountQ: number;
   accountSteps: number;
   targetEpsilon: number | undefined;
-  /** The optimal RDP order was the first or last of the list at some epoch. */
-  orderAtBoundary: boolean;
+  /** Set when the optimal RDP order of the final ε was the first or last of the list. */
+  boundary: { order: number; low: boolean } | null;
+  /** Warnings the accountant raised (each says what to do). */
+  warnings: string[];
   maxExamplesPerUser: number | undefined;
 }
 
+/** A figure for people: 4 significant digits (exact values stay in the result object). */
 function fmt(x: number): string {
   return Number.isFinite(x) ? Number(x.toPrecision(4)).toString() : String(x);
 }
 
+/** ε for people: rounded UP to 3 significant digits, so the printed guarantee never under-reports. */
+function fmtEpsilon(x: number): string {
+  if (x === 0 || !Number.isFinite(x)) return String(x);
+  const f = 10 ** (2 - Math.floor(Math.log10(x)));
+  const up = Math.ceil(x * f) / f;
+  return Number(up.toPrecision(3)).toString();
+}
+
 function dpSgdStatement(s: StatementInput): string {
   const p = s.plan;
+  const poisson = p.sampling === 'poisson';
+  const name = s.accountant.toUpperCase();
+  const relation = poisson
+    ? 'add or remove one example'
+    : 'replace one example (N fixed)';
+  const deltaText = s.delta.toExponential();
   const lines: string[] = [];
   lines.push(
-    `DP-SGD trained ${p.totalSteps} steps (${p.epochs} epochs) on N = ${p.n} examples.`,
-    p.sampling === 'poisson'
-      ? `Sampling: Poisson, each example in each batch independently with probability q = ${fmt(p.q)} (expected batch size ${fmt(p.expectedBatchSize)}; ${p.stepsPerEpoch} steps per epoch); the noisy sum is divided by the expected batch size.`
-      : `Sampling: shuffled fixed-size batches of ${p.batchSize} (${p.stepsPerEpoch} per epoch), NOT Poisson: no amplification by sampling is claimed; each epoch is accounted as one Gaussian mechanism (q = 1, ${s.accountSteps} compositions).`,
-    `Clipping: ${s.clipping} L2, ${s.adaptive === null ? `C = ${fmt(s.startClipNorm)}` : `adaptive (Andrew et al. 2021) from C = ${fmt(s.startClipNorm)}, target quantile ${s.adaptive.targetQuantile}, count noise std ${fmt(s.adaptive.countNoiseStd)}`}; secure Gaussian noise (exact discrete Gaussian on a power-of-two grid g, the clipped sum rounded to the same grid) with std ${fmt(s.gradientSigma)}·(C + g·√P) on the sum of clipped gradients.`,
-    `Noise multiplier sigma = ${fmt(s.sigma)}${s.targetEpsilon === undefined ? '' : ` (calibrated for target epsilon ${fmt(s.targetEpsilon)})`}.`,
-    s.maxExamplesPerUser === undefined
-      ? 'Neighbouring relation: add or remove one example (example-level privacy; a user contributing several examples gets weaker protection).'
-      : `Neighbouring relation: add or remove one example; user-level figures below assume at most ${s.maxExamplesPerUser} examples per user.`,
-    `Guarantee: (${fmt(s.epsilon)}, ${s.delta.toExponential()})-DP by the ${s.accountant.toUpperCase()} accountant for the final model and every intermediate model (loss and accuracy reports are not private).`,
+    `Guarantee: (epsilon = ${fmtEpsilon(s.epsilon)}, delta = ${deltaText})-DP at the example level (neighbouring relation: ` +
+      `${relation}), by the ${name} accountant, for the final model and every intermediate model. ` +
+      'Epsilon is rounded up here; the exact value is result.epsilon. Loss and accuracy reports are not private.',
   );
-  // The accountant package's statement (TF Privacy style): example-level ε once per epoch and under Poisson
-  // sampling, and the accounting details. For shuffled batches the "once per epoch" figure is the guarantee.
-  if (s.orderAtBoundary) {
-    lines.push('Warning: the optimal RDP order was at the edge of the order list; more orders could give a smaller epsilon.');
+  const whole = p.totalSteps === p.epochs * p.stepsPerEpoch;
+  lines.push(
+    (whole
+      ? `Training: ${p.totalSteps} steps = ${p.epochs} epoch(s) of ${p.stepsPerEpoch} steps`
+      : `Training: ${p.totalSteps} steps in ${p.epochs} epoch(s) of up to ${p.stepsPerEpoch} steps (the last one partial)`) +
+      ` on N = ${p.n} examples. N is treated as public (as in Opacus): the sampling rate and the steps per epoch depend on it.`,
+  );
+  if (poisson) {
+    lines.push(
+      `Sampling: Poisson, each example joins each batch independently with probability q = ${fmt(p.q)} ` +
+        `(expected batch size ${fmt(p.expectedBatchSize)}); the noisy sum is divided by the expected batch size.`,
+    );
+  } else {
+    const dropped = p.n % p.batchSize;
+    lines.push(
+      `Sampling: shuffled fixed-size batches of ${p.batchSize} (${p.stepsPerEpoch} per epoch` +
+        (dropped > 0 ? `, ${dropped} example(s) of each permutation dropped` : '') +
+        '), NOT Poisson: no amplification by sampling is claimed. Adding an example can displace another from its ' +
+        'batch, so a batch sum can move by 2C; each epoch is accounted as one Gaussian mechanism with sensitivity 2C ' +
+        'under the replace-one relation.',
+    );
   }
   lines.push(
-    p.sampling === 'poisson'
-      ? 'This run used true Poisson sampling: the "assuming Poisson sampling" figure below is its guarantee (footnote (*) does not apply).'
-      : 'This run used shuffled batches: the "once per epoch" figure below is its guarantee; the Poisson figure does not apply.',
-    '',
-    privacyStatement({
-      noiseMultiplier: s.sigma,
-      delta: s.delta,
-      accountant: s.accountant,
-      sampleRate: p.q,
-      steps: p.totalSteps,
-      epochs: p.sampling === 'poisson' ? p.totalSteps * p.q : p.epochs,
-      datasetSize: p.n,
-      ...(p.sampling === 'shuffle' ? { batchSize: p.batchSize } : {}),
-      ...(s.maxExamplesPerUser === undefined ? {} : { maxExamplesPerUser: s.maxExamplesPerUser }),
-    }),
+    `Noise multiplier sigma = ${fmt(s.sigma)}${s.targetEpsilon === undefined ? '' : ` (calibrated for target epsilon ${fmt(s.targetEpsilon)})`}; ` +
+      `secure Gaussian noise (exact discrete Gaussian on a power-of-two grid g, the clipped sum rounded to the same grid) ` +
+      (s.adaptive === null
+        ? 'with std sigma·(C + g·√P) on the sum of clipped gradients.'
+        : `with std sigma_grad·(C + g·√P) on the sum of clipped gradients, where sigma_grad = ${fmt(s.gradientSigma)} is raised ` +
+          'from sigma so that the gradient and the clip-count releases together cost one Gaussian mechanism with multiplier sigma.'),
   );
+  lines.push(
+    `Clipping: ${s.clipping} L2, ` +
+      (s.adaptive === null
+        ? `C = ${fmt(s.startClipNorm)}.`
+        : `adaptive (Andrew et al. 2021) from C = ${fmt(s.startClipNorm)}, target quantile ${fmt(s.adaptive.targetQuantile)}, ` +
+          `count noise std ${fmt(s.adaptive.countNoiseStd)}.`),
+  );
+  const how =
+    s.accountant === 'rdp'
+      ? `Renyi DP over ${DEFAULT_RDP_ORDERS.length} orders (Opacus's default list, 1.1 to 63), converted with Balle et al. 2020 (Thm 21)`
+      : 'privacy loss distributions (connect-the-dots discretization, FFT composition, both directions)';
+  lines.push(
+    `Accounting: ${how}; ` +
+      (poisson
+        ? `${s.accountSteps} compositions of the Poisson-sampled Gaussian mechanism (Mironov, Talwar, Zhang 2019) with ` +
+          'noise multiplier sigma.'
+        : `${s.accountSteps} compositions (one per epoch) of the Gaussian mechanism with noise multiplier sigma/2 (sensitivity 2C).`),
+  );
+  if (s.maxExamplesPerUser === undefined) {
+    lines.push(
+      'No user-level guarantee: a user contributing several examples gets weaker protection (give maxExamplesPerUser ' +
+        'for a user-level figure).',
+    );
+  } else {
+    const k = s.maxExamplesPerUser;
+    const user = userLevelEpsilon(s, k);
+    lines.push(
+      `User-level DP (at most ${k} examples per user, by group privacy): (epsilon = ${fmtEpsilon(user)}, delta = ${deltaText}).` +
+        (user === Infinity
+          ? ' The group-privacy conversion gives no finite bound here: lower maxExamplesPerUser or add noise.'
+          : ''),
+    );
+  }
+  if (s.boundary !== null) {
+    lines.push(
+      `Warning: the optimal RDP order (${s.boundary.order}) is the ${s.boundary.low ? 'smallest' : 'largest'} of the ` +
+        'default list, so epsilon is a valid but possibly loose upper bound. To tighten it, train with ' +
+        "accountant: 'pld', or recompute it with computeEpsilon and an `orders` list " +
+        (s.boundary.low ? 'that starts closer to 1 (e.g. 1.01, 1.02, ...).' : 'that goes beyond 63 (e.g. 128, 256, 512, 1024).'),
+    );
+  }
+  for (const w of s.warnings) lines.push(`Warning: ${w}`);
   return lines.join('\n');
+}
+
+/** User-level ε for at most k examples per user (Infinity when no finite bound follows). */
+function userLevelEpsilon(s: StatementInput, k: number): number {
+  const p = s.plan;
+  const make = (): RdpAccountant | PldAccountant =>
+    s.accountant === 'rdp' ? new RdpAccountant() : new PldAccountant({ onWarning: () => {} });
+  if (p.sampling === 'shuffle') {
+    // k replaced examples move the batch sums by at most 2kC in L2 (all in one batch is the worst case): the
+    // epoch is the Gaussian mechanism with multiplier σ/(2k), exactly.
+    return make().compose(gaussianEvent(s.accountSigma / k), s.accountSteps).getEpsilon(s.delta);
+  }
+  const acc = make().compose(poissonSampledEvent(s.accountQ, gaussianEvent(s.accountSigma)), s.accountSteps);
+  return groupPrivacyEpsilon((d) => acc.getEpsilon(d), s.delta, k);
 }

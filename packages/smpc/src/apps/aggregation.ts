@@ -4,8 +4,9 @@
  * online). Each contribution is secret-shared by its owner; the sum is local; one opening reveals it.
  * @module
  */
-import { describeValue } from '@ppml/core';
-import type { SmpcSession } from '../session.ts';
+import { assertOptions, describeValue } from '@ppml/core';
+import { allKeys } from '../option-keys.ts';
+import { SmpcSession } from '../session.ts';
 
 /** One party's input to {@link secureAggregation}. */
 export interface Contribution {
@@ -27,13 +28,15 @@ export interface Contribution {
  * ```
  */
 export async function secureAggregation(session: SmpcSession, contributions: readonly Contribution[]): Promise<Float64Array> {
-  if (!Array.isArray(contributions) || contributions.length === 0) {
-    throw new RangeError(`contributions must be a non-empty array, got ${describeValue(contributions)}`);
-  }
+  if (!(session instanceof SmpcSession)) throw new TypeError(`session must be an SmpcSession, got ${describeValue(session)}`);
+  if (!Array.isArray(contributions)) throw new TypeError(`contributions must be a non-empty array, got ${describeValue(contributions)}`);
+  if (contributions.length === 0) throw new RangeError('contributions must be a non-empty array, got an array of length 0');
+  // An index loop, not forEach: a hole in a sparse array must be reported, not skipped.
+  for (let i = 0; i < contributions.length; i++) assertOptions(`contributions[${i}]`, contributions[i], allKeys<Contribution>()('party', 'values'));
   const len = contributions[0].values?.length;
   contributions.forEach((c, i) => {
-    if (c === null || typeof c !== 'object' || c.values?.length !== len) {
-      throw new RangeError(`contributions[${i}].values must have length ${len}, got ${describeValue(c?.values)}`);
+    if (c.values?.length !== len) {
+      throw new RangeError(`contributions[${i}].values must have length ${len}, got ${describeValue(c.values)}`);
     }
   });
   const shared = await Promise.all(contributions.map((c) => session.share(c.party, c.values)));

@@ -4,8 +4,9 @@
  * histogram uses one batched secure comparison per (value, edge) pair.
  * @module
  */
-import { describeValue } from '@ppml/core';
-import type { SmpcSession } from '../session.ts';
+import { assertFiniteArray, assertOptions, describeValue } from '@ppml/core';
+import { allKeys } from '../option-keys.ts';
+import { SmpcSession } from '../session.ts';
 import type { Contribution } from './aggregation.ts';
 
 /** Result of {@link jointStatistics}. */
@@ -23,8 +24,8 @@ export interface JointStatistics {
 
 /**
  * Mean, variance and (optionally) histogram counts of the union of the parties' values.
- * Values must satisfy |x| <= sqrt(session.maxAbs * 2^f)-ish so that squares fit; at 16 fractional bits keep
- * |x| <= 32768.
+ * Values must satisfy |x| <= session.maxAbs; the squares and sums are range-checked from that public bound
+ * (at the default 1024 and 16 fractional bits, up to 2^27 values).
  * @example
  * ```ts
  * const stats = await jointStatistics(session, [
@@ -38,10 +39,16 @@ export async function jointStatistics(
   inputs: readonly Contribution[],
   options: { readonly edges?: readonly number[] } = {},
 ): Promise<JointStatistics> {
-  if (!Array.isArray(inputs) || inputs.length === 0) throw new RangeError(`inputs must be a non-empty array, got ${describeValue(inputs)}`);
+  if (!(session instanceof SmpcSession)) throw new TypeError(`session must be an SmpcSession, got ${describeValue(session)}`);
+  if (!Array.isArray(inputs)) throw new TypeError(`inputs must be a non-empty array, got ${describeValue(inputs)}`);
+  if (inputs.length === 0) throw new RangeError('inputs must be a non-empty array, got an array of length 0');
+  for (let i = 0; i < inputs.length; i++) assertOptions(`inputs[${i}]`, inputs[i], allKeys<Contribution>()('party', 'values'));
+  assertOptions('options', options, allKeys<NonNullable<typeof options>>()('edges'));
   const edges = options.edges;
   if (edges !== undefined) {
-    if (!Array.isArray(edges) || edges.length < 2) throw new RangeError('edges must be an array of at least 2 numbers');
+    if (!Array.isArray(edges)) throw new TypeError(`options.edges must be an array of at least 2 numbers, got ${describeValue(edges)}`);
+    if (edges.length < 2) throw new RangeError('edges must be an array of at least 2 numbers');
+    assertFiniteArray('options.edges', edges);
     for (let i = 1; i < edges.length; i++) {
       if (!(edges[i] > edges[i - 1])) throw new RangeError(`edges must be strictly increasing, got ${edges[i - 1]} then ${edges[i]}`);
     }

@@ -1,8 +1,14 @@
 /**
  * The transport interface between parties: byte messages addressed by peer and tag. Protocols only see this
  * interface, so a network transport (sockets with an authenticated key per pair, sequence numbers and
- * backpressure) can replace the in-process one without touching protocol code. Tags are unique per message
- * (operation number, step), which lets messages arrive in any order.
+ * backpressure) can replace the in-process one without touching protocol code.
+ *
+ * Tags are unique per message for the life of a session and have one of three forms (see {@link parseTag}):
+ * `"<epoch>.<step>"` (operation number, communication step within it), `"<lane>.<epoch>"` (a named stream of
+ * numbered messages, such as dealer material `pre.3`), or a bare `"<lane>"` (one message, such as the key
+ * agreement's `hello`). A party asks for the epochs of a lane in non-decreasing order (it runs operations
+ * strictly one after the other), which lets a transport reject a replayed or repeated tag with memory bounded
+ * by the tags of one epoch, instead of remembering every tag ever received.
  * @module
  */
 
@@ -21,10 +27,40 @@ export interface Transport {
   readonly parties: number;
   /** Sends `bytes` to `peer` under `tag`. The buffer may be transferred: the caller must not reuse it. */
   send(peer: number, tag: string, bytes: Uint8Array): void;
-  /** Resolves with the message `peer` sent under `tag` (each tag is received once). */
+  /**
+   * Resolves with the message `peer` sent under `tag`. Each tag is received once, and the epochs of a lane
+   * are asked for in non-decreasing order; a second copy of a tag is a protocol violation.
+   */
   receive(peer: number, tag: string): Promise<Uint8Array>;
   /** Total bytes this party has sent. */
   readonly bytesSent: number;
   /** Total messages this party has sent. */
   readonly messagesSent: number;
+}
+
+/** A tag split into its lane (`''` for operation tags) and epoch. */
+export interface ParsedTag {
+  readonly lane: string;
+  readonly epoch: number;
+}
+
+const OPERATION_TAG = /^(0|[1-9]\d{0,14})\.(0|[1-9]\d{0,14})$/;
+const LANE_TAG = /^([A-Za-z][A-Za-z0-9_-]{0,31})(?:\.(0|[1-9]\d{0,14}))?$/;
+
+/**
+ * Splits a tag into lane and epoch, or returns `null` when it has none of the three forms.
+ * @example
+ * ```ts
+ * parseTag('7.2');   // { lane: '', epoch: 7 }
+ * parseTag('pre.3'); // { lane: 'pre', epoch: 3 }
+ * parseTag('hello'); // { lane: 'hello', epoch: 0 }
+ * ```
+ */
+export function parseTag(tag: unknown): ParsedTag | null {
+  if (typeof tag !== 'string') return null;
+  const op = OPERATION_TAG.exec(tag);
+  if (op !== null) return { lane: '', epoch: Number(op[1]) };
+  const lane = LANE_TAG.exec(tag);
+  if (lane !== null) return { lane: lane[1] as string, epoch: lane[2] === undefined ? 0 : Number(lane[2]) };
+  return null;
 }
