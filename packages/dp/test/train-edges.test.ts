@@ -7,7 +7,16 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { seededTestRng } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
-import { logisticRegression, trainDpSgd, trainSgd } from '../src/sgd/index.ts';
+import {
+  clipAndSum,
+  clipPerSampleGradients,
+  dpSgdStep,
+  logisticRegression,
+  mlp,
+  softmaxRegression,
+  trainDpSgd,
+  trainSgd,
+} from '../src/sgd/index.ts';
 import { xTrain, yTrain } from './support/breast-cancer.ts';
 
 describe('the DP-SGD privacy statement is one statement with one set of numbers', () => {
@@ -71,8 +80,8 @@ describe('trainer edge cases', () => {
     for (const h of r.history) expect(Number.isNaN(h.loss)).toBe(false);
   });
 
-  it('a learning rate of 1.8e308 is refused; a diverging run throws a RangeError saying to lower it', () => {
-    expect(() => trainDpSgd({ ...dp, model: logisticRegression({ features: 30 }), learningRate: 1.8e308 })).toThrow(
+  it('a learning rate of 1.7e308 is refused; a diverging run throws a RangeError saying to lower it', () => {
+    expect(() => trainDpSgd({ ...dp, model: logisticRegression({ features: 30 }), learningRate: 1.7e308 })).toThrow(
       /learningRate must be a number in \(0, 1000000\]/,
     );
     const huge = xTrain.slice(0, 40).map((row) => row.map((v) => v * 1e200));
@@ -102,6 +111,33 @@ describe('trainer edge cases', () => {
     expect(() => trainDpSgd({ ...dp, model: m(), y: { length: 1e15 } as never })).toThrow(/^y must be an array/);
   });
 });
+
+describe('options objects of the sgd building blocks reject unknown keys', () => {
+  it('models, clipping, dpSgdStep, adaptive clipping', () => {
+    expect(() => logisticRegression({ features: 3, bias: true } as never)).toThrow(/unknown key "bias"/);
+    expect(() => logisticRegression(null as never)).toThrow(/^options must be an object/);
+    expect(() => softmaxRegression({ features: 3, classes: 3, clases: 3 } as never)).toThrow(/unknown key "clases"/);
+    expect(() => mlp({ sizes: [2, 1], activation: 'tanh', seed: 1 } as never)).toThrow(/unknown key "seed"/);
+    expect(() => mlp({ sizes: [2, 1], activation: 'tanh', rng: {} as never })).toThrow(/rng/);
+    expect(() => clipAndSum([Float64Array.of(1)], { clipNorm: 1, clipnorm: 1 } as never)).toThrow(/did you mean "clipNorm"/);
+    expect(() => clipPerSampleGradients([Float64Array.of(1)], null as never)).toThrow(/^options must be an object/);
+    expect(() =>
+      dpSgdStep({ perSampleGradients: [Float64Array.of(1)], clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1, lr: 1 } as never),
+    ).toThrow(/unknown key "lr"/);
+    expect(dpSgdStep({ perSampleGradients: [Float64Array.of(3)], clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1, rng: seededTestRng(1) }).batchSize).toBe(1);
+    expect(() =>
+      trainDpSgd({ ...xy(), model: logisticRegression({ features: 30 }), epochs: 1, sampleRate: 0.1, learningRate: 0.1, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, adaptiveClipping: { quantile: 0.5 } as never }),
+    ).toThrow(/adaptiveClipping has an unknown key "quantile"/);
+  });
+  it('a model too large to allocate is refused up front', () => {
+    expect(() => logisticRegression({ features: 2147483648 })).toThrow(/at most 134217728 are supported/);
+    expect(() => mlp({ sizes: [1e5, 1e5, 1], activation: 'relu' })).toThrow(RangeError);
+  });
+});
+
+function xy(): { x: number[][]; y: number[] } {
+  return { x: xTrain.slice(0, 20).map((r) => [...r]), y: [...yTrain.slice(0, 20)] };
+}
 
 describe('parallel noise worker flags', () => {
   it('works when the parent runs under node --expose-gc (child process)', () => {

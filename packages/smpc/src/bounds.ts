@@ -27,6 +27,24 @@ export interface Range {
  */
 export const SIGMOID_SATURATION = 1024;
 
+/**
+ * exp's documented domain [-1024, 6] (`party.ts`, (1 + x/1024)^1024). Above 6 the limit method leaves its
+ * documented error (x^2/2048 relative) and soon the truncation's range, so `exp` refuses a range that reaches
+ * past {@link EXP_MAX}. Below -1024 the base 1 + x/1024 is negative and its powers grow: the session then asks
+ * for the saturating variant, which gives exactly 0 there (e^-1024 is below every supported fixed-point unit,
+ * 2^-20).
+ */
+export const EXP_MAX = 6;
+
+/** exp's lower limit: inputs whose range reaches below -this take the saturating variant. */
+export const EXP_SATURATION = 1024;
+
+/**
+ * reciprocal's domain [0.01, 500]: Newton-Raphson from 3 e^(0.5 - x) + 0.003 converges only when
+ * 0 < x y0 < 2, which fails above about 666 and for x <= 0, and needs more than its 12 steps far below 0.01.
+ */
+export const RECIPROCAL_DOMAIN = { lo: 0.01, hi: 500 } as const;
+
 /** The signed ring range: values outside it wrap mod 2^64. */
 export const RING: Range = { lo: -(1n << 63n), hi: (1n << 63n) - 1n };
 

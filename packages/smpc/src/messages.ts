@@ -41,7 +41,7 @@ export type Operation =
       readonly op: 'neg' | 'relu' | 'sigmoid' | 'exp' | 'reciprocal' | 'square';
       readonly out: number;
       readonly a: number;
-      /** sigmoid only: the input's public range exceeds +-1024, use the saturating variant. */
+      /** sigmoid and exp only: the input's public range exceeds +-1024 (exp: reaches below -1024), use the saturating variant. */
       readonly clamp?: boolean;
     }
   | { readonly op: 'matmul'; readonly out: number; readonly a: number; readonly b: number; readonly m: number; readonly k: number; readonly n: number }

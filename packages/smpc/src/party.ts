@@ -13,7 +13,7 @@
  * - Less-than-zero via A2B (ABY3, Mohassel and Rindal 2018; CrypTen's `_ltz`): open c = x + r, add the dealer's binary
  *   sharing of -r with a bit-sliced Kogge-Stone prefix adder (6 levels, 11 ANDs per element), take bit 63, and
  *   convert it back with a daBit. 8 rounds.
- * - ReLU, max/argmax (tournament), exp ((1 + x/2^10)^(2^10) at extra precision), reciprocal (Newton-Raphson
+ * - ReLU, max/argmax (tournament), exp ((1 + x/2^10)^(2^10) at extra precision, 0 below -1024), reciprocal (Newton-Raphson
  *   from the start value in CrypTen's documentation), sigmoid (CrypTen's 'reciprocal' method: the sign by
  *   less-than-zero, exp of -|x|, a reciprocal on [1, 2] from a minimax line).
  * @module
@@ -21,7 +21,7 @@
 import { encodeFixedPoint, decodeFixedPoint } from '@ppml/core';
 import { ProtocolAbortError } from './errors.ts';
 import type { Operation } from './messages.ts';
-import { SIGMOID_SATURATION } from './bounds.ts';
+import { EXP_SATURATION, SIGMOID_SATURATION } from './bounds.ts';
 import { materialFor } from './plan.ts';
 import type { Channel, Protocol, Share } from './protocols/protocol.ts';
 import {
@@ -292,9 +292,25 @@ export class Party {
     return bits > this.f ? this.trunc(this.proto.additivePart(base), bits - this.f) : base;
   }
 
-  /** exp(x), documented for x in [-1024, 6] at 16 fractional bits. */
-  exp(x: Share): Promise<Share> {
-    return this.expScaled(x, Math.min(this.f + 6, 30), 10);
+  /**
+   * exp(x), documented for x in [-1024, 6] at 16 fractional bits (the session refuses ranges above 6). Below
+   * -1024 the base 1 + x/1024 is negative and its powers grow (x = -3000 gave -1.2e10 at f = 8). With `clamp`
+   * (the session sets it when x's public range reaches below -1024) one comparison gives s = [x < -1024] and
+   * the base is multiplied by 1 - s: the result is then exactly 0 there, where e^x < e^-1024 is below one unit
+   * at every supported f. The gate also covers elements whose base left the truncation's range: truncation
+   * and products act element by element, and a product with an integer 0 is exact.
+   */
+  async exp(x: Share, clamp = false): Promise<Share> {
+    let gate: Share | null = null;
+    if (clamp) {
+      // [x + 1024 < 0] is [x < -1024]; the gate is its complement.
+      const s = await this.ltz(this.addPub(x, this.#fill(x[0].length, BigInt(EXP_SATURATION) << BigInt(this.f))));
+      gate = this.addPub(this.#map(s, (c) => neg(c)), this.#fill(x[0].length, 1n));
+    }
+    // At least 22 internal bits (f + 6 at the default f = 16), so that the documented error holds at every f:
+    // with f + 6 = 14 bits at f = 8, the 10 squarings amplified rounding to 3.9% at x = 6. The squares stay in
+    // the truncation's range while e^x < 2^(62 - 2 bits) = 2^18 at 22 bits (and 2^10 > e^6 at 26 bits, f = 20).
+    return this.expScaled(x, Math.min(Math.max(this.f + 6, 22), 30), 10, gate);
   }
 
   /** 1/x for x > 0: Newton-Raphson from y0 = 3 exp(0.5 - x) + 0.003 (CrypTen's documented start), `iters` steps. */
@@ -434,7 +450,7 @@ export class Party {
         this.#set(o.out, await this.sigmoid(this.#get(o.a), o.clamp === true));
         return null;
       case 'exp':
-        this.#set(o.out, await this.exp(this.#get(o.a)));
+        this.#set(o.out, await this.exp(this.#get(o.a), o.clamp === true));
         return null;
       case 'reciprocal':
         this.#set(o.out, await this.reciprocal(this.#get(o.a)));

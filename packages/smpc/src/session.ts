@@ -29,6 +29,9 @@ import {
 import { ProtocolAbortError } from './errors.ts';
 import { allKeys } from './option-keys.ts';
 import {
+  EXP_MAX,
+  EXP_SATURATION,
+  RECIPROCAL_DOMAIN,
   RING,
   SIGMOID_SATURATION,
   TRUNC,
@@ -183,7 +186,11 @@ export class SecretTensor {
    */
   readonly range: Range;
 
+  /** @internal Tensors are made by {@link SmpcSession.share} and the session's operations. */
   constructor(session: SmpcSession, id: number, rows: number, cols: number, range: Range = RING) {
+    if (!(session instanceof SmpcSession) || !Number.isSafeInteger(id) || !Number.isSafeInteger(rows) || !Number.isSafeInteger(cols)) {
+      throw new TypeError('SecretTensor has no public constructor: use session.share(owner, values, shape)');
+    }
     this.session = session;
     this.id = id;
     this.rows = rows;
@@ -254,6 +261,13 @@ export class SmpcSession {
   #seq = 0;
   #nextId = 1;
   #live = new Set<number>();
+  /**
+   * For a 1 x 1 result of {@link SmpcSession.max}: the tensor it is the maximum of. The tournament selects an
+   * element exactly (a 0/1 product, no truncation), so x - max(x) <= 0 holds exactly and `sub` can give that
+   * difference the range [lo - hi, 0] instead of the symmetric [lo - hi, hi - lo]: exp(x - max x) then lies
+   * in exp's domain (the softmax pattern).
+   */
+  readonly #maxOf = new WeakMap<SecretTensor, SecretTensor>();
   #abortError: ProtocolAbortError | null = null;
   #closing: Promise<void> | null = null;
   #lastProgress = Date.now();
@@ -267,6 +281,11 @@ export class SmpcSession {
     dealer: Worker,
     tap: SmpcSessionOptions['onWorkerMessage'],
   ) {
+    // `private` binds TypeScript callers only; a JavaScript caller reaching `new SmpcSession(...)` gets a named
+    // error instead of a half-built session.
+    if (options === null || typeof options !== 'object' || !Array.isArray(workers) || !(dealer instanceof Worker)) {
+      throw new TypeError('SmpcSession has no public constructor: use SmpcSession.start(options)');
+    }
     this.parties = options.parties;
     this.protocol = options.protocol;
     this.fractionalBits = options.fractionalBits;
@@ -646,30 +665,49 @@ export class SmpcSession {
   /**
    * Party `owner` secret-shares `values` (a vector, or a rows x cols matrix when `shape` is given). Only that
    * party receives the plaintext. `options.maxAbs` declares a public bound on |x| (default the session's
-   * `maxAbs`, at most that): it becomes the tensor's {@link SecretTensor.maxAbs}, from which every later
-   * operation checks that its result stays in range. A tight bound lets longer sums and dot products pass;
-   * it is public, so choose it from what is public (the data's documented scale), not from the secret values.
-   * Throws `RangeError` for unknown parties, NaN, values beyond the bound or a shape that does not match.
+   * `maxAbs`, at most that), and `options.min` / `options.max` a public interval inside it (for `exp`, whose
+   * domain ends at 6, and `reciprocal`, which needs x in [0.01, 500]). The declared interval becomes the
+   * tensor's range ({@link SecretTensor.maxAbs}), from which every later operation checks that its result
+   * stays in range. A tight bound lets longer sums and dot products pass; it is public, so choose it from what
+   * is public (the data's documented scale), not from the secret values. Throws `RangeError` for unknown
+   * parties, NaN, values outside the declared interval or a shape that does not match.
    * @example
    * ```ts
    * const x = await session.share(1, Float64Array.of(1, 2, 3, 4), [2, 2]);
    * const z = await session.share(0, standardized, [rows, 30], { maxAbs: 16 });
+   * const d = await session.share(2, durations, undefined, { min: 0.01, max: 500 }); // reciprocal(d) is allowed
    * ```
    */
   async share(
     owner: number,
     values: ArrayLike<number>,
     shape?: readonly [number, number],
-    options?: { readonly maxAbs?: number },
+    options?: { readonly maxAbs?: number; readonly min?: number; readonly max?: number },
   ): Promise<SecretTensor> {
     this.#partyId(owner, 'owner');
-    assertOptions('options', options, ['maxAbs'], true);
+    assertOptions('options', options, ['maxAbs', 'min', 'max'], true);
     const declared = options?.maxAbs ?? this.maxAbs;
     if (typeof declared !== 'number') throw new TypeError(`options.maxAbs must be a number, got ${describeValue(declared)}`);
     if (!(declared > 0 && declared <= this.maxAbs)) {
       throw new RangeError(`options.maxAbs must be a number in (0, ${this.maxAbs}] (the session's maxAbs), got ${describeValue(declared)}`);
     }
+    for (const key of ['min', 'max'] as const) {
+      const b = options?.[key];
+      if (b === undefined) continue;
+      if (typeof b !== 'number') throw new TypeError(`options.${key} must be a number, got ${describeValue(b)}`);
+      if (!(b >= -declared && b <= declared)) {
+        throw new RangeError(`options.${key} must be a number in [-${declared}, ${declared}] (|x| <= maxAbs), got ${describeValue(b)}`);
+      }
+    }
+    const lo = options?.min ?? -declared;
+    const hi = options?.max ?? declared;
+    if (lo > hi) throw new RangeError(`options.min must be <= options.max, got min = ${lo} and max = ${hi}`);
     const v = this.#values(values, 'values', declared);
+    if (options?.min !== undefined || options?.max !== undefined) {
+      for (let i = 0; i < v.length; i++) {
+        if (!(v[i] >= lo && v[i] <= hi)) throw new RangeError(`values[${i}] must be in [${lo}, ${hi}] (the declared options.min and options.max), got ${v[i]}`);
+      }
+    }
     if (v.length === 0) throw new RangeError('values must not be empty');
     if (shape !== undefined) {
       assertArrayLike('shape', shape, 2, 2);
@@ -681,8 +719,12 @@ export class SmpcSession {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || rows * cols !== v.length) {
       throw new RangeError(`shape must be [rows, cols] with rows * cols = ${v.length}, got ${describeValue(shape)}`);
     }
-    // |x| <= declared implies |round(x 2^f)| <= ceil(declared 2^f): rounding is monotone.
-    const t = this.#tensor(rows, cols, symmetric(BigInt(Math.ceil(declared * 2 ** this.fractionalBits))));
+    // |x| <= declared implies |round(x 2^f)| <= ceil(declared 2^f), and min <= x <= max implies
+    // round(min 2^f) <= round(x 2^f) <= round(max 2^f): the encoder's rounding is monotone.
+    const sym = symmetric(BigInt(Math.ceil(declared * 2 ** this.fractionalBits)));
+    const enc = publicRange([lo, hi], this.fractionalBits);
+    const range = { lo: options?.min === undefined ? sym.lo : enc.lo, hi: options?.max === undefined ? sym.hi : enc.hi };
+    const t = this.#tensor(rows, cols, range);
     const op: Operation = { op: 'input', out: t.id, owner, count: v.length, values: v };
     await this.#submit('share', v.length, op, -1, { owner, stripped: { op: 'input', out: t.id, owner, count: v.length } });
     return t;
@@ -702,11 +744,17 @@ export class SmpcSession {
       name === 'add'
         ? this.#fits(name, addRange(a.range, b.range), RING, [a, b])
         : name === 'sub'
-          ? this.#fits(name, subRange(a.range, b.range), RING, [a, b])
+          ? this.#subRange(a, b)
           : truncRange(this.#fits(name, mulRange(a.range, b.range), TRUNC, [a, b]), f);
     const out = this.#tensor(shape.rows, shape.cols, range);
     void this.#submit(name, out.length, { op: name, out: out.id, a: a.id, b: b.id });
     return out;
+  }
+
+  #subRange(a: SecretTensor, b: SecretTensor): Range {
+    const r = this.#fits('sub', subRange(a.range, b.range), RING, [a, b]);
+    // b = max(a) is one of a's elements, exactly: a - b <= 0.
+    return this.#maxOf.get(b) === a && r.hi > 0n ? { lo: r.lo, hi: 0n } : r;
   }
 
   /**
@@ -722,10 +770,13 @@ export class SmpcSession {
   }
 
   /**
-   * Element-wise a - b (either may be 1 x 1 and is then broadcast; other shape mismatches throw). Local.
+   * Element-wise a - b (either may be 1 x 1 and is then broadcast; other shape mismatches throw). Local. When
+   * b is `max(a)` of a vector (or of a 1 x n matrix), the result's range is known to be <= 0, so
+   * `exp(sub(x, max(x)))` (the softmax pattern) stays inside exp's domain whatever x's bound.
    * @example
    * ```ts
    * const d = session.sub(a, b);
+   * const e = session.exp(session.sub(x, session.max(x))); // every element in (0, 1]
    * ```
    */
   sub(a: SecretTensor, b: SecretTensor): SecretTensor {
@@ -735,7 +786,8 @@ export class SmpcSession {
   /**
    * Element-wise fixed-point product with exact-wrap truncation (error at most 2^-f per product); either operand
    * may be 1 x 1 and is then broadcast, other shape mismatches throw. Additive: 2 rounds (Beaver opening,
-   * truncation opening); replicated: 1 round.
+   * truncation opening); replicated: 1 round. Throws `RangeError` when the public bounds allow a product outside
+   * the truncation's range [-2^(62 - 2f), 2^(62 - 2f)).
    * @example
    * ```ts
    * const c = session.mul(a, b);
@@ -781,15 +833,37 @@ export class SmpcSession {
         range = { lo: -margin, hi: one + margin };
         break;
       case 'exp': {
-        // Documented for x in [-1024, 6]: the result is in [0, e^6] up to the relative error x^2/1500 + 1e-3.
-        const top = Math.min(6, Math.max(-1024, Number(a.range.hi) / 2 ** f));
+        // Above EXP_MAX the approximation is outside its documented error and soon outside the truncation's
+        // range: refuse. Below -EXP_SATURATION the saturating variant gives 0 (e^-1024 is below 2^-20).
+        if (a.range.hi > BigInt(EXP_MAX) << BigInt(f)) {
+          throw new RangeError(
+            `exp: x must be <= ${EXP_MAX} (the approximation's domain is [-${EXP_SATURATION}, ${EXP_MAX}]; below -${EXP_SATURATION} the result is 0), ` +
+              `but x's public range is ${describeRange(a.range, f)}. Declare a tighter bound: share(owner, values, shape, { max: ${EXP_MAX} }) ` +
+              `or { maxAbs: ${EXP_MAX} }, or shift by the maximum first: exp(sub(x, max(x))) has a range <= 0.`,
+          );
+        }
+        clamp = a.range.lo < -(BigInt(EXP_SATURATION) << BigInt(f));
+        // The result is in [0, e^hi] up to the relative error x^2/1500 + 1e-3 (documented on `exp`).
+        const top = Math.max(-EXP_SATURATION, Number(a.range.hi) / 2 ** f);
         range = { lo: -margin, hi: BigInt(Math.ceil(Math.exp(top) * 1.05 * 2 ** f)) + margin };
         break;
       }
-      case 'reciprocal':
-        // Documented for x in [0.01, 500]: 1/x <= 100, absolute error <= 0.1 + 3e-5.
-        range = { lo: -margin, hi: 101n * one + margin };
+      case 'reciprocal': {
+        // Newton-Raphson converges only on the documented domain (see RECIPROCAL_DOMAIN): refuse anything else.
+        const domain = publicRange([RECIPROCAL_DOMAIN.lo, RECIPROCAL_DOMAIN.hi], f);
+        if (!within(a.range, domain)) {
+          throw new RangeError(
+            `reciprocal: x must be in [${RECIPROCAL_DOMAIN.lo}, ${RECIPROCAL_DOMAIN.hi}] (outside it Newton-Raphson does not converge), ` +
+              `but x's public range is ${describeRange(a.range, f)}. Declare the interval: ` +
+              `share(owner, values, shape, { min: ${RECIPROCAL_DOMAIN.lo}, max: ${RECIPROCAL_DOMAIN.hi} }) or a tighter one, ` +
+              `or move x into it with addPublic / mulPublic.`,
+          );
+        }
+        // 1/x <= 1/lo, absolute error <= 1e-3/x + 3e-5 at 16 bits; 2% and one 1/64 margin cover every f.
+        const top = 2 ** f / Number(a.range.lo);
+        range = { lo: -margin, hi: BigInt(Math.ceil(top * 1.02 * 2 ** f)) + margin };
         break;
+      }
     }
     const out = this.#tensor(a.rows, a.cols, range);
     void this.#submit(name, a.length, clamp ? { op: name, out: out.id, a: a.id, clamp } : { op: name, out: out.id, a: a.id });
@@ -850,7 +924,9 @@ export class SmpcSession {
 
   /**
    * Matrix product a (m x k) times b (k x n), one truncation per output. Additive: a dealer matrix triple
-   * (2 rounds); replicated: local products then 1 round.
+   * (2 rounds); replicated: local products then 1 round. Throws `RangeError` at the call when k times the
+   * largest product the public bounds allow (`a.maxAbs * b.maxAbs`) could leave the truncation's range
+   * 2^(62 - 2f) (2^30 at 16 bits): declare tighter bounds at `share`.
    * @example
    * ```ts
    * const y = session.matmul(x, w); // (rows x d) (d x 1)
@@ -1005,12 +1081,21 @@ export class SmpcSession {
   }
 
   /**
-   * e^x by (1 + x/1024)^1024 at f + 6 fractional bits (CrypTen's limit method with two more squarings and extra
-   * precision). At f = 16: valid for x in [-1024, 6]; relative error <= x^2/1500 + 1e-3 for |x| <= 6 (0.16% for
-   * |x| <= 1), absolute error <= 4e-4 for x <= 0. Measured bounds: test/approximations.test.ts.
+   * e^x by (1 + x/1024)^1024 at max(f + 6, 22) fractional bits (CrypTen's limit method with two more squarings
+   * and extra precision). Relative error <= x^2/1500 + 1e-3 for |x| <= 6 (0.16% for |x| <= 1), absolute error
+   * <= 4e-4 for x <= 0, plus one unit 2^-f of the output. Measured bounds: test/approximations.test.ts (f = 16)
+   * and test/approximation-domains.test.ts (f = 8, 16, 20).
+   *
+   * Domain, checked on x's public range at the call: x <= 6, else a `RangeError` (declare
+   * `share(..., { max: 6 })` or `{ maxAbs: 6 }`, or use `exp(sub(x, max(x)))`, whose range is <= 0). Below
+   * -1024 (where 1 + x/1024 is negative and its powers grow) the true value is under e^-1024, 0 at every
+   * supported f: when x's range reaches below -1024, one more comparison [x < -1024] zeroes the base there
+   * and the result is exactly 0 (9 more rounds, as sigmoid's saturating variant).
    * @example
    * ```ts
+   * const x = await session.share(0, logits, undefined, { max: 6 });
    * const e = session.exp(x);
+   * const p = session.exp(session.sub(scores, session.max(scores))); // any bound: the range is <= 0
    * ```
    */
   exp(x: SecretTensor): SecretTensor {
@@ -1020,9 +1105,12 @@ export class SmpcSession {
   /**
    * 1/x for x in [0.01, 500] by Newton-Raphson (12 steps) from y0 = 3 e^(0.5 - x) + 0.003 (the start value in
    * CrypTen's documentation). At f = 16 the absolute error is <= 1e-3/x + 3e-5 (relative <= 0.1% below x = 1).
-   * Outside the range the iteration does not converge; the result is then meaningless.
+   * Outside [0.01, 500] the iteration does not converge, so x's public range must lie inside it: otherwise a
+   * `RangeError` at the call (declare `share(..., { min: 0.01, max: 500 })` or tighter, or shift x into the
+   * domain with `addPublic`).
    * @example
    * ```ts
+   * const x = await session.share(0, Float64Array.of(0.5, 4, 250), undefined, { min: 0.01, max: 500 });
    * const inv = session.reciprocal(x);
    * ```
    */
@@ -1037,6 +1125,7 @@ export class SmpcSession {
     this.#fits(name, subRange(x.range, x.range), RING, [x]);
     const range = name === 'max' ? x.range : { lo: 0n, hi: 1n << BigInt(this.fractionalBits) };
     const out = name === 'max' ? (x.cols === 1 ? this.#tensor(1, 1, range) : this.#tensor(x.rows, 1, range)) : this.#tensor(x.rows, x.cols, range);
+    if (name === 'max' && out.length === 1) this.#maxOf.set(out, x);
     void this.#submit(name, x.length, { op: name, out: out.id, a: x.id, rows, cols });
     return out;
   }

@@ -72,13 +72,15 @@ for (const protocol of ['replicated', 'additive'] as const) {
       expect(s.mulPublic(x, 0.5).maxAbs).toBeLessThanOrEqual(4 + 2 ** -16);
       await expect(s.share(0, [9], undefined, { maxAbs: 8 })).rejects.toThrow(/values\[0\] must have \|x\| <= 8 \(the declared options.maxAbs\)/);
       await expect(s.share(0, [1], undefined, { maxAbs: 2 * M })).rejects.toThrow(/options.maxAbs must be a number in \(0, 32768\]/);
-      await expect(s.share(0, [1], undefined, { maxAbs: 1, max: 2 } as never)).rejects.toThrow(TypeError);
+      await expect(s.share(0, [1], undefined, { maxAbs: 1, maximum: 2 } as never)).rejects.toThrow(TypeError);
+      // `max` is an option now (a declared upper end, for exp and reciprocal): beyond maxAbs it is a RangeError.
+      await expect(s.share(0, [1], undefined, { maxAbs: 1, max: 2 })).rejects.toThrow(/^options\.max must be a number in \[-1, 1\]/);
       await s.sync();
       s.free(x, w, z);
     });
 
     it('sigmoid is right beyond |x| = 1024 (saturates to 0 or 1) when the input range is wide', async () => {
-      const xs = Float64Array.of(-30000, -5000, -3000, -2048, -1500, -0.5, 0, 0.5, 1500, 2048, 3000, 5000, 30000);
+      const xs = Float64Array.of(-30000, -5000, -3000, -2048, -1500, -1024.01, -1024, -1023.99, -0.5, 0, 0.5, 1023.99, 1024, 1024.01, 1500, 2048, 3000, 5000, 30000);
       const x = await s.share(0, xs);
       const got = await s.reveal(s.sigmoid(x));
       xs.forEach((v, i) => expect(Math.abs(got[i] - 1 / (1 + Math.exp(-v))), `x = ${v}`).toBeLessThanOrEqual(5e-4));
@@ -104,6 +106,21 @@ describe('range tracking: ring range and start-up limits', () => {
       expect((await s.reveal(model.weights)).every(Number.isFinite)).toBe(true);
     } finally {
       await s.close();
+    }
+  });
+
+  it('sigmoid over a wide range at 8 and 20 fractional bits', async () => {
+    for (const fractionalBits of [8, 20]) {
+      const s = await SmpcSession.start({ parties: 3, protocol: 'replicated', fractionalBits, maxAbs: 2 ** 14 });
+      try {
+        const xs = Float64Array.of(-16000, -2000, -1025, -3, 0, 2.5, 1025, 2000, 16000);
+        const got = await s.reveal(s.sigmoid(await s.share(0, xs)));
+        // The documented 5e-4 is at 16 bits; at 8 bits one unit is 2^-8.
+        const tol = Math.max(5e-4, 2 * 2 ** -fractionalBits);
+        xs.forEach((v, i) => expect(Math.abs(got[i] - 1 / (1 + Math.exp(-v))), `f = ${fractionalBits}, x = ${v}`).toBeLessThanOrEqual(tol));
+      } finally {
+        await s.close();
+      }
     }
   });
 

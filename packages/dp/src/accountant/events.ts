@@ -6,7 +6,7 @@
  * {@link PldAccountant}) consumes the same events.
  * @module
  */
-import { assertInteger, describeValue } from '@ppml/core';
+import { assertInteger, assertOptions, describeValue } from '@ppml/core';
 import { checkCount, checkNoiseMultiplier, checkSampleRate } from './internal-args.ts';
 
 /** The Gaussian mechanism with noise standard deviation `noiseMultiplier` × L2 sensitivity. */
@@ -103,9 +103,11 @@ export function poissonSampledEvent(sampleRate: number, event: DpEvent): Poisson
  * ```
  */
 export function sampledWithoutReplacementEvent(
-  { datasetSize, sampleSize }: { datasetSize: number; sampleSize: number },
+  options: { datasetSize: number; sampleSize: number },
   event: DpEvent,
 ): SampledWithoutReplacementEvent {
+  assertOptions('options', options, ['datasetSize', 'sampleSize']);
+  const { datasetSize, sampleSize } = options;
   assertInteger('datasetSize', datasetSize, 1);
   assertInteger('sampleSize', sampleSize, 0, datasetSize);
   validateEvent(event);
@@ -145,15 +147,9 @@ export function selfComposedEvent(event: DpEvent, count: number): SelfComposedEv
  * const e = dpSgdEvent({ noiseMultiplier: 1.1, sampleRate: 256 / 60000, steps: 2340 });
  * ```
  */
-export function dpSgdEvent({
-  noiseMultiplier,
-  sampleRate,
-  steps,
-}: {
-  noiseMultiplier: number;
-  sampleRate: number;
-  steps: number;
-}): SelfComposedEvent {
+export function dpSgdEvent(options: { noiseMultiplier: number; sampleRate: number; steps: number }): SelfComposedEvent {
+  assertOptions('options', options, ['noiseMultiplier', 'sampleRate', 'steps']);
+  const { noiseMultiplier, sampleRate, steps } = options;
   checkNoiseMultiplier(noiseMultiplier);
   checkSampleRate(sampleRate);
   checkCount(steps, 'steps');

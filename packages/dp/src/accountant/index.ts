@@ -52,9 +52,15 @@ export {
   type ComputeEpsilonOptions,
   type CalibrateNoiseOptions,
   MAX_NOISE_MULTIPLIER,
+  MAX_TARGET_EPSILON,
   computeEpsilon,
   calibrateNoiseMultiplier,
 } from './calibrate.ts';
 export { zcdpToDelta, zcdpToEpsilon, gaussianZcdpRho, pureDpToZcdpRho } from './zcdp.ts';
-export { type AdvancedCompositionOptions, advancedComposition, advancedCompositionInverse } from './kov.ts';
+export {
+  type AdvancedCompositionOptions,
+  MAX_ADVANCED_COMPOSITION_COUNT,
+  advancedComposition,
+  advancedCompositionInverse,
+} from './kov.ts';
 export { type PrivacyStatementOptions, privacyStatement } from './statement.ts';

@@ -5,9 +5,20 @@
  * fits is returned (sums in log space).
  * @module
  */
-import { assertInRange, assertInteger, assertNonNegative } from '@ppml/core';
+import { assertInRange, assertInteger, assertNonNegative, assertOptions } from '@ppml/core';
 import { log1mExp, logAdd } from './internal-log-math.ts';
 
+
+/**
+ * Largest k accepted. The KOV sum costs O(k²) operations (each δ_i sums i terms for i up to k/2), and the inverse
+ * evaluates it up to 200 times; k = 2000 keeps the inverse near a second. For more mechanisms, an RDP or PLD
+ * accountant is tighter anyway.
+ * @example
+ * ```ts
+ * MAX_ADVANCED_COMPOSITION_COUNT; // 2000
+ * ```
+ */
+export const MAX_ADVANCED_COMPOSITION_COUNT: number = 2000;
 
 /** Options of {@link advancedComposition}. */
 export interface AdvancedCompositionOptions {
@@ -15,7 +26,7 @@ export interface AdvancedCompositionOptions {
   epsilon: number;
   /** δ of each mechanism in [0, 1]. */
   delta: number;
-  /** Number of mechanisms k (a positive integer). */
+  /** Number of mechanisms k, an integer in [1, {@link MAX_ADVANCED_COMPOSITION_COUNT}]. */
   count: number;
   /** Total δ allowed for the composition, in [0, 1]. */
   totalDelta: number;
@@ -28,10 +39,12 @@ export interface AdvancedCompositionOptions {
  * advancedComposition({ epsilon: 1, delta: 0.001, count: 30, totalDelta: 0.06 }); // 22
  * ```
  */
-export function advancedComposition({ epsilon, delta, count, totalDelta }: AdvancedCompositionOptions): number | null {
+export function advancedComposition(options: AdvancedCompositionOptions): number | null {
+  assertOptions('options', options, ['epsilon', 'delta', 'count', 'totalDelta']);
+  const { epsilon, delta, count, totalDelta } = options;
   assertNonNegative('epsilon', epsilon);
   assertInRange('delta', delta, 0, 1);
-  assertInteger('count', count, 1);
+  assertInteger('count', count, 1, MAX_ADVANCED_COMPOSITION_COUNT);
   assertInRange('totalDelta', totalDelta, 0, 1);
   const k = count;
   // ln((1 − δ)^k)
@@ -65,21 +78,18 @@ export function advancedComposition({ epsilon, delta, count, totalDelta }: Advan
  * advancedCompositionInverse({ totalEpsilon: 22, totalDelta: 0.06, delta: 0.001, count: 30 }); // ≈ 1
  * ```
  */
-export function advancedCompositionInverse({
-  totalEpsilon,
-  totalDelta,
-  delta,
-  count,
-}: {
+export function advancedCompositionInverse(options: {
   totalEpsilon: number;
   totalDelta: number;
   delta: number;
   count: number;
 }): number | null {
+  assertOptions('options', options, ['totalEpsilon', 'totalDelta', 'delta', 'count']);
+  const { totalEpsilon, totalDelta, delta, count } = options;
   assertNonNegative('totalEpsilon', totalEpsilon);
   assertInRange('totalDelta', totalDelta, 0, 1);
   assertInRange('delta', delta, 0, 1);
-  assertInteger('count', count, 1);
+  assertInteger('count', count, 1, MAX_ADVANCED_COMPOSITION_COUNT);
   const fits = (eps: number): boolean => {
     const e = advancedComposition({ epsilon: eps, delta, count, totalDelta });
     return e !== null && e <= totalEpsilon;

@@ -42,6 +42,14 @@ const MAX_SERIES_TERMS = 2_000_000;
  */
 const HUGE_NOISE_MULTIPLIER = 1e100;
 
+/**
+ * Above this noise multiplier, and with q close to 1/2 (z0 = σ²·ln(1/q − 1) + ½ below 1000σ), fractional orders of
+ * the sampled Gaussian use the convex chord between integer orders (an upper bound; see
+ * {@link sampledGaussianRdpAt}): there the series decays only polynomially and would need millions of terms
+ * (seconds per order), while ε is essentially 0 anyway.
+ */
+const CHORD_NOISE_MULTIPLIER = 1e4;
+
 /** α/(2σ²) without overflowing σ². */
 function gaussianRdpClosedForm(sigma: number, alpha: number): number {
   return alpha / (2 * sigma) / sigma;
@@ -189,6 +197,15 @@ export function sampledGaussianRdpAt(q: number, sigma: number, alpha: number): n
   if (q === 1 || sigma > HUGE_NOISE_MULTIPLIER || alpha > MAX_EXPANSION_ORDER) return gaussianRdpClosedForm(sigma, alpha);
   // 1/(2σ²) overflows for σ below about 1e-154: the i = α term alone then exceeds every double (RDP = ∞).
   if (1 / (2 * sigma * sigma) === Infinity) return Infinity;
+  if (!Number.isInteger(alpha) && sigma > CHORD_NOISE_MULTIPLIER && Math.abs(Math.log(1 / q - 1)) * sigma < 1e3) {
+    // ln A_α = ln E[(μ/μ0)^α] is convex in α (a log moment-generating function; Hölder), so the chord between the
+    // neighbouring integer orders is an upper bound; A_1 = 1.
+    const lo = Math.floor(alpha);
+    const t = alpha - lo;
+    const logLo = lo === 1 ? 0 : logAInteger(q, sigma, lo);
+    const logHi = logAInteger(q, sigma, lo + 1);
+    return Math.max(0, ((1 - t) * logLo + t * logHi) / (alpha - 1));
+  }
   const logA = Number.isInteger(alpha) ? logAInteger(q, sigma, alpha) : logAFractional(q, sigma, alpha);
   return Math.max(0, logA / (alpha - 1));
 }

@@ -6,7 +6,7 @@
  * privacy maps ρ = 1/(2σ²) for the Gaussian mechanism and ρ = ε²/2 for ε-DP mechanisms.
  * @module
  */
-import { assertDelta, assertNonNegative, assertPositive } from '@ppml/core';
+import { assertDelta, assertNonNegative, assertOptions, assertPositive } from '@ppml/core';
 import { goldenSectionMin } from './internal-log-math.ts';
 
 /** Relative outward rounding applied to the results (4 ulps of 1). */
@@ -48,7 +48,9 @@ function optimalAlpha(rho: number, epsilon: number): number {
  * zcdpToDelta({ rho: 0.05, epsilon: 0.25 }); // 0.0817727531036956 (OpenDP test value)
  * ```
  */
-export function zcdpToDelta({ rho, epsilon }: { rho: number; epsilon: number }): number {
+export function zcdpToDelta(options: { rho: number; epsilon: number }): number {
+  assertOptions('options', options, ['rho', 'epsilon']);
+  const { rho, epsilon } = options;
   assertNonNegative('rho', rho);
   if (typeof epsilon !== 'number' || Number.isNaN(epsilon) || epsilon < 0) assertNonNegative('epsilon', epsilon);
   if (rho === 0 || epsilon === Infinity) return 0;
@@ -67,7 +69,9 @@ export function zcdpToDelta({ rho, epsilon }: { rho: number; epsilon: number }):
  * zcdpToEpsilon({ rho: 1 / 32, delta: 1e-3 }); // 0.68800245548780...
  * ```
  */
-export function zcdpToEpsilon({ rho, delta }: { rho: number; delta: number }): number {
+export function zcdpToEpsilon(options: { rho: number; delta: number }): number {
+  assertOptions('options', options, ['rho', 'delta']);
+  const { rho, delta } = options;
   assertNonNegative('rho', rho);
   assertDelta(delta);
   if (rho === 0) return 0;

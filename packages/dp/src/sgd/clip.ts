@@ -9,7 +9,7 @@
  * ({@link totalClipNorm}).
  * @module
  */
-import { describeValue } from '@ppml/core';
+import { assertOptions, describeValue } from '@ppml/core';
 import type { PerSampleGradients } from './model.ts';
 
 /** How per-example gradients are clipped: one norm for the whole vector, or one per layer. */
@@ -212,7 +212,10 @@ function clipFactors(
  * // a = [0.6, 0.8] (norm 1), b unchanged
  * ```
  */
+const CLIP_KEYS = ['clipNorm', 'layers', 'parameterCount'] as const;
+
 export function clipPerSampleGradients(grads: PerSampleGradients, options: ClipOptions): Float64Array[] {
+  assertOptions('options', options, CLIP_KEYS);
   const rows = gradientRows(grads, options.parameterCount);
   const width = rows.length > 0 ? rows[0].length : (options.parameterCount ?? 0);
   const { factors, perGroup, bounds } = clipFactors(rows, options, width);
@@ -241,6 +244,7 @@ export function clipPerSampleGradients(grads: PerSampleGradients, options: ClipO
  * ```
  */
 export function clipAndSum(grads: PerSampleGradients, options: ClipOptions, out?: Float64Array): ClippedSum {
+  assertOptions('options', options, CLIP_KEYS);
   const rows = gradientRows(grads, options.parameterCount);
   const width = rows.length > 0 ? rows[0].length : (options.parameterCount ?? out?.length ?? 0);
   const sum = out ?? new Float64Array(width);

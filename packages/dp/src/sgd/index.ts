@@ -25,6 +25,7 @@ export {
   type SoftmaxRegressionOptions,
   type MlpOptions,
   DenseModel,
+  MAX_MODEL_PARAMETERS,
   logisticRegression,
   softmaxRegression,
   mlp,
@@ -63,6 +64,9 @@ export {
   type TrainSgdOptions,
   type TrainDpSgdOptions,
   type TrainResult,
+  MAX_TRAINING_STEPS,
+  MAX_LEARNING_RATE,
+  TRAIN_NOISE_MULTIPLIER_RANGE,
   trainSgd,
   trainDpSgd,
 } from './train.ts';

@@ -13,7 +13,7 @@
  * Models serialise to a small JSON format ({@link ModelJSON}) read back by {@link modelFromJSON}.
  * @module
  */
-import { type Rng, cryptoRng, describeValue, toMatrix, uniformDouble } from '@ppml/core';
+import { type Rng, assertFunction, assertOptions, cryptoRng, describeValue, toMatrix, uniformDouble } from '@ppml/core';
 import type { BatchStats, GhostClippingModel, ParameterGroup, PerSampleGradients } from './model.ts';
 
 /** Hidden-layer activation of an MLP. */
@@ -135,6 +135,11 @@ export class DenseModel implements GhostClippingModel {
       this.#biasOffset.push(offset);
       offset += sizes[l + 1];
       groups.push(Object.freeze({ name: `layer${l}`, offset: start, length: offset - start }));
+    }
+    if (offset > MAX_MODEL_PARAMETERS) {
+      throw new RangeError(
+        `a model with sizes [${sizes.join(', ')}] would have ${offset} parameters; at most ${MAX_MODEL_PARAMETERS} are supported`,
+      );
     }
     this.parameterGroups = Object.freeze(groups);
     if (parameters !== undefined && parameters.length !== offset) {
@@ -528,6 +533,16 @@ function softmaxInPlace(z: Float64Array, b: number, K: number): void {
   for (let k = 0; k < K; k++) z[b + k] /= sum;
 }
 
+/**
+ * Most parameters a built-in model may have (2^27 doubles, 1 GiB; also the parallel-noise worker's limit). Checked
+ * before anything is allocated, so `features: 2147483648` is a RangeError, not a 16 GiB allocation.
+ * @example
+ * ```ts
+ * MAX_MODEL_PARAMETERS; // 134217728
+ * ```
+ */
+export const MAX_MODEL_PARAMETERS: number = 2 ** 27;
+
 function checkSize(name: string, x: unknown, min: number): asserts x is number {
   if (typeof x !== 'number') throw new TypeError(`${name} must be an integer >= ${min}, got ${describeValue(x)}`);
   if (!Number.isSafeInteger(x) || x < min) throw new RangeError(`${name} must be an integer >= ${min}, got ${describeValue(x)}`);
@@ -548,7 +563,8 @@ export interface LogisticRegressionOptions {
  * ```
  */
 export function logisticRegression(options: LogisticRegressionOptions): DenseModel {
-  checkSize('features', options?.features, 1);
+  assertOptions('options', options, ['features']);
+  checkSize('features', options.features, 1);
   return new DenseModel('logistic-regression', [options.features, 1], 'tanh');
 }
 
@@ -569,7 +585,8 @@ export interface SoftmaxRegressionOptions {
  * ```
  */
 export function softmaxRegression(options: SoftmaxRegressionOptions): DenseModel {
-  checkSize('features', options?.features, 1);
+  assertOptions('options', options, ['features', 'classes']);
+  checkSize('features', options.features, 1);
   checkSize('classes', options.classes, 2);
   return new DenseModel('softmax-regression', [options.features, options.classes], 'tanh');
 }
@@ -593,7 +610,8 @@ export interface MlpOptions {
  * ```
  */
 export function mlp(options: MlpOptions): DenseModel {
-  const sizes = options?.sizes;
+  assertOptions('options', options, ['sizes', 'activation', 'rng']);
+  const sizes = options.sizes;
   if (!Array.isArray(sizes)) throw new TypeError(`sizes must be an array of layer widths, got ${describeValue(sizes)}`);
   if (sizes.length < 2) throw new RangeError(`sizes must list at least [features, outputs], got ${sizes.length} entries`);
   sizes.forEach((s, i) => checkSize(`sizes[${i}]`, s, 1));
@@ -601,8 +619,10 @@ export function mlp(options: MlpOptions): DenseModel {
   if (activation !== 'relu' && activation !== 'tanh') {
     throw new RangeError(`activation must be 'relu' or 'tanh', got ${describeValue(activation)}`);
   }
-  const model = new DenseModel('mlp', sizes, activation);
   const rng = options.rng ?? cryptoRng;
+  if (rng === null || typeof rng !== 'object') throw new TypeError(`rng must be an Rng, got ${describeValue(rng)}`);
+  assertFunction('rng.nextUint32', rng.nextUint32);
+  const model = new DenseModel('mlp', sizes, activation);
   const P = model.parameters;
   let offset = 0;
   for (let l = 0; l + 1 < sizes.length; l++) {

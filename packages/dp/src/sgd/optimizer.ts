@@ -22,7 +22,7 @@
  * the margin is negligible (and it also covers float rounding in the clipped sum).
  * @module
  */
-import { type Rng, assertInRange, assertPositive, cryptoRng, describeValue } from '@ppml/core';
+import { type Rng, assertInRange, assertOptions, assertPositive, cryptoRng, describeValue } from '@ppml/core';
 import { gaussianGranularity, sampleGaussianNoise } from '../mechanisms/index.ts';
 import { type ClipOptions, clipAndSum, perLayerClipNorms, totalClipNorm } from './clip.ts';
 import type { PerSampleGradients } from './model.ts';
@@ -108,6 +108,9 @@ export function addNoiseAndScale(
  * ```
  */
 export function dpSgdStep(options: DpSgdStepOptions): DpSgdStepResult {
+  assertOptions('options', options, [
+    'perSampleGradients', 'noiseMultiplier', 'expectedBatchSize', 'rng', 'clipNorm', 'layers', 'parameterCount',
+  ]);
   assertPositive('noiseMultiplier', options.noiseMultiplier);
   assertPositive('expectedBatchSize', options.expectedBatchSize);
   const grads = options.perSampleGradients;
@@ -115,7 +118,11 @@ export function dpSgdStep(options: DpSgdStepOptions): DpSgdStepResult {
   if (empty && options.parameterCount === undefined) {
     throw new RangeError('parameterCount is required for an empty batch (an empty Poisson batch still gets noise)');
   }
-  const { sum, rows, clipped } = clipAndSum(grads, options);
+  const { sum, rows, clipped } = clipAndSum(grads, {
+    clipNorm: options.clipNorm,
+    ...(options.layers === undefined ? {} : { layers: options.layers }),
+    ...(options.parameterCount === undefined ? {} : { parameterCount: options.parameterCount }),
+  });
   const C =
     options.layers === undefined
       ? (options.clipNorm as number)
@@ -179,6 +186,7 @@ export function resolveAdaptiveClipping(
   if (options === null || typeof options !== 'object') {
     throw new TypeError(`adaptiveClipping must be true or an options object, got ${describeValue(options)}`);
   }
+  assertOptions('adaptiveClipping', options, ['targetQuantile', 'learningRate', 'countNoiseStd']);
   const targetQuantile = options.targetQuantile ?? 0.5;
   assertInRange('adaptiveClipping.targetQuantile', targetQuantile, 0, 1);
   const learningRate = options.learningRate ?? 0.2;

@@ -9,6 +9,7 @@ import {
   computeEpsilon,
   dpSgdEvent,
   laplaceEvent,
+  sampledGaussianRdp,
 } from '../../src/accountant/index.ts';
 import { logisticRegression, trainDpSgd } from '../../src/sgd/index.ts';
 
@@ -22,6 +23,8 @@ const cases: Array<[string, () => unknown]> = [
     new RdpAccountant().compose(dpSgdEvent({ noiseMultiplier: 1e308, sampleRate: 0.01, steps: 100 })).getEpsilon(1e-5),
     new PldAccountant().compose(dpSgdEvent({ noiseMultiplier: 1e308, sampleRate: 0.01, steps: 100 })).getEpsilon(1e-5),
   ]],
+  ['sampledGaussianRdp orders 2, 1e9, 2^40+0.5', () => [...sampledGaussianRdp({ sampleRate: 0.01, noiseMultiplier: 1, orders: [2, 1e9, 2 ** 40 + 0.5] })]],
+  ['computeEpsilon orders 32, 1e9', () => computeEpsilon({ noiseMultiplier: 1, sampleRate: 0.01, steps: 100, delta: 1e-5, accountant: 'rdp', orders: [32, 1e9] })],
   ['pld laplace b 1e308', () => new PldAccountant().compose(laplaceEvent(1e308), 100).getEpsilon(1e-5)],
   ['calibrate target 1.79e308', () => calibrateNoiseMultiplier({ targetEpsilon: 1.79e308, delta: 1e-5, sampleRate: 0.01, steps: 100, accountant: 'rdp' })],
   ['trainDpSgd sigma 1e308', () => trainDpSgd({ ...train, model: logisticRegression({ features: 2 }), epochs: 1, batchSize: 2, noiseMultiplier: 1e308 }).epsilon],
