@@ -32,6 +32,8 @@ export interface FuzzEntry {
   readonly sweep?: { readonly at: number; readonly base: readonly unknown[] };
   /** Whether NaN or infinities in a result are legitimate for this entry. */
   readonly allowNonFinite?: boolean;
+  /** Cases whose infinite result is the true answer (no noise at all: epsilon is infinite). */
+  readonly infiniteIsTrue?: (...args: unknown[]) => boolean;
 }
 
 const rngs = fc.constantFrom<unknown>(undefined);
@@ -109,6 +111,11 @@ const dpEntries: Record<string, FuzzEntry> = {
     sweep: { at: 0, base: [{ noiseMultiplier: 1, sampleRate: 0.01, steps: 100, delta: 1e-5, accountant: 'rdp' }] },
     inputs: fc.tuple(optionsFrom({ noiseMultiplier: num(0.3, 20), sampleRate: num(1e-4, 1), steps: int(1, 2000), delta, accountant, orders: fc.constantFrom(undefined, [2, 4, 8, 32]) }, ['noiseMultiplier', 'sampleRate', 'steps', 'delta', 'accountant'])),
     call: async (_c, o) => (await dp()).computeEpsilon({ onWarning: () => {}, ...(o as object) } as never),
+    // sigma = 0 releases the data itself, and sigma below ~1e-150 gives an epsilon beyond the largest double.
+    infiniteIsTrue: (o) => {
+      const s = (o as { noiseMultiplier?: unknown } | null)?.noiseMultiplier;
+      return typeof s === 'number' && s >= 0 && s < 1e-100;
+    },
     runs: 40,
   },
   'dp.calibrateNoiseMultiplier': {

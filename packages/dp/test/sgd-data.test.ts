@@ -40,7 +40,7 @@ describe('fitStandardizer', () => {
 
   it('take picks by index and rejects out-of-range indices', () => {
     expect(take(['a', 'b', 'c'], [2, 0])).toEqual(['c', 'a']);
-    expect(() => take([1, 2], [2])).toThrow(/out of range/);
+    expect(() => take([1, 2], [2])).toThrow(/indices\[0\] must be an integer in \[0, 2\), got 2/);
   });
 });
 

@@ -79,8 +79,11 @@ describe('Breast Cancer Wisconsin: encrypted logistic regression', () => {
     expect(agree / X.length).toBeGreaterThanOrEqual(0.999);
     // And the encrypted values equal the plaintext polynomial. The CKKS error of the cubic grows with its range
     // (z and z² are carried at the fixed scale 2^40, multiplied by coefficients of order 1/range): 1e-4 held for
-    // the old range of about 52; the range the declared bounds require (about 270) measured 2.4e-4.
-    for (let i = 0; i < X.length; i++) expect(Math.abs(p[i] - evaluatePlain(model.spec, X[i])[0])).toBeLessThan(2e-6 * range);
+    // the old range of about 52. For the range the declared bounds require (269), the largest error over the 569
+    // rows measured 4.7e-4 to 6.7e-4 in six runs (fresh keys and encryption noise each run); the bound is four
+    // times the largest seen. The error is a maximum of near-Gaussian CKKS noise terms, so a value four times the
+    // observed maximum is many standard deviations out: the false-failure rate is negligible.
+    for (let i = 0; i < X.length; i++) expect(Math.abs(p[i] - evaluatePlain(model.spec, X[i])[0])).toBeLessThan(1e-5 * range);
   });
 
   it('the client-side sigmoid gives the exact probabilities', async () => {

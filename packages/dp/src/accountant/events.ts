@@ -123,7 +123,7 @@ export function sampledWithoutReplacementEvent(
  */
 export function composedEvent(events: readonly DpEvent[]): ComposedEvent {
   if (!Array.isArray(events)) throw new TypeError(`events must be an array of events, got ${describeValue(events)}`);
-  for (const e of events) validateEvent(e);
+  events.forEach((e: unknown, i: number) => validateEvent(e, `events[${i}]`));
   return Object.freeze({ kind: 'composed', events: Object.freeze([...events]) });
 }
 
@@ -156,6 +156,16 @@ export function dpSgdEvent(options: { noiseMultiplier: number; sampleRate: numbe
   return selfComposedEvent(poissonSampledEvent(sampleRate, gaussianEvent(noiseMultiplier)), steps);
 }
 
+/** The fields each kind of event has (`kind` included). */
+const EVENT_KEYS: Readonly<Record<string, readonly string[] | undefined>> = {
+  gaussian: ['kind', 'noiseMultiplier'],
+  laplace: ['kind', 'noiseMultiplier'],
+  poissonSampled: ['kind', 'sampleRate', 'event'],
+  sampledWithoutReplacement: ['kind', 'datasetSize', 'sampleSize', 'event'],
+  composed: ['kind', 'events'],
+  selfComposed: ['kind', 'event', 'count'],
+};
+
 /**
  * Checks an event tree (plain objects are accepted, e.g. parsed from JSON); throws TypeError/RangeError naming
  * the offending field.
@@ -169,6 +179,10 @@ export function validateEvent(event: unknown, path = 'event'): asserts event is 
     throw new TypeError(`${path} must be a privacy event object, got ${describeValue(event)}`);
   }
   const e = event as { kind?: unknown } & Record<string, unknown>;
+  // A key the kind does not define is refused: in a tree parsed from JSON a misspelt field (`sampleRAte`) would
+  // otherwise be ignored and the event accounted as something other than what the user described.
+  const keys = typeof e.kind === 'string' ? EVENT_KEYS[e.kind] : undefined;
+  if (keys !== undefined) assertOptions(path, e, keys);
   switch (e.kind) {
     case 'gaussian':
     case 'laplace':
@@ -204,12 +218,15 @@ export function validateEvent(event: unknown, path = 'event'): asserts event is 
 /**
  * Effective noise multiplier of a tree of composed Gaussians (Σσ_i^{-2})^{-1/2}, or undefined if the tree holds
  * anything else (a composition of Gaussians on the same data is one Gaussian; Mironov, Talwar, Zhang 2019 §3).
+ * The tree is checked first ({@link validateEvent}), so a malformed event is a TypeError/RangeError naming the
+ * field, not a wrong multiplier.
  * @example
  * ```ts
  * effectiveGaussianNoiseMultiplier(composedEvent([gaussianEvent(1), gaussianEvent(1)])); // 0.7071...
  * ```
  */
 export function effectiveGaussianNoiseMultiplier(event: DpEvent): number | undefined {
+  validateEvent(event);
   const invSq = gaussianInvSq(event);
   if (invSq === undefined) return undefined;
   return invSq === Infinity ? 0 : invSq === 0 ? Infinity : 1 / Math.sqrt(invSq);

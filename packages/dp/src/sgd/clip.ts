@@ -9,7 +9,7 @@
  * ({@link totalClipNorm}).
  * @module
  */
-import { assertOptions, describeValue } from '@ppml/core';
+import { assertArrayLike, assertInteger, assertNonNegative, assertOptions, describeValue } from '@ppml/core';
 import type { PerSampleGradients } from './model.ts';
 
 /** How per-example gradients are clipped: one norm for the whole vector, or one per layer. */
@@ -39,7 +39,19 @@ export interface ClippedSum {
 }
 
 /**
- * The clip factor C / max(norm, C): 1 when norm ≤ C, else C / norm.
+ * Most layers per-layer clipping accepts: far above any real network, and small enough that the per-layer
+ * arrays sized by it are allocated at once rather than refused by the engine.
+ */
+const MAX_CLIP_LAYERS = 1 << 20;
+
+/** The clip factor without checks, for the kernels (their norms are computed here, finite and >= 0). */
+function clipFactorOf(norm: number, clipNorm: number): number {
+  return norm > clipNorm ? clipNorm / norm : 1;
+}
+
+/**
+ * The clip factor C / max(norm, C): 1 when norm ≤ C, else C / norm. `norm` must be a finite number >= 0 (a
+ * gradient norm) and `clipNorm` a finite number > 0; anything else is a TypeError/RangeError.
  * @example
  * ```ts
  * clipFactor(5, 1); // 0.2
@@ -47,7 +59,9 @@ export interface ClippedSum {
  * ```
  */
 export function clipFactor(norm: number, clipNorm: number): number {
-  return norm > clipNorm ? clipNorm / norm : 1;
+  assertNonNegative('norm', norm);
+  assertClipNorm(clipNorm);
+  return clipFactorOf(norm, clipNorm);
 }
 
 /**
@@ -65,13 +79,16 @@ export function assertClipNorm(clipNorm: unknown, name = 'clipNorm'): asserts cl
 }
 
 /**
- * Per-layer clip norms from a single total (split as C/√L each) or an explicit list of L bounds.
+ * Per-layer clip norms from a single total (split as C/√L each) or an explicit list of L bounds. `layers` must be
+ * an integer in [1, 2^20].
  * @example
  * ```ts
  * perLayerClipNorms(2, 4); // Float64Array [1, 1, 1, 1]
  * ```
  */
 export function perLayerClipNorms(clipNorm: number | readonly number[], layers: number): Float64Array {
+  // Checked before the allocation it sizes (a length of 1e308 is not the engine's error to report).
+  assertInteger('layers', layers, 1, MAX_CLIP_LAYERS);
   if (typeof clipNorm === 'number') {
     assertClipNorm(clipNorm);
     return new Float64Array(layers).fill(clipNorm / Math.sqrt(layers));
@@ -88,15 +105,33 @@ export function perLayerClipNorms(clipNorm: number | readonly number[], layers: 
 
 /**
  * The L2 sensitivity of a sum of per-layer clipped gradients: ‖(C_1, …, C_L)‖₂. Noise std is σ times this.
+ * `clipNorms` must be an array or typed array of 1 to 2^20 finite numbers > 0 (its length is
+ * checked before the loop, so an array-like claiming 2^31 entries is refused, not iterated). The sum is scaled by
+ * the largest bound so that squares of large bounds do not overflow; a total beyond the largest double is a
+ * RangeError.
  * @example
  * ```ts
  * totalClipNorm([3, 4]); // 5
  * ```
  */
 export function totalClipNorm(clipNorms: ArrayLike<number>): number {
+  assertArrayLike('clipNorms', clipNorms, 1, MAX_CLIP_LAYERS);
+  let max = 0;
+  for (let l = 0; l < clipNorms.length; l++) {
+    const c = clipNorms[l];
+    assertClipNorm(c, `clipNorms[${l}]`);
+    if (c > max) max = c;
+  }
   let s = 0;
-  for (let l = 0; l < clipNorms.length; l++) s += clipNorms[l] * clipNorms[l];
-  return Math.sqrt(s);
+  for (let l = 0; l < clipNorms.length; l++) {
+    const r = clipNorms[l] / max;
+    s += r * r;
+  }
+  const total = max * Math.sqrt(s);
+  if (!Number.isFinite(total)) {
+    throw new RangeError(`clipNorms must have a total L2 norm below ${Number.MAX_VALUE}, got more (largest bound ${max})`);
+  }
+  return total;
 }
 
 /**
@@ -182,7 +217,7 @@ function clipFactors(
     assertClipNorm(C);
     const factors = new Float64Array(rows.length);
     for (let i = 0; i < rows.length; i++) {
-      const f = clipFactor(Math.sqrt(sumSquares(rows[i], 0, width)), C);
+      const f = clipFactorOf(Math.sqrt(sumSquares(rows[i], 0, width)), C);
       factors[i] = f;
       if (f < 1) clipped++;
     }
@@ -194,7 +229,7 @@ function clipFactors(
   for (let i = 0; i < rows.length; i++) {
     let any = false;
     for (let l = 0; l < L; l++) {
-      const f = clipFactor(Math.sqrt(sumSquares(rows[i], bounds[l], bounds[l + 1])), Cs[l]);
+      const f = clipFactorOf(Math.sqrt(sumSquares(rows[i], bounds[l], bounds[l + 1])), Cs[l]);
       factors[i * L + l] = f;
       if (f < 1) any = true;
     }

@@ -7,7 +7,7 @@
  * example, where the usual practice (Abadi et al. 2016 use PCA fitted on public data) is followed only in spirit.
  * @module
  */
-import { type Rng, assertInRange, cryptoRng, toMatrix } from '@ppml/core';
+import { type Rng, assertArrayLike, assertInRange, cryptoRng, describeValue, toMatrix } from '@ppml/core';
 import { randomPermutation } from './sampling.ts';
 import type { Rows } from './network.ts';
 
@@ -33,17 +33,25 @@ export function trainTestSplit(n: number, testFraction: number, rng: Rng = crypt
 }
 
 /**
- * Picks elements (rows or labels) by index.
+ * Picks elements (rows or labels) by index. `items` and `indices` must be arrays or typed arrays (their lengths
+ * are checked before the result is allocated), and every index an integer in [0, items.length).
  * @example
  * ```ts
  * const xTrain = take(x, split.train);
  * ```
  */
 export function take<T>(items: ArrayLike<T>, indices: ArrayLike<number>): T[] {
+  assertArrayLike('items', items);
+  assertArrayLike('indices', indices);
   const out: T[] = new Array(indices.length);
   for (let i = 0; i < indices.length; i++) {
     const k = indices[i];
-    if (!(k >= 0 && k < items.length)) throw new RangeError(`index ${k} is out of range [0, ${items.length})`);
+    if (typeof k !== 'number') {
+      throw new TypeError(`indices[${i}] must be an integer in [0, ${items.length}), got ${describeValue(k)}`);
+    }
+    if (!(Number.isInteger(k) && k >= 0 && k < items.length)) {
+      throw new RangeError(`indices[${i}] must be an integer in [0, ${items.length}), got ${describeValue(k)}`);
+    }
     out[i] = items[k];
   }
   return out;

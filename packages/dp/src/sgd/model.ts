@@ -10,6 +10,7 @@
  * batch × parameters matrix is ever built, so DP-SGD costs about as much as plain SGD.
  * @module
  */
+import { describeValue } from '@ppml/core';
 
 /** A contiguous slice of the flat parameter vector (one layer: weights then bias), for per-layer clipping. */
 export interface ParameterGroup {
@@ -108,13 +109,17 @@ export interface GhostClippingModel extends TrainableModel {
 }
 
 /**
- * True when `model` implements the ghost-clipping kernels.
+ * True when `model` implements the ghost-clipping kernels. A `model` that is not an object at all is a TypeError
+ * (it cannot be a {@link TrainableModel}), not `false`.
  * @example
  * ```ts
  * if (hasGhostClipping(model)) model.forwardBackward(x, y, rows);
  * ```
  */
 export function hasGhostClipping(model: TrainableModel): model is GhostClippingModel {
+  if (model === null || (typeof model !== 'object' && typeof model !== 'function')) {
+    throw new TypeError(`model must be a TrainableModel object, got ${describeValue(model)}`);
+  }
   const m = model as Partial<GhostClippingModel>;
   return (
     typeof m.forwardBackward === 'function' &&

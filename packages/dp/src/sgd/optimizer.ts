@@ -22,9 +22,18 @@
  * the margin is negligible (and it also covers float rounding in the clipped sum).
  * @module
  */
-import { type Rng, assertInRange, assertOptions, assertPositive, cryptoRng, describeValue } from '@ppml/core';
+import {
+  type Rng,
+  assertInRange,
+  assertInteger,
+  assertOptions,
+  assertPositive,
+  assertRng,
+  cryptoRng,
+  describeValue,
+} from '@ppml/core';
 import { gaussianGranularity, sampleGaussianNoise } from '../mechanisms/index.ts';
-import { type ClipOptions, clipAndSum, perLayerClipNorms, totalClipNorm } from './clip.ts';
+import { type ClipOptions, assertClipNorm, clipAndSum, perLayerClipNorms, totalClipNorm } from './clip.ts';
 import type { PerSampleGradients } from './model.ts';
 
 /** Options of {@link dpSgdStep}. */
@@ -214,15 +223,36 @@ export interface AdaptiveClipUpdateInput {
 /**
  * One adaptive-clipping update: releases Σ_i (1[‖g_i‖ ≤ C] − ½) + N(0, σ_b²) (sensitivity ½), turns it into the
  * noisy unclipped fraction b̃ = noisy / expectedBatchSize + ½, and returns C·exp(−η_C·(b̃ − γ)).
+ *
+ * Every field is checked (`unclipped` an integer in [0, batchSize], `settings` as returned by
+ * {@link resolveAdaptiveClipping}); a next clip norm outside (0, Number.MAX_VALUE] is a RangeError, since it
+ * could not bound the next step's sensitivity.
  * @example
  * ```ts
  * const settings = resolveAdaptiveClipping({}, 1, 25);
  * const next = adaptiveClipUpdate({ clipNorm: 1, unclipped: 12, batchSize: 24, expectedBatchSize: 25, settings });
  * ```
  */
-export function adaptiveClipUpdate(input: AdaptiveClipUpdateInput): number {
-  const { clipNorm, unclipped, batchSize, expectedBatchSize, settings } = input;
-  const noise = sampleGaussianNoise(new Float64Array(1), settings.countNoiseStd, input.rng ?? cryptoRng)[0];
+export function adaptiveClipUpdate(options: AdaptiveClipUpdateInput): number {
+  assertOptions('options', options, ['clipNorm', 'unclipped', 'batchSize', 'expectedBatchSize', 'settings', 'rng']);
+  const { clipNorm, unclipped, batchSize, expectedBatchSize, settings } = options;
+  assertClipNorm(clipNorm);
+  assertInteger('batchSize', batchSize, 0);
+  assertInteger('unclipped', unclipped, 0, batchSize);
+  assertPositive('expectedBatchSize', expectedBatchSize);
+  assertOptions('settings', settings, ['targetQuantile', 'learningRate', 'countNoiseStd', 'gradientNoiseMultiplier']);
+  assertInRange('settings.targetQuantile', settings.targetQuantile, 0, 1);
+  assertPositive('settings.learningRate', settings.learningRate);
+  assertPositive('settings.countNoiseStd', settings.countNoiseStd);
+  if (options.rng !== undefined) assertRng('rng', options.rng);
+  const noise = sampleGaussianNoise(new Float64Array(1), settings.countNoiseStd, options.rng ?? cryptoRng)[0];
   const noisyFraction = (unclipped - batchSize / 2 + noise) / expectedBatchSize + 0.5;
-  return clipNorm * Math.exp(-settings.learningRate * (noisyFraction - settings.targetQuantile));
+  const next = clipNorm * Math.exp(-settings.learningRate * (noisyFraction - settings.targetQuantile));
+  if (!(Number.isFinite(next) && next > 0)) {
+    throw new RangeError(
+      `the adaptive clip norm left the range of doubles (got ${describeValue(next)} from clipNorm=${clipNorm}); ` +
+        `settings.learningRate=${settings.learningRate} is too large for this clip norm`,
+    );
+  }
+  return next;
 }

@@ -10,15 +10,22 @@
  * mechanism per epoch, as TensorFlow Privacy's "no amplification" statement does).
  * @module
  */
-import { type Rng, assertInRange, assertInteger, bernoulli, cryptoRng, uniformInt } from '@ppml/core';
+import { type Rng, assertInRange, assertInteger, assertRng, bernoulli, cryptoRng, describeValue, uniformInt } from '@ppml/core';
 
 const TWO_32 = 4_294_967_296;
+
+/**
+ * Largest population the samplers accept: 2^27 examples, the most rows the trainer accepts (its 2^27-value cap
+ * at one feature). Each sampler draws one random word per example, so this bounds a call to seconds (about 60 ns
+ * per example for a permutation) and its index array to 512 MiB; 2^32 − 1 would allow minutes and 16 GiB.
+ */
+const MAX_POPULATION = 2 ** 27;
 
 /**
  * Draws one Poisson batch: the indices i in [0, n) of the examples that joined, each independently with
  * probability exactly `sampleRate` (a 32-bit uniform word is compared with the first 32 bits of q, and only a tie
  * consults further bits through the exact {@link bernoulli}). Returns the count; the indices are written to
- * `out[0..count)`. `out` must have room for n indices.
+ * `out[0..count)`. `out` must have room for n indices; n is at most 2^27 (134,217,728) in every sampler here.
  * @example
  * ```ts
  * const idx = new Uint32Array(1000);
@@ -26,8 +33,10 @@ const TWO_32 = 4_294_967_296;
  * ```
  */
 export function poissonSampleInto(out: Uint32Array, n: number, sampleRate: number, rng: Rng = cryptoRng): number {
-  assertInteger('n', n, 0, 2 ** 32 - 1);
+  if (!(out instanceof Uint32Array)) throw new TypeError(`out must be a Uint32Array, got ${describeValue(out)}`);
+  assertInteger('n', n, 0, MAX_POPULATION);
   assertInRange('sampleRate', sampleRate, 0, 1, { minInclusive: false });
+  assertRng('rng', rng);
   if (out.length < n) throw new RangeError(`out must have room for n=${n} indices, got length ${out.length}`);
   if (sampleRate === 1) {
     for (let i = 0; i < n; i++) out[i] = i;
@@ -52,7 +61,8 @@ export function poissonSampleInto(out: Uint32Array, n: number, sampleRate: numbe
  * ```
  */
 export function poissonSample(n: number, sampleRate: number, rng: Rng = cryptoRng): Uint32Array {
-  assertInteger('n', n, 0, 2 ** 32 - 1);
+  // Checked here too, before the allocation sized by n.
+  assertInteger('n', n, 0, MAX_POPULATION);
   const out = new Uint32Array(n);
   const count = poissonSampleInto(out, n, sampleRate, rng);
   return out.slice(0, count);
@@ -66,7 +76,8 @@ export function poissonSample(n: number, sampleRate: number, rng: Rng = cryptoRn
  * ```
  */
 export function randomPermutation(n: number, rng: Rng = cryptoRng): Uint32Array {
-  assertInteger('n', n, 0, 2 ** 32 - 1);
+  assertInteger('n', n, 0, MAX_POPULATION);
+  assertRng('rng', rng);
   const p = new Uint32Array(n);
   for (let i = 0; i < n; i++) p[i] = i;
   for (let i = n - 1; i > 0; i--) {
@@ -88,7 +99,7 @@ export function randomPermutation(n: number, rng: Rng = cryptoRng): Uint32Array 
  * ```
  */
 export function shuffledBatches(n: number, batchSize: number, rng: Rng = cryptoRng): Uint32Array[] {
-  assertInteger('n', n, 1, 2 ** 32 - 1);
+  assertInteger('n', n, 1, MAX_POPULATION);
   assertInteger('batchSize', batchSize, 1, n);
   const p = randomPermutation(n, rng);
   const batches: Uint32Array[] = [];
