@@ -33,18 +33,18 @@ export function siblingModuleUrl(base: string, name: string): URL {
  * ```
  */
 export function workerExecArgv(entry: URL | string): string[] {
+  if (typeof entry !== 'string' && !(entry instanceof URL)) {
+    throw new TypeError(`entry must be a URL or a URL string, got ${describeValue(entry)}`);
+  }
   const args: string[] = [];
   const parent = process.execArgv;
   for (let i = 0; i < parent.length; i++) {
     const a = parent[i] as string;
-    if (a.startsWith('--conditions=') || (a.startsWith('-C') && a.length > 2 && a !== '-C')) {
-      args.push(a.startsWith('-C') ? `--conditions=${a.slice(a[2] === '=' ? 3 : 2)}` : a);
-    } else if ((a === '--conditions' || a === '-C') && i + 1 < parent.length) {
+    if (a.startsWith('--conditions=')) args.push(a);
+    else if (a.startsWith('-C') && a.length > 2) args.push(`--conditions=${a.slice(a[2] === '=' ? 3 : 2)}`);
+    else if ((a === '--conditions' || a === '-C') && i + 1 < parent.length) {
       args.push(`--conditions=${parent[++i] as string}`);
     }
-  }
-  if (typeof entry !== 'string' && !(entry instanceof URL)) {
-    throw new TypeError(`entry must be a URL or a URL string, got ${describeValue(entry)}`);
   }
   const href = typeof entry === 'string' ? entry : entry.href;
   if (href.endsWith('.ts') && !args.includes('--conditions=@ppml/source')) args.push('--conditions=@ppml/source');

@@ -7,22 +7,13 @@
  */
 import { seededTestRng } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
-import { type TrainableModel, trainDpSgd } from '../src/sgd/index.ts';
+import { trainDpSgd } from '../src/sgd/index.ts';
+import { echoModel } from './support/echo-model.ts';
 import { Z_1E5 } from '../../../test/support/stats.ts';
 
 const RUNS = 150_000;
 const SIGMA = 2;
 const DELTA = 1e-5;
-
-function echoModel(): TrainableModel {
-  return {
-    features: 1,
-    classes: 0,
-    parameters: new Float64Array(1),
-    parameterGroups: [{ name: 'w', offset: 0, length: 1 }],
-    perSampleGradients: (x, _y, rows) => Array.from({ length: rows }, (_, i) => Float64Array.of(x[i])),
-  };
-}
 
 function hits(x: number[][], t: number, seed: string): { hits: number; epsilon: number } {
   const rng = seededTestRng(seed);

@@ -13,7 +13,8 @@
 import { type Rng, seededTestRng } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
 import { computeEpsilon } from '../src/accountant/index.ts';
-import { type TrainableModel, addNoiseAndScale, gradientNoiseStd, shuffledBatches, trainDpSgd } from '../src/sgd/index.ts';
+import { addNoiseAndScale, gradientNoiseStd, shuffledBatches, trainDpSgd } from '../src/sgd/index.ts';
+import { echoModel } from './support/echo-model.ts';
 import { Z_1E5 } from '../../../test/support/stats.ts';
 
 const RUNS = 200_000;
@@ -47,17 +48,6 @@ function lowerBound(hitsLarge: number, hitsSmall: number, n: number, delta: numb
   const pLo = p - Z_1E5 * Math.sqrt((p * (1 - p)) / n);
   const qHi = q + Z_1E5 * Math.sqrt((q * (1 - q)) / n);
   return Math.log(Math.max(pLo - delta, 1e-300) / qHi);
-}
-
-/** A one-parameter model whose per-example gradient is the example's single feature. */
-function echoModel(): TrainableModel {
-  return {
-    features: 1,
-    classes: 0,
-    parameters: new Float64Array(1),
-    parameterGroups: [{ name: 'w', offset: 0, length: 1 }],
-    perSampleGradients: (x, _y, rows) => Array.from({ length: rows }, (_, i) => Float64Array.of(x[i])),
-  };
 }
 
 describe('audit of shuffled fixed-size batches (false failure 2e-5)', () => {

@@ -10,7 +10,7 @@
  * from `@ppml/core`'s `Rng`, because SEAL samples keys and noise inside WebAssembly.
  * @module
  */
-import { type Matrix, assertArrayLike, assertOptions, deserializeError, describeValue, randomBytes, siblingModuleUrl, toMatrix, workerExecArgv } from '@ppml/core';
+import { type Matrix, assertArrayLike, assertInteger, assertOptions, deserializeError, describeValue, randomBytes, siblingModuleUrl, toMatrix, workerExecArgv } from '@ppml/core';
 import { Piscina } from 'piscina';
 import type { EncryptReply, EncryptTask } from './client-worker.ts';
 import type { Ciphertext, ComprModeType, Decryptor, Encryptor, KeyGenerator, Plaintext, PublicKey, SecretKey } from 'node-seal';
@@ -19,7 +19,7 @@ import { HeFormatError } from './errors.ts';
 import { type Layout, checkLayout, readScores, rowBlockWidth, rowRotations, writeRows } from './layout.ts';
 import { applyPost } from './models.ts';
 import { type CkksPlan, type PlanOptions, type PolyModulusDegree, describePlan, planFromJSON, planParameters } from './planner.ts';
-import { assertHeapBelow, DEFAULT_HEAP_LIMIT_BYTES, sealCall } from './seal.ts';
+import { assertHeapBelow, checkHeapLimit, sealCall } from './seal.ts';
 import { checkCiphertext, checkSealHeader } from './seal-object.ts';
 import { readVector, writeVector } from './vector.ts';
 import { KEY_ID_BYTES, WireKind, WireWriter, equalBytes, openMessage } from './wire.ts';
@@ -83,14 +83,6 @@ export interface HeClientLoadOptions {
  */
 const MAX_ENCRYPT_VALUES = 2 ** 27;
 
-function checkHeapLimit(limit: unknown): number {
-  const l = limit ?? DEFAULT_HEAP_LIMIT_BYTES;
-  if (typeof l !== 'number' || !Number.isFinite(l) || l < 2 ** 20 || l > 4 * 2 ** 30) {
-    throw new RangeError(`heapLimitBytes must be a number of bytes in [2^20, 2^32], got ${describeValue(limit)}`);
-  }
-  return l;
-}
-
 /**
  * Largest `features` for a plan: the row layout packs a sample in a block of at most N/2 slots; the column
  * layout holds one fresh ciphertext per feature of a batch at once (2·N·(depth + 1)·8 bytes each), which must fit
@@ -104,9 +96,7 @@ function maxFeatures(plan: CkksPlan, layout: Layout, heapLimitBytes: number): nu
 
 function checkThreads(threads: unknown): number {
   const t = threads ?? 1;
-  if (typeof t !== 'number' || !Number.isInteger(t) || t < 1 || t > 64) {
-    throw new RangeError(`threads must be an integer in [1, 64], got ${describeValue(threads)}`);
-  }
+  assertInteger('threads', t, 1, 64);
   return t;
 }
 
@@ -211,10 +201,7 @@ export class HeClient implements Disposable {
     assertOptions('options', options as unknown, CLIENT_KEYS);
     const layout = checkLayout(options.layout ?? 'column');
     const features = options.features;
-    if (features !== undefined && typeof features !== 'number') throw new TypeError(`features must be an integer >= 1, got ${describeValue(features)}`);
-    if (features !== undefined && (!Number.isInteger(features) || features < 1)) {
-      throw new RangeError(`features must be an integer >= 1, got ${describeValue(features)}`);
-    }
+    if (features !== undefined) assertInteger('features', features, 1, Number.MAX_SAFE_INTEGER);
     if (layout === 'row' && features === undefined) throw new RangeError("features is required for layout 'row' (it sets the rotation steps)");
     const compression = options.compression ?? 'none';
     if (compression !== 'none' && compression !== 'zstd') throw new RangeError(`compression must be 'none' or 'zstd', got ${describeValue(compression)}`);
@@ -235,9 +222,6 @@ export class HeClient implements Disposable {
       );
     }
     const plan = layout === 'row' ? planParameters({ ...planOptions, rotations: rowRotations(features as number) }) : base;
-    if (layout === 'row' && rowBlockWidth(features as number) > plan.slots) {
-      throw new RangeError(`features must be at most ${plan.slots} for the row layout at N = ${plan.polyModulusDegree}, got ${features}`);
-    }
     const threads = checkThreads(options.threads);
     const ctx = await acquireContext(plan);
     try {

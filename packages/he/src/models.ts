@@ -12,7 +12,7 @@
  * (`{ kind: 'logistic-regression' | 'softmax-regression' | 'mlp', … }`) without depending on that package.
  * @module
  */
-import { assertArrayLike, assertFinite, assertInteger, assertOptions, describeValue, toFloat64Array } from '@ppml/core';
+import { assertArrayLike, assertFinite, assertInteger, assertOptions, assertPositive, describeValue, toFloat64Array } from '@ppml/core';
 import { CUBIC_SHIFT_LIMIT } from './evaluate.ts';
 import type { CkksPlan } from './planner.ts';
 import {
@@ -321,7 +321,7 @@ function describeSigmoid(option: SigmoidOption | undefined): string {
 /** Per-feature bounds from one number or an array of `features` positive finite numbers. */
 function featureBoundsOf(bounds: number | ArrayLike<number>, features: number): Float64Array {
   if (typeof bounds === 'number') {
-    if (!(bounds > 0) || !Number.isFinite(bounds)) throw new RangeError(`featureBounds must be a finite number > 0 or an array of them, got ${describeValue(bounds)}`);
+    assertPositive('featureBounds', bounds);
     return new Float64Array(features).fill(bounds);
   }
   assertArrayLike('featureBounds', bounds, features, features);
@@ -583,9 +583,9 @@ export function layoutFor(spec: ModelSpec, plan: CkksPlan, headroom: (level: num
     }
   }
   let level = plan.depth;
-  // The client refuses |x| > inputBound; declared feature bounds can only tighten that.
+  // The client refuses only |x| > inputBound, so that is the bound the headroom must hold (declared featureBounds
+  // below it would let accepted values overflow unnoticed).
   let bounds = new Float64Array(spec.layers[0].inputs).fill(plan.inputBound);
-  if (spec.inputBounds !== undefined) for (let j = 0; j < bounds.length; j++) bounds[j] = Math.min(bounds[j], spec.inputBounds[j]);
   const check = (b: number, where: string): void => {
     if (b >= headroom(level)) {
       throw new RangeError(

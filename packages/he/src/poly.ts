@@ -52,6 +52,11 @@ export const ACTIVATIONS: Readonly<Record<ActivationName, (x: number) => number>
 export function polyval(coefficients: ArrayLike<number>, x: number): number {
   if (typeof x !== 'number') throw new TypeError(`x must be a number, got ${describeValue(x)}`);
   assertCoefficients(coefficients);
+  return horner(coefficients, x);
+}
+
+/** {@link polyval} without the checks, for loops over checked coefficients. */
+function horner(coefficients: ArrayLike<number>, x: number): number {
   let acc = 0;
   for (let k = coefficients.length - 1; k >= 0; k--) acc = acc * x + coefficients[k];
   return acc;
@@ -93,7 +98,7 @@ export function maxAbsError(
   let worst = 0;
   for (let i = 0; i < points; i++) {
     const x = a + ((b - a) * i) / (points - 1);
-    worst = Math.max(worst, Math.abs(polyval(coefficients, x) - f(x)));
+    worst = Math.max(worst, Math.abs(horner(coefficients, x) - f(x)));
   }
   return worst;
 }

@@ -12,6 +12,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { assertInRange } from '@ppml/core';
 import SEALFactory from 'node-seal';
 import type { MainModule } from 'node-seal';
 import { HeFormatError } from './errors.ts';
@@ -122,6 +123,20 @@ export function wasmHeapBytes(): number {
  * ```
  */
 export const DEFAULT_HEAP_LIMIT_BYTES: number = 3 * 1024 ** 3;
+
+/**
+ * Checks a `heapLimitBytes` option (a number of bytes in [2^20, 2^32]) and returns it, or
+ * {@link DEFAULT_HEAP_LIMIT_BYTES} when it is undefined; TypeError for a non-number, RangeError outside the range.
+ * @example
+ * ```ts
+ * const heap = checkHeapLimit(options.heapLimitBytes);
+ * ```
+ */
+export function checkHeapLimit(limit: unknown): number {
+  const l = limit ?? DEFAULT_HEAP_LIMIT_BYTES;
+  assertInRange('heapLimitBytes', l, 2 ** 20, 2 ** 32);
+  return l;
+}
 
 /**
  * Throws a `RangeError` when the SEAL heap has grown past `limit` bytes, before the next large allocation.

@@ -11,7 +11,7 @@
  * @module
  */
 import { availableParallelism } from 'node:os';
-import { assertOptions, deserializeError, describeValue, siblingModuleUrl, workerExecArgv } from '@ppml/core';
+import { assertInteger, assertOptions, deserializeError, describeValue, siblingModuleUrl, workerExecArgv } from '@ppml/core';
 import { Piscina } from 'piscina';
 import { CompiledModel, type LoadedKeys, loadEvaluationKeys } from './engine.ts';
 import { HeContext } from './context.ts';
@@ -31,7 +31,7 @@ import {
 } from './models.ts';
 import { type CkksPlan, describePlan } from './planner.ts';
 import { CkksOps } from './evaluate.ts';
-import { DEFAULT_HEAP_LIMIT_BYTES, assertHeapBelow, sealCall } from './seal.ts';
+import { assertHeapBelow, checkHeapLimit, sealCall } from './seal.ts';
 import { checkCiphertext, checkSealHeader } from './seal-object.ts';
 import { EncryptedVector, readVector } from './vector.ts';
 import { type UncheckedBytes, WireKind, openMessage } from './wire.ts';
@@ -109,13 +109,8 @@ export class HeServer implements AsyncDisposable, Disposable {
   static async create(evalKeys: Uint8Array, options: HeServerOptions = {}): Promise<HeServer> {
     assertOptions('options', options as unknown, ['threads', 'heapLimitBytes']);
     const threads = options.threads ?? Math.min(availableParallelism(), 8);
-    if (typeof threads !== 'number' || !Number.isInteger(threads) || threads < 1 || threads > 64) {
-      throw new RangeError(`threads must be an integer in [1, 64], got ${describeValue(threads)}`);
-    }
-    const heap = options.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES;
-    if (typeof heap !== 'number' || !Number.isFinite(heap) || heap < 2 ** 20 || heap > 4 * 2 ** 30) {
-      throw new RangeError(`heapLimitBytes must be a number of bytes in [2^20, 2^32], got ${describeValue(options.heapLimitBytes)}`);
-    }
+    assertInteger('threads', threads, 1, 64);
+    const heap = checkHeapLimit(options.heapLimitBytes);
     const keys = await loadEvaluationKeys(evalKeys);
     return new HeServer(keys, evalKeys.slice(), threads, heap);
   }

@@ -155,7 +155,13 @@ export function scaleRange(a: Range, n: number): Range {
  * ```
  */
 export function hull(list: readonly Range[]): Range {
-  return { lo: min(...list.map((r) => r.lo)), hi: max(...list.map((r) => r.hi)) };
+  // A loop, not min(...list): spreading a long list (concatRows of many tensors) overflows the call stack.
+  let { lo, hi } = list[0];
+  for (const r of list) {
+    if (r.lo < lo) lo = r.lo;
+    if (r.hi > hi) hi = r.hi;
+  }
+  return { lo, hi };
 }
 
 /**

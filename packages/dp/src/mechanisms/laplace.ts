@@ -206,7 +206,12 @@ export function checkInput(x: unknown, clamped: boolean, name = 'x'): asserts x 
 export function checkVector(xs: ArrayLike<number>, out: Float64Array | undefined, clamped = false): number {
   assertArrayLike('xs', xs);
   const n = xs.length;
-  for (let i = 0; i < n; i++) checkInput(xs[i], clamped, `xs[${i}]`);
+  const bound = clamped ? Number.MAX_VALUE : MAX_MECHANISM_INPUT;
+  for (let i = 0; i < n; i++) {
+    const v = xs[i];
+    // Fast path without building a name per element; checkInput only to throw the precise error.
+    if (!(typeof v === 'number' && Math.abs(v) <= bound)) checkInput(v, clamped, `xs[${i}]`);
+  }
   if (out !== undefined) {
     if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describeValue(out)}`);
     if (out.length !== n) throw new RangeError(`out must have length ${n}, got ${out.length}`);

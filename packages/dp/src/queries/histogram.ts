@@ -64,7 +64,7 @@ function resolveEdges(options: HistogramOptions): Float64Array {
     // upper - lower and the edges must stay finite
     throw new RangeError(`lower and upper must have magnitude at most 2^1000, got [${lower}, ${upper}]`);
   }
-  if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 1 || bins > 1e7) {
+  if (typeof bins !== 'number' || !Number.isInteger(bins) || bins < 1 || bins > MAX_BINS) {
     throw new RangeError(`bins must be an integer in [1, 1e7], got ${describeValue(bins)}`);
   }
   const out = new Float64Array(bins + 1);

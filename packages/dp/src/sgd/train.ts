@@ -28,6 +28,7 @@ import {
   assertInRange,
   assertInteger,
   assertOptions,
+  assertRng,
   cryptoRng,
   describeValue,
   toMatrix,
@@ -309,14 +310,6 @@ const DP_SGD_KEYS = [
   'epsilonTolerance', 'parallelNoise', 'maxExamplesPerUser',
 ] as const;
 
-function checkRng(rng: unknown): void {
-  if (rng === undefined) return;
-  const r = rng as Partial<Rng> | null;
-  if (r === null || typeof r !== 'object' || typeof r.nextUint32 !== 'function' || typeof r.fillBytes !== 'function') {
-    throw new TypeError(`rng must be an Rng (an object with nextUint32() and fillBytes()), got ${describeValue(rng)}`);
-  }
-}
-
 /** Checks x before anything is allocated from its length: an array of at most MAX_TRAINING_VALUES / d rows. */
 function checkRowsShape(name: string, x: unknown, d: number, minRows: number): void {
   assertArrayLike(name, x, minRows, Math.floor(MAX_TRAINING_VALUES / d));
@@ -325,7 +318,7 @@ function checkRowsShape(name: string, x: unknown, d: number, minRows: number): v
 function prepare(options: TrainSgdOptions<TrainableModel>, keys: readonly string[]): Prepared {
   assertOptions('options', options, keys);
   checkModel(options.model);
-  checkRng(options.rng);
+  if (options.rng !== undefined) assertRng('rng', options.rng);
   assertFunction('onProgress', options.onProgress, true);
   assertOptions('validation', options.validation, ['x', 'y'], true);
   const d = options.model.features;

@@ -119,6 +119,9 @@ export async function trainLogisticRegression(
   const rows = parts.reduce((n, p) => n + (p?.labels?.length ?? 0), 0);
   const bound = options.maxAbs ?? featureBound(session, d, Math.max(1, rows), epochs, lr);
   if (typeof bound !== 'number') throw new TypeError(`maxAbs must be a number, got ${describeValue(bound)}`);
+  if (options.maxAbs === undefined && !(bound > 0)) {
+    throw new RangeError(`epochs * learningRate = ${epochs * lr} leaves no feature bound that keeps training in the fixed-point range: use fewer epochs or a smaller learningRate`);
+  }
   if (!(bound > 0 && bound <= session.maxAbs)) {
     throw new RangeError(`maxAbs must be a number in (0, ${session.maxAbs}] (the session's maxAbs), got ${describeValue(bound)}`);
   }
