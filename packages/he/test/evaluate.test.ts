@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import type { Ciphertext } from 'node-seal';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CkksOps, type HeContext, acquireContext, planParameters, polynomialDepth, polyval } from '../src/index.ts';
+import { isBarePower } from '../src/poly.ts';
 
 let ctx: HeContext;
 let ops: CkksOps;
@@ -62,14 +63,19 @@ describe('CkksOps.polynomial', () => {
           const coefficients = Float64Array.from(c);
           const y = ops.polynomial(x, coefficients, ctx.scale);
           try {
-            expect(y.scale()).toBe(ctx.scale);
+            // A bare power x^(2^j) (plus a constant) is squared directly to save depth, so its scale is whatever
+            // squaring gives (documented on CkksOps.polynomial); every other form lands exactly on the target.
+            const zeroed = coefficients.map((v) => (Math.abs(v) * ctx.scale < 1 ? 0 : v));
+            if (isBarePower(zeroed)) expect(Math.abs(y.scale() / ctx.scale - 1)).toBeLessThan(1e-5);
+            else expect(y.scale()).toBe(ctx.scale);
           } finally {
             y.delete();
           }
           check(coefficients, 1e-5);
         },
       ),
-      { numRuns: 8 },
+      // The bare square shrunk from an earlier run, always tried first.
+      { numRuns: 8, examples: [[[0, 0, 1]], [[0.5, 0, 0, 0, 1]]] },
     );
   });
 
