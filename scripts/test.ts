@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { ensureSystemPackages } from './system-deps.ts';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name: string): string => `${root}node_modules/.bin/${name}`;
@@ -11,6 +12,7 @@ const report = `${root}.vitest-report.json`;
 
 const started = Date.now();
 console.log(`ppml tests on Node ${process.version}`);
+ensureSystemPackages();
 const tsc = spawnSync(bin('tsc'), ['-p', 'tsconfig.check.json'], { cwd: root, stdio: 'inherit' });
 const typeErrors = tsc.status !== 0;
 if (typeErrors) console.error('type check failed');
