@@ -10,7 +10,11 @@
 //      `--allow-errors` and prints each failing cell's error and stderr output (tslab reports type errors
 //      only there);
 //   5. checks that every notebook prints a `Node.js vX.Y.Z` line naming the pinned Node version, which proves
-//      the kernel did not fall back to the system Node.
+//      the kernel did not fall back to the system Node;
+//   6. numbers the executed code cells (tslab sends no `execute_input` message, so nbconvert records no
+//      execution counts; the cells ran in order, so they get 1..n as Jupyter would show them) and checks that
+//      every code cell has a count and every chart cell (one that calls `show(`) an output with `image/png`
+//      and `image/svg+xml`, which GitHub, VS Code and nbviewer display.
 // Exits non-zero on any cell error. Usage: `pnpm run notebooks [name ...]` (builds first; names filter by
 // file name, e.g. `01-medical`).
 import { spawnSync } from 'node:child_process';
@@ -197,6 +201,28 @@ function reportCellErrors(nb: Notebook): number {
   return errors;
 }
 
+// ------------------------------------------------------------------ 6. executed copies
+
+/** Gives the code cells of an executed notebook the execution counts 1..n, in order. */
+function numberCells(nb: Notebook): Notebook {
+  let count = 0;
+  for (const cell of nb.cells) if (cell.cell_type === 'code') cell.execution_count = ++count;
+  return nb;
+}
+
+/** Code cells without an execution count, and chart cells without PNG and SVG outputs. */
+function executedShapeProblems(nb: Notebook): string[] {
+  const problems: string[] = [];
+  nb.cells.forEach((cell, i) => {
+    if (cell.cell_type !== 'code') return;
+    if (typeof cell.execution_count !== 'number') problems.push(`cell ${i + 1} has no execution count`);
+    if (!/\bawait show\(/.test(joined(cell.source))) return;
+    const images = (cell.outputs ?? []).filter((o) => o.output_type === 'display_data' && o.data?.['image/png'] !== undefined && o.data?.['image/svg+xml'] !== undefined);
+    if (images.length === 0) problems.push(`chart cell ${i + 1} has no output with image/png and image/svg+xml`);
+  });
+  return problems;
+}
+
 // ------------------------------------------------------------------ 4. execute
 
 function nbconvertArgs(input: string, name: string, allowErrors: boolean): string[] {
@@ -242,6 +268,9 @@ function execute(input: string, expectedNode: string): string | null {
     reportCellErrors(nb);
     return `${name}: ${errors} cell(s) raised errors`;
   }
+  const shape = executedShapeProblems(numberCells(nb));
+  writeFileSync(executed, `${JSON.stringify(nb, null, 1)}\n`);
+  if (shape.length > 0) return `${name}: ${shape.join('; ')}`;
   const versions = [...allText(nb).matchAll(VERSION_LINE)].map((m) => m[1]);
   const wrong = versions.filter((v) => v !== expectedNode);
   if (wrong.length > 0) return `${name}: kernel ran on Node ${wrong.join(', ')}, expected ${expectedNode}`;

@@ -9,7 +9,7 @@ import { HeClient, HeServer } from '@ppml/he';
 import { SmpcSession, logisticRegressionPredict } from '@ppml/smpc';
 import { describe, expect, it } from 'vitest';
 import { dataFile } from '../examples/src/files.ts';
-import { NOTEBOOK_SETUP, notebookFromTwin, twinsIn } from '../examples/src/twins.ts';
+import { NOTEBOOK_INSTALL, NOTEBOOK_SETUP, notebookFromTwin, twinsIn } from '../examples/src/twins.ts';
 
 interface Cell {
   cell_type: string;
@@ -32,7 +32,7 @@ describe('example notebooks', () => {
     expect(readFileSync(notebook, 'utf8')).toBe(notebookFromTwin(readFileSync(twin, 'utf8')));
   });
 
-  it.each(twins)('$notebook is committed clean, with unique cell ids and the setup cell', ({ notebook }) => {
+  it.each(twins)('$notebook is committed clean, with unique cell ids, the install cell and the setup cell', ({ notebook }) => {
     const cells = (JSON.parse(readFileSync(notebook, 'utf8')) as { cells: Cell[] }).cells;
     const ids = cells.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
@@ -42,9 +42,11 @@ describe('example notebooks', () => {
       expect(c.outputs).toEqual([]);
       expect(c.execution_count).toBeNull();
     }
-    expect(code[0].source.join('')).toBe(NOTEBOOK_SETUP);
-    // Every other code cell calls published package entry points, never package sources.
-    for (const c of code) expect(c.source.join('')).not.toMatch(/packages\/|\/src\/index/);
+    // The notebook starts with the install cell, then the setup; every code cell uses public imports only
+    // (package names, never repository paths), so the notebook runs outside the repository too.
+    expect(code[0].source.join('')).toBe(NOTEBOOK_INSTALL);
+    expect(code[1].source.join('')).toBe(NOTEBOOK_SETUP);
+    for (const c of code) expect(c.source.join('')).not.toMatch(/packages\/|\/src\/|from '\.{1,2}\//);
   });
 });
 
@@ -70,14 +72,17 @@ describe('notebookFromTwin', () => {
     const cells = (JSON.parse(notebookFromTwin(twin)) as { cells: Cell[] }).cells;
     expect(cells.map((c) => `${c.cell_type}:${c.id}`)).toEqual([
       'markdown:title-md',
+      'markdown:install-md',
+      'code:install-code',
       'markdown:setup-md',
       'code:setup-code',
       'markdown:part-one-md',
       'code:part-one-code',
     ]);
     expect(cells[0].source.join('')).toBe('# Title\n\nIntro text.');
-    expect(cells[2].source.join('')).toBe(NOTEBOOK_SETUP);
-    expect(cells[4].source.join('')).toBe('const a = 1;\n// an ordinary comment stays in the code\nconsole.log(a);');
+    expect(cells[2].source.join('')).toBe(NOTEBOOK_INSTALL);
+    expect(cells[4].source.join('')).toBe(NOTEBOOK_SETUP);
+    expect(cells[6].source.join('')).toBe('const a = 1;\n// an ordinary comment stays in the code\nconsole.log(a);');
   });
 
   it('rejects a twin without a title or without a setup section', () => {

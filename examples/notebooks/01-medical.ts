@@ -23,17 +23,18 @@
 //
 // ## Setup
 //
-// The notebook kernel type-checks only files in examples/notebooks/, so the notebook loads the shared chart
-// and file functions of examples/src with `require` and states their signatures, while the script twin
-// imports them. `show` renders a chart (inline in the notebook) and writes it to examples/out/. This setup
-// step is the only place where the notebook and its twin differ.
+// `show` renders a chart with Vega-Lite, shows it inline (as HTML, SVG and PNG, so that every notebook viewer
+// finds a format it displays) and writes it to the output folder as SVG and PNG; `dataFile` finds the shipped
+// data. The notebook defines both with public imports only (vega, vega-lite, resvg) so that it runs outside this
+// repository too; the script twin takes the same functions from examples/src. This setup step (and the install
+// cell before it) is the only place where the notebook and its twin differ.
 import type { TopLevelSpec } from '../src/plot.ts';
-import { renderVegaLiteSvg, writeSvg } from '../src/plot.ts';
+import { renderVegaLiteSvg, writeChart } from '../src/plot.ts';
 import { dataFile, outFile } from '../src/files.ts';
 
 async function show(name: string, spec: TopLevelSpec): Promise<void> {
-  const path = writeSvg(outFile(name), await renderVegaLiteSvg(spec));
-  console.log(`chart written to ${path}`);
+  const [svgPath, pngPath] = writeChart(outFile(name.replace(/\.svg$/, '')), await renderVegaLiteSvg(spec));
+  console.log(`chart written to ${svgPath} and ${pngPath}`);
 }
 
 console.log(`Node.js ${process.version}`);
@@ -134,7 +135,7 @@ for (const epsilon of epsilons) {
 await show('01-medical-accuracy.svg', {
   width: 360,
   height: 220,
-  title: 'DP-SGD: test accuracy against epsilon (delta = 1e-5; dashed: non-private)',
+  title: { text: 'DP-SGD: test accuracy against epsilon', subtitle: 'delta = 1e-5; five runs per epsilon and their mean; dashed: non-private model' },
   layer: [
     {
       data: { values: accuracyPoints },
@@ -224,6 +225,22 @@ try {
         `same label for ${agree} of ${xTest.length} patients; against the same cubic in plaintext ` +
         `${Math.max(...polyEncErrors).toExponential(2)} (the fit on [-${logitRange}, ${logitRange}] is off by up to ${cubic.maxError.toFixed(3)})`,
     );
+    // A polynomial is not confined to [0, 1]: the cubic overshoots near the ends of its range, so its raw outputs
+    // are not probabilities. They are clipped to [0, 1] for display and decisions; the table keeps the raw values.
+    const clip = (p: number): number => Math.min(1, Math.max(0, p));
+    const outside = heProbabilitiesPoly.filter((p) => p < 0 || p > 1);
+    console.log(
+      `server cubic outputs outside [0, 1]: ${outside.length} of ${xTest.length}` +
+        (outside.length > 0 ? ` (from ${Math.min(...outside).toFixed(3)} to ${Math.max(...outside).toFixed(3)}), clipped to [0, 1] for display` : ''),
+    );
+    console.table(
+      Array.from({ length: 5 }, (_, i) => ({
+        plaintext: plainProbabilities[i].toFixed(4),
+        'HE, exact sigmoid': heProbabilities[i].toFixed(4),
+        'HE, cubic (raw)': heProbabilitiesPoly[i].toFixed(4),
+        'HE, cubic (clipped)': clip(heProbabilitiesPoly[i]).toFixed(4),
+      })),
+    );
   } finally {
     exact.dispose();
     poly.dispose();
@@ -242,20 +259,40 @@ try {
 // about 1.5 times its fitting range and then gives the wrong label, so the server refuses a polynomial whose range
 // does not hold every score the declared feature bounds allow; the wider that range, the larger the approximation
 // error: the reason the exact sigmoid at the client is the safer choice, and the default.
-const errorPoints: { patient: number; error: number; variant: string }[] = [];
-exactErrors.forEach((e, i) => errorPoints.push({ patient: i, error: Math.max(e, 1e-12), variant: 'exact sigmoid at client' }));
-polyEncErrors.forEach((e, i) => errorPoints.push({ patient: i, error: Math.max(e, 1e-12), variant: 'server cubic vs plaintext cubic' }));
-polyErrors.forEach((e, i) => errorPoints.push({ patient: i, error: Math.max(e, 1e-12), variant: 'server cubic vs exact sigmoid' }));
+// A log axis cannot show an error of exactly 0 (a double rounding that cancels), so errors below 1e-12 are drawn
+// at 1e-12 as triangles, a different mark named in the legend, so that they do not read as measured values.
+const FLOOR = 1e-12;
+const errorPoints: { patient: number; error: number; variant: string; measured: string }[] = [];
+const addErrors = (errors: Float64Array, variant: string): void =>
+  errors.forEach((e, i) =>
+    errorPoints.push({ patient: i, error: Math.max(e, FLOOR), variant, measured: e < FLOOR ? 'below 1e-12 (drawn at 1e-12)' : 'measured' }),
+  );
+addErrors(exactErrors, 'exact sigmoid at the client');
+addErrors(polyEncErrors, 'server cubic vs the same cubic in plaintext');
+addErrors(polyErrors, 'server cubic vs the exact sigmoid');
 await show('01-medical-he-error.svg', {
   width: 420,
   height: 220,
-  title: 'Encrypted scoring: |decrypted - plaintext| probability per patient',
+  title: { text: 'Encrypted scoring: error of each decrypted probability', subtitle: '|decrypted - plaintext| per held-out patient' },
   data: { values: errorPoints },
-  mark: { type: 'point', filled: true, opacity: 0.6 },
+  mark: { type: 'point', filled: true, opacity: 0.7 },
   encoding: {
     x: { field: 'patient', type: 'quantitative', title: 'held-out patient' },
-    y: { field: 'error', type: 'quantitative', scale: { type: 'log' }, title: 'absolute error (log scale)' },
-    color: { field: 'variant', type: 'nominal', title: null, legend: { orient: 'bottom', labelLimit: 400 } },
+    y: {
+      field: 'error',
+      type: 'quantitative',
+      scale: { type: 'log', domain: [FLOOR, 1] },
+      axis: { format: '.0e', tickCount: 12 },
+      title: 'absolute error (log scale)',
+    },
+    color: { field: 'variant', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0 } },
+    shape: {
+      field: 'measured',
+      type: 'nominal',
+      title: null,
+      scale: { domain: ['measured', 'below 1e-12 (drawn at 1e-12)'], range: ['circle', 'triangle-down'] },
+      legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0 },
+    },
   },
 });
 

@@ -21,17 +21,18 @@
 //
 // ## Setup
 //
-// The notebook kernel type-checks only files in examples/notebooks/, so the notebook loads the shared chart
-// and file functions of examples/src with `require` and states their signatures, while the script twin
-// imports them. `show` renders a chart (inline in the notebook) and writes it to examples/out/. This setup
-// step is the only place where the notebook and its twin differ.
+// `show` renders a chart with Vega-Lite, shows it inline (as HTML, SVG and PNG, so that every notebook viewer
+// finds a format it displays) and writes it to the output folder as SVG and PNG; `dataFile` finds the shipped
+// data. The notebook defines both with public imports only (vega, vega-lite, resvg) so that it runs outside this
+// repository too; the script twin takes the same functions from examples/src. This setup step (and the install
+// cell before it) is the only place where the notebook and its twin differ.
 import type { TopLevelSpec } from '../src/plot.ts';
-import { renderVegaLiteSvg, writeSvg } from '../src/plot.ts';
+import { renderVegaLiteSvg, writeChart } from '../src/plot.ts';
 import { dataFile, outFile } from '../src/files.ts';
 
 async function show(name: string, spec: TopLevelSpec): Promise<void> {
-  const path = writeSvg(outFile(name), await renderVegaLiteSvg(spec));
-  console.log(`chart written to ${path}`);
+  const [svgPath, pngPath] = writeChart(outFile(name.replace(/\.svg$/, '')), await renderVegaLiteSvg(spec));
+  console.log(`chart written to ${svgPath} and ${pngPath}`);
 }
 
 console.log(`Node.js ${process.version}`);
@@ -80,6 +81,11 @@ const noisyByPurpose = dpHistogram(purposeIndex, { edges: purposeEdges, epsilon:
 const amountBins = 20;
 const noisyAmounts = dpHistogram(amount, { ...AMOUNT_RANGE, bins: amountBins, epsilon: 0.25, budget, label: 'credit amount histogram' });
 console.log(`noisy number of applicants: ${noisyTotal} (true: ${table.rows.length})`);
+console.log(`noisy applicants by purpose: ${PURPOSES.map((p, i) => `${p} ${noisyByPurpose[i]}`).join(', ')}`);
+console.log(
+  '(the noise is symmetric around 0, so a small or empty group can come out negative; the counts are shown as ' +
+    'released, since rounding them up to 0 would bias every total built from them)',
+);
 
 // Median credit amount for the two most common purposes. "Most common" is decided from the NOISY counts
 // (post-processing is free); deciding it from the true counts would leak. The budget charges the two
@@ -123,10 +129,15 @@ for (const entry of budget.ledger) console.log(`  ${entry.index}. ${entry.label}
 // purposes (and the empty `vacation` bin) are where DP statistics get unreliable. Counts can come out
 // negative; rounding them up to 0 is free post-processing, but is left out here to show the raw noise.
 const truePurpose = PURPOSES.map((name) => purpose.filter((p) => p === name).length);
+// The count axis starts at the lowest value shown (a negative noisy count stays visible) without padding below it.
+const countDomain = (values: ArrayLike<number>): [number, number] => {
+  const all = Array.from(values);
+  return [Math.min(0, Math.floor(Math.min(...all))), Math.ceil(Math.max(...all) / 50) * 50];
+};
 await show('02-financial-purpose.svg', {
   width: 420,
   height: 200,
-  title: 'Applicants by purpose: DP histogram (epsilon 0.125) against the true counts',
+  title: { text: 'Applicants by purpose: DP histogram against the true counts', subtitle: 'epsilon 0.125; a noisy count can be negative' },
   data: {
     values: PURPOSES.flatMap((name, i) => [
       { purpose: name, kind: 'true', count: truePurpose[i] },
@@ -135,9 +146,9 @@ await show('02-financial-purpose.svg', {
   },
   mark: 'bar',
   encoding: {
-    x: { field: 'purpose', type: 'nominal', sort: PURPOSES, title: null },
+    x: { field: 'purpose', type: 'nominal', sort: PURPOSES, title: null, axis: { labelAngle: -40 } },
     xOffset: { field: 'kind' },
-    y: { field: 'count', type: 'quantitative', title: 'applicants' },
+    y: { field: 'count', type: 'quantitative', title: 'applicants', scale: { domain: countDomain([...truePurpose, ...noisyByPurpose]), nice: false } },
     color: { field: 'kind', type: 'nominal', title: null },
   },
 });
@@ -147,7 +158,7 @@ for (const a of amount) trueAmounts[Math.min(amountBins - 1, Math.floor(a / binW
 await show('02-financial-amounts.svg', {
   width: 420,
   height: 200,
-  title: 'Credit amount histogram: DP (epsilon 0.25) against true counts',
+  title: { text: 'Credit amount histogram: DP against true counts', subtitle: 'epsilon 0.25, 20 bins of 1,000 DM' },
   data: {
     values: trueAmounts.flatMap((count, k) => [
       { from: k * binWidth, kind: 'true', count },
@@ -157,7 +168,7 @@ await show('02-financial-amounts.svg', {
   mark: { type: 'line', point: true, interpolate: 'step-after' },
   encoding: {
     x: { field: 'from', type: 'quantitative', title: 'credit amount (DM, bin start)' },
-    y: { field: 'count', type: 'quantitative', title: 'applicants' },
+    y: { field: 'count', type: 'quantitative', title: 'applicants', scale: { domain: countDomain([...trueAmounts, ...noisyAmounts]), nice: false } },
     color: { field: 'kind', type: 'nominal', title: null },
   },
 });
@@ -300,9 +311,10 @@ console.log(`HE scores (exact sigmoid at the client) against plaintext: max |err
 // ### Private scores against plaintext scores
 //
 // Each point is one applicant: the plaintext model's probability of good credit on the x axis, the score
-// computed under SMPC or HE on the y axis. Points on the diagonal are exact. SMPC's error comes from fixed
-// point; HE's mostly from the degree-3 polynomial replacing the sigmoid, which bends away for scores far
-// from 0.5 (CKKS's own rounding error is far smaller).
+// computed under SMPC or HE on the y axis. Points on the diagonal are exact, and both techniques land on it:
+// SMPC's error comes from fixed point (16 fractional bits), HE's from CKKS's rounding noise (the sigmoid itself
+// is exact, applied by the client after decryption); both are far below what the eye can see, as the maximum
+// errors printed above show.
 await show('02-financial-scores.svg', {
   width: 300,
   height: 300,
@@ -310,14 +322,14 @@ await show('02-financial-scores.svg', {
   data: {
     values: Array.from(plainScores, (plain, i) => [
       { plain, secure: smpcScores[i], technique: 'SMPC (2 banks)' },
-      { plain, secure: heScores[i], technique: 'HE (CKKS, poly sigmoid)' },
+      { plain, secure: heScores[i], technique: 'HE (CKKS, exact sigmoid at the client)' },
     ]).flat(),
   },
   mark: { type: 'point', opacity: 0.5 },
   encoding: {
     x: { field: 'plain', type: 'quantitative', title: 'plaintext probability of good credit' },
     y: { field: 'secure', type: 'quantitative', title: 'privately computed score' },
-    color: { field: 'technique', type: 'nominal', title: null },
+    color: { field: 'technique', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 0 } },
   },
 });
 

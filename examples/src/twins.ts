@@ -17,31 +17,69 @@ import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The notebook's setup cell: loads the chart and file functions of `examples/src` (with their signatures
- * stated, since the kernel cannot type-check files outside the notebook folder), defines `show`, which
- * renders a chart inline and also writes it to `examples/out/`, and prints the Node version (the notebook
- * runner checks it against the pinned one).
+ * The notebook's install cell, placed before its setup: outside this repository it installs the published
+ * packages (and the chart renderers) next to the notebook with npm, so that the notebook runs anywhere after
+ * this one cell; inside the repository the workspace already links the packages, built from source by
+ * `pnpm run notebooks`, and nothing is installed.
  * @example
  * ```ts
- * console.log(NOTEBOOK_SETUP.includes("require('../src/plot.ts')")); // true
+ * console.log(NOTEBOOK_INSTALL.includes('@ppml/dp')); // true
+ * ```
+ */
+export const NOTEBOOK_INSTALL: string = `import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+
+const rootManifest = '../../package.json';
+const insideRepository = existsSync(rootManifest) && JSON.parse(readFileSync(rootManifest, 'utf8')).name === 'ppml-monorepo';
+if (insideRepository) {
+  console.log('inside the ppml repository: using the workspace packages');
+} else {
+  const packages = ['@ppml/core', '@ppml/dp', '@ppml/he', '@ppml/smpc', 'vega', 'vega-lite', '@resvg/resvg-js'];
+  console.log(execFileSync('npm', ['install', '--no-audit', '--no-fund', ...packages], { encoding: 'utf8' }));
+}`;
+
+/**
+ * The notebook's setup cell: only public imports (the packages, vega, vega-lite, resvg, tslab). It locates the
+ * data (examples/data inside the repository, otherwise the notebook's own folder), defines `show`, which renders
+ * a chart to SVG and PNG, writes both to the output folder and shows one output holding HTML, SVG and PNG (so
+ * that Jupyter, GitHub, VS Code and nbviewer each find a format they display), and prints the Node version (the
+ * notebook runner checks it against the pinned one). The script twin does the same through examples/src.
+ * @example
+ * ```ts
+ * console.log(NOTEBOOK_SETUP.includes("from '@resvg/resvg-js'")); // true
  * ```
  */
 export const NOTEBOOK_SETUP: string = `import * as tslab from 'tslab';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 
-const { renderVegaLiteSvg, writeSvg } = require('../src/plot.ts') as {
-  renderVegaLiteSvg(spec: TopLevelSpec): Promise<string>;
-  writeSvg(path: string, svg: string): string;
-};
-const { dataFile, outFile } = require('../src/files.ts') as {
-  dataFile(name: string): string;
-  outFile(name: string): string;
-};
+const dataDir = existsSync('../data') ? '../data' : '.';
+const outDir = existsSync('../data') ? '../out' : 'out';
+function dataFile(name: string): string {
+  const path = \`\${dataDir}/\${name}\`;
+  if (!existsSync(path)) throw new Error(\`\${name} not found: put the data file next to this notebook (see its SOURCE.md for where it comes from)\`);
+  return path;
+}
+
+// tslab's display functions send one MIME type per output; a chart is sent once with three, through the
+// writer those functions use (tslab 1.0), falling back to a PNG output alone.
+const jupyter = require('tslab/dist/jupyter') as { lastWriteDisplayData: ((data: object, update: boolean) => void) | null };
 
 async function show(name: string, spec: TopLevelSpec): Promise<void> {
-  const svg = await renderVegaLiteSvg(spec);
-  writeSvg(outFile(name), svg);
-  tslab.display.html(svg);
+  const view = new vega.View(vega.parse(vl.compile(spec).spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  const png = new Resvg(svg, { fitTo: { mode: 'zoom', value: 2 }, background: 'white', font: { loadSystemFonts: true } }).render().asPng();
+  mkdirSync(outDir, { recursive: true });
+  const base = \`\${outDir}/\${name.replace(/\\.svg$/, '')}\`;
+  writeFileSync(\`\${base}.svg\`, svg);
+  writeFileSync(\`\${base}.png\`, png);
+  const data = { 'text/html': svg, 'image/svg+xml': svg, 'image/png': Buffer.from(png).toString('base64') };
+  if (jupyter.lastWriteDisplayData) jupyter.lastWriteDisplayData({ data, metadata: {}, transient: {} }, false);
+  else tslab.display.png(png);
 }
 
 console.log(\`Node.js \${process.version}\`);`;
@@ -56,6 +94,12 @@ interface Cell {
 }
 
 const HEADING = /^\/\/ {1,}#{1,6} /;
+
+const INSTALL_PROSE = `## Install
+
+Run this cell first. Outside the ppml repository it installs the packages from npm into this folder (Node 24,
+for @ppml/he's WebAssembly); inside the repository it uses the workspace's packages. The data file
+(\`examples/data/\` in the repository, with its SOURCE.md) must sit next to the notebook when it runs elsewhere.`;
 
 function sourceLines(text: string): string[] {
   const lines = text.split('\n');
@@ -114,6 +158,11 @@ export function notebookFromTwin(twin: string): string {
       section = slug(md[0].replace(/^#+ /, ''));
       setupNext = /^#+ Setup\s*$/.test(md[0]);
       sawSetup ||= setupNext;
+      if (setupNext) {
+        // The install cell comes first, so that a notebook opened outside this repository runs after it.
+        cells.push({ cell_type: 'markdown', id: 'install-md', metadata: {}, source: sourceLines(INSTALL_PROSE) });
+        cells.push({ cell_type: 'code', id: 'install-code', metadata: {}, source: sourceLines(NOTEBOOK_INSTALL), execution_count: null, outputs: [] });
+      }
       cells.push({ cell_type: 'markdown', id: id('md'), metadata: {}, source: sourceLines(trimBlank(md).join('\n')) });
       continue;
     }
