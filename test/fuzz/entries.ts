@@ -107,6 +107,33 @@ const dpEntries: Record<string, FuzzEntry> = {
       return f(values, o);
     },
   },
+  'dp.userLevelQueries': {
+    sweep: { at: 2, base: ['dpUserSum', [1, 2, 3, 4], { userIds: [1, 1, 2, 3], maxRowsPerUser: 1, lower: 0, upper: 5, epsilon: 1 }] },
+    inputs: fc.tuple(
+      fc.constantFrom('dpUserSum', 'dpUserMean'),
+      fc.oneof({ weight: 4, arbitrary: fc.array(num(-5, 5), { minLength: 4, maxLength: 4 }) }, { weight: 1, arbitrary: hostileValue() }),
+      optionsFrom(
+        { userIds: fc.constantFrom([1, 1, 2, 3], ['a', 'b', 'a', 'c']), maxRowsPerUser: int(1, 3), lower: fc.constantFrom(-5, 0), upper: fc.constantFrom(5, 10), epsilon: num(0.1, 5) },
+        ['userIds', 'maxRowsPerUser', 'lower', 'upper', 'epsilon'],
+      ),
+    ),
+    call: async (_c, name, values, o) => {
+      const f = (await dp())[name as 'dpUserSum'] as (v: unknown, o: unknown) => { value: number; sensitivity: number };
+      const r = f(values, o);
+      return [r.value, r.sensitivity];
+    },
+  },
+  'dp.dpGroupByCount': {
+    sweep: { at: 1, base: [['a', 'b', 'a', 'c'], { userIds: [1, 2, 2, 3], epsilon: 1, delta: 1e-6, maxPartitionsPerUser: 1, maxRowsPerUser: 1 }] },
+    inputs: fc.tuple(
+      fc.oneof({ weight: 4, arbitrary: fc.array(fc.constantFrom('a', 'b', 7), { minLength: 1, maxLength: 12 }) }, { weight: 1, arbitrary: hostileValue() }),
+      optionsFrom(
+        { epsilon: num(0.1, 5), delta, maxPartitionsPerUser: int(1, 3), maxRowsPerUser: int(1, 3), method: fc.constantFrom('optimal', 'laplace') },
+        ['epsilon', 'delta'],
+      ),
+    ),
+    call: async (_c, keys, o) => [...(await dp()).dpGroupByCount(keys as never, o as never).counts.values()],
+  },
   'dp.computeEpsilon': {
     sweep: { at: 0, base: [{ noiseMultiplier: 1, sampleRate: 0.01, steps: 100, delta: 1e-5, accountant: 'rdp' }] },
     inputs: fc.tuple(optionsFrom({ noiseMultiplier: num(0.3, 20), sampleRate: num(1e-4, 1), steps: int(1, 2000), delta, accountant, orders: fc.constantFrom(undefined, [2, 4, 8, 32]) }, ['noiseMultiplier', 'sampleRate', 'steps', 'delta', 'accountant'])),
@@ -321,6 +348,8 @@ export const genericExemptions: Record<string, string> = {
   'he.SEAL': 'the node-seal namespace itself, re-exported for advanced users: third-party code with its own contract',
   'he.loadSeal': 'takes no arguments that a caller can get wrong; loads the WASM module',
   'he.clearContextCache': 'takes no arguments',
+  'he/service.createHeService':
+    'starts an HTTP server and worker threads (the subpath is outside the generic sweep); its bad options and bad requests are covered by packages/he/test/service.test.ts',
 };
 
 function isClass(f: Function): boolean {

@@ -5,7 +5,7 @@
  * dependencies beyond the two noble packages.
  * @module
  */
-import { readFileSync } from 'node:fs';
+import { readTextFile } from '#fs';
 import { describeValue } from './validate.ts';
 
 /** A parsed CSV file: the header row and the data rows as strings. */
@@ -97,7 +97,7 @@ export function readCsv(path: string | URL): CsvTable {
   if (typeof path !== 'string' && !(path instanceof URL)) {
     throw new TypeError(`path must be a string or a URL, got ${describeValue(path)}`);
   }
-  return parseCsv(readFileSync(path, 'utf8'));
+  return parseCsv(readTextFile(path));
 }
 
 function assertTable(table: unknown): asserts table is CsvTable {

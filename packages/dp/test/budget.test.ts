@@ -10,7 +10,8 @@ import { dpCount, dpSum, PrivacyBudget, PrivacyBudgetExceededError } from '../sr
 
 describe('PrivacyBudget', () => {
   it('spends, records a ledger, and refuses an overspend without recording it', () => {
-    const b = new PrivacyBudget({ epsilon: 1, delta: 1e-6 });
+    // Basic composition: amounts add up as the decimals written (the default for pure budgets; asked for here).
+    const b = new PrivacyBudget({ epsilon: 1, delta: 1e-6, accountant: 'basic' });
     const e1 = b.spend({ epsilon: 0.5 }, 'first');
     expect(e1).toMatchObject({ index: 1, label: 'first', epsilon: 0.5, delta: 0 });
     b.spend({ epsilon: 0.25, delta: 5e-7 }, 'second');

@@ -172,7 +172,9 @@ describe('fallback to RDP', () => {
   it('falls back when the grid would be too large instead of throwing', () => {
     const warnings: string[] = [];
     const acc = new PldAccountant({ valueDiscretizationInterval: 1e-7, onWarning: (m) => warnings.push(m) });
-    const event = composedEvent([gaussianEvent(0.05), gaussianEvent(0.05)]);
+    // (Unsampled Gaussians alone need no grid: their composition is one Gaussian with an exact epsilon. A sampled
+    // step makes the grid necessary.)
+    const event = composedEvent([gaussianEvent(0.05), poissonSampledEvent(0.5, gaussianEvent(0.05))]);
     acc.compose(event, 3);
     const rdp = new RdpAccountant().compose(event, 3).getEpsilon(1e-5);
     expect(acc.getEpsilon(1e-5)).toBe(rdp);

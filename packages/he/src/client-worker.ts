@@ -6,7 +6,7 @@
  * @module
  */
 import { workerData } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
+import { platform } from '#platform';
 import { type SerializedError, serializeError } from '@ppml/core';
 import { HeClient } from './client.ts';
 import { moving, pack } from './worker.ts';
@@ -37,7 +37,7 @@ export default async function encrypt(task: EncryptTask): Promise<EncryptReply> 
     client ??= HeClient.load((workerData as { clientKeys: Uint8Array }).clientKeys);
     const c = await client;
     const cts = c.encryptMatrix(task.data, task.rows, task.cols);
-    const crcs = Uint32Array.from(cts, (ct) => crc32(ct) >>> 0);
+    const crcs = Uint32Array.from(cts, (ct) => platform.crc32(ct));
     const { packed, offsets } = pack(cts);
     const buffers = [packed.buffer as ArrayBuffer, offsets.buffer as ArrayBuffer, crcs.buffer as ArrayBuffer];
     return moving({ packed, offsets, crcs }, buffers);

@@ -11,7 +11,7 @@
  * @module
  */
 import { type Matrix, assertArrayLike, assertInteger, assertOptions, deserializeError, describeValue, randomBytes, siblingModuleUrl, toMatrix, workerExecArgv } from '@ppml/core';
-import { Piscina } from 'piscina';
+import { type TaskPool, platform } from '#platform';
 import type { EncryptReply, EncryptTask } from './client-worker.ts';
 import type { Ciphertext, ComprModeType, Decryptor, Encryptor, KeyGenerator, Plaintext, PublicKey, SecretKey } from 'node-seal';
 import { HeContext, acquireContext } from './context.ts';
@@ -142,7 +142,7 @@ export class HeClient implements Disposable {
   readonly #cipher: Ciphertext;
   readonly #column: Float64Array;
   #evalKeys: Uint8Array | undefined;
-  #pool: Piscina | undefined;
+  #pool: TaskPool | undefined;
   #closed = false;
 
   private constructor(ctx: HeContext, r: Restored, heapLimitBytes: number, threads: number) {
@@ -390,7 +390,8 @@ export class HeClient implements Disposable {
   /**
    * {@link HeClient.encryptRows} on `threads` worker threads (the `threads` option of `create`/`load`) when the
    * rows span two or more batches; each worker restores this client's keys once. Same output bytes layout.
-   * The secret key is copied into the workers, which run in this process.
+   * The secret key is copied into the workers, which run in this process. In a browser it encrypts on the
+   * calling thread.
    * @example
    * ```ts
    * const client = await HeClient.create({ threads: 2 });
@@ -401,18 +402,20 @@ export class HeClient implements Disposable {
     const m = this.#checkRows(rows);
     const per = this.layout === 'column' ? this.#ctx.slots : this.#ctx.slots / rowBlockWidth(m.cols);
     const batches = Math.ceil(m.rows / per);
-    if (this.threads < 2 || batches < 2) return this.#frame(m, this.encryptMatrix(m.data, m.rows, m.cols));
-    const url = siblingModuleUrl(import.meta.url, './client-worker');
-    this.#pool ??= new Piscina({
-      filename: url.href,
-      minThreads: this.threads,
-      maxThreads: this.threads,
-      idleTimeout: 60_000,
-      workerData: { clientKeys: this.exportClientKeys() },
-      // Only the flags a worker needs: the parent's own flags (e.g. --expose-gc) are refused in workers.
-      execArgv: workerExecArgv(url),
-    });
+    // Browsers have no worker pool here: encrypt on this thread.
+    if (this.threads < 2 || batches < 2 || platform.name !== 'node') return this.#frame(m, this.encryptMatrix(m.data, m.rows, m.cols));
+    if (this.#pool === undefined) {
+      const url = siblingModuleUrl(import.meta.url, './client-worker');
+      this.#pool = platform.startPool({
+        filename: url.href,
+        threads: this.threads,
+        workerData: { clientKeys: this.exportClientKeys() },
+        // Only the flags a worker needs: the parent's own flags (e.g. --expose-gc) are refused in workers.
+        execArgv: workerExecArgv(url),
+      });
+    }
     const pool = this.#pool;
+    if (pool === undefined) return this.#frame(m, this.encryptMatrix(m.data, m.rows, m.cols));
     const chunks = Math.min(this.threads, batches);
     const rowsPer = Math.ceil(batches / chunks) * per;
     const jobs: Promise<EncryptReply>[] = [];

@@ -8,7 +8,8 @@
  * `q0`; rescaling at level l divides the scale by `q_l` (Cheon et al. 2017, §3; SEAL `Evaluator::rescale_to_next`).
  * @module
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '@noble/hashes/sha2.js';
+import { bytesToHex } from '@noble/hashes/utils.js';
 import { describeValue } from '@ppml/core';
 import type { CKKSEncoder, Evaluator, ParmsIdType, SEALContext } from 'node-seal';
 import { type CkksPlan, planFromJSON } from './planner.ts';
@@ -117,8 +118,8 @@ export class HeContext implements Disposable {
       inputBound: plan.inputBound,
       rotations: plan.rotations,
     });
-    this.parameterHash = new Uint8Array(createHash('sha256').update(canonical).digest());
-    this.id = Buffer.from(this.parameterHash).toString('hex');
+    this.parameterHash = sha256(new TextEncoder().encode(canonical));
+    this.id = bytesToHex(this.parameterHash);
   }
 
   /** The SEAL parms id of level `l` (owned by the context; do not delete). */

@@ -7,68 +7,14 @@
  *   feature bounds that keep z inside its range), softmax, MLPs with polynomial activations.
  * - Column-major batching (thousands of samples per ciphertext, no rotations) and a row-major mode.
  * - Deterministic release of every SEAL object; worker-thread sharding for large requests.
+ * - `HeRemote`: the client of the HTTP service of `@ppml/he/service` (encrypt here, score there, decrypt here).
+ *
+ * In browser bundles the `browser` export condition selects `browser.ts` (no server, no worker pools, no `node:`
+ * imports); see the README's browser section.
  *
  * node-seal's package exports only an `import` condition, so it is re-exported here as `SEAL` for CommonJS
  * callers (e.g. notebook cells).
  * @module
  */
-export { default as SEAL } from 'node-seal';
-export { HeClient, type HeClientOptions, type HeClientLoadOptions, type Compression, type Upload } from './client.ts';
+export * from './portable.ts';
 export { HeServer, HeModel, type HeServerOptions } from './server.ts';
-export { HeFormatError, type HeFormatReason } from './errors.ts';
-export {
-  type CkksPlan,
-  type PlanOptions,
-  type PolyModulusDegree,
-  POLY_MODULUS_DEGREES,
-  MAX_COEFF_BITS_128,
-  DEFAULT_DEPTH,
-  DEFAULT_SCALE_BITS,
-  MIN_AUTO_SCALE_BITS,
-  PLAN_OPTION_KEYS,
-  DEFAULT_INTEGER_BITS,
-  DEFAULT_INPUT_BOUND,
-  planParameters,
-  describePlan,
-} from './planner.ts';
-export { HeContext, acquireContext, clearContextCache } from './context.ts';
-export { CkksOps, CUBIC_SHIFT_LIMIT } from './evaluate.ts';
-export { EncryptedVector, type VectorOperand } from './vector.ts';
-export {
-  type ActivationName,
-  type FitMethod,
-  type PolynomialApproximation,
-  ACTIVATIONS,
-  SIGMOID_POLY3,
-  approximate,
-  approximateActivation,
-  maxAbsError,
-  polyval,
-  polynomialDepth,
-} from './poly.ts';
-export {
-  type ModelSpec,
-  type DenseLayer,
-  type PolynomialStep,
-  type PostProcess,
-  type SigmoidOption,
-  type ActivationOption,
-  type LinearWeights,
-  type LogisticOptions,
-  type MlpOptions,
-  type DenseLayerInput,
-  type ImportOptions,
-  type ModelLayout,
-  MAX_LAYER_WIDTH,
-  linearSpec,
-  logisticSpec,
-  mlpSpec,
-  specFromJSON,
-  modelDepth,
-  evaluatePlain,
-  applyPost,
-} from './models.ts';
-export { type Layout, rowBlockWidth, rowRotations } from './layout.ts';
-export { WIRE_VERSION, WireKind, readHeader, type WireHeader } from './wire.ts';
-export { SEAL_VERSION } from './seal-object.ts';
-export { loadSeal, wasmHeapBytes, DEFAULT_HEAP_LIMIT_BYTES, type Seal } from './seal.ts';

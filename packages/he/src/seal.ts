@@ -11,8 +11,8 @@
  * Requires WebAssembly exception references (exnref): Node >= 24 (or 22.12 with `--experimental-wasm-exnref`).
  * @module
  */
-import { readFileSync } from 'node:fs';
-import { assertInRange } from '@ppml/core';
+import { assertInRange, describeValue } from '@ppml/core';
+import { platform } from '#platform';
 import SEALFactory from 'node-seal';
 import type { MainModule } from 'node-seal';
 import { HeFormatError } from './errors.ts';
@@ -41,13 +41,29 @@ interface LoadedSeal {
 }
 
 let loading: Promise<LoadedSeal> | undefined;
+let wasmUrl: string | URL | undefined;
+
+/**
+ * Where node-seal's `seal_throws.wasm` is loaded from. Default: in Node, the installed `node-seal` package; in a
+ * browser bundle, next to the bundle (`new URL('seal_throws.wasm', import.meta.url)`, where node-seal's own
+ * browser build looks too: copy `node-seal/dist/seal_throws.wasm` there). Call it before the first client or
+ * server is created; `file:` URLs are read from disk, others fetched.
+ * @example
+ * ```ts
+ * setSealWasmUrl('/assets/seal_throws.wasm');
+ * ```
+ */
+export function setSealWasmUrl(url: string | URL): void {
+  if (typeof url !== 'string' && !(url instanceof URL)) throw new TypeError(`url must be a string or a URL, got ${describeValue(url)}`);
+  wasmUrl = url;
+}
 let loaded: LoadedSeal | undefined;
 
 function explainLoadFailure(e: unknown): Error {
   const text = e instanceof Error ? e.message : String(e);
   if (/exn|try_table|noexternref|Invalid opcode/i.test(text)) {
     return new Error(
-      `node-seal 7 needs WebAssembly exception references (exnref); this is Node ${process.version}. ` +
+      `node-seal 7 needs WebAssembly exception references (exnref); this is ${platform.runtime()}. ` +
         'Use Node >= 24 (or Node 22.12+ with --experimental-wasm-exnref).',
       { cause: e },
     );
@@ -59,8 +75,7 @@ async function instantiate(): Promise<LoadedSeal> {
   let memory: WasmMemory | undefined;
   let module: object;
   try {
-    const wasmUrl = new URL('seal_throws.wasm', import.meta.resolve('node-seal'));
-    module = await WA.compile(readFileSync(wasmUrl));
+    module = await WA.compile(await platform.sealWasm(wasmUrl));
   } catch (e) {
     throw explainLoadFailure(e);
   }

@@ -10,9 +10,9 @@
  * weights (SEAL `SECURITY.md`).
  * @module
  */
-import { availableParallelism } from 'node:os';
-import { assertInteger, assertOptions, deserializeError, describeValue, siblingModuleUrl, workerExecArgv } from '@ppml/core';
-import { Piscina } from 'piscina';
+import { assertInteger, assertOptions, describeValue } from '@ppml/core';
+import { platform } from '#platform';
+import { BatchPool } from './batch-pool.ts';
 import { CompiledModel, type LoadedKeys, loadEvaluationKeys } from './engine.ts';
 import { HeContext } from './context.ts';
 import { HeFormatError } from './errors.ts';
@@ -35,7 +35,6 @@ import { assertHeapBelow, checkHeapLimit, sealCall } from './seal.ts';
 import { checkCiphertext, checkSealHeader } from './seal-object.ts';
 import { EncryptedVector, readVector } from './vector.ts';
 import { type UncheckedBytes, WireKind, openMessage } from './wire.ts';
-import { type WarmupTask, type WorkerReply, type WorkerTask, pack, unpack } from './worker.ts';
 
 /** Options of {@link HeServer.create}. */
 export interface HeServerOptions {
@@ -49,19 +48,6 @@ let nextModelId = 0;
 
 /** Milliseconds of throwaway evaluation per worker in {@link HeServer.warmup}. */
 const WARMUP_MS = 500;
-
-/** Target number of ciphertexts per pool task (fewer, larger tasks for the row layout's one-ciphertext batches). */
-const TASK_CIPHERTEXTS = 8;
-
-/**
- * Batches per pool task: whole batches of about {@link TASK_CIPHERTEXTS} ciphertexts (one batch in the column
- * layout), but at most a quarter of each thread's share so that the work still spreads out evenly.
- */
-function taskSize(batches: number, perBatch: number, threads: number): number {
-  const byWork = Math.max(1, Math.ceil(TASK_CIPHERTEXTS / perBatch));
-  const bySpread = Math.max(1, Math.floor(batches / (4 * threads)));
-  return Math.min(byWork, bySpread);
-}
 
 /**
  * Evaluates models on encrypted rows with the client's evaluation keys.
@@ -81,9 +67,7 @@ export class HeServer implements AsyncDisposable, Disposable {
   readonly #keys: LoadedKeys;
   readonly #evalKeys: Uint8Array;
   readonly #models = new Set<HeModel>();
-  #pool: Piscina | undefined;
-  /** Reusable task buffers shared with the workers (each in use by at most one task). */
-  #staging: SharedArrayBuffer[] = [];
+  readonly #pool: BatchPool;
   #vectorOps: CkksOps | undefined;
   #closed = false;
 
@@ -97,6 +81,7 @@ export class HeServer implements AsyncDisposable, Disposable {
     this.layout = keys.layout;
     this.threads = threads;
     this.heapLimitBytes = heapLimitBytes;
+    this.#pool = new BatchPool({ threads, heapLimitBytes, evalKeys });
   }
 
   /**
@@ -108,7 +93,7 @@ export class HeServer implements AsyncDisposable, Disposable {
    */
   static async create(evalKeys: Uint8Array, options: HeServerOptions = {}): Promise<HeServer> {
     assertOptions('options', options as unknown, ['threads', 'heapLimitBytes']);
-    const threads = options.threads ?? Math.min(availableParallelism(), 8);
+    const threads = options.threads ?? Math.min(platform.cores(), 8);
     assertInteger('threads', threads, 1, 64);
     const heap = checkHeapLimit(options.heapLimitBytes);
     const keys = await loadEvaluationKeys(evalKeys);
@@ -220,105 +205,17 @@ export class HeServer implements AsyncDisposable, Disposable {
    */
   async warmup(): Promise<void> {
     if (this.threads < 2) return;
-    const pool = this.#poolFor();
-    const task: WarmupTask = {
+    this.#open();
+    await this.#pool.warmup({
       warmup: [...this.#models].map((m) => ({ modelId: m.id, spec: m.spec })),
       workMs: WARMUP_MS,
-    };
-    // One task per worker: each keeps its worker busy for WARMUP_MS, so piscina hands the next to an idle one.
-    const replies = await Promise.all(Array.from({ length: this.threads }, () => pool.run(task) as Promise<WorkerReply>));
-    for (const r of replies) if ('error' in r) throw deserializeError(r.error, { HeFormatError });
+    });
   }
 
-  #poolFor(): Piscina {
-    this.#open();
-    if (this.#pool === undefined) {
-      const url = siblingModuleUrl(import.meta.url, './worker');
-      this.#pool = new Piscina({
-        filename: url.href,
-        minThreads: this.threads,
-        maxThreads: this.threads,
-        idleTimeout: 60_000,
-        workerData: { evalKeys: this.#evalKeys, heapLimitBytes: this.heapLimitBytes },
-        // Only the flags a worker needs: the parent's own flags (e.g. --expose-gc) are refused in workers.
-        execArgv: workerExecArgv(url),
-      });
-    }
-    return this.#pool;
-  }
-
-  /**
-   * @internal Runs batches on the pool and returns their outputs in order. Each task is a few batches (one batch
-   * of 30 ciphertexts for the column layout) copied into a staging buffer shared with the workers; at most two
-   * tasks per thread are in flight, so copying the next task overlaps the evaluation of the current ones, both
-   * workers start within milliseconds, and the batches are shared out as workers free up (no fixed split).
-   * Staging buffers are `SharedArrayBuffer`s reused across tasks and requests: a fresh buffer costs page faults on
-   * every byte, and a buffer transferred back and forth makes each thread account it as new external memory,
-   * which triggers extra garbage collections (measured: 60-110 ms of GC-thread CPU per 8-batch request, 5-20 ms
-   * with shared buffers). A buffer is handed to one task at a time and taken back only after its reply.
-   */
+  /** @internal Runs batches on the worker pool (see `BatchPool.run`) and returns their outputs in order. */
   async runParallel(modelId: string, spec: ModelSpec, batches: UncheckedBytes[][]): Promise<Uint8Array[]> {
-    const pool = this.#poolFor();
-    const perBatch = batches[0].length;
-    const size = taskSize(batches.length, perBatch, this.threads);
-    const tasks: UncheckedBytes[][] = [];
-    for (let b = 0; b < batches.length; b += size) tasks.push(batches.slice(b, b + size).flat());
-    const results: Uint8Array[][] = new Array<Uint8Array[]>(tasks.length);
-    let next = 0;
-    let failedAt = tasks.length;
-    let failure: unknown;
-    const fail = (index: number, e: unknown): void => {
-      if (index < failedAt) {
-        failedAt = index;
-        failure = e;
-      }
-    };
-    const lane = async (): Promise<void> => {
-      while (next < failedAt && next < tasks.length) {
-        const index = next++;
-        const group = tasks[index];
-        const staging = this.#takeStaging(group.reduce((n, g) => n + g.bytes.length, 0));
-        const { packed, offsets } = pack(
-          group.map((g) => g.bytes),
-          staging,
-        );
-        const crcs = Uint32Array.from(group, (g) => g.crc);
-        const task: WorkerTask = { modelId, spec, packed, offsets, crcs, perBatch };
-        const transferList = [offsets.buffer as ArrayBuffer, crcs.buffer as ArrayBuffer];
-        try {
-          const r = (await pool.run(task, { transferList })) as WorkerReply;
-          // The worker has replied, so it no longer reads the buffer (if the run rejects, the buffer is dropped).
-          this.#giveStaging(staging);
-          if ('error' in r) fail(index, deserializeError(r.error, { HeFormatError }));
-          else results[index] = unpack(r.packed, r.offsets);
-        } catch (e) {
-          fail(index, e);
-        }
-      }
-    };
-    const lanes = Math.min(tasks.length, 2 * this.threads);
-    await Promise.all(Array.from({ length: lanes }, lane));
-    if (failedAt < tasks.length) throw failure;
-    return results.flat();
-  }
-
-  #takeStaging(bytes: number): SharedArrayBuffer {
-    const free = this.#staging;
-    for (let i = free.length - 1; i >= 0; i--) {
-      if (free[i].byteLength >= bytes) return free.splice(i, 1)[0];
-    }
-    return new SharedArrayBuffer(bytes);
-  }
-
-  #giveStaging(buffer: SharedArrayBuffer): void {
-    if (this.#closed || buffer.byteLength === 0) return;
-    const free = this.#staging;
-    free.push(buffer);
-    // Keep the largest few: two per thread covers every task in flight.
-    if (free.length > 2 * this.threads) {
-      free.sort((a, b) => b.byteLength - a.byteLength);
-      free.length = 2 * this.threads;
-    }
+    this.#open();
+    return this.#pool.run(modelId, spec, batches);
   }
 
   /**
@@ -334,10 +231,7 @@ export class HeServer implements AsyncDisposable, Disposable {
     for (const m of [...this.#models]) m.dispose();
     this.#vectorOps?.dispose();
     this.#keys.dispose();
-    this.#staging = [];
-    const pool = this.#pool;
-    this.#pool = undefined;
-    if (pool) await pool.destroy();
+    await this.#pool.close();
   }
 
   /** Synchronous close (the worker pool is stopped in the background). */

@@ -24,7 +24,8 @@
  * `SECURITY.md`), so use an authenticated channel against an active attacker.
  * @module
  */
-import { crc32 } from 'node:zlib';
+import { bytesToHex } from '@noble/hashes/utils.js';
+import { platform } from '#platform';
 import { describeValue } from '@ppml/core';
 import { HeFormatError } from './errors.ts';
 
@@ -129,7 +130,7 @@ export class WireWriter {
   }
 
   /** A u32 length, the u32 CRC-32 of the bytes (computed unless given), then the bytes. */
-  bytes(b: Uint8Array, crc: number = crc32(b) >>> 0): this {
+  bytes(b: Uint8Array, crc: number = platform.crc32(b)): this {
     this.u32(b.length);
     this.u32(crc);
     this.#push(b, true);
@@ -149,7 +150,7 @@ export class WireWriter {
     this.#chunks.forEach((c, i) => {
       out.set(c, off);
       off += c.length;
-      if (!this.#content[i]) crc = crc32(c, crc);
+      if (!this.#content[i]) crc = platform.crc32(c, crc);
     });
     const view = new DataView(out.buffer);
     view.setUint32(0, MAGIC, true);
@@ -176,7 +177,7 @@ export interface WireHeader {
 }
 
 function hex(b: Uint8Array): string {
-  return Buffer.from(b).toString('hex').slice(0, 16);
+  return bytesToHex(b).slice(0, 16);
 }
 
 /**
@@ -231,7 +232,7 @@ export interface UncheckedBytes {
  * ```
  */
 export function verifyContent(b: UncheckedBytes, what: string): Uint8Array {
-  if ((crc32(b.bytes) >>> 0) !== b.crc) throw new HeFormatError(`${what} are corrupted (CRC-32 mismatch in a byte string)`);
+  if (platform.crc32(b.bytes) !== b.crc) throw new HeFormatError(`${what} are corrupted (CRC-32 mismatch in a byte string)`);
   return b.bytes;
 }
 
@@ -270,7 +271,7 @@ export class WireReader {
   #field(n: number): number {
     this.#need(n);
     const at = this.#off;
-    this.#crc = crc32(this.#bytes.subarray(at, at + n), this.#crc);
+    this.#crc = platform.crc32(this.#bytes.subarray(at, at + n), this.#crc);
     this.#off += n;
     return at;
   }

@@ -8,7 +8,7 @@
  * @module
  */
 import { workerData } from 'node:worker_threads';
-import { crc32 } from 'node:zlib';
+import { platform } from '#platform';
 import { type SerializedError, serializeError } from '@ppml/core';
 import { move, transferableSymbol, valueSymbol } from 'piscina';
 import { CompiledModel, type LoadedKeys, loadEvaluationKeys } from './engine.ts';
@@ -28,6 +28,17 @@ export interface WorkerTask {
   readonly offsets: Uint32Array;
   readonly crcs: Uint32Array;
   readonly perBatch: number;
+  /** The key set to evaluate under, when the pool serves several (the service); else the pool's own keys. */
+  readonly keySet?: KeySetRef;
+}
+
+/**
+ * A key set named by a task: its id and its evaluation-keys message (a view of shared memory, so sending it
+ * with every task copies nothing; a worker loads it only when it does not hold that id already).
+ */
+export interface KeySetRef {
+  readonly id: string;
+  readonly evalKeys: Uint8Array;
 }
 
 /**
@@ -38,6 +49,8 @@ export interface WorkerTask {
 export interface WarmupTask {
   readonly warmup: readonly { readonly modelId: string; readonly spec: ModelSpec }[];
   readonly workMs: number;
+  /** Warm up under this key set instead of the pool's own keys. */
+  readonly keySet?: KeySetRef;
 }
 
 /** A reply: output ciphertexts packed the same way (transferred, not cloned), or an error. */
@@ -48,6 +61,47 @@ export type WorkerReply =
 const MAX_MODELS = 8;
 let keys: Promise<LoadedKeys> | undefined;
 const models = new Map<string, CompiledModel>();
+/** Key sets named by tasks, least recently used first. */
+const keySets = new Map<string, Promise<LoadedKeys>>();
+
+/** The keys of a task: the pool's own, or the task's key set (loaded once, kept while recently used). */
+async function keysFor(task: WorkerTask | WarmupTask, data: WorkerData): Promise<{ k: LoadedKeys; prefix: string }> {
+  const ref = 'keySet' in task ? task.keySet : undefined;
+  if (ref === undefined) {
+    if (data.evalKeys === undefined) throw new Error('this pool has no keys of its own: tasks must name a key set');
+    keys ??= loadEvaluationKeys(data.evalKeys);
+    return { k: await keys, prefix: '' };
+  }
+  let p = keySets.get(ref.id);
+  if (p === undefined) {
+    p = loadEvaluationKeys(ref.evalKeys);
+    keySets.set(ref.id, p);
+    p.catch(() => keySets.delete(ref.id));
+    const limit = Math.max(1, data.keySetsPerWorker ?? 4);
+    while (keySets.size > limit) {
+      const [oldId, old] = keySets.entries().next().value as [string, Promise<LoadedKeys>];
+      keySets.delete(oldId);
+      // Models compiled under the evicted keys go first: they hold its relinearisation keys.
+      for (const [id, m] of models) {
+        if (id.startsWith(`${oldId}/`)) {
+          models.delete(id);
+          m.dispose();
+        }
+      }
+      old.then((k) => k.dispose(), () => undefined);
+    }
+  } else {
+    keySets.delete(ref.id);
+    keySets.set(ref.id, p);
+  }
+  return { k: await p, prefix: `${ref.id}/` };
+}
+
+interface WorkerData {
+  evalKeys?: Uint8Array;
+  heapLimitBytes?: number;
+  keySetsPerWorker?: number;
+}
 
 function model(k: LoadedKeys, id: string, spec: ModelSpec): CompiledModel {
   let m = models.get(id);
@@ -116,13 +170,13 @@ export function unpack(packed: Uint8Array, offsets: Uint32Array): Uint8Array[] {
  * outputs are meaningless and dropped: only the code paths, the tiered-up WebAssembly and the encoded constants
  * matter). Every SEAL object is freed before returning.
  */
-function warm(k: LoadedKeys, task: WarmupTask): void {
+function warm(k: LoadedKeys, task: WarmupTask, prefix: string): void {
   const ctx = k.ctx;
   const seal = ctx.seal;
   const features = k.features ?? 4;
   // ‖w‖₁·inputBound = 4: inside poly3's range for every input the keys accept.
   const weights = new Array<number>(features).fill(4 / (features * k.plan.inputBound));
-  const targets = task.warmup.map((m) => model(k, m.modelId, m.spec));
+  const targets = task.warmup.map((m) => model(k, prefix + m.modelId, m.spec));
   const defaultSpec = (): ModelSpec =>
     k.plan.depth >= 3 ? logisticSpec({ weights, bias: 0, sigmoid: 'poly3', featureBounds: k.plan.inputBound }) : linearSpec({ weights, bias: 0 });
   const fallback = targets.length === 0 ? new CompiledModel(k, defaultSpec()) : undefined;
@@ -149,7 +203,7 @@ function warm(k: LoadedKeys, task: WarmupTask): void {
       const s = sealCall('encrypting warm-up values', () => encryptor.encryptSymmetricSerializable(pt));
       made.push(s);
       const bytes = s.saveToArray(seal.ComprModeType.none) as Uint8Array;
-      inputs.push({ bytes, crc: crc32(bytes) >>> 0 });
+      inputs.push({ bytes, crc: platform.crc32(bytes) });
     }
     const until = performance.now() + task.workMs;
     do {
@@ -170,15 +224,14 @@ function warm(k: LoadedKeys, task: WarmupTask): void {
  */
 export default async function run(task: WorkerTask | WarmupTask): Promise<WorkerReply> {
   try {
-    const data = workerData as { evalKeys: Uint8Array; heapLimitBytes?: number };
+    const data = workerData as WorkerData;
     assertHeapBelow(data.heapLimitBytes ?? DEFAULT_HEAP_LIMIT_BYTES);
-    keys ??= loadEvaluationKeys(data.evalKeys);
-    const k = await keys;
+    const { k, prefix } = await keysFor(task, data);
     if ('warmup' in task) {
-      warm(k, task);
+      warm(k, task, prefix);
       return { packed: new Uint8Array(0), offsets: new Uint32Array(1), heapBytes: wasmHeapBytes() };
     }
-    const m = model(k, task.modelId, task.spec);
+    const m = model(k, prefix + task.modelId, task.spec);
     const inputs = unpack(task.packed, task.offsets).map((bytes, i) => ({ bytes, crc: task.crcs[i] }));
     const outs: Uint8Array[] = [];
     for (let i = 0; i < inputs.length; i += task.perBatch) outs.push(...m.evaluateBatch(inputs.slice(i, i + task.perBatch)));

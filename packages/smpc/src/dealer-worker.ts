@@ -1,15 +1,14 @@
 /**
- * Worker entry of the dealer (internal): the trusted source of correlated randomness for the offline phase,
- * as CrypTen's TTP or MP-SPDZ's dealer protocol. It never receives inputs or shares; it answers party 0's
- * requests (what is needed, in the order it is consumed) by sending each party its seeds and corrections.
+ * Worker entry of the dealer (internal): bridges the coordinating thread to the dealer loop
+ * (`runtime/dealer-runtime.ts`) over the in-process mesh; a dealer process runs the same loop over TLS.
  * @module
  */
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
-import { reportMemory } from './worker-memory.ts';
 import { serializeError } from '@ppml/core';
 import type { FromWorker } from './messages.ts';
-import { dealMaterial, type MaterialRequest } from './preprocessing.ts';
+import { runDealer } from './runtime/dealer-runtime.ts';
 import { MessagePortTransport } from './transport/message-port.ts';
+import { reportMemory } from './worker-memory.ts';
 
 const { parties, protocol } = workerData as { parties: number; protocol: 'additive' | 'replicated' };
 const port = parentPort as MessagePort;
@@ -26,16 +25,7 @@ port.once('message', (m: { ports: (MessagePort | null)[] }) => {
   });
   const transport = new MessagePortTransport(parties, m.ports, (e) => post({ type: 'error', seq: -1, error: serializeError(e) }));
   post({ type: 'ready' });
-  void (async () => {
-    for (let k = 0; ; k++) {
-      const bytes = await transport.receive(0, `req.${k}`);
-      const req = JSON.parse(new TextDecoder().decode(bytes)) as MaterialRequest;
-      if (!(Number.isSafeInteger(req.count) && req.count > 0)) throw new RangeError(`request count must be a positive integer`);
-      const perParty = dealMaterial(req, parties, protocol === 'replicated');
-      perParty.forEach((b, p) => {
-        post({ type: 'dealt', party: p, bytes: b.byteLength });
-        transport.send(p, `pre.${k}`, b);
-      });
-    }
-  })().catch((e: unknown) => post({ type: 'error', seq: -1, error: serializeError(e) }));
+  runDealer({ transport, parties, protocol, onDealt: (party, bytes) => post({ type: 'dealt', party, bytes }) }).catch((e: unknown) =>
+    post({ type: 'error', seq: -1, error: serializeError(e) }),
+  );
 });

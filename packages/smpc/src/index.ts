@@ -1,8 +1,11 @@
 /**
- * @ppml/smpc: secret-shared computation with parties on worker threads.
+ * @ppml/smpc: secret-shared computation with parties on worker threads, or one party per process across
+ * machines over mutually authenticated TLS.
  *
  * - {@link SmpcSession}: start parties (additive n-party sharing with dealer triples, or replicated 3-party
  *   sharing), share inputs, compute on {@link SecretTensor} handles, reveal results, close.
+ *   `SmpcSession.connect` joins a session across machines as one party.
+ * - {@link generateIdentity}, {@link startDealer}: a party's pinned self-signed certificate; the dealer process.
  * - {@link ProtocolAbortError}: the one error to branch on (a party crashed, hung or misbehaved).
  * - Applications: secure aggregation, joint statistics, logistic regression inference and training.
  * - {@link Transport}: the interface a network transport implements to run parties on separate machines.
@@ -13,6 +16,8 @@ export {
   SmpcSession,
   SecretTensor,
   type SmpcSessionOptions,
+  type SmpcConnectOptions,
+  type PeerOption,
   type SmpcStats,
   type OperationStats,
   type PreprocessPlan,
@@ -29,3 +34,5 @@ export {
   type TrainingPart,
   type TrainingOptions,
 } from './apps/logistic.ts';
+export { generateIdentity, certificateFingerprint, type Identity, type IdentityOptions } from './identity.ts';
+export { startDealer, type DealerOptions, type DealerHandle } from './network/dealer.ts';

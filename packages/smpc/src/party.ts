@@ -62,10 +62,14 @@ export class Party {
   readonly f: number;
   readonly #values = new Map<number, Stored>();
 
-  constructor(proto: Protocol, ch: Channel, fractionalBits: number) {
+  /** Whether a reveal to everyone returns the values on every party (each network process), not only party 0. */
+  readonly #revealEverywhere: boolean;
+
+  constructor(proto: Protocol, ch: Channel, fractionalBits: number, revealEverywhere = false) {
     this.proto = proto;
     this.ch = ch;
     this.f = fractionalBits;
+    this.#revealEverywhere = revealEverywhere;
   }
 
   #get(id: number): Share {
@@ -483,7 +487,7 @@ export class Party {
       case 'reveal': {
         const a = this.#get(o.a);
         const v = o.to < 0 ? await this.proto.open(a, false) : await this.proto.openTo(a, false, o.to);
-        if (v === null || (o.to < 0 && this.proto.party !== 0)) return null;
+        if (v === null || (o.to < 0 && this.proto.party !== 0 && !this.#revealEverywhere)) return null;
         return decodeFixedPoint(v, { fractionalBits: this.f });
       }
       case 'preprocess':

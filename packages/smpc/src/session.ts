@@ -1,29 +1,26 @@
 /**
- * The coordinating side of a secret-shared computation: {@link SmpcSession} starts one worker thread per party
- * plus a dealer thread, joins the parties by a full mesh of `MessageChannel`s (parties talk directly, never
- * through this thread), and queues operations on {@link SecretTensor} handles. Every operation runs inside the
- * party workers, in the same order on every party; this thread validates arguments, tracks shapes, counts
- * rounds and bytes, and watches for faults. It never holds a share: parties send it acknowledgements and
- * revealed plaintext only (see `onWorkerMessage` to audit that).
+ * The session API: {@link SmpcSession} queues operations on {@link SecretTensor} handles, validates arguments,
+ * tracks shapes and public ranges (`bounds.ts`), and counts rounds and bytes (`operation-queue.ts`). Where the
+ * parties run is a {@link Cluster}: `SmpcSession.start` runs every party and the dealer on worker threads of this
+ * process, joined by a full mesh of `MessageChannel`s (`cluster/worker-cluster.ts`); `SmpcSession.connect`
+ * runs one party in this process, reaching the others and the dealer over mutually authenticated TLS
+ * (`cluster/network-cluster.ts`). Either way every operation runs inside the parties, in the same order on every
+ * party, and this side never holds a share: parties report acknowledgements and revealed plaintext only (see
+ * `onWorkerMessage` to audit that). Option checks live in `session-options.ts`.
  *
  * Lifecycle (the failure modes of MP-SPDZ issue 558 and JIFF issue 37): a party that throws, exits, sends a
  * malformed message or makes no progress for `timeoutMs` aborts the whole run with a {@link ProtocolAbortError}
- * carrying the cause; every worker is then terminated. `close()` is idempotent.
+ * carrying the cause; every worker is then terminated (or every link closed, after an abort message to the
+ * peers). `close()` is idempotent.
  * @module
  */
-import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import {
-  DEFAULT_FRACTIONAL_BITS,
   assertArrayLike,
   assertFiniteArray,
-  assertFunction,
   assertInteger,
   assertOptions,
   deserializeError,
   describeValue,
-  fixedPointBound,
-  siblingModuleUrl,
-  workerExecArgv,
   type SerializedError,
 } from '@ppml/core';
 import { ProtocolAbortError } from './errors.ts';
@@ -38,7 +35,6 @@ import {
   addRange,
   describeRange,
   hull,
-  maxAbsOf,
   mulRange,
   negRange,
   publicRange,
@@ -50,15 +46,22 @@ import {
   within,
   type Range,
 } from './bounds.ts';
-import type { FaultInjection, FromWorker, Operation } from './messages.ts';
+import type { Cluster, MemoryReport } from './cluster/cluster.ts';
+import { NetworkCluster } from './cluster/network-cluster.ts';
+import { WorkerCluster } from './cluster/worker-cluster.ts';
+import { WIRE_VERSION } from './network/mesh.ts';
+import { checkConnectOptions, checkStartOptions, type SmpcConnectOptions, type SmpcSessionOptions } from './session-options.ts';
+import { sessionDigest } from './transport/frames.ts';
+import type { FromWorker, Operation } from './messages.ts';
+import { SecretTensor, registerSession } from './secret-tensor.ts';
+import { OperationQueue, type Pending, type SmpcStats } from './operation-queue.ts';
 import { materialFor, zerosFor } from './plan.ts';
 import { fieldsOf, type MaterialRequest } from './preprocessing.ts';
 
 export type { FaultInjection } from './messages.ts';
-
-/** The keys of {@link SmpcSessionOptions}; any other key is refused with a `TypeError`. */
-/** Node's timers store the delay as a signed 32-bit integer of ms. */
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+export type { SmpcSessionOptions, SmpcConnectOptions, PeerOption } from './session-options.ts';
+export type { OperationStats, SmpcStats } from './operation-queue.ts';
+export { SecretTensor } from './secret-tensor.ts';
 
 /**
  * Most ring elements one preprocess call may ask for per kind of material (2^24: 128 MiB per array, and a
@@ -66,53 +69,9 @@ const MAX_TIMEOUT_MS = 2 ** 31 - 1;
  */
 const MAX_PREPROCESS_ELEMENTS = 2 ** 24;
 
-/** Default maxAbs is 2^(DEFAULT_MAX_ABS_BITS - f); see {@link SmpcSessionOptions.maxAbs}. */
-const DEFAULT_MAX_ABS_BITS = 26;
+/** Most elements of one input given by its shape alone (2^27: a 1 GiB share on the receiving parties). */
+const MAX_INPUT_ELEMENTS = 2 ** 27;
 
-const START_OPTION_KEYS = allKeys<SmpcSessionOptions>()('parties', 'protocol', 'fractionalBits', 'timeoutMs', 'maxAbs', 'onWorkerMessage', 'faultInjection');
-
-/** Options of {@link SmpcSession.start}. */
-export interface SmpcSessionOptions {
-  /** Number of parties: >= 2 for 'additive', exactly 3 for 'replicated'. */
-  readonly parties: number;
-  /** 'additive' (n parties, dealer triples) or 'replicated' (3 parties, ABY3). Default 'additive'. */
-  readonly protocol?: 'additive' | 'replicated';
-  /** Fractional bits of the fixed-point encoding, an integer in [8, 20]. Default 16. */
-  readonly fractionalBits?: number;
-  /**
-   * Abort when no party makes progress (finishes an operation or a communication round) for this long, in ms:
-   * a number in [1, 2^31 - 1] (Node's timer limit). Default 60,000. Must exceed the longest purely local step
-   * (e.g. a very large local matrix product).
-   */
-  readonly timeoutMs?: number;
-  /**
-   * Largest |x| accepted as input or public operand, at most 2^(53 - fractionalBits) (inputs are encoded
-   * through doubles). It is also the bound every shared tensor declares unless `share` is given a tighter one:
-   * operations check the propagated bounds and throw a `RangeError` where a result could leave the
-   * fixed-point range. Default 2^(26 - fractionalBits) (1024 at 16 bits): a product of two inputs then uses 52
-   * of the 62 bits the truncation allows, leaving room for sums and dot products of up to 1023 products.
-   */
-  readonly maxAbs?: number;
-  /** Called with every message a worker sends to this thread (for audits and tests). */
-  readonly onWorkerMessage?: (from: number | 'dealer', message: unknown) => void;
-  /**
-   * FOR TESTS ONLY: makes one party crash, exit, hang or send a malformed message when it starts the first
-   * operation with the given name. Never set this in production code.
-   */
-  readonly faultInjection?: FaultInjection;
-}
-
-/** Communication of one kind of operation (or of all), per party. */
-export interface OperationStats {
-  /** Operations counted. */
-  count: number;
-  /** Communication rounds (summed over the operations). */
-  rounds: number;
-  /** Bytes sent by each party. */
-  bytesPerParty: number[];
-  /** Messages sent by each party. */
-  messagesPerParty: number[];
-}
 
 /** Heap use of one worker thread, from {@link SmpcSession.memoryUsage}. */
 export interface WorkerMemory {
@@ -132,18 +91,6 @@ export interface SessionMemory {
    * figures are then live memory. Otherwise they include garbage not yet collected.
    */
   readonly collected: boolean;
-}
-
-/** Counters of a session since start or the last {@link SmpcSession.resetStats}. */
-export interface SmpcStats {
-  /** Online phase, all operations. */
-  readonly online: OperationStats;
-  /** Online phase per operation name. */
-  readonly operations: Readonly<Record<string, OperationStats>>;
-  /** Offline phase: bytes the dealer sent to each party (seeds and corrections), and requests made to it. */
-  readonly offline: { readonly dealerBytesPerParty: number[]; readonly requests: number };
-  /** Shared values each party holds now (handles not yet freed), as of its last finished operation. */
-  readonly storedPerParty: number[];
 }
 
 /** How much preprocessing to generate ahead of the online phase ({@link SmpcSession.preprocess}). */
@@ -166,76 +113,6 @@ export interface PreprocessPlan {
 const MATMUL_PLAN_KEYS = allKeys<NonNullable<PreprocessPlan['matmul']>[number]>()('m', 'k', 'n', 'count');
 
 /**
- * A handle to a secret-shared matrix (rows x cols, row-major); vectors are n x 1. The values live only in the
- * party workers. Release early with `session.free(x)` or `using`.
- * @example
- * ```ts
- * const x = await session.share(0, Float64Array.of(1, 2, 3));
- * x.rows; // 3
- * ```
- */
-export class SecretTensor {
-  readonly session: SmpcSession;
-  readonly id: number;
-  readonly rows: number;
-  readonly cols: number;
-  /**
-   * Public interval of ring integers (values times 2^f) that contains every element: from the bound declared
-   * at `share`, propagated through each operation (see `bounds.ts`). It depends on declared bounds and shapes
-   * only, never on the secret values.
-   */
-  readonly range: Range;
-
-  /** @internal Tensors are made by {@link SmpcSession.share} and the session's operations. */
-  constructor(session: SmpcSession, id: number, rows: number, cols: number, range: Range = RING) {
-    if (!(session instanceof SmpcSession) || !Number.isSafeInteger(id) || !Number.isSafeInteger(rows) || !Number.isSafeInteger(cols)) {
-      throw new TypeError('SecretTensor has no public constructor: use session.share(owner, values, shape)');
-    }
-    this.session = session;
-    this.id = id;
-    this.rows = rows;
-    this.cols = cols;
-    this.range = range;
-  }
-
-  /** Number of elements. */
-  get length(): number {
-    return this.rows * this.cols;
-  }
-
-  /**
-   * Public bound on |x| for every element (declared at `share`, propagated through the operations).
-   * @example
-   * ```ts
-   * const x = await session.share(0, [1, 2], undefined, { maxAbs: 10 });
-   * session.add(x, x).maxAbs; // 20
-   * ```
-   */
-  get maxAbs(): number {
-    return maxAbsOf(this.range, this.session.fractionalBits);
-  }
-
-  [Symbol.dispose](): void {
-    this.session.free(this);
-  }
-}
-
-interface Pending {
-  readonly name: string;
-  readonly elements: number;
-  readonly waiting: Set<number>;
-  readonly resultFrom: number;
-  result: Float64Array | null;
-  rounds: number;
-  readonly resolve: (v: Float64Array | null) => void;
-  readonly reject: (e: Error) => void;
-}
-
-function emptyStats(parties: number): OperationStats {
-  return { count: 0, rounds: 0, bytesPerParty: new Array<number>(parties).fill(0), messagesPerParty: new Array<number>(parties).fill(0) };
-}
-
-/**
  * A secret-shared computation among parties on worker threads.
  * @example
  * ```ts
@@ -253,12 +130,9 @@ export class SmpcSession {
   readonly fractionalBits: number;
   readonly timeoutMs: number;
   readonly maxAbs: number;
-  readonly #workers: Worker[];
-  readonly #dealer: Worker;
-  readonly #alive = new Set<Worker>();
-  readonly #pending = new Map<number, Pending>();
+  readonly #cluster: Cluster;
+  readonly #queue: OperationQueue;
   readonly #tap: ((from: number | 'dealer', message: unknown) => void) | undefined;
-  #seq = 0;
   #nextId = 1;
   #live = new Set<number>();
   /**
@@ -268,22 +142,24 @@ export class SmpcSession {
    * in exp's domain (the softmax pattern).
    */
   readonly #maxOf = new WeakMap<SecretTensor, SecretTensor>();
+  /**
+   * Across machines: the inputs as shared, by owner. Revealing one of them would send a party's raw input to
+   * the others, so `reveal` refuses it (only computed tensors, or revealing an input to its own owner).
+   */
+  readonly #inputOf = new WeakMap<SecretTensor, number>();
   #abortError: ProtocolAbortError | null = null;
   #closing: Promise<void> | null = null;
   #lastProgress = Date.now();
   #watchdog: ReturnType<typeof setInterval> | null = null;
-  #stored: number[];
-  #stats: { online: OperationStats; operations: Record<string, OperationStats>; dealer: number[]; requests: number };
 
   private constructor(
     options: Required<Pick<SmpcSessionOptions, 'parties' | 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs'>>,
-    workers: Worker[],
-    dealer: Worker,
+    cluster: Cluster,
     tap: SmpcSessionOptions['onWorkerMessage'],
   ) {
     // `private` binds TypeScript callers only; a JavaScript caller reaching `new SmpcSession(...)` gets a named
     // error instead of a half-built session.
-    if (options === null || typeof options !== 'object' || !Array.isArray(workers) || !(dealer instanceof Worker)) {
+    if (options === null || typeof options !== 'object' || cluster === null || typeof cluster !== 'object' || !Array.isArray((cluster as Cluster).hosted)) {
       throw new TypeError('SmpcSession has no public constructor: use SmpcSession.start(options)');
     }
     this.parties = options.parties;
@@ -291,12 +167,10 @@ export class SmpcSession {
     this.fractionalBits = options.fractionalBits;
     this.timeoutMs = options.timeoutMs;
     this.maxAbs = options.maxAbs;
-    this.#workers = workers;
-    this.#dealer = dealer;
+    this.#cluster = cluster;
     this.#tap = tap;
-    this.#stats = { online: emptyStats(this.parties), operations: {}, dealer: new Array<number>(this.parties).fill(0), requests: 0 };
-    this.#stored = new Array<number>(this.parties).fill(0);
-    for (const w of [...workers, dealer]) this.#alive.add(w);
+    this.#queue = new OperationQueue(this.parties);
+    registerSession(this);
   }
 
   /**
@@ -308,172 +182,110 @@ export class SmpcSession {
    * ```
    */
   static async start(options: SmpcSessionOptions): Promise<SmpcSession> {
-    // Unknown keys are refused, not ignored: a typo such as `timeoutMS` or an option this version does not
-    // have (`dealer: 'none'`) would otherwise run with the defaults while the caller believes otherwise.
-    assertOptions('options', options, START_OPTION_KEYS);
-    const protocol = options.protocol ?? 'additive';
-    if (typeof protocol !== 'string') {
-      throw new TypeError(`protocol must be 'additive' or 'replicated', got ${describeValue(protocol)}`);
-    }
-    if (protocol !== 'additive' && protocol !== 'replicated') {
-      throw new RangeError(`protocol must be 'additive' or 'replicated', got ${describeValue(protocol)}`);
-    }
-    const parties = options.parties;
-    assertInteger('parties', parties, 2, 16);
-    if (protocol === 'replicated' && parties !== 3) {
-      throw new RangeError(`parties must be 3 for the replicated protocol, got ${parties}`);
-    }
-    const fractionalBits = options.fractionalBits ?? DEFAULT_FRACTIONAL_BITS;
-    assertInteger('fractionalBits', fractionalBits, 8, 20);
-    // A callback that is not a function would throw inside a worker listener at the first message, where
-    // nothing can catch it: check it here.
-    assertFunction('onWorkerMessage', options.onWorkerMessage, true);
-    const timeoutMs = options.timeoutMs ?? 60_000;
-    if (typeof timeoutMs !== 'number') throw new TypeError(`timeoutMs must be a number, got ${describeValue(timeoutMs)}`);
-    // Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (TimeoutOverflowWarning), which
-    // would abort the session at once.
-    if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
-      throw new RangeError(`timeoutMs must be a number in [1, ${MAX_TIMEOUT_MS}] (2^31 - 1 ms, about 24.8 days), got ${describeValue(timeoutMs)}`);
-    }
-    const maxAbs = options.maxAbs ?? 2 ** (DEFAULT_MAX_ABS_BITS - fractionalBits);
-    if (typeof maxAbs !== 'number') throw new TypeError(`maxAbs must be a number, got ${describeValue(maxAbs)}`);
-    // One bound, the encoder's: inputs are encoded through doubles, round(x 2^f) is exact only for
-    // |x 2^f| <= 2^53 (core's fixedPointBound), and a larger value would make a party's encoder throw
-    // mid-protocol and abort the session.
-    const hardBound = fixedPointBound(fractionalBits);
-    if (!(maxAbs > 0 && maxAbs <= hardBound)) {
-      throw new RangeError(`maxAbs must be a number in (0, 2^${53 - fractionalBits}] for ${fractionalBits} fractional bits, got ${describeValue(maxAbs)}`);
-    }
-    const fault = options.faultInjection ?? null;
-    if (fault !== null) {
-      assertOptions('faultInjection', fault, allKeys<FaultInjection>()('party', 'operation', 'kind'));
-      if (!Number.isInteger(fault.party) || fault.party < 0 || fault.party >= parties) {
-        throw new RangeError(`faultInjection.party must be a party id in [0, ${parties - 1}], got ${describeValue(fault?.party)}`);
-      }
-      if (!['throw', 'exit', 'hang', 'corrupt'].includes(fault.kind)) {
-        throw new RangeError(`faultInjection.kind must be 'throw', 'exit', 'hang' or 'corrupt', got ${describeValue(fault.kind)}`);
-      }
-      if (typeof fault.operation !== 'string') {
-        throw new TypeError(`faultInjection.operation must be an operation name, got ${describeValue(fault.operation)}`);
-      }
-    }
-    // Only the flags a worker needs (resolution conditions), never the parent's whole execArgv: flags such as
-    // --expose-gc or --input-type are valid for a process but make `new Worker` throw or the worker fail.
-    const partyUrl = siblingModuleUrl(import.meta.url, './party-worker');
-    const dealerUrl = siblingModuleUrl(import.meta.url, './dealer-worker');
+    const { parties, protocol, fractionalBits, timeoutMs, maxAbs, fault } = checkStartOptions(options);
     const workerFault = fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind };
-    const workers: Worker[] = [];
-    for (let p = 0; p < parties; p++) {
-      workers.push(
-        new Worker(partyUrl, {
-          execArgv: workerExecArgv(partyUrl),
-          workerData: { party: p, parties, protocol, fractionalBits, fault: workerFault },
-        }),
-      );
-    }
-    const dealer = new Worker(dealerUrl, {
-      execArgv: workerExecArgv(dealerUrl),
-      workerData: { parties, protocol },
-    });
-    const session = new SmpcSession({ parties, protocol, fractionalBits, timeoutMs, maxAbs }, workers, dealer, options.onWorkerMessage);
+    // Module loading on a busy machine can take seconds: start-up gets at least 30 s.
+    const cluster = new WorkerCluster({ parties, protocol, fractionalBits, fault: workerFault, startMs: Math.max(timeoutMs, 30_000) });
+    const session = new SmpcSession({ parties, protocol, fractionalBits, timeoutMs, maxAbs }, cluster, options.onWorkerMessage);
     await session.#connect();
     return session;
   }
 
-  async #connect(): Promise<void> {
-    const n = this.parties;
-    const ports: (MessagePort | null)[][] = this.#workers.map(() => new Array<MessagePort | null>(n + 1).fill(null));
-    const dealerPorts: (MessagePort | null)[] = new Array<MessagePort | null>(n + 1).fill(null);
-    for (let i = 0; i < n; i++) {
-      for (let j = i + 1; j < n; j++) {
-        const ch = new MessageChannel();
-        ports[i][j] = ch.port1;
-        ports[j][i] = ch.port2;
-      }
-      const ch = new MessageChannel();
-      ports[i][n] = ch.port1;
-      dealerPorts[i] = ch.port2;
-    }
-    const ready = [...this.#workers, this.#dealer].map(
-      (w) =>
-        new Promise<void>((resolve, reject) => {
-          const onMsg = (m: FromWorker): void => {
-            if (m.type === 'ready') {
-              w.off('message', onMsg);
-              resolve();
-            }
-          };
-          w.on('message', onMsg);
-          w.once('error', reject);
-          w.once('exit', (code) => reject(new Error(`worker exited with code ${code} during start-up`)));
-        }),
-    );
-    this.#workers.forEach((w, p) => this.#listen(w, p));
-    this.#listen(this.#dealer, 'dealer');
-    this.#workers.forEach((w, p) => {
-      const list = ports[p];
-      w.postMessage({ type: 'init', ports: list }, list.filter((x): x is MessagePort => x !== null) as never[]);
+  /**
+   * Joins a session across machines as party `options.party`: this process runs that one party and holds only
+   * its own inputs. It listens on `peers[party]`, dials the higher parties and the dealer (TLS 1.3, mutual
+   * authentication, every certificate pinned by its SHA-256 fingerprint), checks that every party agrees on
+   * the session id, protocol, fixed-point parameters, party count and program id, and resolves when all links
+   * are up (within `timeoutMs`). Every party must then run the same operations in the same order (the same
+   * program); each gives its own inputs to `share(me, values)` and the shape of the others' to
+   * `share(owner, { rows, cols })`. `reveal` returns the values on every party; `revealTo(p, x)` returns them
+   * on party p and an empty array elsewhere. `stats()` counts this party's traffic only. A peer that stops,
+   * closes its connection, stalls for `timeoutMs` or breaks the protocol aborts every party with a
+   * {@link ProtocolAbortError} naming it.
+   * @example
+   * ```ts
+   * const me = generateIdentity();
+   * const session = await SmpcSession.connect({
+   *   party: 1, protocol: 'replicated', identity: me, sessionId: 'study-2026-12',
+   *   peers: [{ host: 'a.example', port: 7001, fingerprint: fpA }, { host: '0.0.0.0', port: 7002, fingerprint: me.fingerprint }, { host: 'c.example', port: 7003, fingerprint: fpC }],
+   *   dealer: { host: 'd.example', port: 7000, fingerprint: fpD },
+   * });
+   * const x = await session.share(0, { rows: 100, cols: 1 }); // party 0's input: its shape only
+   * const y = await session.share(1, myValues);              // this party's input
+   * console.log(await session.reveal(session.mul(x, y)));
+   * await session.close();
+   * ```
+   */
+  static async connect(options: SmpcConnectOptions): Promise<SmpcSession> {
+    const o = checkConnectOptions(options);
+    const cluster = new NetworkCluster({
+      party: o.party,
+      peers: o.peers,
+      dealer: o.dealer,
+      credentials: o.credentials,
+      hello: {
+        version: WIRE_VERSION,
+        role: 'party',
+        party: o.party,
+        sessionId: o.sessionId,
+        protocol: o.protocol,
+        parties: o.parties,
+        fractionalBits: o.fractionalBits,
+        maxAbs: o.maxAbs,
+        programId: o.programId,
+      },
+      digest: sessionDigest(o.sessionId),
+      protocol: o.protocol,
+      fractionalBits: o.fractionalBits,
+      timeoutMs: o.timeoutMs,
     });
-    this.#dealer.postMessage(
-      { type: 'init', ports: dealerPorts },
-      dealerPorts.filter((x): x is MessagePort => x !== null) as never[],
-    );
-    const startMs = Math.max(this.timeoutMs, 30_000); // module loading on a busy machine can take seconds
-    const timer = setTimeout(() => this.#abort(new ProtocolAbortError(`parties did not start within ${startMs} ms`)), startMs);
+    const session = new SmpcSession(o, cluster, options.onWorkerMessage);
+    await session.#connect();
+    return session;
+  }
+
+  /** This process's party id when it runs one party of a session across machines (`connect`), else -1. */
+  get party(): number {
+    return this.#cluster.hosted.length === 1 ? (this.#cluster.hosted[0] as number) : -1;
+  }
+
+  async #connect(): Promise<void> {
+    let stop: (e: Error) => void = () => {};
+    const stopped = new Promise<never>((_, reject) => {
+      stop = reject;
+      this.#onAbort.push(reject);
+    });
     try {
-      await Promise.race([Promise.all(ready), new Promise<void>((_, reject) => this.#onAbort.push(reject))]);
+      await Promise.race([this.#cluster.start({ message: (who, m) => this.#receive(who, m), fault: (e) => this.#abort(e) }), stopped]);
     } catch (e) {
-      await this.#terminateAll();
+      await this.#cluster.terminate();
       throw e instanceof ProtocolAbortError ? e : new ProtocolAbortError('a party failed to start', { cause: e });
     } finally {
-      clearTimeout(timer);
+      this.#onAbort = this.#onAbort.filter((r) => r !== stop);
     }
     this.#setBusy(false);
   }
 
   #onAbort: ((e: Error) => void)[] = [];
 
-  #listen(w: Worker, who: number | 'dealer'): void {
-    w.on('message', (m: FromWorker) => {
-      if (this.#tap !== undefined) {
-        // A throw escaping an event listener is an uncaught exception that ends the process: the user's
-        // callback must not be able to do that. Its failure aborts this session instead, with the cause kept.
-        try {
-          this.#tap(who, m);
-        } catch (e) {
-          this.#abort(new ProtocolAbortError(`the onWorkerMessage callback threw: ${e instanceof Error ? e.message : describeValue(e)}`, { cause: e }));
-          return;
-        }
-      }
-      // Same reasoning for a message this thread cannot process: it aborts the run, it does not end the process.
+  #receive(who: number | 'dealer', m: FromWorker): void {
+    if (this.#tap !== undefined) {
+      // A throw escaping an event listener is an uncaught exception that ends the process: the user's
+      // callback must not be able to do that. Its failure aborts this session instead, with the cause kept.
       try {
-        this.#onMessage(who, m);
+        this.#tap(who, m);
       } catch (e) {
-        const from = who === 'dealer' ? 'the dealer' : `party ${who}`;
-        this.#abort(new ProtocolAbortError(`a message from ${from} could not be processed`, { cause: e, party: who === 'dealer' ? -1 : who }));
+        this.#abort(new ProtocolAbortError(`the onWorkerMessage callback threw: ${e instanceof Error ? e.message : describeValue(e)}`, { cause: e }));
+        return;
       }
-    });
-    w.on('error', (e: Error) => {
-      this.#abort(
-        new ProtocolAbortError(`${who === 'dealer' ? 'the dealer' : `party ${who}`} crashed: ${e.message}`, {
-          cause: e,
-          party: who === 'dealer' ? -1 : who,
-        }),
-      );
-    });
-    w.on('messageerror', (e: Error) => {
-      this.#abort(new ProtocolAbortError(`a message from ${who === 'dealer' ? 'the dealer' : `party ${who}`} could not be read`, { cause: e }));
-    });
-    w.on('exit', (code: number) => {
-      this.#alive.delete(w);
-      if (this.#closing === null && this.#abortError === null) {
-        this.#abort(
-          new ProtocolAbortError(`${who === 'dealer' ? 'the dealer' : `party ${who}`} exited with code ${code}`, {
-            party: who === 'dealer' ? -1 : who,
-          }),
-        );
-      }
-    });
+    }
+    // Same reasoning for a message this thread cannot process: it aborts the run, it does not end the process.
+    try {
+      this.#onMessage(who, m);
+    } catch (e) {
+      const from = who === 'dealer' ? 'the dealer' : `party ${who}`;
+      this.#abort(new ProtocolAbortError(`a message from ${from} could not be processed`, { cause: e, party: who === 'dealer' ? -1 : who }));
+    }
   }
 
   #onMessage(who: number | 'dealer', m: FromWorker): void {
@@ -490,47 +302,19 @@ export class SmpcSession {
       return;
     }
     if (m.type === 'dealt') {
-      this.#stats.dealer[m.party] += m.bytes;
+      this.#queue.dealt(m.party, m.bytes);
       return;
     }
     if (who === 'dealer' || m.type === 'ready' || m.type === 'progress' || m.type === 'memory') return;
-    const p = this.#pending.get(m.seq);
-    if (!p) return;
     if (m.type === 'result') {
-      if (who === p.resultFrom) p.result = m.values;
+      this.#queue.result(who, m.seq, m.values);
       return;
     }
-    const record = (s: OperationStats): void => {
-      s.bytesPerParty[who] += m.bytes;
-      s.messagesPerParty[who] += m.messages;
-    };
-    const opStats = (this.#stats.operations[p.name] ??= emptyStats(this.parties));
-    record(opStats);
-    record(this.#stats.online);
-    this.#stored[who] = m.stored;
-    this.#stats.requests += m.requests;
-    p.waiting.delete(who);
-    p.rounds = Math.max(p.rounds, m.rounds);
-    if (p.waiting.size === 0) {
-      const rounds = p.rounds;
-      opStats.count++;
-      opStats.rounds += rounds;
-      this.#stats.online.count++;
-      this.#stats.online.rounds += rounds;
-      this.#pending.delete(m.seq);
-      if (this.#pending.size === 0) this.#setBusy(false);
-      p.resolve(p.result);
-    }
+    if (this.#queue.done(who, m) && this.#queue.size === 0) this.#setBusy(false);
   }
 
   #setBusy(busy: boolean): void {
-    // Once termination has begun the workers stay ref'd until they exit (see #terminateAll).
-    if (this.#terminating === null) {
-      for (const w of this.#alive) {
-        if (busy) w.ref();
-        else w.unref();
-      }
-    }
+    this.#cluster.setBusy(busy);
     if (busy && this.#watchdog === null) {
       this.#lastProgress = Date.now();
       this.#watchdog = setInterval(() => this.#checkProgress(), Math.max(10, Math.min(250, this.timeoutMs / 4)));
@@ -542,9 +326,9 @@ export class SmpcSession {
   }
 
   #checkProgress(): void {
-    if (this.#pending.size === 0) return;
+    if (this.#queue.size === 0) return;
     if (Date.now() - this.#lastProgress <= this.timeoutMs) return;
-    const [seq, p] = this.#pending.entries().next().value as [number, Pending];
+    const [seq, p] = this.#queue.oldest() as [number, Pending];
     const stuck = [...p.waiting].join(', ');
     this.#abort(
       new ProtocolAbortError(`no progress within ${this.timeoutMs} ms: operation '${p.name}' #${seq} still waits for party ${stuck}`, {
@@ -556,34 +340,20 @@ export class SmpcSession {
   #abort(e: ProtocolAbortError): void {
     if (this.#abortError !== null || this.#closing !== null) return;
     this.#abortError = e;
-    for (const p of this.#pending.values()) p.reject(e);
-    this.#pending.clear();
+    this.#queue.rejectAll(e);
     for (const r of this.#onAbort) r(e);
     this.#onAbort = [];
     this.#setBusy(false);
-    void this.#terminateAll();
+    void this.#terminateAll(e);
   }
 
-  #terminating: Promise<void> | null = null;
-  #terminateAll(): Promise<void> {
-    // Idle workers are unref'd so that an idle session does not keep a script alive. A worker stays unref'd
-    // while it terminates, so the event loop could empty before its 'exit' arrives: `terminate()` would then
-    // never settle and a script awaiting close() would end with exit code 13 (unsettled top-level await).
-    // Ref'ing each worker keeps the loop alive until it has exited.
-    this.#terminating ??= Promise.all(
-      [...this.#workers, this.#dealer].map((w) => {
-        w.ref();
-        return w.terminate();
-      }),
-    ).then(() => {
-      for (const w of [...this.#workers, this.#dealer]) this.#alive.delete(w);
-    });
-    return this.#terminating;
+  #terminateAll(reason?: ProtocolAbortError): Promise<void> {
+    return this.#cluster.terminate(reason);
   }
 
-  /** Number of worker threads (parties and dealer) that have not exited. */
+  /** Number of worker threads (parties and dealer) that have not exited; for a connected session, open links. */
   get activeWorkers(): number {
-    return this.#alive.size;
+    return this.#cluster.active;
   }
 
   /** The abort error if the session was aborted, else `null`. */
@@ -598,15 +368,11 @@ export class SmpcSession {
 
   #submit(name: string, elements: number, operation: Operation, resultFrom = -1, ownerOnly?: { owner: number; stripped: Operation }): Promise<Float64Array | null> {
     this.#usable();
-    const seq = this.#seq++;
-    const promise = new Promise<Float64Array | null>((resolve, reject) => {
-      this.#pending.set(seq, { name, elements, waiting: new Set(this.#workers.map((_, p) => p)), resultFrom, result: null, rounds: 0, resolve, reject });
-    });
-    if (this.#pending.size === 1) this.#setBusy(true);
-    this.#workers.forEach((w, p) => {
-      const op = ownerOnly && p !== ownerOnly.owner ? ownerOnly.stripped : operation;
-      w.postMessage({ type: 'op', seq, operation: op });
-    });
+    const { seq, promise } = this.#queue.add(name, elements, this.#cluster.hosted, resultFrom);
+    if (this.#queue.size === 1) this.#setBusy(true);
+    for (const p of this.#cluster.hosted) {
+      this.#cluster.post(p, seq, ownerOnly && p !== ownerOnly.owner ? ownerOnly.stripped : operation);
+    }
     promise.catch(() => {});
     return promise;
   }
@@ -649,6 +415,15 @@ export class SmpcSession {
     return party as number;
   }
 
+  /** The range a shared input declares (checked options of `share`). */
+  #declaredRange(declared: number, options: { readonly min?: number; readonly max?: number } | undefined): Range {
+    // |x| <= declared implies |round(x 2^f)| <= ceil(declared 2^f), and min <= x <= max implies
+    // round(min 2^f) <= round(x 2^f) <= round(max 2^f): the encoder's rounding is monotone.
+    const sym = symmetric(BigInt(Math.ceil(declared * 2 ** this.fractionalBits)));
+    const enc = publicRange([options?.min ?? -declared, options?.max ?? declared], this.fractionalBits);
+    return { lo: options?.min === undefined ? sym.lo : enc.lo, hi: options?.max === undefined ? sym.hi : enc.hi };
+  }
+
   #values(values: unknown, name: string, bound = this.maxAbs): Float64Array {
     if (typeof values === 'number') values = [values];
     assertFiniteArray(name, values as ArrayLike<number>);
@@ -671,16 +446,22 @@ export class SmpcSession {
    * stays in range. A tight bound lets longer sums and dot products pass; it is public, so choose it from what
    * is public (the data's documented scale), not from the secret values. Throws `RangeError` for unknown
    * parties, NaN, values outside the declared interval or a shape that does not match.
+   *
+   * In a session across machines ({@link SmpcSession.connect}) only the owner's process has the values: it calls
+   * `share(me, values)`, and every other party calls `share(owner, { rows, cols })` with the shape alone (and the
+   * same bound options). A process that passes values for another party's input, or only a shape for its own,
+   * gets a `TypeError` before anything is sent.
    * @example
    * ```ts
    * const x = await session.share(1, Float64Array.of(1, 2, 3, 4), [2, 2]);
+   * const theirs = await session.share(0, { rows: 100, cols: 1 }); // connect(): party 0's input, shape only
    * const z = await session.share(0, standardized, [rows, 30], { maxAbs: 16 });
    * const d = await session.share(2, durations, undefined, { min: 0.01, max: 500 }); // reciprocal(d) is allowed
    * ```
    */
   async share(
     owner: number,
-    values: ArrayLike<number>,
+    values: ArrayLike<number> | { readonly rows: number; readonly cols: number },
     shape?: readonly [number, number],
     options?: { readonly maxAbs?: number; readonly min?: number; readonly max?: number },
   ): Promise<SecretTensor> {
@@ -702,6 +483,31 @@ export class SmpcSession {
     const lo = options?.min ?? -declared;
     const hi = options?.max ?? declared;
     if (lo > hi) throw new RangeError(`options.min must be <= options.max, got min = ${lo} and max = ${hi}`);
+    const me = this.party;
+    const shapeOnly = values !== null && typeof values === 'object' && !ArrayBuffer.isView(values) && !Array.isArray(values) && !('length' in values);
+    if (me < 0 && shapeOnly) {
+      throw new TypeError('values must be the owner\'s values: a session from SmpcSession.start runs every party in this process (a shape alone is for SmpcSession.connect)');
+    }
+    if (me >= 0 && owner === me && shapeOnly) {
+      throw new TypeError(`values: party ${me} (this process) owns this input, so it must pass the values, not only a shape`);
+    }
+    if (me >= 0 && owner !== me && !shapeOnly) {
+      throw new TypeError(
+        `values: party ${owner}'s input stays on party ${owner}'s machine; this process (party ${me}) passes only its shape { rows, cols }, never values`,
+      );
+    }
+    if (shapeOnly) {
+      assertOptions('values', values, ['rows', 'cols']);
+      const { rows, cols } = values as { rows: number; cols: number };
+      assertInteger('values.rows', rows, 1, MAX_INPUT_ELEMENTS);
+      assertInteger('values.cols', cols, 1, MAX_INPUT_ELEMENTS);
+      if (rows * cols > MAX_INPUT_ELEMENTS) throw new RangeError(`values.rows * values.cols must be at most ${MAX_INPUT_ELEMENTS}, got ${rows * cols}`);
+      if (shape !== undefined) throw new RangeError('shape must be undefined when values is a shape { rows, cols }');
+      const t = this.#tensor(rows, cols, this.#declaredRange(declared, options));
+      this.#inputOf.set(t, owner);
+      await this.#submit('share', rows * cols, { op: 'input', out: t.id, owner, count: rows * cols });
+      return t;
+    }
     const v = this.#values(values, 'values', declared);
     if (options?.min !== undefined || options?.max !== undefined) {
       for (let i = 0; i < v.length; i++) {
@@ -719,12 +525,8 @@ export class SmpcSession {
     if (!Number.isInteger(rows) || !Number.isInteger(cols) || rows < 1 || cols < 1 || rows * cols !== v.length) {
       throw new RangeError(`shape must be [rows, cols] with rows * cols = ${v.length}, got ${describeValue(shape)}`);
     }
-    // |x| <= declared implies |round(x 2^f)| <= ceil(declared 2^f), and min <= x <= max implies
-    // round(min 2^f) <= round(x 2^f) <= round(max 2^f): the encoder's rounding is monotone.
-    const sym = symmetric(BigInt(Math.ceil(declared * 2 ** this.fractionalBits)));
-    const enc = publicRange([lo, hi], this.fractionalBits);
-    const range = { lo: options?.min === undefined ? sym.lo : enc.lo, hi: options?.max === undefined ? sym.hi : enc.hi };
-    const t = this.#tensor(rows, cols, range);
+    const t = this.#tensor(rows, cols, this.#declaredRange(declared, options));
+    if (me >= 0) this.#inputOf.set(t, owner);
     const op: Operation = { op: 'input', out: t.id, owner, count: v.length, values: v };
     await this.#submit('share', v.length, op, -1, { owner, stripped: { op: 'input', out: t.id, owner, count: v.length } });
     return t;
@@ -1163,7 +965,18 @@ export class SmpcSession {
    */
   async reveal(x: SecretTensor): Promise<Float64Array> {
     this.#check(x, 'x');
-    return (await this.#submit('reveal', x.length, { op: 'reveal', a: x.id, to: -1 }, 0)) as Float64Array;
+    this.#notRawInput(x, -1);
+    const from = this.party >= 0 ? this.party : 0;
+    return (await this.#submit('reveal', x.length, { op: 'reveal', a: x.id, to: -1 }, from)) as Float64Array;
+  }
+
+  #notRawInput(x: SecretTensor, to: number): void {
+    const owner = this.#inputOf.get(x);
+    if (owner === undefined || owner === to) return;
+    throw new RangeError(
+      `x is party ${owner}'s raw input: across machines only computed tensors are revealed (or an input to its own owner), ` +
+        'so that no process can send another party\'s data; reveal a result computed from it instead',
+    );
   }
 
   /**
@@ -1176,7 +989,9 @@ export class SmpcSession {
   async revealTo(party: number, x: SecretTensor): Promise<Float64Array> {
     this.#partyId(party, 'party');
     this.#check(x, 'x');
-    return (await this.#submit('reveal', x.length, { op: 'reveal', a: x.id, to: party }, party)) as Float64Array;
+    this.#notRawInput(x, party);
+    // Across machines the other parties' processes get an empty array: they learn nothing.
+    return ((await this.#submit('reveal', x.length, { op: 'reveal', a: x.id, to: party }, party)) as Float64Array | null) ?? new Float64Array(0);
   }
 
   /**
@@ -1305,18 +1120,7 @@ export class SmpcSession {
    */
   async sync(): Promise<void> {
     this.#usable();
-    await Promise.all([...this.#pending.values()].map((p) => new Promise<void>((resolve, reject) => {
-      const prev = p.resolve;
-      const prevReject = p.reject;
-      (p as { resolve: (v: Float64Array | null) => void }).resolve = (v) => {
-        prev(v);
-        resolve();
-      };
-      (p as { reject: (e: Error) => void }).reject = (e) => {
-        prevReject(e);
-        reject(e);
-      };
-    })));
+    await this.#queue.settled();
     this.#usable();
   }
 
@@ -1334,19 +1138,7 @@ export class SmpcSession {
    */
   async memoryUsage(): Promise<SessionMemory> {
     this.#usable();
-    const workers = [...this.#workers, this.#dealer];
-    const reports = workers.map(
-      (w) =>
-        new Promise<WorkerMemory & { collected: boolean }>((resolve) => {
-          const onMessage = (m: FromWorker): void => {
-            if (m.type !== 'memory') return;
-            w.off('message', onMessage);
-            resolve({ heapUsed: m.heapUsed, external: m.external, collected: m.collected });
-          };
-          w.on('message', onMessage);
-          w.postMessage({ type: 'memory' });
-        }),
-    );
+    const reports = this.#cluster.memory();
     // An abort or close while waiting rejects instead of leaving the caller hanging.
     let stop: (e: Error) => void = () => {};
     const stopped = new Promise<never>((_, reject) => {
@@ -1359,16 +1151,16 @@ export class SmpcSession {
       () => this.#abort(new ProtocolAbortError(`a worker sent no memory report within ${this.timeoutMs} ms`)),
       this.timeoutMs,
     );
-    let all: (WorkerMemory & { collected: boolean })[];
+    let all: MemoryReport[];
     try {
-      all = await Promise.race([Promise.all(reports), stopped]);
+      all = await Promise.race([reports, stopped]);
     } finally {
       clearTimeout(timer);
       this.#onAbort = this.#onAbort.filter((r) => r !== stop);
-      this.#setBusy(this.#pending.size > 0);
+      this.#setBusy(this.#queue.size > 0);
     }
     const parties = all.slice(0, this.parties).map(({ heapUsed, external }) => ({ heapUsed, external }));
-    const d = all[this.parties] as WorkerMemory & { collected: boolean };
+    const d = all[this.parties] as MemoryReport;
     return { parties, dealer: { heapUsed: d.heapUsed, external: d.external }, collected: all.every((r) => r.collected) };
   }
 
@@ -1381,12 +1173,9 @@ export class SmpcSession {
    * ```
    */
   stats(): SmpcStats {
-    return structuredClone({
-      online: this.#stats.online,
-      operations: this.#stats.operations,
-      offline: { dealerBytesPerParty: this.#stats.dealer, requests: this.#stats.requests },
-      storedPerParty: this.#stored,
-    });
+    const network = this.#cluster.traffic?.();
+    const stats = this.#queue.stats();
+    return network === undefined ? stats : { ...stats, network: { ...network } };
   }
 
   /**
@@ -1397,7 +1186,7 @@ export class SmpcSession {
    * ```
    */
   resetStats(): void {
-    this.#stats = { online: emptyStats(this.parties), operations: {}, dealer: new Array<number>(this.parties).fill(0), requests: 0 };
+    this.#queue.resetStats();
   }
 
   /**
@@ -1411,8 +1200,7 @@ export class SmpcSession {
   close(): Promise<void> {
     if (this.#closing) return this.#closing;
     const closed = new ProtocolAbortError('the session was closed');
-    for (const p of this.#pending.values()) p.reject(closed);
-    this.#pending.clear();
+    this.#queue.rejectAll(closed);
     for (const r of this.#onAbort) r(closed);
     this.#onAbort = [];
     this.#setBusy(false);

@@ -7,14 +7,13 @@
  * @module
  */
 import { assertDelta, assertFunction, assertInRange, assertOptions, assertPositive } from '@ppml/core';
-import { checkAccountantKind, checkConversion, checkCount, checkNoiseMultiplier, checkSampleRate } from './internal-args.ts';
+import { checkConversion, checkCount, checkNoiseMultiplier, checkSampleRate } from './internal-args.ts';
 import { dpSgdEvent } from './events.ts';
-import { PldAccountant } from './pld-accountant.ts';
-import { RdpAccountant } from './rdp-accountant.ts';
+import type { RdpAccountant } from './rdp-accountant.ts';
 import type { RdpConversion, RdpOrders } from './rdp.ts';
+import { type AccountantKind, checkAccountantKind, createAccountant } from './registry.ts';
 
-/** Which accountant computes ε: 'rdp' (Rényi DP) or 'pld' (privacy loss distributions, tight). */
-export type AccountantKind = 'rdp' | 'pld';
+export type { AccountantKind };
 
 /** Options of {@link computeEpsilon}. */
 export interface ComputeEpsilonOptions {
@@ -26,7 +25,7 @@ export interface ComputeEpsilonOptions {
   steps: number;
   /** δ in (0, 1). */
   delta: number;
-  /** 'rdp' or 'pld'. */
+  /** A registered accountant ('pld', 'rdp' or 'basic'). */
   accountant: AccountantKind;
   /** RDP orders (default {@link DEFAULT_RDP_ORDERS}); also used by the PLD accountant's fallback. */
   orders?: RdpOrders;
@@ -68,15 +67,15 @@ const COMPUTE_EPSILON_KEYS = ['noiseMultiplier', 'sampleRate', 'steps', 'delta',
 
 function epsilonOf(o: ComputeEpsilonOptions, warnAtBoundary = false): number {
   const event = dpSgdEvent({ noiseMultiplier: o.noiseMultiplier, sampleRate: o.sampleRate, steps: o.steps });
-  if (o.accountant === 'rdp') {
-    const acc = new RdpAccountant({ orders: o.orders, conversion: o.conversion }).compose(event);
-    const r = acc.getEpsilonAndOrder(o.delta);
+  const acc = createAccountant(o.accountant, { orders: o.orders, conversion: o.conversion, onWarning: o.onWarning }).compose(event);
+  if (acc.kind === 'rdp') {
+    const r = (acc as RdpAccountant).getEpsilonAndOrder(o.delta);
     if (warnAtBoundary && r.orderAtBoundary) {
-      emitWarning(orderAtBoundaryAdvice(r.order, r.order === acc.orders[0]), o.onWarning);
+      emitWarning(orderAtBoundaryAdvice(r.order, r.order === (acc as RdpAccountant).orders[0]), o.onWarning);
     }
     return r.epsilon;
   }
-  return new PldAccountant({ orders: o.orders, onWarning: o.onWarning }).compose(event).getEpsilon(o.delta);
+  return acc.getEpsilon(o.delta);
 }
 
 /**
@@ -111,7 +110,7 @@ export interface CalibrateNoiseOptions {
   steps?: number;
   /** Number of epochs (finite, > 0), used when `steps` is not given. */
   epochs?: number;
-  /** 'rdp' or 'pld'. */
+  /** A registered accountant ('pld', 'rdp' or 'basic'). */
   accountant: AccountantKind;
   /** Stop when target − ε(σ) <= epsilonTolerance (default 0.01, as Opacus). */
   epsilonTolerance?: number;

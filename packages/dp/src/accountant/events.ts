@@ -1,12 +1,13 @@
 /**
  * Privacy events in the spirit of Google's `dp_accounting` `DpEvent`s: a small algebra describing what was
  * released, independent of how it is accounted. Leaves are the Gaussian and Laplace mechanisms (parametrized by
- * their noise multiplier: noise scale divided by sensitivity); wrappers are Poisson sampling, sampling without
+ * their noise multiplier: noise scale divided by sensitivity), randomized response, the exponential mechanism
+ * and mechanisms known only by an (ε, δ) guarantee; wrappers are Poisson sampling, sampling without
  * replacement, composition of a list and self-composition. Any accountant ({@link RdpAccountant},
  * {@link PldAccountant}) consumes the same events.
  * @module
  */
-import { assertInteger, assertOptions, describeValue } from '@ppml/core';
+import { assertInRange, assertInteger, assertNonNegative, assertOptions, describeValue } from '@ppml/core';
 import { checkCount, checkNoiseMultiplier, checkSampleRate } from './internal-args.ts';
 
 /** The Gaussian mechanism with noise standard deviation `noiseMultiplier` × L2 sensitivity. */
@@ -19,6 +20,39 @@ export interface GaussianEvent {
 export interface LaplaceEvent {
   readonly kind: 'laplace';
   readonly noiseMultiplier: number;
+}
+
+/**
+ * A mechanism known only by its (ε, δ) guarantee (`dp_accounting`'s `EpsilonDeltaDpEvent`): pure DP when δ = 0.
+ * Accountants use its worst case, the (ε, δ) privacy region of Kairouz, Oh, Viswanath 2015 (Thm 2.4): the
+ * four-output pair whose privacy loss is +∞ with mass δ, ε with mass (1 − δ)e^ε/(1 + e^ε) and −ε with mass
+ * (1 − δ)/(1 + e^ε). Every (ε, δ)-DP mechanism is a post-processing of it, so accounting it is always valid.
+ */
+export interface EpsilonDeltaEvent {
+  readonly kind: 'epsilonDelta';
+  readonly epsilon: number;
+  readonly delta: number;
+}
+
+/**
+ * k-ary randomized response as `dp_accounting`'s `RandomizedResponseDpEvent`: with probability
+ * `noiseParameter` the output is uniform over `buckets` values, otherwise it is the true value (replace-one on
+ * the respondent's value). Pure DP with ε = ln(1 + k(1 − p)/p).
+ */
+export interface RandomizedResponseEvent {
+  readonly kind: 'randomizedResponse';
+  readonly noiseParameter: number;
+  readonly buckets: number;
+}
+
+/**
+ * The exponential mechanism at privacy parameter ε (scores of sensitivity Δ weighted by ε/(2Δ), or ε/Δ for
+ * monotonic scores). It is ε-bounded-range (Durfee & Rogers 2019), which RDP exploits exactly (Cesar & Rogers
+ * 2021); the PLD accountant uses its pure ε-DP pair (valid, not BR-tight).
+ */
+export interface ExponentialMechanismEvent {
+  readonly kind: 'exponential';
+  readonly epsilon: number;
 }
 
 /** `event` run on a Poisson sample: each example included independently with probability `sampleRate`. */
@@ -53,6 +87,9 @@ export interface SelfComposedEvent {
 export type DpEvent =
   | GaussianEvent
   | LaplaceEvent
+  | EpsilonDeltaEvent
+  | RandomizedResponseEvent
+  | ExponentialMechanismEvent
   | PoissonSampledEvent
   | SampledWithoutReplacementEvent
   | ComposedEvent
@@ -80,6 +117,77 @@ export function gaussianEvent(noiseMultiplier: number): GaussianEvent {
 export function laplaceEvent(noiseMultiplier: number): LaplaceEvent {
   checkNoiseMultiplier(noiseMultiplier);
   return Object.freeze({ kind: 'laplace', noiseMultiplier });
+}
+
+function checkEventEpsilon(x: unknown, name: string): asserts x is number {
+  assertNonNegative(name, x);
+}
+
+/**
+ * An (ε, δ) event: a mechanism known only by its guarantee (pure DP when δ = 0).
+ * @example
+ * ```ts
+ * const e = epsilonDeltaEvent(0.5, 1e-7);
+ * const pure = epsilonDeltaEvent(1); // δ = 0
+ * ```
+ */
+export function epsilonDeltaEvent(epsilon: number, delta = 0): EpsilonDeltaEvent {
+  checkEventEpsilon(epsilon, 'epsilon');
+  assertInRange('delta', delta, 0, 1, { maxInclusive: false });
+  return Object.freeze({ kind: 'epsilonDelta', epsilon, delta });
+}
+
+/**
+ * A k-ary randomized-response event (probability `noiseParameter` of a uniform answer over `buckets` values).
+ * @example
+ * ```ts
+ * const e = randomizedResponseEvent({ noiseParameter: 0.5, buckets: 2 }); // ε = ln 3
+ * ```
+ */
+export function randomizedResponseEvent(options: { noiseParameter: number; buckets: number }): RandomizedResponseEvent {
+  assertOptions('options', options, ['noiseParameter', 'buckets']);
+  const { noiseParameter, buckets } = options;
+  assertInRange('noiseParameter', noiseParameter, 0, 1);
+  assertInteger('buckets', buckets, 2);
+  return Object.freeze({ kind: 'randomizedResponse', noiseParameter, buckets });
+}
+
+/**
+ * An exponential-mechanism event at privacy parameter ε (ε-DP and ε-bounded-range).
+ * @example
+ * ```ts
+ * const e = exponentialMechanismEvent(0.5);
+ * ```
+ */
+export function exponentialMechanismEvent(epsilon: number): ExponentialMechanismEvent {
+  checkEventEpsilon(epsilon, 'epsilon');
+  return Object.freeze({ kind: 'exponential', epsilon });
+}
+
+/**
+ * The pure ε of an event that is pure DP on its own (Laplace, pure (ε, 0), randomized response, exponential
+ * mechanism), or undefined. ε = ∞ for a Laplace event without noise.
+ * @example
+ * ```ts
+ * pureEpsilonOf(randomizedResponseEvent({ noiseParameter: 0.5, buckets: 2 })); // ln 3
+ * ```
+ */
+export function pureEpsilonOf(event: DpEvent): number | undefined {
+  validateEvent(event);
+  switch (event.kind) {
+    case 'laplace':
+      return event.noiseMultiplier === 0 ? Infinity : 1 / event.noiseMultiplier;
+    case 'epsilonDelta':
+      return event.delta === 0 ? event.epsilon : undefined;
+    case 'randomizedResponse': {
+      const { noiseParameter: p, buckets: k } = event;
+      return p === 0 ? Infinity : Math.log1p((k * (1 - p)) / p);
+    }
+    case 'exponential':
+      return event.epsilon;
+    default:
+      return undefined;
+  }
 }
 
 /**
@@ -160,6 +268,9 @@ export function dpSgdEvent(options: { noiseMultiplier: number; sampleRate: numbe
 const EVENT_KEYS: Readonly<Record<string, readonly string[] | undefined>> = {
   gaussian: ['kind', 'noiseMultiplier'],
   laplace: ['kind', 'noiseMultiplier'],
+  epsilonDelta: ['kind', 'epsilon', 'delta'],
+  randomizedResponse: ['kind', 'noiseParameter', 'buckets'],
+  exponential: ['kind', 'epsilon'],
   poissonSampled: ['kind', 'sampleRate', 'event'],
   sampledWithoutReplacement: ['kind', 'datasetSize', 'sampleSize', 'event'],
   composed: ['kind', 'events'],
@@ -188,6 +299,17 @@ export function validateEvent(event: unknown, path = 'event'): asserts event is 
     case 'laplace':
       checkNoiseMultiplier(e.noiseMultiplier, `${path}.noiseMultiplier`);
       return;
+    case 'epsilonDelta':
+      checkEventEpsilon(e.epsilon, `${path}.epsilon`);
+      assertInRange(`${path}.delta`, e.delta, 0, 1, { maxInclusive: false });
+      return;
+    case 'randomizedResponse':
+      assertInRange(`${path}.noiseParameter`, e.noiseParameter, 0, 1);
+      assertInteger(`${path}.buckets`, e.buckets, 2);
+      return;
+    case 'exponential':
+      checkEventEpsilon(e.epsilon, `${path}.epsilon`);
+      return;
     case 'poissonSampled':
       checkSampleRate(e.sampleRate, `${path}.sampleRate`, true);
       validateEvent(e.event, `${path}.event`);
@@ -209,7 +331,8 @@ export function validateEvent(event: unknown, path = 'event'): asserts event is 
       return;
     default:
       throw new RangeError(
-        `${path}.kind must be one of 'gaussian', 'laplace', 'poissonSampled', 'sampledWithoutReplacement', ` +
+        `${path}.kind must be one of 'gaussian', 'laplace', 'epsilonDelta', 'randomizedResponse', 'exponential', ` +
+          `'poissonSampled', 'sampledWithoutReplacement', ` +
           `'composed', 'selfComposed', got ${describeValue(e.kind)}`,
       );
   }

@@ -30,8 +30,15 @@ export {
   type SampledWithoutReplacementEvent,
   type ComposedEvent,
   type SelfComposedEvent,
+  type EpsilonDeltaEvent,
+  type RandomizedResponseEvent,
+  type ExponentialMechanismEvent,
   gaussianEvent,
   laplaceEvent,
+  epsilonDeltaEvent,
+  randomizedResponseEvent,
+  exponentialMechanismEvent,
+  pureEpsilonOf,
   poissonSampledEvent,
   sampledWithoutReplacementEvent,
   composedEvent,
@@ -47,8 +54,21 @@ export {
   RdpAccountant,
 } from './rdp-accountant.ts';
 export { type PldAccountantOptions, PldAccountant, MAX_PLD_POINTS } from './pld-accountant.ts';
+export { type BasicAccountantOptions, BasicAccountant } from './basic-accountant.ts';
 export {
   type AccountantKind,
+  type AccountantOptions,
+  type Accountant,
+  type RegisteredAccountant,
+  type EventEpsilonOptions,
+  ACCOUNTANT_KINDS,
+  createAccountant,
+  isAccountantKind,
+  checkAccountantKind,
+  accountantLabel,
+  eventEpsilon,
+} from './registry.ts';
+export {
   type ComputeEpsilonOptions,
   type CalibrateNoiseOptions,
   MAX_NOISE_MULTIPLIER,
@@ -56,6 +76,13 @@ export {
   computeEpsilon,
   calibrateNoiseMultiplier,
 } from './calibrate.ts';
+export {
+  type QueryNoiseOptions,
+  type CalibrateNoiseParameterOptions,
+  calibrateNoise,
+  calibrateGaussianNoise,
+  calibrateLaplaceNoise,
+} from './calibrate-query.ts';
 export { zcdpToDelta, zcdpToEpsilon, gaussianZcdpRho, pureDpToZcdpRho } from './zcdp.ts';
 export {
   type AdvancedCompositionOptions,

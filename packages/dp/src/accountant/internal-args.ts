@@ -4,7 +4,6 @@
  * @module
  */
 import { assertArrayLike, assertInRange, assertInteger, assertNonNegative, describeValue } from '@ppml/core';
-import type { AccountantKind } from './calibrate.ts';
 import { DEFAULT_RDP_ORDERS } from './orders.ts';
 import type { NeighboringRelation } from './rdp-accountant.ts';
 import type { RdpConversion } from './rdp.ts';
@@ -79,9 +78,4 @@ export function checkRelation(r: unknown): asserts r is NeighboringRelation {
   if (r !== 'add-or-remove-one' && r !== 'replace-one') {
     throw new RangeError(`neighboringRelation must be 'add-or-remove-one' or 'replace-one', got ${describeValue(r)}`);
   }
-}
-
-/** Accountant name. */
-export function checkAccountantKind(a: unknown): asserts a is AccountantKind {
-  if (a !== 'rdp' && a !== 'pld') throw new RangeError(`accountant must be 'rdp' or 'pld', got ${describeValue(a)}`);
 }

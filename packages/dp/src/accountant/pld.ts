@@ -151,7 +151,51 @@ function intervalMass(cdfA: number, sfA: number, cdfB: number, sfB: number): num
 }
 
 /** A base mechanism for the PLD builder. */
-export type PldBase = { kind: 'gaussian'; noiseMultiplier: number } | { kind: 'laplace'; noiseMultiplier: number };
+export type PldBase =
+  | { kind: 'gaussian'; noiseMultiplier: number }
+  | { kind: 'laplace'; noiseMultiplier: number }
+  | FiniteLoss;
+
+/**
+ * A privacy loss distribution with finitely many values (randomized response, an (ε, δ) pair), symmetric in
+ * the two directions of the neighbouring relation; `key` identifies the mechanism for merging equal ones.
+ */
+export interface FiniteLoss {
+  readonly kind: 'finite';
+  readonly key: string;
+  readonly losses: Float64Array;
+  readonly masses: Float64Array;
+  readonly infinity: number;
+}
+
+/**
+ * Discretizes a finite PLD pessimistically: each loss is rounded up to the grid (`dp_accounting` does the same
+ * for its pessimistic estimates), which can only raise δ(ε) and keeps E[e^{−L}] <= 1.
+ * @example
+ * ```ts
+ * finitePld({ kind: 'finite', key: 'rr', losses: Float64Array.of(1, -1), masses: Float64Array.of(0.73, 0.27), infinity: 0 }, 1e-4);
+ * ```
+ */
+export function finitePld(loss: FiniteLoss, h: number): DiscretePld {
+  let lo = Infinity;
+  let hi = -Infinity;
+  const idx = new Float64Array(loss.losses.length);
+  for (let i = 0; i < idx.length; i++) {
+    idx[i] = Math.ceil(loss.losses[i] / h);
+    if (loss.masses[i] > 0) {
+      lo = Math.min(lo, idx[i]);
+      hi = Math.max(hi, idx[i]);
+    }
+  }
+  if (lo === Infinity) return { h, offset: 0, probs: new Float64Array(1), infinity: loss.infinity };
+  const n = hi - lo + 1;
+  if (!(n <= MAX_PLD_POINTS)) {
+    throw new PldGridTooLargeError(`the privacy loss distribution needs ${n} grid points (limit ${MAX_PLD_POINTS})`);
+  }
+  const probs = new Float64Array(n);
+  for (let i = 0; i < idx.length; i++) if (loss.masses[i] > 0) probs[idx[i] - lo] += loss.masses[i];
+  return { h, offset: lo, probs, infinity: loss.infinity };
+}
 
 /**
  * Discretizes one (possibly Poisson-subsampled, rate q) Gaussian or Laplace step in one direction:
@@ -163,6 +207,10 @@ export type PldBase = { kind: 'gaussian'; noiseMultiplier: number } | { kind: 'l
  */
 export function singleEventPld(base: PldBase, q: number, direction: 'remove' | 'add', h: number): DiscretePld {
   if (q === 0) return { h, offset: 0, probs: Float64Array.of(1), infinity: 0 };
+  if (base.kind === 'finite') {
+    if (q !== 1) throw new RangeError('finite privacy loss distributions are amplified before they are discretized');
+    return finitePld(base, h);
+  }
   if (base.noiseMultiplier === 0) return { h, offset: 0, probs: new Float64Array(1), infinity: 1 };
   if (base.noiseMultiplier > HUGE_NOISE_MULTIPLIER) {
     // Closed form (σ² would overflow and the grid with it): a pair at total variation τ is dominated by the PLD
@@ -372,6 +420,13 @@ export function selfCompose(pld: DiscretePld, count: number): DiscretePld {
   return trim({ h: pld.h, offset: count * pld.offset + lo, probs, infinity: infinity + 2 * TAIL });
 }
 
+/** Number of nonzero entries of `xs`, counting at most up to `limit`. */
+function nonZeros(xs: Float64Array, limit: number): number {
+  let n = 0;
+  for (let i = 0; i < xs.length && n < limit; i++) if (xs[i] !== 0) n++;
+  return n;
+}
+
 /**
  * Composition of two PLDs on the same grid (FFT convolution).
  * @example
@@ -387,6 +442,20 @@ export function compose(a: DiscretePld, b: DiscretePld): DiscretePld {
   if (na === 1 || nb === 1) {
     const [one, other] = na === 1 ? [a, b] : [b, a];
     const probs = other.probs.map((x) => x * one.probs[0]);
+    return trim({ h: a.h, offset: a.offset + b.offset, probs, infinity });
+  }
+  const nzA = nonZeros(a.probs, 33);
+  const nzB = nonZeros(b.probs, 33);
+  if (Math.min(nzA, nzB) <= 32) {
+    // A sparse factor (randomized response, an (ε, δ) pair: two or three points on a wide grid): direct
+    // convolution over its nonzero points, O(n·nonzeros), exact.
+    const [long, short] = nzA > nzB ? [a.probs, b.probs] : [b.probs, a.probs];
+    const probs = new Float64Array(width);
+    for (let j = 0; j < short.length; j++) {
+      const w = short[j];
+      if (w === 0) continue;
+      for (let i = 0; i < long.length; i++) probs[i + j] += w * long[i];
+    }
     return trim({ h: a.h, offset: a.offset + b.offset, probs, infinity });
   }
   const size = nextPow2(width);

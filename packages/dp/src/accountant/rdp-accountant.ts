@@ -8,7 +8,13 @@
  */
 import { assertDelta, assertNonNegative, assertOptions } from '@ppml/core';
 import { checkConversion, checkCount, checkOrders, checkRelation } from './internal-args.ts';
-import { type DpEvent, effectiveGaussianNoiseMultiplier, validateEvent } from './events.ts';
+import { type DpEvent, effectiveGaussianNoiseMultiplier, pureEpsilonOf, validateEvent } from './events.ts';
+import {
+  amplifiedEpsilon,
+  exponentialMechanismRdpAt,
+  pureDpRdpAt,
+  randomizedResponseRdpAt,
+} from './pure-dp.ts';
 import {
   type RdpConversion,
   type RdpDelta,
@@ -59,30 +65,35 @@ export interface RdpAccountantOptions {
  * ```
  */
 export function rdpUnsupportedReason(event: DpEvent, relation: NeighboringRelation): string | undefined {
-  switch (event.kind) {
-    case 'gaussian':
-    case 'laplace':
-      return undefined;
-    case 'poissonSampled':
-      if (relation !== 'add-or-remove-one') return 'Poisson-sampled events need the add-or-remove-one neighbouring relation';
-      if (event.sampleRate === 0) return undefined;
-      return effectiveGaussianNoiseMultiplier(event.event) === undefined
-        ? 'the RDP accountant supports Poisson sampling only of Gaussian events (or compositions of them)'
-        : undefined;
-    case 'sampledWithoutReplacement':
-      if (relation !== 'replace-one') return 'sampled-without-replacement events need the replace-one neighbouring relation';
-      return effectiveGaussianNoiseMultiplier(event.event) === undefined
-        ? 'the RDP accountant supports sampling without replacement only of Gaussian events'
-        : undefined;
-    case 'composed':
-      for (const e of event.events) {
-        const why = rdpUnsupportedReason(e, relation);
-        if (why !== undefined) return why;
-      }
-      return undefined;
-    case 'selfComposed':
-      return rdpUnsupportedReason(event.event, relation);
+  // Structural: the same walk as eventRdp on a single order (closed forms and one series term, cheap).
+  const r = eventRdp(event, PROBE_ORDER, relation, { epsilon: 0, delta: 0 });
+  return typeof r === 'string' ? r : undefined;
+}
+
+const PROBE_ORDER = Float64Array.of(2);
+
+/** (ε, δ) parts of a history that RDP cannot represent (approximate-DP events), composed basically. */
+export interface ApproximatePart {
+  epsilon: number;
+  delta: number;
+}
+
+/** ε of a pure-DP leaf (Laplace, (ε, 0), randomized response, exponential mechanism), else undefined. */
+function pureLeafRdp(event: DpEvent, q: number, orders: Float64Array, out: Float64Array): boolean {
+  const eps = pureEpsilonOf(event);
+  if (eps === undefined) return false;
+  if (q === 1 && event.kind === 'laplace') {
+    for (let k = 0; k < orders.length; k++) out[k] = laplaceRdpAt(eps, orders[k]);
+  } else if (q === 1 && event.kind === 'randomizedResponse') {
+    for (let k = 0; k < orders.length; k++) out[k] = randomizedResponseRdpAt(event.noiseParameter, event.buckets, orders[k]);
+  } else if (q === 1 && event.kind === 'exponential') {
+    for (let k = 0; k < orders.length; k++) out[k] = exponentialMechanismRdpAt(eps, orders[k]);
+  } else {
+    // Sampled (or an (ε, 0) event): amplified pure ε, then the tight RDP of pure DP.
+    const e = amplifiedEpsilon(eps, q);
+    for (let k = 0; k < orders.length; k++) out[k] = pureDpRdpAt(e, orders[k]);
   }
+  return true;
 }
 
 /**
@@ -93,9 +104,26 @@ export function rdpUnsupportedReason(event: DpEvent, relation: NeighboringRelati
  * eventRdp(gaussianEvent(2), Float64Array.of(2, 4), 'add-or-remove-one'); // Float64Array [0.25, 0.5]
  * ```
  */
-export function eventRdp(event: DpEvent, orders: Float64Array, relation: NeighboringRelation): Float64Array | string {
+export function eventRdp(
+  event: DpEvent,
+  orders: Float64Array,
+  relation: NeighboringRelation,
+  approx?: ApproximatePart,
+  multiplicity = 1,
+): Float64Array | string {
   const out = new Float64Array(orders.length);
   switch (event.kind) {
+    case 'epsilonDelta':
+    case 'randomizedResponse':
+    case 'exponential':
+      if (event.kind === 'epsilonDelta' && event.delta > 0) {
+        if (approx === undefined) return 'approximate (epsilon, delta > 0) events have no RDP curve';
+        approx.epsilon += multiplicity * event.epsilon;
+        approx.delta += multiplicity * event.delta;
+        return out;
+      }
+      pureLeafRdp(event, 1, orders, out);
+      return out;
     case 'gaussian':
       for (let k = 0; k < orders.length; k++) out[k] = sampledGaussianRdpAt(1, event.noiseMultiplier, orders[k]);
       return out;
@@ -111,7 +139,14 @@ export function eventRdp(event: DpEvent, orders: Float64Array, relation: Neighbo
       if (event.sampleRate === 0) return out;
       const sigma = effectiveGaussianNoiseMultiplier(event.event);
       if (sigma === undefined) {
-        return 'the RDP accountant supports Poisson sampling only of Gaussian events (or compositions of them)';
+        if (pureLeafRdp(event.event, event.sampleRate, orders, out)) return out;
+        const inner = event.event;
+        if (inner.kind === 'epsilonDelta' && approx !== undefined) {
+          approx.epsilon += multiplicity * amplifiedEpsilon(inner.epsilon, event.sampleRate);
+          approx.delta += multiplicity * event.sampleRate * inner.delta;
+          return out;
+        }
+        return 'the RDP accountant supports Poisson sampling only of Gaussian events (or compositions of them) and of pure-DP events';
       }
       for (let k = 0; k < orders.length; k++) out[k] = sampledGaussianRdpAt(event.sampleRate, sigma, orders[k]);
       return out;
@@ -121,23 +156,24 @@ export function eventRdp(event: DpEvent, orders: Float64Array, relation: Neighbo
         return 'sampled-without-replacement events need the replace-one neighbouring relation';
       }
       const sigma = effectiveGaussianNoiseMultiplier(event.event);
-      if (sigma === undefined) {
-        return 'the RDP accountant supports sampling without replacement only of Gaussian events';
-      }
       const q = event.sampleSize / event.datasetSize;
+      if (sigma === undefined) {
+        if (pureLeafRdp(event.event, q, orders, out)) return out;
+        return 'the RDP accountant supports sampling without replacement only of Gaussian events and of pure-DP events';
+      }
       for (let k = 0; k < orders.length; k++) out[k] = sampledWithoutReplacementGaussianRdpAt(q, sigma, orders[k]);
       return out;
     }
     case 'composed': {
       for (const e of event.events) {
-        const r = eventRdp(e, orders, relation);
+        const r = eventRdp(e, orders, relation, approx, multiplicity);
         if (typeof r === 'string') return r;
         for (let k = 0; k < orders.length; k++) out[k] += r[k];
       }
       return out;
     }
     case 'selfComposed': {
-      const r = eventRdp(event.event, orders, relation);
+      const r = eventRdp(event.event, orders, relation, approx, multiplicity * event.count);
       if (typeof r === 'string') return r;
       for (let k = 0; k < orders.length; k++) out[k] = r[k] * event.count;
       return out;
@@ -155,11 +191,15 @@ export function eventRdp(event: DpEvent, orders: Float64Array, relation: Neighbo
  * ```
  */
 export class RdpAccountant implements PrivacyAccountant {
+  /** Registry name of this accountant. */
+  readonly kind = 'rdp' as const;
   /** The orders (a copy; read-only by convention). */
   readonly orders: Float64Array;
   readonly neighboringRelation: NeighboringRelation;
   readonly conversion: RdpConversion;
   #rdp: Float64Array;
+  /** Approximate-DP events ((ε, δ > 0), which have no RDP curve), composed basically with the RDP part. */
+  #approx: ApproximatePart = { epsilon: 0, delta: 0 };
 
   constructor(options: RdpAccountantOptions = {}) {
     assertOptions('options', options, ['orders', 'neighboringRelation', 'conversion']);
@@ -180,10 +220,43 @@ export class RdpAccountant implements PrivacyAccountant {
   compose(event: DpEvent, count = 1): this {
     validateEvent(event);
     checkCount(count, 'count');
-    const r = eventRdp(event, this.orders, this.neighboringRelation);
+    const approx: ApproximatePart = { epsilon: 0, delta: 0 };
+    const r = eventRdp(event, this.orders, this.neighboringRelation, approx, count);
     if (typeof r === 'string') throw new RangeError(`event is not supported by RdpAccountant: ${r}`);
     for (let k = 0; k < r.length; k++) this.#rdp[k] += count * r[k];
+    this.#approx.epsilon += approx.epsilon;
+    this.#approx.delta += approx.delta;
     return this;
+  }
+
+  /**
+   * An independent accountant with the same options and history.
+   * @example
+   * ```ts
+   * const trial = acc.clone().compose(gaussianEvent(2));
+   * ```
+   */
+  clone(): RdpAccountant {
+    const c = new RdpAccountant({ orders: this.orders, neighboringRelation: this.neighboringRelation, conversion: this.conversion });
+    c.#rdp = this.#rdp.slice();
+    c.#approx = { ...this.#approx };
+    return c;
+  }
+
+  /**
+   * How ε is computed, for privacy statements.
+   * @example
+   * ```ts
+   * new RdpAccountant().describe(); // 'Renyi DP over 151 orders ...'
+   * ```
+   */
+  describe(): string {
+    const o = this.orders;
+    return (
+      `Renyi DP over ${o.length} orders from ${o[0]} to ${o[o.length - 1]}, converted to (epsilon, delta) with ` +
+      (this.conversion === 'balle2020' ? 'the conversion of Balle et al. 2020 (Thm 21)' : 'the conversion of Mironov 2017 (Prop. 3)') +
+      (this.#approx.delta > 0 ? '; approximate-DP events added by basic composition' : '')
+    );
   }
 
   /** Total RDP at each order (a copy). */
@@ -195,10 +268,17 @@ export class RdpAccountant implements PrivacyAccountant {
     return this.getEpsilonAndOrder(delta).epsilon;
   }
 
-  /** ε together with the optimal order and whether it lies at the edge of the list. */
+  /**
+   * ε together with the optimal order and whether it lies at the edge of the list. Approximate-DP events, if
+   * any, take their δ first and add their ε (basic composition, Dwork & Roth 2014, Thm 3.16).
+   */
   getEpsilonAndOrder(delta: number): RdpEpsilon {
     assertDelta(delta);
-    return minimizeEpsilon(this.orders, this.#rdp, delta, this.conversion);
+    const a = this.#approx;
+    if (a.delta === 0) return minimizeEpsilon(this.orders, this.#rdp, delta, this.conversion);
+    if (!(a.delta < delta)) return { epsilon: Infinity, order: this.orders[0], orderAtBoundary: false, conversion: this.conversion };
+    const r = minimizeEpsilon(this.orders, this.#rdp, delta - a.delta, this.conversion);
+    return { ...r, epsilon: r.epsilon + a.epsilon };
   }
 
   getDelta(epsilon: number): number {
@@ -208,6 +288,10 @@ export class RdpAccountant implements PrivacyAccountant {
   /** δ together with the optimal order. */
   getDeltaAndOrder(epsilon: number): RdpDelta {
     assertNonNegative('epsilon', epsilon);
-    return minimizeDelta(this.orders, this.#rdp, epsilon, this.conversion);
+    const a = this.#approx;
+    if (a.delta === 0 && a.epsilon === 0) return minimizeDelta(this.orders, this.#rdp, epsilon, this.conversion);
+    if (epsilon < a.epsilon) return { delta: 1, order: this.orders[0], orderAtBoundary: false, conversion: this.conversion };
+    const r = minimizeDelta(this.orders, this.#rdp, epsilon - a.epsilon, this.conversion);
+    return { ...r, delta: Math.min(1, r.delta + a.delta) };
   }
 }

@@ -9,13 +9,11 @@
  * @module
  */
 import { assertDelta, assertFunction, assertInteger, assertOptions, assertPositive, describeValue } from '@ppml/core';
-import { checkAccountantKind, checkConversion, checkCount, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
-import type { AccountantKind } from './calibrate.ts';
+import { checkConversion, checkCount, checkNoiseMultiplier, checkOrders, checkSampleRate } from './internal-args.ts';
+import { type AccountantKind, accountantLabel, checkAccountantKind, createAccountant } from './registry.ts';
 import { type DpEvent, gaussianEvent, poissonSampledEvent } from './events.ts';
 import { logExpm1 } from './internal-log-math.ts';
 import { DEFAULT_RDP_ORDERS, DP_ACCOUNTING_RDP_ORDERS, TF_PRIVACY_RDP_ORDERS } from './orders.ts';
-import { PldAccountant } from './pld-accountant.ts';
-import { RdpAccountant } from './rdp-accountant.ts';
 import type { RdpConversion, RdpOrders } from './rdp.ts';
 
 /** Options of {@link privacyStatement} (stable: DP-SGD passes its training parameters here). */
@@ -24,7 +22,7 @@ export interface PrivacyStatementOptions {
   noiseMultiplier: number;
   /** δ in (0, 1). */
   delta: number;
-  /** 'rdp' or 'pld'. */
+  /** A registered accountant ('pld', 'rdp' or 'basic'). */
   accountant: AccountantKind;
   /** Poisson rate q; default batchSize / datasetSize. */
   sampleRate?: number;
@@ -113,11 +111,7 @@ function scenario(
   conversion: RdpConversion,
   onWarning: ((m: string) => void) | undefined,
 ): Scenario {
-  if (kind === 'rdp') {
-    const acc = new RdpAccountant({ orders, conversion }).compose(event, count);
-    return { epsilonAt: (d) => acc.getEpsilon(d) };
-  }
-  const acc = new PldAccountant({ orders, onWarning }).compose(event, count);
+  const acc = createAccountant(kind, { orders, conversion, onWarning }).compose(event, count);
   return { epsilonAt: (d) => acc.getEpsilon(d) };
 }
 
@@ -220,7 +214,7 @@ export function privacyStatement(options: PrivacyStatementOptions): string {
   const base = gaussianEvent(sigma);
   const noAmp = scenario(accountant, base, passes, orders, conversion, onWarning);
   const poisson = scenario(accountant, poissonSampledEvent(q, base), steps, orders, conversion, onWarning);
-  const name = accountant === 'rdp' ? 'RDP' : 'PLD';
+  const name = accountantLabel(accountant);
 
   const over =
     datasetSize !== undefined && batchSize !== undefined
@@ -275,12 +269,12 @@ export function privacyStatement(options: PrivacyStatementOptions): string {
     );
   }
   if (details) {
+    // The RDP sentence names the order list when it is a published one; every other accountant describes itself.
     const how =
       accountant === 'rdp'
         ? `Renyi DP over ${describeOrders(orders)}, converted to (epsilon, delta) with ` +
           (conversion === 'balle2020' ? 'the conversion of Balle et al. 2020 (Thm 21)' : 'the conversion of Mironov 2017 (Prop. 3)')
-        : 'privacy loss distributions (pessimistic connect-the-dots discretization, FFT composition, both ' +
-          'add and remove directions; falls back to Renyi DP with a warning if a distribution cannot be built)';
+        : createAccountant(accountant, { orders, conversion }).describe();
     paragraphs.push(
       fill(
         `Accounting details: accountant ${how}. Neighbouring relation: add-or-remove-one example. ` +

@@ -9,19 +9,19 @@
  * exceeds what the budget records. The difference to the double is below one unit in the last place.
  * @module
  */
-import { createRequire } from 'node:module';
 import { describeValue } from '@ppml/core';
 import type { Fraction } from 'mathjs';
+import { loadFraction } from '#mathjs';
 import { rationalFromDouble } from './exact-exp.ts';
 
 // mathjs is loaded on first use, synchronously: importing it costs about a second, which only programs that
-// use a PrivacyBudget should pay (the mechanisms compare decimals with plain BigInt, below).
-const load = createRequire(import.meta.url);
+// use a PrivacyBudget should pay (the mechanisms compare decimals with plain BigInt, below). In Node `#mathjs`
+// loads it with createRequire on first use; in a browser bundle it is imported statically (no sync require).
 let FractionClass: typeof Fraction | undefined;
 
 /** Internal: the mathjs Fraction class (exact BigInt rationals), loaded on first use. */
 export function fractionClass(): typeof Fraction {
-  FractionClass ??= (load('mathjs') as { Fraction: typeof Fraction }).Fraction;
+  FractionClass ??= loadFraction();
   return FractionClass;
 }
 

@@ -233,3 +233,35 @@ export function decideExpNeg(src: WordSource, gHat: number): number {
   src.prefix = w;
   return -1;
 }
+
+function bitLength(x: bigint): number {
+  return x === 0n ? 0 : x.toString(2).length;
+}
+
+/**
+ * Exact comparison u < exp(-num/den) * scaleNum/scaleDen for a uniform u in [0, 1) whose first 32 bits are `w`
+ * (further bits drawn from `src` while the answer is uncertain), with num >= 0, den, scaleNum, scaleDen > 0.
+ * The bounds on exp(-num/den) are rigorous (see {@link expNegBounds}); the loop ends with probability 1 because
+ * the probability that every drawn prefix straddles the threshold halves with each 32-bit extension.
+ */
+export function lazyLessThanScaledExpNeg(
+  w: number,
+  num: bigint,
+  den: bigint,
+  scaleNum: bigint,
+  scaleDen: bigint,
+  src: WordSource,
+): boolean {
+  let u = BigInt(w);
+  let m = 32;
+  for (;;) {
+    // u lies in [u/2^m, (u+1)/2^m); the threshold in [lo, hi] * scaleNum / (scaleDen 2^prec)
+    const prec = m + 16 + bitLength(scaleDen);
+    const [lo, hi] = num === 0n ? [1n << BigInt(prec), 1n << BigInt(prec)] : expNegBounds(num, den, prec);
+    const shift = BigInt(prec - m);
+    if (((u + 1n) * scaleDen) << shift <= lo * scaleNum) return true;
+    if ((u * scaleDen) << shift >= hi * scaleNum) return false;
+    u = (u << 32n) | BigInt(src.next());
+    m += 32;
+  }
+}

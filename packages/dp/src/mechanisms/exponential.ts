@@ -15,6 +15,12 @@
  * the epsilon as written. Scores must be at most 2^1000 in magnitude so that every score gap is a finite double.
  * @module
  */
+import {
+  type EpsilonDeltaEvent,
+  type ExponentialMechanismEvent,
+  epsilonDeltaEvent,
+  exponentialMechanismEvent,
+} from '../accountant/events.ts';
 import { assertArrayLike, assertEpsilon, assertOptions, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { decimalCeil, decimalFloor } from './decimal.ts';
 import { decideExpNeg, lazyLessThanExpNeg, type Rational, rationalFromDouble } from './exact-exp.ts';
@@ -56,6 +62,11 @@ export interface SelectionMechanism {
    * charges), sensitivity at least the decimal value of `sensitivity`.
    */
   readonly calibration: { readonly epsilon: number; readonly sensitivity: number };
+  /**
+   * The privacy event of one selection: the exponential mechanism is epsilon-bounded-range (Durfee & Rogers
+   * 2019), which RDP accounting uses; permute-and-flip is accounted as pure epsilon-DP.
+   */
+  readonly event: ExponentialMechanismEvent | EpsilonDeltaEvent;
   /** The index of the selected candidate (scores: higher is better, finite, at least one). */
   select(scores: ArrayLike<number>): number;
 }
@@ -154,6 +165,7 @@ export function exponentialMechanism(options: SelectionOptions): SelectionMechan
     sensitivity: c.sensitivity,
     guarantee: { epsilon: c.epsilon, delta: 0 },
     calibration: { epsilon: c.eps, sensitivity: c.sens },
+    event: exponentialMechanismEvent(c.epsilon),
     select(scores: ArrayLike<number>): number {
       const best = checkScores(scores);
       const p: Prepared = { scores, best, factor: c.eps / c.divisor, epsilon: c.eps, divisor: c.divisor, src: c.src };
@@ -183,6 +195,7 @@ export function permuteAndFlip(options: SelectionOptions): SelectionMechanism {
     sensitivity: c.sensitivity,
     guarantee: { epsilon: c.epsilon, delta: 0 },
     calibration: { epsilon: c.eps, sensitivity: c.sens },
+    event: epsilonDeltaEvent(c.epsilon, 0),
     select(scores: ArrayLike<number>): number {
       const best = checkScores(scores);
       const p: Prepared = { scores, best, factor: c.eps / c.divisor, epsilon: c.eps, divisor: c.divisor, src: c.src };

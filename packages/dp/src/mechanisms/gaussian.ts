@@ -20,6 +20,7 @@
  * in magnitude, so that every output and the rho of the guarantee are finite doubles.
  * @module
  */
+import { type GaussianEvent, gaussianEvent } from '../accountant/events.ts';
 import { assertDelta, assertEpsilon, assertInteger, assertOptions, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { analyticGaussianSigma } from './calibration.ts';
 import { decimalCeil, decimalFloor } from './decimal.ts';
@@ -69,6 +70,11 @@ export interface GaussianMechanism {
   readonly granularity: number;
   /** Guarantee of one call: (epsilon, delta)-DP, and rho-zCDP with rho = sensitivity^2 / (2 sigma^2). */
   readonly guarantee: { readonly epsilon: number; readonly delta: number; readonly rho: number };
+  /**
+   * The privacy event of one call: the Gaussian with noise multiplier sigma / sensitivity (the calibrated
+   * sensitivity, at least the given one; the discrete noise on the grid is covered as the module note says).
+   */
+  readonly event: GaussianEvent;
   /** What the guarantee assumes, in words (for papers and audits). */
   readonly statement: string;
   /** The noise standard deviation actually used for `dimension` coordinates (>= sigma). */
@@ -155,6 +161,7 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
     calibration: { epsilon: eps, delta: del, sensitivity: sens },
     granularity: g,
     guarantee: { epsilon, delta, rho },
+    event: gaussianEvent(sigma / sens),
     statement:
       `Gaussian mechanism: (${epsilon}, ${delta})-DP and rho-zCDP with rho = ${rho} ` +
       `per call for neighbouring inputs at L2 distance <= ${sensitivity}; sigma = ${sigma} from the analytic Gaussian ` +
@@ -203,6 +210,5 @@ export function sampleGaussianNoise(out: Float64Array, sigma: number, rng?: Rng)
   const g = gaussianGranularity(sigma);
   const s = new DiscreteGaussianSampler(sigma / g);
   const src = sourceOf(rng);
-  for (let i = 0; i < out.length; i++) out[i] = s.sample(src) * g;
-  return out;
+  return s.fill(out, g, src);
 }

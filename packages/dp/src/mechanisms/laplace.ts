@@ -14,6 +14,7 @@
  * are at most 2^1000 in magnitude, so that every output is a finite double.
  * @module
  */
+import { type EpsilonDeltaEvent, epsilonDeltaEvent } from '../accountant/events.ts';
 import { assertArrayLike, assertEpsilon, assertInteger, assertOptions, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { decimalCeil, decimalFloor } from './decimal.ts';
 import { rationalFromDouble } from './exact-exp.ts';
@@ -60,6 +61,11 @@ export interface LaplaceMechanism {
   readonly granularity: number;
   /** The privacy guarantee of one call: pure epsilon-DP (delta = 0). */
   readonly guarantee: { readonly epsilon: number; readonly delta: 0 };
+  /**
+   * The privacy event of one call: the pure epsilon-DP pair, which dominates every epsilon-DP mechanism (the
+   * discrete Laplace on a grid is not dominated by the continuous Laplace's loss distribution in general).
+   */
+  readonly event: EpsilonDeltaEvent;
   /** What the guarantee assumes, in words (for papers and audits). */
   readonly statement: string;
   /** The actual noise scale (in the units of x) used for a vector of `dimension` coordinates. */
@@ -164,6 +170,7 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
     calibration: { epsilon: eps, sensitivity: sens },
     granularity: g,
     guarantee: { epsilon, delta: 0 },
+    event: epsilonDeltaEvent(epsilon, 0),
     statement:
       `Laplace mechanism: ${epsilon}-DP (delta = 0) per call for neighbouring inputs at L1 distance <= ${sensitivity}; ` +
       `exact discrete Laplace noise on the grid ${g} = 2^${Math.log2(g)} (Google's granularity rule), ` +

@@ -9,6 +9,7 @@
  * unbiased estimates stay finite.
  * @module
  */
+import { type RandomizedResponseEvent, randomizedResponseEvent } from '../accountant/events.ts';
 import { assertArrayLike, assertEpsilon, assertInteger, assertOptions, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { decimalFloor } from './decimal.ts';
 import { rationalFromDouble } from './exact-exp.ts';
@@ -46,6 +47,8 @@ export interface RandomizedResponse {
   readonly guarantee: { readonly epsilon: number; readonly delta: 0 };
   /** The value the responses are calibrated for: epsilon at most the decimal value of `epsilon` (what a budget charges). */
   readonly calibration: { readonly epsilon: number };
+  /** The privacy event of one report, for accountants and budgets (k-ary randomized response). */
+  readonly event: RandomizedResponseEvent;
   /** A randomized report of `value` (an integer in [0, k)). */
   respond(value: number): number;
   /** Unbiased estimates of the true category counts from the counts of n reports (post-processing). */
@@ -90,6 +93,9 @@ export function randomizedResponse(options: RandomizedResponseOptions): Randomiz
     truthProbability,
     guarantee: { epsilon, delta: 0 },
     calibration: { epsilon: eps },
+    // Noise parameter k/(e^eps + k - 1) (probability of a uniform report), nudged down by 2^-50 relative so that
+    // float rounding can only overstate the loss.
+    event: randomizedResponseEvent({ noiseParameter: finite ? k * q * (1 - 2 ** -50) : 0, buckets: k }),
     respond(value: number): number {
       assertInteger('value', value, 0, k - 1);
       for (;;) {

@@ -19,6 +19,7 @@ import {
   rationalFromDouble,
   type Rational,
 } from './exact-exp.ts';
+import { type GaussianTable, TABLE_MAX_SIGMA, TABLE_MIN_SIGMA, gaussianTable } from './gaussian-table.ts';
 import { type WordSource, wordSource } from './words.ts';
 
 /**
@@ -260,31 +261,62 @@ export function fillDiscreteLaplace(out: Float64Array, scale: number, rng: Rng =
 
 /**
  * Internal: an exact sampler of N_Z(0, sigma^2), P(x) proportional to exp(-x^2/(2 sigma^2)), for a double sigma
- * in (0, 2^40]. Proposals are discrete Laplace with t = floor(sigma) + 1, accepted with probability
- * exp(-(|y| - sigma^2/t)^2 / (2 sigma^2)) (CKS20 Alg. 3; about 1.3 proposals per draw for large sigma).
+ * in (0, 2^40]. For sigma in [2^12, 2^36) (the secure-noise regime) draws come from the table-driven rejection
+ * sampler of `gaussian-table.ts` (about 1.03 proposals and two random words per draw); otherwise proposals are
+ * discrete Laplace with t = floor(sigma) + 1, accepted with probability exp(-(|y| - sigma^2/t)^2 / (2 sigma^2))
+ * (CKS20 Alg. 3; about 1.3 proposals per draw for large sigma). Both are exact.
  */
 export class DiscreteGaussianSampler {
   readonly sigma: number;
   readonly t: number;
   readonly c: number;
   readonly inv2s2: number;
-  /** sigma^2 = s2Num / s2Den exactly. */
-  readonly s2Num: bigint;
-  readonly s2Den: bigint;
+  /** sigma^2 = num / den exactly, computed on first use (only the rare exact CKS20 acceptance needs it). */
+  #s2: { num: bigint; den: bigint } | null = null;
+  /** The table sampler used for this sigma, if any. */
+  readonly table: GaussianTable | null;
 
   constructor(sigma: number) {
     this.sigma = sigma;
+    this.table = sigma >= TABLE_MIN_SIGMA && sigma < TABLE_MAX_SIGMA ? gaussianTable(sigma) : null;
     this.t = Math.floor(sigma) + 1;
     const s2 = sigma * sigma;
     this.c = s2 / this.t;
     this.inv2s2 = 1 / (2 * s2);
-    const r = rationalFromDouble(sigma);
-    this.s2Num = r.num * r.num;
-    this.s2Den = r.den * r.den;
+  }
+
+  /** sigma^2 = s2Num / s2Den exactly. */
+  get s2Num(): bigint {
+    return this.#square().num;
+  }
+
+  get s2Den(): bigint {
+    return this.#square().den;
+  }
+
+  #square(): { num: bigint; den: bigint } {
+    if (this.#s2 === null) {
+      const r = rationalFromDouble(this.sigma);
+      this.#s2 = { num: r.num * r.num, den: r.den * r.den };
+    }
+    return this.#s2;
   }
 
   /** One draw. */
   sample(src: WordSource): number {
+    if (this.table !== null) return this.table.sample(src);
+    return this.sampleCks(src);
+  }
+
+  /** Fills `out` with draws times `multiplier` (a power of two: the products are exact). */
+  fill(out: Float64Array, multiplier: number, src: WordSource): Float64Array {
+    if (this.table !== null) return this.table.fill(out, multiplier, src);
+    for (let i = 0; i < out.length; i++) out[i] = this.sampleCks(src) * multiplier;
+    return out;
+  }
+
+  /** One draw by CKS20 Alg. 3 (whatever sigma). */
+  sampleCks(src: WordSource): number {
     const t = this.t;
     for (;;) {
       const y = discreteLaplaceInt(t, src);
@@ -341,10 +373,7 @@ export function sampleDiscreteGaussian(sigma: number, rng: Rng = cryptoRng): num
 export function fillDiscreteGaussian(out: Float64Array, sigma: number, rng: Rng = cryptoRng): Float64Array {
   if (!(out instanceof Float64Array)) throw new TypeError(`out must be a Float64Array, got ${describeValue(out)}`);
   checkSigma(sigma);
-  const s = new DiscreteGaussianSampler(sigma);
-  const src = sourceOf(rng);
-  for (let i = 0; i < out.length; i++) out[i] = s.sample(src);
-  return out;
+  return new DiscreteGaussianSampler(sigma).fill(out, 1, sourceOf(rng));
 }
 
 /** Internal: the {@link WordSource} for an optional generator. */

@@ -14,6 +14,7 @@
 import { rationalFromDouble } from '../mechanisms/exact-exp.ts';
 import { laplaceGranularity } from '../mechanisms/granularity.ts';
 import { discreteLaplaceInt, discreteLaplaceScale, laplaceScaleAtLeast } from '../mechanisms/samplers.ts';
+import type { WordSource } from '../mechanisms/words.ts';
 import {
   BOUNDED_KEYS,
   type BoundedQueryOptions,
@@ -43,6 +44,7 @@ function splitEpsilon(epsilon: number, k: number): number {
 
 /** ceil(D / epsilon) for an integer D >= 1, exactly. */
 function integerScale(d: number, epsilon: number): number {
+  if (!Number.isSafeInteger(d)) throw new RangeError(`epsilon=${epsilon} is too large for these bounds (sensitivity above 2^53 grid steps)`);
   const t = Math.ceil(laplaceScaleAtLeast(d, epsilon));
   if (t > MAX_T) throw new RangeError(`epsilon=${epsilon} is too small for this query (noise above 2^46 grid steps)`);
   return t;
@@ -86,20 +88,44 @@ export function dpSum(values: ArrayLike<number>, options: BoundedQueryOptions): 
   const { epsilon, src, charge } = checkOptions(options, BOUNDED_KEYS, 'sum');
   checkBounds(options);
   checkValues(values);
-  const { lower, upper } = options;
-  // Bounds below 2^-900 in magnitude are charged as 2^-900 (more noise, never less), which keeps the grid normal.
-  const g = laplaceGranularity({ epsilon, sensitivity: Math.max(Math.abs(lower), Math.abs(upper), MIN_SENSITIVITY) });
-  const lo = Math.round(lower / g);
-  const hi = Math.round(upper / g);
-  const d = Math.max(Math.abs(lo), Math.abs(hi));
+  return clampedSum(values, options.lower, options.upper, epsilon, 1, src, charge);
+}
+
+/**
+ * Internal: the noisy clamped sum for contributions of at most `k` values per unit of privacy (1 for rows, the
+ * rows-per-user bound for user-level queries), so its sensitivity is k max(|lower|, |upper|). `charge` runs after
+ * every check and before any noise.
+ */
+export function clampedSum(
+  values: ArrayLike<number>,
+  lower: number,
+  upper: number,
+  epsilon: number,
+  k: number,
+  src: WordSource,
+  charge: () => void,
+): number {
   // Every check that can throw runs before the spend, so a refused call never costs budget.
-  const t = d === 0 ? 0 : integerScale(d, epsilon);
+  const { g, d, t } = sumGrid(lower, upper, epsilon, k);
   charge();
   if (d === 0) return 0; // every clamped value rounds to 0: the sum is 0 for every dataset
   const grid = gridValues(values, lower, upper, g, 0);
   const s = new ExactIntegerSum();
   for (let i = 0; i < grid.length; i++) s.add(grid[i]);
   return Number(s.value + BigInt(discreteLaplaceInt(t, src))) * g;
+}
+
+/**
+ * Internal: the grid g, the per-value bound d (grid steps) and the integer noise scale t of a clamped sum with k
+ * values per unit of privacy; throws the RangeError a sum with these parameters would throw (before any spend).
+ */
+export function sumGrid(lower: number, upper: number, epsilon: number, k: number): { g: number; d: number; t: number } {
+  // Bounds below 2^-900 in magnitude are charged as 2^-900 (more noise, never less), which keeps the grid normal.
+  const g = laplaceGranularity({ epsilon, sensitivity: k * Math.max(Math.abs(lower), Math.abs(upper), MIN_SENSITIVITY) });
+  const lo = Math.round(lower / g);
+  const hi = Math.round(upper / g);
+  const d = Math.max(Math.abs(lo), Math.abs(hi));
+  return { g, d, t: d === 0 ? 0 : integerScale(k * d, epsilon) };
 }
 
 interface Centred {
@@ -109,8 +135,8 @@ interface Centred {
   readonly grid: Float64Array;
 }
 
-function centred(values: ArrayLike<number>, lower: number, upper: number, epsilon: number): Centred {
-  const g = laplaceGranularity({ epsilon, sensitivity: Math.max((upper - lower) / 2, MIN_SENSITIVITY) });
+function centred(values: ArrayLike<number>, lower: number, upper: number, epsilon: number, k = 1): Centred {
+  const g = laplaceGranularity({ epsilon, sensitivity: k * Math.max((upper - lower) / 2, MIN_SENSITIVITY) });
   const lo = Math.round(lower / g);
   const hi = Math.round(upper / g);
   const c = Math.round(lo / 2 + hi / 2);
@@ -130,12 +156,28 @@ function centred(values: ArrayLike<number>, lower: number, upper: number, epsilo
 export function dpMean(values: ArrayLike<number>, options: BoundedQueryOptions): number {
   const { epsilon, src, charge } = checkOptions(options, BOUNDED_KEYS, 'mean');
   checkBounds(options);
-  const n = checkValues(values);
-  const { lower, upper } = options;
+  checkValues(values);
+  return clampedMean(values, options.lower, options.upper, epsilon, 1, src, charge);
+}
+
+/**
+ * Internal: the noisy clamped mean (noisy count with sensitivity k, noisy centred sum with sensitivity
+ * k (upper - lower)/2, epsilon/2 each) for contributions of at most `k` values per unit of privacy.
+ */
+export function clampedMean(
+  values: ArrayLike<number>,
+  lower: number,
+  upper: number,
+  epsilon: number,
+  k: number,
+  src: WordSource,
+  charge: () => void,
+): number {
+  const n = values.length;
   const half = splitEpsilon(epsilon, 2);
-  const { g, c, d, grid } = centred(values, lower, upper, half);
-  const t = integerScale(d, half);
-  const countScale = laplaceScaleAtLeast(1, half);
+  const { g, c, d, grid } = centred(values, lower, upper, half, k);
+  const t = integerScale(k * d, half);
+  const countScale = laplaceScaleAtLeast(k, half);
   charge();
   const s = new ExactIntegerSum();
   for (let i = 0; i < n; i++) s.add(grid[i]);

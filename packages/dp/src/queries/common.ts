@@ -5,6 +5,7 @@
  * @module
  */
 import { assertArrayLike, assertEpsilon, assertOptions, describeValue, type Rng } from '@ppml/core';
+import { type DpEvent, epsilonDeltaEvent } from '../accountant/events.ts';
 import { decimalFloor } from '../mechanisms/decimal.ts';
 import { sourceOf } from '../mechanisms/samplers.ts';
 import type { WordSource } from '../mechanisms/words.ts';
@@ -63,8 +64,16 @@ export const BOUNDED_KEYS: readonly string[] = [...QUERY_KEYS, 'lower', 'upper']
 export interface CheckedQuery {
   readonly epsilon: number;
   readonly src: WordSource;
-  /** Spends the query's cost on its budget, if any; call it after every check, before any noise is drawn. */
-  readonly charge: () => void;
+  /**
+   * The query's privacy event: pure epsilon-DP (the queries add discrete Laplace noise; the pure pair dominates
+   * it). A query with another mechanism passes its own event to `charge`.
+   */
+  readonly event: DpEvent;
+  /**
+   * Spends the query's cost (its epsilon, and `event` or the query's default event) on its budget, if any; call
+   * it after every check, before any noise is drawn.
+   */
+  readonly charge: (event?: DpEvent) => void;
 }
 
 /**
@@ -85,9 +94,14 @@ export function checkOptions(options: QueryOptions, keys: readonly string[], lab
     throw new TypeError(`budget must be a PrivacyBudget, got ${describeValue(budget)}`);
   }
   const src = sourceOf(options.rng);
-  const cost = { epsilon: options.epsilon };
   const name = options.label ?? label;
-  return { epsilon: decimalFloor(options.epsilon), src, charge: () => void budget?.spend(cost, name) };
+  const event = epsilonDeltaEvent(options.epsilon, 0);
+  return {
+    epsilon: decimalFloor(options.epsilon),
+    src,
+    event,
+    charge: (own?: DpEvent) => void budget?.spend({ epsilon: options.epsilon, event: own ?? event }, name),
+  };
 }
 
 /** Internal: validates finite bounds with lower < upper. */

@@ -3,12 +3,24 @@
  * in exactly one bin (values outside the edges are clamped into the first or last bin), so the vector of
  * counts has L1 sensitivity 1 and every bin gets independent exact discrete Laplace noise of scale 1/epsilon
  * (Dwork, McSherry, Nissim & Smith 2006; discrete noise: Canonne, Kamath & Steinke 2020). Bins and edges
- * must not depend on the data.
+ * must not depend on the data. For keys that are not known in advance, {@link dpGroupByCount} selects the keys
+ * to release by partition selection (`partition-selection.ts`), at the user level when user ids are given.
  * @module
  */
-import { assertArrayLike, describeValue } from '@ppml/core';
+import { assertArrayLike, assertInteger, describeValue } from '@ppml/core';
+import { type DpEvent, epsilonDeltaEvent } from '../accountant/events.ts';
+import { decimalFloor } from '../mechanisms/decimal.ts';
 import { discreteLaplaceScale, laplaceScaleAtLeast } from '../mechanisms/samplers.ts';
 import { checkOptions, checkValues, QUERY_KEYS, type QueryOptions } from './common.ts';
+import { boundContributions, type Key, sourceChooser } from './contribution-bounds.ts';
+import {
+  checkSelection,
+  laplaceSelectionThreshold,
+  type SelectPartitionsOptions,
+  selectFromCounts,
+  selectionStatement,
+  usersPerKey,
+} from './partition-selection.ts';
 
 const HISTOGRAM_KEYS: readonly string[] = [...QUERY_KEYS, 'edges', 'lower', 'upper', 'bins'];
 /** Most bins accepted (the counts are allocated up front). */
@@ -102,4 +114,83 @@ export function dpHistogram(values: ArrayLike<number>, options: HistogramOptions
   charge();
   for (let k = 0; k < bins; k++) counts[k] += discreteLaplaceScale(scale, src);
   return counts;
+}
+
+/**
+ * Options of {@link dpGroupByCount}.
+ * @example
+ * ```ts
+ * const opts: GroupByCountOptions = { epsilon: 1, delta: 1e-6, userIds, maxPartitionsPerUser: 2, maxRowsPerUser: 3 };
+ * ```
+ */
+export interface GroupByCountOptions extends SelectPartitionsOptions {
+  /** Rows kept per user and key (an integer >= 1, default 1): Google's max_contributions_per_partition. */
+  readonly maxRowsPerUser?: number;
+}
+
+/**
+ * A released group-by count over keys found in the data.
+ * @example
+ * ```ts
+ * const r: GroupByCounts = dpGroupByCount(codes, { epsilon: 1, delta: 1e-6 });
+ * for (const [code, count] of r.counts) console.log(code, count);
+ * ```
+ */
+export interface GroupByCounts {
+  /** Noisy counts of the released keys (integers, possibly negative: clamp afterwards as post-processing). */
+  readonly counts: Map<Key, number>;
+  readonly epsilon: number;
+  readonly delta: number;
+  /** The whole release as one (epsilon, delta) event. */
+  readonly event: DpEvent;
+  readonly statement: string;
+}
+
+const GROUP_BY_KEYS: readonly string[] = [
+  'epsilon', 'delta', 'maxPartitionsPerUser', 'userIds', 'method', 'budget', 'label', 'rng', 'maxRowsPerUser',
+];
+
+/**
+ * Histogram / group-by count over keys NOT known in advance (diagnosis codes, merchant ids): (epsilon, delta)-DP
+ * under adding or removing one user (one row when `userIds` is omitted). Each user's contributions are bounded by
+ * sampling to `maxPartitionsPerUser` keys and `maxRowsPerUser` rows per key; the keys are chosen by partition
+ * selection at epsilon/2 (with all of delta; `dpSelectPartitions`), and the counts of the kept keys get exact
+ * discrete Laplace noise of scale maxPartitionsPerUser maxRowsPerUser / (epsilon/2) (L1 sensitivity of the
+ * bounded counts). Keys absent from the data are never released; a key held by few users rarely is.
+ * @example
+ * ```ts
+ * const byCode = dpGroupByCount(codes, { userIds: patients, maxPartitionsPerUser: 3, epsilon: 1, delta: 1e-6, budget });
+ * ```
+ */
+export function dpGroupByCount(keys: ArrayLike<Key>, options: GroupByCountOptions): GroupByCounts {
+  const c = checkSelection(keys, options, GROUP_BY_KEYS);
+  const k = options.maxRowsPerUser ?? 1;
+  assertInteger('maxRowsPerUser', k, 1, 2 ** 32 - 1);
+  const half = c.epsilon / 2; // exact in binary: the two halves add up to epsilon
+  const sel = { ...c, epsilon: half };
+  if (c.method === 'laplace') laplaceSelectionThreshold({ epsilon: half, delta: c.delta, maxPartitionsPerUser: c.m });
+  const scale = laplaceScaleAtLeast(c.m * k, decimalFloor(half));
+  const rows = boundContributions(c.ids, c.keys, k, c.m, sourceChooser(c.src));
+  const event = epsilonDeltaEvent(c.epsilon, c.delta);
+  options.budget?.spend({ epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'group-by count');
+  const { partitions, users } = usersPerKey(c.keys, c.ids, rows);
+  const rowCount = new Map<Key, number>();
+  for (const r of rows) rowCount.set(c.keys[r], (rowCount.get(c.keys[r]) ?? 0) + 1);
+  const counts = new Map<Key, number>();
+  for (const key of selectFromCounts(partitions, users, sel)) {
+    counts.set(key, (rowCount.get(key) as number) + discreteLaplaceScale(scale, c.src));
+  }
+  const userLevel = options.userIds !== undefined;
+  return {
+    counts,
+    epsilon: c.epsilon,
+    delta: c.delta,
+    event,
+    statement:
+      `Group-by count: (epsilon = ${c.epsilon}, delta = ${c.delta.toExponential()})-DP under adding or removing one ` +
+      `${userLevel ? 'user with all of their rows' : 'row'}. Contribution bounds: at most ${c.m} key(s) and ` +
+      `${k} row(s) per key for each ${userLevel ? 'user' : 'row'} (sampled, no user is dropped). ` +
+      selectionStatement({ ...sel, epsilon: half }, userLevel) +
+      ` Counts: exact discrete Laplace noise of scale ${scale} (L1 sensitivity ${c.m * k}) at epsilon/2 = ${half}.`,
+  };
 }

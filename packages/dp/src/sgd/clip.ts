@@ -202,6 +202,44 @@ function sumSquares(g: Float64Array | Float32Array, from: number, to: number): n
 }
 
 /**
+ * Internal: THE clip-factor computation, shared by {@link clipAndSum} and the trainer's ghost-clipping step. From
+ * squared norms `sq[i * groups + l]` of example i's slice l, writes the factors C / max(norm, C) into `out`: one
+ * per example from the total norm (flat: `clipNorms` null, bound `clipNorm`), or one per example and group at
+ * `i * groups + l` (per layer: bound `clipNorms[l]`). Returns the number of examples scaled down (per layer: in
+ * any group).
+ */
+export function clipFactorsFromSquaredNorms(
+  sq: Float64Array,
+  rows: number,
+  groups: number,
+  clipNorms: Float64Array | null,
+  clipNorm: number,
+  out: Float64Array,
+): number {
+  let clipped = 0;
+  if (clipNorms === null) {
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let l = 0; l < groups; l++) s += sq[i * groups + l];
+      const f = clipFactorOf(Math.sqrt(s), clipNorm);
+      out[i] = f;
+      if (f < 1) clipped++;
+    }
+    return clipped;
+  }
+  for (let i = 0; i < rows; i++) {
+    let any = false;
+    for (let l = 0; l < groups; l++) {
+      const f = clipFactorOf(Math.sqrt(sq[i * groups + l]), clipNorms[l]);
+      out[i * groups + l] = f;
+      if (f < 1) any = true;
+    }
+    if (any) clipped++;
+  }
+  return clipped;
+}
+
+/**
  * Clip factors for each example: one per example (flat) or `rows × layers` (per layer, at `i * L + l`).
  * Also returns how many examples were scaled down.
  */
@@ -211,30 +249,23 @@ function clipFactors(
   width: number,
 ): { factors: Float64Array; perGroup: boolean; bounds: Int32Array | null; clipped: number } {
   const bounds = layerBounds(options.layers, width);
-  let clipped = 0;
   if (bounds === null) {
     const C = options.clipNorm;
     assertClipNorm(C);
+    const sq = new Float64Array(rows.length);
+    for (let i = 0; i < rows.length; i++) sq[i] = sumSquares(rows[i], 0, width);
     const factors = new Float64Array(rows.length);
-    for (let i = 0; i < rows.length; i++) {
-      const f = clipFactorOf(Math.sqrt(sumSquares(rows[i], 0, width)), C);
-      factors[i] = f;
-      if (f < 1) clipped++;
-    }
+    const clipped = clipFactorsFromSquaredNorms(sq, rows.length, 1, null, C, factors);
     return { factors, perGroup: false, bounds, clipped };
   }
   const L = bounds.length - 1;
   const Cs = perLayerClipNorms(options.clipNorm, L);
-  const factors = new Float64Array(rows.length * L);
+  const sq = new Float64Array(rows.length * L);
   for (let i = 0; i < rows.length; i++) {
-    let any = false;
-    for (let l = 0; l < L; l++) {
-      const f = clipFactorOf(Math.sqrt(sumSquares(rows[i], bounds[l], bounds[l + 1])), Cs[l]);
-      factors[i * L + l] = f;
-      if (f < 1) any = true;
-    }
-    if (any) clipped++;
+    for (let l = 0; l < L; l++) sq[i * L + l] = sumSquares(rows[i], bounds[l], bounds[l + 1]);
   }
+  const factors = new Float64Array(rows.length * L);
+  const clipped = clipFactorsFromSquaredNorms(sq, rows.length, L, Cs, 0, factors);
   return { factors, perGroup: true, bounds, clipped };
 }
 

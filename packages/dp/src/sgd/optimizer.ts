@@ -100,7 +100,8 @@ export function addNoiseAndScale(
   const noise = noiseReady ? scratch : sampleGaussianNoise(scratch, noiseStd, rng);
   const g = gaussianGranularity(noiseStd);
   const inv = 1 / expectedBatchSize;
-  for (let k = 0; k < sum.length; k++) sum[k] = (Math.round(sum[k] / g) * g + noise[k]) * inv;
+  const invG = 1 / g; // exact: g is a power of two in the normal range, so x * invG === x / g
+  for (let k = 0; k < sum.length; k++) sum[k] = (Math.round(sum[k] * invG) * g + noise[k]) * inv;
 }
 
 /**

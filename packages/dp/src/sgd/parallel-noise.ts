@@ -1,6 +1,6 @@
 /**
- * Secure Gaussian noise drawn on a worker thread ahead of use. The exact discrete Gaussian sampler costs about a
- * microsecond per coordinate, comparable to a whole gradient step of a small model; DP-SGD noise is independent of
+ * Secure Gaussian noise drawn on a worker thread ahead of use. The exact discrete Gaussian sampler costs about
+ * 0.02 µs per coordinate on an idle core, still a noticeable part of a small model's step; DP-SGD noise is independent of
  * the data, so a worker can draw the noise of the next steps while the main thread computes gradients (the note's
  * advice: batch the randomness, use a worker). The worker uses its own CSPRNG; this is for production runs, never
  * with a seeded generator. The training loop stays synchronous: buffers live in shared memory and the main thread
@@ -9,7 +9,7 @@
  * The worker is owned by one {@link ParallelNoise} object and released by `close()` (idempotent) or `using`.
  * @module
  */
-import { type MessagePort, MessageChannel, Worker, receiveMessageOnPort } from 'node:worker_threads';
+import { type MessagePort, MessageChannel, Worker, receiveMessageOnPort } from '#worker-threads';
 import { type SerializedError, assertInteger, assertPositive, deserializeError, siblingModuleUrl, workerExecArgv } from '@ppml/core';
 
 const SLOTS = 4;

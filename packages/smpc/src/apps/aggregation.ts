@@ -12,8 +12,25 @@ import { SmpcSession } from '../session.ts';
 export interface Contribution {
   /** The contributing party. */
   readonly party: number;
-  /** Its vector; every contribution must have the same length. */
-  readonly values: ArrayLike<number>;
+  /**
+   * Its vector; every contribution must have the same length. In a session across machines
+   * (`SmpcSession.connect`) only the owner's process passes the values; the others pass the shape
+   * `{ rows, cols: 1 }` of that party's vector.
+   */
+  readonly values: ArrayLike<number> | { readonly rows: number; readonly cols: number };
+}
+
+/**
+ * Number of values of a contribution (or of the shape standing for another party's values).
+ * @example
+ * ```ts
+ * contributionLength({ rows: 4, cols: 1 }); // 4
+ * ```
+ */
+export function contributionLength(values: Contribution['values'] | undefined): number | undefined {
+  if (values === null || typeof values !== 'object') return undefined;
+  if ('length' in values) return values.length;
+  return typeof values.rows === 'number' && typeof values.cols === 'number' ? values.rows * values.cols : undefined;
 }
 
 /**
@@ -33,9 +50,9 @@ export async function secureAggregation(session: SmpcSession, contributions: rea
   if (contributions.length === 0) throw new RangeError('contributions must be a non-empty array, got an array of length 0');
   // An index loop, not forEach: a hole in a sparse array must be reported, not skipped.
   for (let i = 0; i < contributions.length; i++) assertOptions(`contributions[${i}]`, contributions[i], allKeys<Contribution>()('party', 'values'));
-  const len = contributions[0].values?.length;
+  const len = contributionLength(contributions[0].values);
   contributions.forEach((c, i) => {
-    if (c.values?.length !== len) {
+    if (contributionLength(c.values) !== len) {
       throw new RangeError(`contributions[${i}].values must have length ${len}, got ${describeValue(c.values)}`);
     }
   });

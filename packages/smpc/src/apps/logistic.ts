@@ -46,10 +46,15 @@ export function logisticRegressionPredict(
 export interface TrainingPart {
   /** The party that holds these rows. */
   readonly party: number;
-  /** Row-major features, rows x `features`. */
-  readonly features: ArrayLike<number>;
-  /** One label in {0, 1} per row. */
-  readonly labels: ArrayLike<number>;
+  /** Row-major features, rows x `features` (on the owner's process only, in a session across machines). */
+  readonly features?: ArrayLike<number>;
+  /** One label in {0, 1} per row (with `features`). */
+  readonly labels?: ArrayLike<number>;
+  /**
+   * Number of rows, instead of `features` and `labels`: how the other processes of a session across machines
+   * (`SmpcSession.connect`) describe a part that another party holds.
+   */
+  readonly rows?: number;
 }
 
 /** Options of {@link trainLogisticRegression}. */
@@ -114,9 +119,10 @@ export async function trainLogisticRegression(
   }
   if (!Array.isArray(parts)) throw new TypeError(`parts must be a non-empty array, got ${describeValue(parts)}`);
   if (parts.length === 0) throw new RangeError('parts must be a non-empty array');
-  for (let i = 0; i < parts.length; i++) assertOptions(`parts[${i}]`, parts[i], allKeys<TrainingPart>()('party', 'features', 'labels'));
+  for (let i = 0; i < parts.length; i++) assertOptions(`parts[${i}]`, parts[i], allKeys<TrainingPart>()('party', 'features', 'labels', 'rows'));
+  const rowsOf = (p: TrainingPart | undefined): number => (p?.features === undefined && typeof p?.rows === 'number' ? p.rows : (p?.labels?.length ?? 0));
   let total = 0;
-  const rows = parts.reduce((n, p) => n + (p?.labels?.length ?? 0), 0);
+  const rows = parts.reduce((n, p) => n + rowsOf(p), 0);
   const bound = options.maxAbs ?? featureBound(session, d, Math.max(1, rows), epochs, lr);
   if (typeof bound !== 'number') throw new TypeError(`maxAbs must be a number, got ${describeValue(bound)}`);
   if (options.maxAbs === undefined && !(bound > 0)) {
@@ -126,6 +132,16 @@ export async function trainLogisticRegression(
     throw new RangeError(`maxAbs must be a number in (0, ${session.maxAbs}] (the session's maxAbs), got ${describeValue(bound)}`);
   }
   parts.forEach((p, i) => {
+    if (p.features === undefined && p.labels === undefined) {
+      // Another party's rows (a session across machines): only their number is known here.
+      if (!Number.isInteger(p.rows) || (p.rows as number) < 1) {
+        throw new RangeError(`parts[${i}].rows must be an integer >= 1 when features and labels are not given, got ${describeValue(p.rows)}`);
+      }
+      total += p.rows as number;
+      return;
+    }
+    if (p.features === undefined || p.labels === undefined) throw new TypeError(`parts[${i}] must give both features and labels, or rows alone`);
+    if (p.rows !== undefined && p.rows !== p.labels.length) throw new RangeError(`parts[${i}].rows must equal labels.length, got ${describeValue(p.rows)}`);
     assertFiniteArray(`parts[${i}].features`, p.features);
     for (let j = 0; j < p.features.length; j++) {
       if (Math.abs(p.features[j]) > bound) {
@@ -146,13 +162,30 @@ export async function trainLogisticRegression(
   // Declared bounds are public: the feature bound comes from public parameters. Labels are shared as y - 1/2
   // (bound 1/2), so that the error (p - 1/2) - (y - 1/2) has the range of [0, 1] minus [0, 1], not of
   // [0, 1] minus [-1, 1]: the weights' bound then grows half as fast.
-  const xs = await Promise.all(parts.map((p) => session.share(p.party, p.features, [p.labels.length, d], { maxAbs: bound })));
-  const ys = await Promise.all(parts.map((p) => session.share(p.party, Float64Array.from(p.labels, (v: number) => v - 0.5), undefined, { maxAbs: 0.5 })));
+  const xs = await Promise.all(
+    parts.map((p) =>
+      p.features === undefined
+        ? session.share(p.party, { rows: p.rows as number, cols: d }, undefined, { maxAbs: bound })
+        : session.share(p.party, p.features, [(p.labels as ArrayLike<number>).length, d], { maxAbs: bound }),
+    ),
+  );
+  const ys = await Promise.all(
+    parts.map((p) =>
+      p.labels === undefined
+        ? session.share(p.party, { rows: p.rows as number, cols: 1 }, undefined, { maxAbs: 0.5 })
+        : session.share(p.party, Float64Array.from(p.labels, (v: number) => v - 0.5), undefined, { maxAbs: 0.5 }),
+    ),
+  );
   const x = xs.length === 1 ? xs[0] : session.concatRows(xs);
   const y = ys.length === 1 ? ys[0] : session.concatRows(ys);
   const xt = session.transpose(x);
-  let w = await session.share(0, new Float64Array(d), undefined, { maxAbs: 2 ** -session.fractionalBits });
-  let b = await session.share(0, new Float64Array(1), undefined, { maxAbs: 2 ** -session.fractionalBits });
+  // Zero start weights, shared by party 0 (across machines the other processes give their shape).
+  const zeros = (k: number): Promise<SecretTensor> =>
+    session.party > 0
+      ? session.share(0, { rows: k, cols: 1 }, undefined, { maxAbs: 2 ** -session.fractionalBits })
+      : session.share(0, new Float64Array(k), undefined, { maxAbs: 2 ** -session.fractionalBits });
+  let w = await zeros(d);
+  let b = await zeros(1);
   const step = lr / total;
   for (let e = 0; e < epochs; e++) {
     const p = logisticRegressionPredict(session, x, w, b);

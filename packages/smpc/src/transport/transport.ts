@@ -9,6 +9,9 @@
  * agreement's `hello`). A party asks for the epochs of a lane in non-decreasing order (it runs operations
  * strictly one after the other), which lets a transport reject a replayed or repeated tag with memory bounded
  * by the tags of one epoch, instead of remembering every tag ever received.
+ *
+ * The dealer is one more peer on the same transport: with n parties, peer index n is the dealer link (party 0
+ * sends it requests on lane `req`, and every party receives material from it on lane `pre`).
  * @module
  */
 
@@ -32,10 +35,28 @@ export interface Transport {
    * are asked for in non-decreasing order; a second copy of a tag is a protocol violation.
    */
   receive(peer: number, tag: string): Promise<Uint8Array>;
-  /** Total bytes this party has sent. */
+  /** Total bytes this party has sent (message payloads, without any framing). */
   readonly bytesSent: number;
   /** Total messages this party has sent. */
   readonly messagesSent: number;
+  /**
+   * Puts the transport in a failed state: every pending and future `receive` rejects with `e`. A network
+   * transport also tells its peers why this party stopped (an explicit abort message).
+   */
+  fail(e: Error): void;
+  /** Releases the links (ports or sockets). Idempotent. */
+  close(): void;
+  /**
+   * A 16-byte key bound to the authenticated channel with `peer`, the same on both ends of that channel (TLS:
+   * the keying-material exporter, RFC 5705 / RFC 8446 Sec. 7.5). Absent when the channel is not authenticated
+   * by a key exchange (in-process ports): parties then agree keys over the transport.
+   */
+  channelKey?(peer: number, label: string): Uint8Array;
+  /**
+   * Resolves when the bytes queued for sending are below the transport's high-water mark (backpressure): a
+   * party awaits it between operations so that a slow peer cannot make it buffer without limit.
+   */
+  drained?(): Promise<void>;
 }
 
 /** A tag split into its lane (`''` for operation tags) and epoch. */

@@ -1,0 +1,305 @@
+/**
+ * Partition selection: which keys (diagnosis codes, merchant ids, ...) of a group-by or histogram over keys not
+ * known in advance may be released at all. Releasing every key present in the data leaks: a key held by one user
+ * reveals that user. A key is therefore kept at random, with a probability that depends on its number of users, so
+ * that the set of released keys is (epsilon, delta)-DP under adding or removing one user (who contributes to at most
+ * `maxPartitionsPerUser` keys after bounding, see `contribution-bounds.ts`). Two rules:
+ * - 'optimal' (default): the truncated-geometric keep probability of Desfontaines, Voss, Gipson, Mandayam, "Differentially
+ *   private partition selection" (PoPETs 2022, arXiv 2006.03684, Thm. 1), the largest keep probability for every
+ *   user count that the (epsilon, delta) constraints allow for one partition per user; with m partitions per user it
+ *   runs at epsilon/m and delta' = 1 - (1 - delta)^(1/m) per partition, as Google's `PreaggPartitionSelection`
+ *   (`cc/algorithms/partition-selection.h`). The keep decision is a Bernoulli draw against the keep probability,
+ *   computed in floating point and scaled down by 2^-40 relative (which keeps both DP constraints) so that rounding
+ *   can never raise it above the true bound.
+ * - 'laplace': the noisy user count (exact discrete Laplace noise of scale m/epsilon on the integer count) is compared
+ *   with an integer threshold tau, the smallest for which one user's partitions are released with probability at
+ *   most delta: 1 - (1 - P[1 + Z >= tau])^m <= delta (Google's `LaplacePartitionSelection`, with the tail of the
+ *   discrete instead of the continuous Laplace distribution). Its noisy counts are epsilon-DP as well.
+ * @module
+ */
+import { assertDelta, assertEpsilon, assertInteger, assertOptions, cryptoRng, describeValue, type Rng } from '@ppml/core';
+import { type DpEvent, epsilonDeltaEvent } from '../accountant/events.ts';
+import { decimalFloor } from '../mechanisms/decimal.ts';
+import { discreteLaplaceScale, laplaceScaleAtLeast, sourceOf } from '../mechanisms/samplers.ts';
+import type { WordSource } from '../mechanisms/words.ts';
+import { PrivacyBudget } from './budget.ts';
+import { checkLength } from './common.ts';
+import { boundContributions, checkKeys, type Key, sourceChooser } from './contribution-bounds.ts';
+
+/**
+ * How partitions are selected: 'optimal' (truncated geometric, DVGM 2022) or 'laplace' (noisy-count thresholding).
+ * @example
+ * ```ts
+ * const method: PartitionSelectionMethod = 'optimal';
+ * ```
+ */
+export type PartitionSelectionMethod = 'optimal' | 'laplace';
+
+/**
+ * Parameters of a partition selection rule.
+ * @example
+ * ```ts
+ * const p: PartitionSelectionParameters = { epsilon: 1, delta: 1e-6, maxPartitionsPerUser: 1 };
+ * ```
+ */
+export interface PartitionSelectionParameters {
+  readonly epsilon: number;
+  /** delta in (0, 1): the probability of releasing a key held by one user only (over all of their keys). */
+  readonly delta: number;
+  /** Keys one user contributes to (after bounding), an integer >= 1; default 1. */
+  readonly maxPartitionsPerUser?: number;
+}
+
+const PARAM_KEYS = ['epsilon', 'delta', 'maxPartitionsPerUser'] as const;
+
+function checkParameters(p: PartitionSelectionParameters): { epsilon: number; delta: number; m: number } {
+  assertOptions('options', p, PARAM_KEYS);
+  assertEpsilon(p.epsilon);
+  assertDelta(p.delta);
+  const m = p.maxPartitionsPerUser ?? 1;
+  assertInteger('maxPartitionsPerUser', m, 1, 2 ** 32 - 1);
+  return { epsilon: p.epsilon, delta: p.delta, m };
+}
+
+/** Per-partition delta for m partitions per user: 1 - (1 - delta)^(1/m), computed stably. */
+function adjustedDelta(delta: number, m: number): number {
+  return -Math.expm1(Math.log1p(-delta) / m);
+}
+
+/**
+ * The optimal keep probability for a key with `users` users (DVGM 2022, Thm. 1; Google's
+ * `PreaggPartitionSelection::ProbabilityOfKeep`), before the 2^-40 safety scaling that the selection applies.
+ * @example
+ * ```ts
+ * optimalKeepProbability(6, { epsilon: 0.5, delta: 0.02 }); // 0.58840484458...
+ * ```
+ */
+export function optimalKeepProbability(users: number, parameters: PartitionSelectionParameters): number {
+  const { epsilon, delta, m } = checkParameters(parameters);
+  assertInteger('users', users, 0);
+  return keepProbability(users, epsilon / m, adjustedDelta(delta, m));
+}
+
+function keepProbability(n: number, eps: number, delta: number): number {
+  if (n === 0) return 0;
+  // crossovers (Google's partition-selection.h): n1 ends the geometric growth, n2 the phase that approaches 1
+  const n1 = 1 + Math.floor(Math.log1p(Math.tanh(eps / 2) * (1 / delta - 1)) / eps);
+  const p1 = (Math.expm1(n1 * eps) / Math.expm1(eps)) * delta;
+  if (n <= n1) return Math.min(1, (Math.expm1(n * eps) / Math.expm1(eps)) * delta);
+  const n2 = n1 + Math.floor((1 / eps) * Math.log1p((Math.expm1(eps) / delta) * (1 - p1)));
+  if (n > n2) return 1;
+  return Math.min(1, p1 - (1 - p1 + delta / Math.expm1(eps)) * Math.expm1(-(n - n1) * eps));
+}
+
+/** P[Z >= j] for Z discrete Laplace with P(z) proportional to exp(-|z|/b). */
+function discreteLaplaceTail(j: number, b: number): number {
+  const r = Math.exp(-1 / b);
+  if (j >= 1) return Math.exp(-j / b) / (1 + r);
+  return 1 - Math.exp(-(1 - j) / b) / (1 + r);
+}
+
+/**
+ * The delta of Laplace thresholding: the probability that one user's keys (held by nobody else) are released, for
+ * integer threshold `threshold` and discrete Laplace scale `scale` on each key's user count.
+ * @example
+ * ```ts
+ * laplaceSelectionDelta(10, 2, 1); // P[1 + Z >= 10] for one key
+ * ```
+ */
+export function laplaceSelectionDelta(threshold: number, scale: number, maxPartitionsPerUser = 1): number {
+  assertInteger('threshold', threshold, -(2 ** 52), 2 ** 52);
+  if (!(typeof scale === 'number' && scale > 0 && Number.isFinite(scale))) {
+    throw new RangeError(`scale must be a finite number > 0, got ${describeValue(scale)}`);
+  }
+  assertInteger('maxPartitionsPerUser', maxPartitionsPerUser, 1, 2 ** 32 - 1);
+  const p = discreteLaplaceTail(threshold - 1, scale);
+  return -Math.expm1(maxPartitionsPerUser * Math.log1p(-Math.min(p, 1 - 2 ** -53)));
+}
+
+/**
+ * Laplace thresholding: the discrete Laplace scale m/epsilon (at least, exactly) and the smallest integer threshold
+ * whose delta ({@link laplaceSelectionDelta}) is at most `delta` (with a 1e-9 relative margin for rounding).
+ * @example
+ * ```ts
+ * const { scale, threshold } = laplaceSelectionThreshold({ epsilon: Math.log(3), delta: 1e-8 });
+ * ```
+ */
+export function laplaceSelectionThreshold(parameters: PartitionSelectionParameters): { scale: number; threshold: number } {
+  const { epsilon, delta, m } = checkParameters(parameters);
+  const scale = laplaceScaleAtLeast(m, decimalFloor(epsilon));
+  // start below the continuous-Laplace threshold 1 - b ln(2 delta') and walk up
+  let t = Math.floor(1 - scale * Math.log(2 * adjustedDelta(delta, m))) - 2;
+  if (!Number.isFinite(t) || t > 2 ** 52) throw new RangeError(`epsilon=${epsilon} and delta=${delta} need a threshold beyond 2^52`);
+  while (laplaceSelectionDelta(t, scale, m) * (1 + 1e-9) > delta) t++;
+  while (t > -(2 ** 52) && laplaceSelectionDelta(t - 1, scale, m) * (1 + 1e-9) <= delta) t--;
+  return { scale, threshold: t };
+}
+
+/**
+ * Options of {@link dpSelectPartitions} and `dpGroupByCount`.
+ * @example
+ * ```ts
+ * const opts: SelectPartitionsOptions = { epsilon: 1, delta: 1e-6, userIds, maxPartitionsPerUser: 2 };
+ * ```
+ */
+export interface SelectPartitionsOptions extends PartitionSelectionParameters {
+  /** The user of each row (default: each row is its own user). */
+  readonly userIds?: ArrayLike<Key>;
+  /** Default 'optimal'. */
+  readonly method?: PartitionSelectionMethod;
+  /** When given, (epsilon, delta) is spent here before any randomness is drawn. */
+  readonly budget?: PrivacyBudget;
+  readonly label?: string;
+  /** Randomness; default the CSPRNG. Pass a seeded generator only in tests. */
+  readonly rng?: Rng;
+}
+
+/**
+ * Released keys with their guarantee.
+ * @example
+ * ```ts
+ * const r: SelectedPartitions = dpSelectPartitions(codes, { epsilon: 1, delta: 1e-6 });
+ * r.partitions; r.statement;
+ * ```
+ */
+export interface SelectedPartitions {
+  /** The released keys, in order of first appearance in the data. */
+  readonly partitions: Key[];
+  readonly epsilon: number;
+  readonly delta: number;
+  /** The selection as one event ((epsilon, delta)-DP), for a budget or an accountant. */
+  readonly event: DpEvent;
+  readonly statement: string;
+}
+
+const SELECT_KEYS = [...PARAM_KEYS, 'userIds', 'method', 'budget', 'label', 'rng'] as const;
+
+/** Internal: the checked common options of partition selection and group-by. */
+export interface CheckedSelection {
+  epsilon: number;
+  delta: number;
+  m: number;
+  method: PartitionSelectionMethod;
+  src: WordSource;
+  ids: ArrayLike<Key>;
+  keys: ArrayLike<Key>;
+  n: number;
+}
+
+/** Internal: checks keys, user ids, parameters, method, budget, label and rng (nothing is spent). */
+export function checkSelection(keys: ArrayLike<Key>, options: SelectPartitionsOptions, allowed: readonly string[]): CheckedSelection {
+  assertOptions('options', options, allowed);
+  const { epsilon, delta, m } = checkParameters({
+    epsilon: options.epsilon,
+    delta: options.delta,
+    ...(options.maxPartitionsPerUser === undefined ? {} : { maxPartitionsPerUser: options.maxPartitionsPerUser }),
+  });
+  const method = options.method ?? 'optimal';
+  if (method !== 'optimal' && method !== 'laplace') {
+    throw new RangeError(`method must be 'optimal' or 'laplace', got ${describeValue(method)}`);
+  }
+  if (options.budget !== undefined && !(options.budget instanceof PrivacyBudget)) {
+    throw new TypeError(`budget must be a PrivacyBudget, got ${describeValue(options.budget)}`);
+  }
+  if (options.label !== undefined && typeof options.label !== 'string') {
+    throw new TypeError(`label must be a string, got ${describeValue(options.label)}`);
+  }
+  const n = checkLength(keys, 'keys');
+  const k = checkKeys('keys', keys, n);
+  let ids: ArrayLike<Key>;
+  if (options.userIds === undefined) {
+    ids = Array.from({ length: n }, (_, i) => i);
+  } else ids = checkKeys('userIds', options.userIds, n);
+  return { epsilon, delta, m, method, src: sourceOf(options.rng ?? cryptoRng), ids, keys: k, n };
+}
+
+/** A uniform double in [0, 1) with 53 random bits. */
+function uniform53(src: WordSource): number {
+  return ((src.next() >>> 5) * 67_108_864 + (src.next() >>> 6)) / 9_007_199_254_740_992;
+}
+
+/**
+ * Internal: the selection itself on per-key user counts (after bounding). Returns the kept keys in the order given.
+ */
+export function selectFromCounts(
+  partitions: readonly Key[],
+  users: ArrayLike<number>,
+  c: Pick<CheckedSelection, 'epsilon' | 'delta' | 'm' | 'method' | 'src'>,
+): Key[] {
+  const kept: Key[] = [];
+  // decimalFloor: never calibrate to more than the decimal epsilon/delta that a budget charges
+  const eps = decimalFloor(c.epsilon);
+  const del = decimalFloor(c.delta);
+  if (c.method === 'optimal') {
+    const e = eps / c.m;
+    const d = adjustedDelta(del, c.m);
+    for (let i = 0; i < partitions.length; i++) {
+      const p = keepProbability(users[i], e, d) * (1 - 2 ** -40);
+      if (uniform53(c.src) < p) kept.push(partitions[i]);
+    }
+    return kept;
+  }
+  const { scale, threshold } = laplaceSelectionThreshold({ epsilon: eps, delta: del, maxPartitionsPerUser: c.m });
+  for (let i = 0; i < partitions.length; i++) {
+    if (users[i] + discreteLaplaceScale(scale, c.src) >= threshold) kept.push(partitions[i]);
+  }
+  return kept;
+}
+
+/** Internal: distinct keys in order of first appearance among `rows`, with the number of distinct users of each. */
+export function usersPerKey(keys: ArrayLike<Key>, ids: ArrayLike<Key>, rows: Uint32Array): { partitions: Key[]; users: Float64Array } {
+  const index = new Map<Key, number>();
+  const seen: Set<Key>[] = [];
+  const partitions: Key[] = [];
+  for (const r of rows) {
+    const key = keys[r];
+    let i = index.get(key);
+    if (i === undefined) {
+      i = partitions.length;
+      index.set(key, i);
+      partitions.push(key);
+      seen.push(new Set());
+    }
+    seen[i].add(ids[r]);
+  }
+  return { partitions, users: Float64Array.from(seen, (s) => s.size) };
+}
+
+/** Internal: the statement of a selection. */
+export function selectionStatement(c: Pick<CheckedSelection, 'epsilon' | 'delta' | 'm' | 'method'>, userLevel: boolean): string {
+  const rule =
+    c.method === 'optimal'
+      ? 'the optimal truncated-geometric keep probability (Desfontaines, Voss, Gipson, Mandayam 2022, Thm. 1)'
+      : 'Laplace thresholding of the noisy number of users per key (exact discrete Laplace noise)';
+  return (
+    `Partition selection: (epsilon = ${c.epsilon}, delta = ${c.delta.toExponential()})-DP under adding or removing one ` +
+    `${userLevel ? 'user with all of their rows' : 'row'}; each ${userLevel ? 'user' : 'row'} contributes to at most ${c.m} key(s) ` +
+    `(${userLevel ? "a user's keys beyond the bound are sampled down, no user is dropped" : 'one key per row'}); keys are kept by ` +
+    `${rule}; delta is the probability that keys held by one ${userLevel ? 'user' : 'row'} only are released.`
+  );
+}
+
+/**
+ * The keys of a column that may be released, chosen by (epsilon, delta)-DP partition selection over users (each
+ * row its own user when `userIds` is omitted). Each user's keys are first bounded to `maxPartitionsPerUser` by
+ * sampling. The result lists the kept keys and the statement; it spends (epsilon, delta) on `budget` first.
+ * @example
+ * ```ts
+ * const { partitions } = dpSelectPartitions(diagnosisCodes, { userIds: patientIds, epsilon: 1, delta: 1e-6, maxPartitionsPerUser: 3 });
+ * ```
+ */
+export function dpSelectPartitions(keys: ArrayLike<Key>, options: SelectPartitionsOptions): SelectedPartitions {
+  const c = checkSelection(keys, options, SELECT_KEYS);
+  const event = epsilonDeltaEvent(c.epsilon, c.delta);
+  if (c.method === 'laplace') laplaceSelectionThreshold({ epsilon: c.epsilon, delta: c.delta, maxPartitionsPerUser: c.m });
+  const rows = boundContributions(c.ids, c.keys, 1, c.m, sourceChooser(c.src));
+  options.budget?.spend({ epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'partition selection');
+  const { partitions, users } = usersPerKey(c.keys, c.ids, rows);
+  return {
+    partitions: selectFromCounts(partitions, users, c),
+    epsilon: c.epsilon,
+    delta: c.delta,
+    event,
+    statement: selectionStatement(c, options.userIds !== undefined),
+  };
+}
