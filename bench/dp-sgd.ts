@@ -205,7 +205,7 @@ const lrOf = (): DenseModel => dp.logisticRegression({ features: 30 });
 const cases: Case[] = [
   { name: 'LR, breast cancer, q=0.1', data: bc, make: lrOf, sampleRate: 0.1, epochs: 150 },
   { name: 'LR, breast cancer, q=0.5', data: bc, make: lrOf, sampleRate: 0.5, epochs: 300 },
-  { name: 'MLP 2x64, breast cancer, q=0.1', data: bc, make: mlpOf, sampleRate: 0.1, epochs: 6 },
+  { name: 'MLP 2x64, breast cancer, q=0.1', data: bc, make: mlpOf, sampleRate: 0.1, epochs: 12 },
   { name: 'MLP 2x64, breast cancer, q=0.5', data: bc, make: mlpOf, sampleRate: 0.5, epochs: 6 },
   { name: 'LR, synthetic 20k, B=256', data: syn, make: lrOf, sampleRate: 256 / syn.x.length, epochs: 4 },
   { name: 'MLP 2x64, synthetic 20k, B=256', data: syn, make: mlpOf, sampleRate: 256 / syn.x.length, epochs: 3 },

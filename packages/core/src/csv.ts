@@ -2,7 +2,8 @@
  * A small RFC 4180 CSV reader (quoted fields, doubled quotes, CRLF or LF) for the example data sets, plus
  * helpers that turn named columns into typed arrays. Written here rather than taken from a CSV library because
  * it is about a hundred lines, the shipped files are plain, and it keeps `@ppml/core` free of runtime
- * dependencies beyond the two noble packages.
+ * dependencies beyond the two noble packages. `parseCsv` runs everywhere; `readCsv` reads files through the
+ * package's `#fs` import, which in a browser bundle is a stand-in that throws a `TypeError` (no file system).
  * @module
  */
 import { readTextFile } from '#fs';

@@ -206,3 +206,18 @@ describe('noise calibration for queries (as dp_accounting calibrate_dp_mechanism
     expect(() => calibrateGaussianNoise({ targetEpsilon: 1, targetDelta: 1e-6, extra: 1 } as never)).toThrow(/extra/);
   });
 });
+
+describe('PLD of the Laplace mechanism at grid-aligned losses', () => {
+  it('keeps the mass on the flat top of the loss finite (1/b = 0.25 is 2500 grid steps of 1e-4)', () => {
+    const warnings: string[] = [];
+    const acc = new PldAccountant({ valueDiscretizationInterval: 1e-4, onWarning: (m) => warnings.push(m) });
+    acc.compose(laplaceEvent(4), 100);
+    const eps = acc.getEpsilon(1e-6);
+    expect(warnings).toEqual([]);
+    expect(acc.method).toBe('pld');
+    // tighter than RDP; beyond the pure sum 25 only the pessimistic tail allowance (1e-15 per side and
+    // composition step) remains
+    expect(eps).toBeLessThan(new RdpAccountant().compose(laplaceEvent(4), 100).getEpsilon(1e-6));
+    expect(acc.getDelta(25.0001)).toBeLessThan(1e-14);
+  });
+});

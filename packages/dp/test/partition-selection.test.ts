@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import {
   PrivacyBudget,
   dpGroupByCount,
+  dpGroupBySum,
   dpSelectPartitions,
   laplaceSelectionDelta,
   laplaceSelectionThreshold,
@@ -158,6 +159,39 @@ describe('dpSelectPartitions and dpGroupByCount', () => {
     const sel = dpSelectPartitions(keys, { userIds: ids, epsilon: 1, delta: 1e-6, method: 'laplace', rng: seededTestRng('sel') });
     expect(sel.partitions).not.toContain('RARE');
     expect(sel.event).toEqual({ kind: 'epsilonDelta', epsilon: 1, delta: 1e-6 });
+  });
+
+  it('dpGroupBySum: per-key sums of clamped values with the bounded-contribution noise', () => {
+    const keys: string[] = [];
+    const ids: number[] = [];
+    const amounts: number[] = [];
+    for (let u = 0; u < 300; u++) {
+      keys.push(u % 2 === 0 ? 'food' : 'travel', 'food');
+      ids.push(u, u);
+      amounts.push(50, 1000); // the second row of each user is clamped to 100 and sampled away (1 row per key)
+    }
+    const r = dpGroupBySum(keys, amounts, {
+      userIds: ids,
+      maxPartitionsPerUser: 2,
+      maxRowsPerUser: 1,
+      lower: 0,
+      upper: 100,
+      epsilon: 4,
+      delta: 1e-6,
+      rng: seededTestRng('group-sum'),
+    });
+    expect([...r.sums.keys()].sort()).toEqual(['food', 'travel']);
+    // food: 150 users with (50 or the clamped 1000 = 100, one of the two sampled) + 150 users with 100; travel: 150 x 50
+    const food = r.sums.get('food') as number;
+    expect(food).toBeGreaterThan(150 * 50 + 150 * 100 - 600);
+    expect(food).toBeLessThan(150 * 100 + 150 * 100 + 600);
+    expect(Math.abs((r.sums.get('travel') as number) - 150 * 50)).toBeLessThan(600); // noise scale 2 x 100 / 2
+    expect(r.statement).toMatch(/values clamped to \[0, 100\] in every key/);
+    expect(r.statement).toMatch(/L1 sensitivity 200/);
+    const budget = new PrivacyBudget({ epsilon: 1, delta: 1e-3 });
+    expect(() => dpGroupBySum(['a', 'b'], [1], { epsilon: 1, delta: 1e-6, lower: 0, upper: 1, budget })).toThrow(/values/);
+    expect(() => dpGroupBySum(['a'], [1], { epsilon: 1, delta: 1e-6, lower: 1, upper: 0, budget })).toThrow(/lower/);
+    expect(budget.ledger.length).toBe(0);
   });
 
   it('rejects bad input with typed errors before spending', () => {

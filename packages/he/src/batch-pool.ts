@@ -26,6 +26,25 @@ function taskSize(batches: number, perBatch: number, threads: number): number {
   return Math.min(byWork, bySpread);
 }
 
+/**
+ * When every byte string of `group` is a view of one `SharedArrayBuffer`, the smallest region holding them all
+ * and each one's offset and length within it; else undefined.
+ */
+function sharedRegion(group: readonly UncheckedBytes[]): { packed: Uint8Array; offsets: Uint32Array; lengths: Uint32Array } | undefined {
+  const buffer = group[0].bytes.buffer;
+  if (typeof SharedArrayBuffer === 'undefined' || !(buffer instanceof SharedArrayBuffer)) return undefined;
+  let start = Infinity;
+  let end = 0;
+  for (const g of group) {
+    if (g.bytes.buffer !== buffer) return undefined;
+    start = Math.min(start, g.bytes.byteOffset);
+    end = Math.max(end, g.bytes.byteOffset + g.bytes.length);
+  }
+  const offsets = Uint32Array.from(group, (g) => g.bytes.byteOffset - start);
+  const lengths = Uint32Array.from(group, (g) => g.bytes.length);
+  return { packed: new Uint8Array(buffer, start, end - start), offsets, lengths };
+}
+
 /** Options of {@link BatchPool}. */
 export interface BatchPoolOptions {
   readonly threads: number;
@@ -127,18 +146,29 @@ export class BatchPool {
       while (next < failedAt && next < tasks.length) {
         const index = next++;
         const group = tasks[index];
-        const staging = this.#takeStaging(group.reduce((n, g) => n + g.bytes.length, 0));
-        const { packed, offsets } = pack(
-          group.map((g) => g.bytes),
-          staging,
-        );
         const crcs = Uint32Array.from(group, (g) => g.crc);
-        const task: WorkerTask = { modelId, spec, packed, offsets, crcs, perBatch, keySet };
-        const transferList = [offsets.buffer as ArrayBuffer, crcs.buffer as ArrayBuffer];
+        const inPlace = sharedRegion(group);
+        let staging: SharedArrayBuffer | undefined;
+        let task: WorkerTask;
+        let transferList: ArrayBuffer[];
+        if (inPlace !== undefined) {
+          // The ciphertexts already sit in shared memory (a request body the caller keeps until this resolves):
+          // the worker reads them where they are, no copy.
+          task = { modelId, spec, packed: inPlace.packed, offsets: inPlace.offsets, lengths: inPlace.lengths, crcs, perBatch, keySet };
+          transferList = [inPlace.offsets.buffer as ArrayBuffer, inPlace.lengths.buffer as ArrayBuffer, crcs.buffer as ArrayBuffer];
+        } else {
+          staging = this.#takeStaging(group.reduce((n, g) => n + g.bytes.length, 0));
+          const { packed, offsets } = pack(
+            group.map((g) => g.bytes),
+            staging,
+          );
+          task = { modelId, spec, packed, offsets, crcs, perBatch, keySet };
+          transferList = [offsets.buffer as ArrayBuffer, crcs.buffer as ArrayBuffer];
+        }
         try {
           const r = (await pool.run(task, { transferList })) as WorkerReply;
           // The worker has replied, so it no longer reads the buffer (if the run rejects, the buffer is dropped).
-          this.#giveStaging(staging);
+          if (staging !== undefined) this.#giveStaging(staging);
           if ('error' in r) fail(index, deserializeError(r.error, { HeFormatError }));
           else results[index] = unpack(r.packed, r.offsets);
         } catch (e) {

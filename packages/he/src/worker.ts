@@ -28,6 +28,11 @@ export interface WorkerTask {
   readonly offsets: Uint32Array;
   readonly crcs: Uint32Array;
   readonly perBatch: number;
+  /**
+   * When present, ciphertext i is `packed[offsets[i] .. offsets[i] + lengths[i]]` (views into a request body held
+   * in shared memory, with the wire format's length/CRC fields between them) rather than back to back.
+   */
+  readonly lengths?: Uint32Array;
   /** The key set to evaluate under, when the pool serves several (the service); else the pool's own keys. */
   readonly keySet?: KeySetRef;
 }
@@ -232,7 +237,9 @@ export default async function run(task: WorkerTask | WarmupTask): Promise<Worker
       return { packed: new Uint8Array(0), offsets: new Uint32Array(1), heapBytes: wasmHeapBytes() };
     }
     const m = model(k, prefix + task.modelId, task.spec);
-    const inputs = unpack(task.packed, task.offsets).map((bytes, i) => ({ bytes, crc: task.crcs[i] }));
+    const lengths = task.lengths;
+    const parts = lengths === undefined ? unpack(task.packed, task.offsets) : Array.from(lengths, (n, i) => task.packed.subarray(task.offsets[i], task.offsets[i] + n));
+    const inputs = parts.map((bytes, i) => ({ bytes, crc: task.crcs[i] }));
     const outs: Uint8Array[] = [];
     for (let i = 0; i < inputs.length; i += task.perBatch) outs.push(...m.evaluateBatch(inputs.slice(i, i + task.perBatch)));
     const { packed, offsets } = pack(outs);

@@ -1,13 +1,10 @@
 #!/usr/bin/env node
-// Launcher of the `ppml-smpc` command: the compiled CLI when the package is built, else its TypeScript source
-// (Node >= 24 strips the types) with the package's source condition.
+// Launcher of the `ppml-smpc` command inside this workspace: runs the TypeScript source (Node >= 22.18 strips
+// the types) with the package's source condition. A published package links `ppml-smpc` to dist/cli.js instead
+// (publishConfig.bin).
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const dist = new URL('../dist/cli.js', import.meta.url);
-const args = existsSync(dist)
-  ? [fileURLToPath(dist), ...process.argv.slice(2)]
-  : ['--conditions=@ppml/source', fileURLToPath(new URL('../src/cli.ts', import.meta.url)), ...process.argv.slice(2)];
-const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+const r = spawnSync(process.execPath, ['--conditions=@ppml/source', cli, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(r.status ?? 1);

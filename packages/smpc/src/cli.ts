@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 /**
  * The `ppml-smpc` command: set-up for sessions across machines.
  *
@@ -7,8 +8,9 @@
  * - `ppml-smpc fingerprint CERT.pem`: prints a certificate's fingerprint.
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { certificateFingerprint, generateIdentity } from './identity.ts';
 
@@ -53,4 +55,7 @@ export function runCli(args: readonly string[], out: (line: string) => void, err
   }
 }
 
-if (import.meta.main) process.exitCode = runCli(process.argv.slice(2), console.log, console.error);
+// Run as a program (not imported): `import.meta.main` needs Node 24, so compare paths.
+if (process.argv[1] !== undefined && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  process.exitCode = runCli(process.argv.slice(2), console.log, console.error);
+}

@@ -11,10 +11,10 @@ import type { PeerAddress } from './network/mesh.ts';
 import { allKeys } from './option-keys.ts';
 
 /** Node's timers store the delay as a signed 32-bit integer of ms. */
-export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+export const MAX_TIMEOUT_MS: number = 2 ** 31 - 1;
 
 /** Default maxAbs is 2^(DEFAULT_MAX_ABS_BITS - f); see {@link SmpcSessionOptions.maxAbs}. */
-export const DEFAULT_MAX_ABS_BITS = 26;
+export const DEFAULT_MAX_ABS_BITS: number = 26;
 
 /** The keys of {@link SmpcSessionOptions}; any other key is refused with a `TypeError`. */
 const START_OPTION_KEYS = allKeys<SmpcSessionOptions>()('parties', 'protocol', 'fractionalBits', 'timeoutMs', 'maxAbs', 'onWorkerMessage', 'faultInjection');

@@ -228,6 +228,8 @@ export class SmpcSession {
         role: 'party',
         party: o.party,
         sessionId: o.sessionId,
+        // Not compared: tells the dealer how often to send keepalives.
+        timeoutMs: o.timeoutMs,
         protocol: o.protocol,
         parties: o.parties,
         fractionalBits: o.fractionalBits,
@@ -327,7 +329,9 @@ export class SmpcSession {
 
   #checkProgress(): void {
     if (this.#queue.size === 0) return;
-    if (Date.now() - this.#lastProgress <= this.timeoutMs) return;
+    // Across machines the transport blames a silent peer after timeoutMs; this watchdog is the backstop for a
+    // hang with every link alive (material that never comes), so it waits twice as long there.
+    if (Date.now() - this.#lastProgress <= (this.party >= 0 ? 2 : 1) * this.timeoutMs) return;
     const [seq, p] = this.#queue.oldest() as [number, Pending];
     const stuck = [...p.waiting].join(', ');
     this.#abort(

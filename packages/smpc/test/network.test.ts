@@ -221,6 +221,31 @@ describe('a party killed mid-operation', () => {
   });
 });
 
+describe('a stalled party', () => {
+  it('SIGSTOP of party 2 (alive, sockets open, silent): the others abort after timeoutMs naming it', async () => {
+    const s = await prepared(3, 'replicated');
+    const timeoutMs = 1500;
+    const procs = [0, 1, 2].map((p) => partyProcess(s, p, { protocol: 'replicated', scenario: 'loop', timeoutMs }));
+    cleanups.push(() => {
+      procs[2].child.kill('SIGKILL');
+    });
+    await Promise.all(procs.map((p) => p.line('LOOPING')));
+    const stoppedAt = Date.now();
+    procs[2].child.kill('SIGSTOP');
+    const [o0, o1] = await Promise.all([procs[0].outcome, procs[1].outcome]);
+    for (const o of [o0, o1]) {
+      expect(o.code).toBe(0);
+      expect(o.abort?.party).toBe(2);
+      expect(o.abort?.message).toMatch(/party 2 sent nothing, not even a keepalive, for 1500 ms/);
+      // The waiting party notices after timeoutMs (checked every timeoutMs / 20); the other hears its abort.
+      expect(o.exitedAt - stoppedAt).toBeGreaterThanOrEqual(timeoutMs);
+      expect(o.exitedAt - stoppedAt).toBeLessThan(timeoutMs + 3000);
+    }
+    procs[2].child.kill('SIGKILL');
+    expect((await procs[2].outcome).signal).toBe('SIGKILL');
+  });
+});
+
 describe('latency', () => {
   it('10 ms added per hop still gives correct results', async () => {
     const s = await prepared(3, 'replicated');

@@ -93,6 +93,8 @@ interface BaseNoise {
   tails(x: number, mean: number): TwoSided;
   /** x range holding all but TAIL of μ0 and μ1. */
   xRange(): [number, number];
+  /** Whether the privacy loss is bounded and xRange reaches its extremes (Laplace), so the range's losses are the sup and inf. */
+  readonly bounded: boolean;
 }
 
 function gaussianNoise(sigma: number): BaseNoise {
@@ -111,6 +113,7 @@ function gaussianNoise(sigma: number): BaseNoise {
       return { cdf: 1 - sf, sf };
     },
     xRange: () => [-z * sigma, 1 + z * sigma],
+    bounded: false,
   };
 }
 
@@ -138,6 +141,7 @@ function laplaceNoise(b: number): BaseNoise {
       return { cdf: 1 - sf, sf };
     },
     xRange: () => [-w, 1 + w],
+    bounded: true,
   };
 }
 
@@ -236,8 +240,13 @@ export function singleEventPld(base: PldBase, q: number, direction: 'remove' | '
   const lB = lossOfBase(noise.loss(xHi));
   const lossLo = direction === 'remove' ? lA : -lB;
   const lossHi = direction === 'remove' ? lB : -lA;
-  const kLo = Math.floor(lossLo / h);
-  const kHi = Math.max(kLo + 1, Math.ceil(lossHi / h));
+  let kLo = Math.floor(lossLo / h);
+  let kHi = Math.max(kLo + 1, Math.ceil(lossHi / h));
+  // The grid must reach the extreme losses despite rounding of k·h (0.25 / 1e-4 rounds to 2500, and 2500 · 1e-4 to
+  // just below 0.25): otherwise the mass on a flat top of the loss (Laplace: every x >= 1) falls beyond the last
+  // grid point and is counted at +∞, a valid but useless bound.
+  while (kLo * h > lossLo) kLo--;
+  while (kHi * h < lossHi) kHi++;
   const n = kHi - kLo + 1;
   if (!(n <= MAX_PLD_POINTS)) {
     throw new PldGridTooLargeError(`the privacy loss distribution needs ${n} grid points (limit ${MAX_PLD_POINTS})`);
@@ -250,7 +259,10 @@ export function singleEventPld(base: PldBase, q: number, direction: 'remove' | '
   for (let k = 0; k < n; k++) {
     const v = baseOfLoss((kLo + k) * h);
     // remove: {L <= l} = {x <= xOfLoss(v)}; add: {L <= l} = {ℓ0 >= v} = {x >= xOfLossInf(v)}.
-    const x = direction === 'remove' ? noise.xOfLoss(v) : noise.xOfLossInf(v);
+    // At or above the largest loss of a bounded loss every x qualifies; inverting the rounded loss could instead
+    // land on the start of the flat top (Laplace: x = 1) and send its mass to +∞.
+    const top = noise.bounded && (kLo + k) * h >= lossHi;
+    const x = top ? (direction === 'remove' ? Infinity : -Infinity) : direction === 'remove' ? noise.xOfLoss(v) : noise.xOfLossInf(v);
     const a = tailsAt(noise, x, 0);
     cdf0[k] = a.cdf;
     sf0[k] = a.sf;
@@ -385,6 +397,10 @@ export function selfCompose(pld: DiscretePld, count: number): DiscretePld {
   }
   const [lo, hi] = chernoffWindow(pld.probs, count);
   const width = hi - lo + 1;
+  if (!(width >= 1 && width <= MAX_PLD_POINTS)) {
+    // (An empty or inverted window comes from a distribution with almost all of its mass at +∞.)
+    throw new PldGridTooLargeError(`composing ${count} events needs a window of ${width} points (limit ${MAX_PLD_POINTS})`);
+  }
   const size = nextPow2(width);
   if (size > MAX_PLD_POINTS) {
     throw new PldGridTooLargeError(`composing ${count} events needs an FFT of ${size} points (limit ${MAX_PLD_POINTS})`);

@@ -11,7 +11,8 @@ import { assertArrayLike, assertInteger, describeValue } from '@ppml/core';
 import { type DpEvent, epsilonDeltaEvent } from '../accountant/events.ts';
 import { decimalFloor } from '../mechanisms/decimal.ts';
 import { discreteLaplaceScale, laplaceScaleAtLeast } from '../mechanisms/samplers.ts';
-import { checkOptions, checkValues, QUERY_KEYS, type QueryOptions } from './common.ts';
+import { clampedSum, sumGrid } from './aggregates.ts';
+import { checkBounds, checkOptions, checkValues, QUERY_KEYS, type QueryOptions } from './common.ts';
 import { boundContributions, type Key, sourceChooser } from './contribution-bounds.ts';
 import {
   checkSelection,
@@ -194,3 +195,94 @@ export function dpGroupByCount(keys: ArrayLike<Key>, options: GroupByCountOption
       ` Counts: exact discrete Laplace noise of scale ${scale} (L1 sensitivity ${c.m * k}) at epsilon/2 = ${half}.`,
   };
 }
+
+/**
+ * Options of {@link dpGroupBySum}: those of {@link dpGroupByCount} plus the per-partition clamps of each value.
+ * @example
+ * ```ts
+ * const opts: GroupBySumOptions = { epsilon: 1, delta: 1e-6, lower: 0, upper: 500, userIds, maxRowsPerUser: 3 };
+ * ```
+ */
+export interface GroupBySumOptions extends GroupByCountOptions {
+  /** Each value is clamped to [lower, upper] in every partition (finite, lower < upper). */
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/**
+ * A released group-by sum over keys found in the data.
+ * @example
+ * ```ts
+ * const r: GroupBySums = dpGroupBySum(codes, costs, { epsilon: 1, delta: 1e-6, lower: 0, upper: 1000 });
+ * r.sums.get('I10');
+ * ```
+ */
+export interface GroupBySums {
+  /** Noisy sums of the released keys. */
+  readonly sums: Map<Key, number>;
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly event: DpEvent;
+  readonly statement: string;
+}
+
+/**
+ * Group-by sum over keys NOT known in advance, (epsilon, delta)-DP under adding or removing one user (one row
+ * without `userIds`): contributions bounded by sampling to `maxPartitionsPerUser` keys (m) and `maxRowsPerUser`
+ * rows per key (k), every value clamped to [lower, upper] (the per-partition clamps), keys chosen by partition
+ * selection at epsilon/2 with all of delta, and each kept key's sum released in exact fixed point with discrete
+ * Laplace noise for the L1 sensitivity m k max(|lower|, |upper|) at epsilon/2.
+ * @example
+ * ```ts
+ * const spend = dpGroupBySum(merchant, amount, { userIds: customer, maxPartitionsPerUser: 4, maxRowsPerUser: 5, lower: 0, upper: 500, epsilon: 1, delta: 1e-6 });
+ * ```
+ */
+export function dpGroupBySum(keys: ArrayLike<Key>, values: ArrayLike<number>, options: GroupBySumOptions): GroupBySums {
+  const c = checkSelection(keys, options, GROUP_BY_SUM_KEYS);
+  const k = options.maxRowsPerUser ?? 1;
+  assertInteger('maxRowsPerUser', k, 1, 2 ** 32 - 1);
+  checkBounds(options);
+  const n = checkValues(values);
+  if (n !== c.n) throw new RangeError(`values must have one entry per key (${c.n}), got ${n}`);
+  const { lower, upper } = options;
+  const half = c.epsilon / 2; // exact in binary: the two halves add up to epsilon
+  const sel = { ...c, epsilon: half };
+  if (c.method === 'laplace') laplaceSelectionThreshold({ epsilon: half, delta: c.delta, maxPartitionsPerUser: c.m });
+  const sumEpsilon = decimalFloor(half);
+  sumGrid(lower, upper, sumEpsilon, c.m * k); // throws here, before the spend, if these bounds cannot be noised
+  const rows = boundContributions(c.ids, c.keys, k, c.m, sourceChooser(c.src));
+  const event = epsilonDeltaEvent(c.epsilon, c.delta);
+  options.budget?.spend({ epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'group-by sum');
+  const { partitions, users } = usersPerKey(c.keys, c.ids, rows);
+  const byKey = new Map<Key, number[]>();
+  for (const r of rows) {
+    let list = byKey.get(c.keys[r]);
+    if (list === undefined) {
+      list = [];
+      byKey.set(c.keys[r], list);
+    }
+    list.push(values[r]);
+  }
+  const sums = new Map<Key, number>();
+  for (const key of selectFromCounts(partitions, users, sel)) {
+    // the vector of per-key sums has L1 sensitivity m k max(|lower|, |upper|): each key gets that noise
+    sums.set(key, clampedSum(byKey.get(key) as number[], lower, upper, sumEpsilon, c.m * k, c.src, () => {}));
+  }
+  const userLevel = options.userIds !== undefined;
+  const sensitivity = c.m * k * Math.max(Math.abs(lower), Math.abs(upper));
+  return {
+    sums,
+    epsilon: c.epsilon,
+    delta: c.delta,
+    event,
+    statement:
+      `Group-by sum: (epsilon = ${c.epsilon}, delta = ${c.delta.toExponential()})-DP under adding or removing one ` +
+      `${userLevel ? 'user with all of their rows' : 'row'}. Contribution bounds: at most ${c.m} key(s) and ` +
+      `${k} row(s) per key for each ${userLevel ? 'user' : 'row'} (sampled, no user is dropped); values clamped to ` +
+      `[${lower}, ${upper}] in every key. ` +
+      selectionStatement(sel, userLevel) +
+      ` Sums: exact fixed point with discrete Laplace noise for L1 sensitivity ${sensitivity} at epsilon/2 = ${half}.`,
+  };
+}
+
+const GROUP_BY_SUM_KEYS: readonly string[] = [...GROUP_BY_KEYS, 'lower', 'upper'];

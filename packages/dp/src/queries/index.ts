@@ -19,8 +19,11 @@ export {
   type HistogramOptions,
   type GroupByCountOptions,
   type GroupByCounts,
+  type GroupBySumOptions,
+  type GroupBySums,
   dpHistogram,
   dpGroupByCount,
+  dpGroupBySum,
 } from './histogram.ts';
 export { type Key as PartitionKey, type ContributionBounds } from './contribution-bounds.ts';
 export {

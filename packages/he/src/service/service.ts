@@ -51,6 +51,7 @@ import { DEFAULT_HEAP_LIMIT_BYTES, checkHeapLimit } from '../seal.ts';
 import { type KeySetRef } from '../worker.ts';
 import { type UncheckedBytes, WireKind, equalBytes, openMessage, readHeader } from '../wire.ts';
 import { type KeySetRecord, type KeyStore, MemoryKeyStore, isKeySetId } from './key-store.ts';
+import { type BodyLease, BodyPool } from './body-pool.ts';
 import { ReplayGuard } from './replay.ts';
 
 /** A model of the service: a spec from the factories of `@ppml/he`, or the options of one of them, or JSON. */
@@ -325,9 +326,10 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
     const bodyOf = (req: FastifyRequest): Uint8Array => {
       const b = req.body;
       if (!(b instanceof Uint8Array)) throw new Refusal(415, 'bad-request', 'the body must be application/octet-stream');
-      // A plain view of the Buffer: SEAL's bindings accept only Uint8Array itself, not its Buffer subclass.
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      return b;
     };
+    const bodies = new BodyPool(Math.max(4, 2 * threads));
+    const leases = new WeakMap<object, BodyLease>();
 
     app = Fastify({ logger: false, bodyLimit: maxBodyBytes, requestTimeout: requestTimeoutMs, return503OnClosing: true, forceCloseConnections: 'idle' });
     if (allowOrigins.length > 0) {
@@ -338,7 +340,62 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
         maxAge: 600,
       });
     }
-    app.addContentTypeParser('application/octet-stream', { parseAs: 'buffer', bodyLimit: maxBodyBytes }, (_req, body, done) => done(null, body));
+    // Bodies go straight into reused shared memory that the workers read in place (body-pool.ts).
+    app.addContentTypeParser('application/octet-stream', (req, payload, done) => {
+      const declared = req.headers['content-length'];
+      const length = declared === undefined ? undefined : Number(declared);
+      if (length !== undefined && !(Number.isSafeInteger(length) && length >= 0)) {
+        done(new Refusal(400, 'bad-request', 'content-length must be a byte count'), undefined);
+        return;
+      }
+      if (length !== undefined && length > maxBodyBytes) {
+        done(new Refusal(413, 'too-large', `the body of ${length} bytes is over the limit of ${maxBodyBytes}`), undefined);
+        return;
+      }
+      let lease: BodyLease | undefined = length === undefined ? undefined : bodies.lease(length);
+      const chunks: Buffer[] = [];
+      let received = 0;
+      let failed = false;
+      const fail = (e: Error): void => {
+        if (failed) return;
+        failed = true;
+        lease?.release();
+        lease = undefined;
+        done(e, undefined);
+      };
+      payload.on('data', (chunk: Buffer) => {
+        if (failed) return;
+        if (received + chunk.length > (length ?? maxBodyBytes)) {
+          fail(length === undefined ? new Refusal(413, 'too-large', `the body is over the limit of ${maxBodyBytes} bytes`) : new Refusal(400, 'bad-request', 'the body is longer than its content-length'));
+          return;
+        }
+        if (lease === undefined) chunks.push(chunk);
+        else lease.bytes.set(chunk, received);
+        received += chunk.length;
+      });
+      payload.on('error', (e: Error) => fail(e));
+      payload.on('end', () => {
+        if (failed) return;
+        if (lease === undefined) {
+          // Chunked upload without a content-length: copied once more, into shared memory, at the end.
+          lease = bodies.lease(received);
+          let at = 0;
+          for (const c of chunks) {
+            lease.bytes.set(c, at);
+            at += c.length;
+          }
+        } else if (received !== length) {
+          fail(new Refusal(400, 'truncated', `the body ended after ${received} of its ${length} bytes`));
+          return;
+        }
+        leases.set(req.raw, lease);
+        done(null, lease.bytes);
+      });
+    });
+    app.addHook('onResponse', async (req) => {
+      leases.get(req.raw)?.release();
+      leases.delete(req.raw);
+    });
     app.setNotFoundHandler((req, reply) => {
       stats.refused++;
       void reply.code(404).send({ error: { reason: 'bad-request', message: `no route ${req.method} ${req.url.split('?')[0]}` } });
@@ -393,7 +450,9 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
       if (!equalBytes(header.parameterHash, ctx.parameterHash)) {
         throw new HeFormatError(`evalKeys were made under other encryption parameters than the service's (${ctx.id.slice(0, 16)}…): see GET ${API_PREFIX}/models`, { reason: 'parameters' });
       }
-      const keys = await loadEvaluationKeys(body);
+      // A private copy: the body's shared memory goes back to the pool after the reply.
+      const keyBytes = body.slice();
+      const keys = await loadEvaluationKeys(keyBytes);
       try {
         if (keys.layout !== 'column') throw new Refusal(400, 'layout', "the service evaluates the 'column' layout; these keys were made for the row layout");
       } finally {
@@ -403,7 +462,7 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
       const known = await store.get(id);
       if (known === undefined) {
         try {
-          await store.put({ id, publicKey, evalKeys: body.slice(), createdAt: Date.now() });
+          await store.put({ id, publicKey, evalKeys: keyBytes, createdAt: Date.now() });
         } catch (e) {
           if (e instanceof RangeError) throw new Refusal(413, 'too-large', e.message);
           throw e;
@@ -449,7 +508,12 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
         const timeout = new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Refusal(503, 'timeout', `the batches took longer than ${requestTimeoutMs} ms`)), requestTimeoutMs);
         });
-        outs = await Promise.race([workers.run(model.id, model.spec, batches, set.ref), timeout]);
+        // The workers read the ciphertexts in the body's shared memory: hold it until they are done, even when
+        // the reply goes out earlier (timeout).
+        const lease = leases.get(req.raw);
+        lease?.retain();
+        const run = workers.run(model.id, model.spec, batches, set.ref).finally(() => lease?.release());
+        outs = await Promise.race([run, timeout]);
       } finally {
         clearTimeout(timer);
         stats.inFlightBatches -= batches.length;
@@ -482,6 +546,7 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
           await server.close();
         } finally {
           await workers.close();
+          bodies.clear();
           await store.close();
           cache.clear();
           ctx.release();

@@ -124,8 +124,9 @@ export class NetworkCluster implements Cluster {
       t.close();
       // A polite close lingers until the peers close their side: a peer that is still computing has yet to
       // read the last messages and the goodbye, and cutting the connection now (a reset) could discard them.
-      // A peer that does not close within timeoutMs is cut off; after an abort there is nothing to wait for.
-      const linger = reason === undefined ? this.#o.timeoutMs : 2000;
+      // A peer that does not close within timeoutMs is cut off; after an abort (the ABORT frames are written)
+      // half a second is enough.
+      const linger = reason === undefined ? this.#o.timeoutMs : 500;
       let timer: ReturnType<typeof setTimeout> | undefined;
       await Promise.race([t.allClosed(), new Promise<void>((r) => (timer = setTimeout(r, linger)))]);
       clearTimeout(timer);

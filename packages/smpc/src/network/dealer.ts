@@ -43,6 +43,8 @@ const DEALER_KEYS = allKeys<DealerOptions>()('host', 'port', 'identity', 'protoc
 interface Group {
   readonly links: (TlsLink | null)[];
   transport: TlsTransport | null;
+  /** The parties' timeoutMs (from their HELLOs): the dealer's keepalives must come well within the shortest. */
+  timeoutMs: number;
 }
 
 /**
@@ -125,7 +127,7 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
             refuse(s, digest, new ProtocolAbortError(`session ${JSON.stringify(sessionId)} is already running at this dealer`, { party: p }));
             return;
           }
-          g = { links: new Array<TlsLink | null>(n + 1).fill(null), transport: null };
+          g = { links: new Array<TlsLink | null>(n + 1).fill(null), transport: null, timeoutMs: 2 ** 31 - 1 };
           groups.set(sessionId, g);
         }
         if (g.links[p] !== null) {
@@ -133,6 +135,7 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
           return;
         }
         g.links[p] = { socket: s, rest, lanes: new Set(p === 0 ? ['req'] : []) };
+        if (typeof hello.timeoutMs === 'number' && hello.timeoutMs >= 1) g.timeoutMs = Math.min(g.timeoutMs, hello.timeoutMs);
         if (g.links.slice(0, n).every((l) => l !== null)) serve(sessionId, g, digest);
       },
       () => s.destroy(),
@@ -146,6 +149,7 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
       links: g.links,
       digest,
       timeoutMs: 0,
+      pingMs: g.timeoutMs / 4,
       // The parties leave one by one at the end of a session: a goodbye is normal here, not a fault.
       quietBye: true,
       onFailure: () => {},

@@ -20,15 +20,17 @@ export const HELLO = 1;
 export const DATA = 2;
 export const ABORT = 3;
 export const BYE = 4;
+/** A keepalive: a live peer sends one every `timeoutMs / 4`, so silence means a stopped process, not a busy protocol. */
+export const PING = 5;
 
 /** Bytes of the fixed header after the length field. */
 export const HEADER = 34;
 /** Largest payload of one frame: 1 MiB. */
-export const CHUNK = 1 << 20;
+export const CHUNK: number = 1 << 20;
 /** Largest frame (after the length field): header, a 255-byte tag, one chunk. */
-export const MAX_FRAME = HEADER + 255 + CHUNK;
-/** Largest message: 2^30 bytes (a 10^8-element tensor); a longer announced length is garbage. */
-export const MAX_MESSAGE = 2 ** 30;
+export const MAX_FRAME: number = HEADER + 255 + CHUNK;
+/** Largest message: 2^28 bytes (3.3 x 10^7 ring elements); a longer announced length is garbage. */
+export const MAX_MESSAGE: number = 2 ** 28;
 
 /** A parsed frame. */
 export interface Frame {

@@ -7,8 +7,9 @@
  *
  * Failures are explicit: a party that stops sends an ABORT frame with its reason to every peer before closing,
  * so every party learns who was blamed. A peer that closes its stream without a BYE (its process was killed, the
- * network failed) aborts the run at once; a peer that is awaited but sends nothing for `timeoutMs` aborts it
- * after that time.
+ * network failed) aborts the run at once. Every side sends a keepalive every `timeoutMs / 4`, so a peer that
+ * sends nothing at all for `timeoutMs` has stopped (its process is frozen, or the network is down) and aborts the
+ * run after that time, while a peer that is merely blocked waiting for a third party is not blamed.
  *
  * Memory is bounded both ways: at most {@link INBOX_HIGH_WATER} unread bytes per peer are buffered before this
  * party stops reading that peer's socket (TCP backpressure reaches the sender), and `drained()` lets the party
@@ -21,14 +22,16 @@
 import type { TLSSocket } from 'node:tls';
 import { describeValue } from '@ppml/core';
 import { ProtocolAbortError } from '../errors.ts';
-import { ABORT, BYE, CHUNK, DATA, FrameReader, MAX_MESSAGE, frameHeader, type Frame } from './frames.ts';
+import { ABORT, BYE, CHUNK, DATA, FrameReader, MAX_MESSAGE, PING, frameHeader, type Frame } from './frames.ts';
 import { Mailbox, TAG_FORMS } from './mailbox.ts';
 import { parseTag, type Transport } from './transport.ts';
 
 /** Unread bytes from one peer above which this party stops reading that peer's socket. */
-export const INBOX_HIGH_WATER = 256 * 2 ** 20;
+export const INBOX_HIGH_WATER: number = 256 * 2 ** 20;
+/** Messages up to this length (64 MiB) are assembled in a buffer allocated at their first chunk. */
+const PREALLOCATE = 64 * 2 ** 20;
 /** Bytes queued for sending above which a party waits before starting another operation. */
-export const SEND_HIGH_WATER = 64 * 2 ** 20;
+export const SEND_HIGH_WATER: number = 64 * 2 ** 20;
 
 /** One authenticated stream, after the agreement handshake. */
 export interface TlsLink {
@@ -46,8 +49,10 @@ export interface TlsTransportOptions {
   /** One link per peer index (the dealer is peer `parties`); `null` for this party and for peers it has no link to. */
   readonly links: readonly (TlsLink | null)[];
   readonly digest: Uint8Array;
-  /** Abort when an awaited party sends nothing for this long (ms); 0: never (the dealer, which waits for requests). */
+  /** Abort when a peer sends nothing, not even a keepalive, for this long (ms); 0: never (the dealer's side). */
   readonly timeoutMs: number;
+  /** Interval of the keepalive frames this side sends (ms); default `timeoutMs / 4`, 0 for none. */
+  readonly pingMs?: number;
   readonly onFailure: (e: ProtocolAbortError) => void;
   /** A peer's goodbye while a receive waits for it is normal (the dealer's side), not a fault. */
   readonly quietBye?: boolean;
@@ -59,7 +64,7 @@ interface PeerState {
   nextIn: number;
   nextOut: number;
   /** The message being assembled from chunks. */
-  partial: { tag: string; buffer: Uint8Array; received: number } | null;
+  partial: { tag: string; total: number; buffer: Uint8Array | null; chunks: Uint8Array[]; received: number } | null;
   lastHeard: number;
   bye: boolean;
   closed: boolean;
@@ -87,6 +92,7 @@ export class TlsTransport implements Transport {
   readonly #timeoutMs: number;
   readonly #onFailure: (e: ProtocolAbortError) => void;
   readonly #watchdog: ReturnType<typeof setInterval>;
+  readonly #pinger: ReturnType<typeof setInterval> | null;
   readonly #quietBye: boolean;
   #failure: ProtocolAbortError | null = null;
   #closed = false;
@@ -122,6 +128,11 @@ export class TlsTransport implements Transport {
     this.#watchdog = setInterval(() => this.#checkStalls(), Math.max(5, Math.min(500, this.#timeoutMs / 20)));
     this.#watchdog.unref();
     if (this.#timeoutMs <= 0) clearInterval(this.#watchdog);
+    // Keepalives: a peer that is alive but blocked waiting for a third party keeps sending them, so only the
+    // party that actually stopped is blamed for the silence.
+    const pingMs = options.pingMs ?? this.#timeoutMs / 4;
+    this.#pinger = pingMs > 0 ? setInterval(() => this.#ping(), Math.max(5, pingMs)) : null;
+    this.#pinger?.unref();
   }
 
   /** Who `peer` is, for messages. */
@@ -188,6 +199,7 @@ export class TlsTransport implements Transport {
       this.fail(new ProtocolAbortError(`${this.#name(peer)} aborted the session: ${reason}`, { party: peer === this.parties && blamed === peer ? -1 : blamed }));
       return;
     }
+    if (f.kind === PING) return;
     if (f.kind === BYE) {
       st.bye = true;
       this.#checkGone(peer, st);
@@ -216,17 +228,31 @@ export class TlsTransport implements Transport {
         this.#violation(peer, `a chunk of message ${f.tag} at offset ${f.offset} before its start`);
         return;
       }
-      partial = { tag: f.tag, buffer: new Uint8Array(f.total), received: 0 };
+      // Up to PREALLOCATE bytes the message buffer is allocated at once and chunks are copied into it; a longer
+      // message keeps its chunks as they come and joins them at the end, so that memory follows the bytes
+      // actually received, not the length a peer announces.
+      partial = { tag: f.tag, total: f.total, buffer: f.total <= PREALLOCATE ? new Uint8Array(f.total) : null, chunks: [], received: 0 };
       st.partial = partial;
     } else if (partial.tag !== f.tag || partial.received !== f.offset) {
       this.#violation(peer, `a chunk of message ${f.tag} at offset ${f.offset} while message ${partial.tag} was due at offset ${partial.received}`);
       return;
     }
-    partial.buffer.set(f.payload, f.offset);
+    // Copies: the payload is a view into the socket's buffer, at any alignment.
+    if (partial.buffer !== null) partial.buffer.set(f.payload, f.offset);
+    else partial.chunks.push(new Uint8Array(f.payload));
     partial.received += f.payload.length;
-    if (partial.received === partial.buffer.length) {
+    if (partial.received === partial.total) {
       st.partial = null;
-      this.#box.deliver(peer, partial.tag, partial.buffer);
+      let message = partial.buffer ?? partial.chunks[0] ?? new Uint8Array(0);
+      if (partial.buffer === null && partial.chunks.length > 1) {
+        message = new Uint8Array(partial.total);
+        let at = 0;
+        for (const c of partial.chunks) {
+          message.set(c, at);
+          at += c.length;
+        }
+      }
+      this.#box.deliver(peer, partial.tag, message);
       if (!st.paused && this.#box.unreadBytes(peer) > INBOX_HIGH_WATER) {
         // Backpressure: stop reading until this party has consumed what the peer sent ahead.
         st.paused = true;
@@ -262,21 +288,29 @@ export class TlsTransport implements Transport {
     this.fail(new ProtocolAbortError(`${this.#name(peer)} closed the session while this party still waited for its messages (the programs differ)`, { party: this.#blame(peer) }));
   }
 
+  #ping(): void {
+    if (this.#failure !== null || this.#closed) return;
+    for (const st of this.#peers) {
+      // A keepalive behind queued data would say nothing new: the data itself shows this side is alive.
+      if (st === null || st.closed || st.bye || st.link.socket.destroyed || st.link.socket.writableLength > 0) continue;
+      this.#write(st, PING, 'ping', new Uint8Array(0));
+    }
+  }
+
   #checkStalls(): void {
     if (this.#failure !== null || this.#closed) return;
     const now = Date.now();
-    for (let peer = 0; peer < this.parties; peer++) {
-      const st = this.#peers[peer];
-      if (!st) continue;
-      const since = this.#box.waitingSince(peer);
-      if (since < 0) continue;
-      if (now - Math.max(since, st.lastHeard) > this.#timeoutMs) {
+    this.#peers.forEach((st, peer) => {
+      // A peer this side stopped reading (backpressure) or that said goodbye is not expected to be heard from.
+      if (this.#failure !== null || st === null || st.closed || st.bye || st.paused) return;
+      if (now - st.lastHeard > this.#timeoutMs) {
         this.fail(
-          new ProtocolAbortError(`party ${peer} sent nothing for ${this.#timeoutMs} ms while this party waited for its message (timeoutMs)`, { party: peer }),
+          new ProtocolAbortError(`${this.#name(peer)} sent nothing, not even a keepalive, for ${this.#timeoutMs} ms (timeoutMs): its process stopped or the network is down`, {
+            party: this.#blame(peer),
+          }),
         );
-        return;
       }
-    }
+    });
   }
 
   #write(st: PeerState, kind: number, tag: string, bytes: Uint8Array): void {
@@ -356,6 +390,7 @@ export class TlsTransport implements Transport {
     const err = e instanceof ProtocolAbortError ? e : new ProtocolAbortError(`party ${this.party} failed: ${e.message}`, { cause: e, party: this.party });
     this.#failure = err;
     clearInterval(this.#watchdog);
+    if (this.#pinger !== null) clearInterval(this.#pinger);
     this.#box.fail(err);
     if (!this.#closed) {
       const reason = new TextEncoder().encode(JSON.stringify({ message: err.message, party: err.party }));
@@ -388,6 +423,7 @@ export class TlsTransport implements Transport {
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#watchdog);
+    if (this.#pinger !== null) clearInterval(this.#pinger);
     if (this.#failure === null) {
       for (const st of this.#peers) {
         if (st === null || st.closed || st.link.socket.destroyed) continue;
