@@ -4,7 +4,9 @@
 //   order (what one writes without the series of Mironov, Talwar, Zhang 2019);
 // - tight (PLD) epsilon for the same 1e5 steps (goal <= 0.3 s), with the RDP figure as its baseline;
 // - noise calibration with RDP (Opacus's get_noise_multiplier search; goal <= 50 ms), with one RDP evaluation as
-//   its baseline (the ratio is the number of evaluations the search costs).
+//   its baseline (the ratio is the number of evaluations the search costs);
+// - one RDP compose of the same Poisson-sampled Gaussian step event (what the trainer does every step): the
+//   accountant caches each event's curve, against a fresh accountant per step (the curve recomputed) as baseline.
 //
 // Usage (repository root): node_modules/.bin/node bench/dp-accountants.ts [--quick]
 import { ensureSourceCondition, median } from './support.ts';
@@ -97,3 +99,17 @@ const cal = time(reps, () => {
 const one = time(reps, () => dp.computeEpsilon({ noiseMultiplier: sigma, sampleRate: 0.04, steps: 2250, delta: 1e-5, accountant: 'rdp' }));
 console.log(`RDP calibration (eps 8, q 0.04, 90 epochs): ${fmt(cal)}  sigma = ${sigma}  ${verdict(cal, 50)}`);
 console.log(`  ratio to one RDP evaluation:   x${(cal.cpu / one.cpu).toFixed(1)} cpu`);
+
+const stepEvent = dp.poissonSampledEvent(0.1, dp.gaussianEvent(1.1));
+const steps = quick ? 100 : 500;
+const cachedAcc = new dp.RdpAccountant();
+const cached = time(reps, () => {
+  for (let i = 0; i < steps; i++) cachedAcc.compose(stepEvent);
+});
+const uncached = time(quick ? 1 : 3, () => {
+  for (let i = 0; i < steps / 10; i++) new dp.RdpAccountant().compose(stepEvent);
+});
+const perCached = cached.cpu / steps;
+const perUncached = uncached.cpu / (steps / 10);
+console.log(`RDP compose of one step event (q 0.1, sigma 1.1), cached curve: ${(perCached * 1000).toFixed(1)} us per compose (cpu)`);
+console.log(`  baseline curve recomputed:     ${(perUncached * 1000).toFixed(1)} us per compose (cpu)  speed-up x${(perUncached / perCached).toFixed(0)}`);

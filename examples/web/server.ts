@@ -32,6 +32,13 @@ export interface WebExample {
 
 const EPSILON = 1;
 
+/** The largest |w·x + b| over features within ±bound. */
+function scoreBound(model: DenseModel, bound: number): number {
+  let l1 = 0;
+  for (const w of model.layerWeights(0)) l1 += Math.abs(w);
+  return l1 * bound + Math.abs(model.layerBias(0)[0]);
+}
+
 /**
  * Trains the model, starts the service and the page server on 127.0.0.1 (OS-assigned ports unless given).
  * @example
@@ -63,7 +70,7 @@ export async function startWebExample(options: { port?: number; servicePort?: nu
   const model = run.model;
   // The keys are planned for standardized features within ±inputBound; the page clips beyond it (a handful of
   // outliers lie past 6 standard deviations). The bound also caps |w·x + b| at ‖w‖₁·6 + |b|, which the default
-  // 8 integer bits of headroom hold, so the plan stays at N = 4096 (ciphertexts a quarter of N = 8192's).
+  // 8 integer bits of headroom usually hold, so the plan stays at N = 4096 (ciphertexts a quarter of N = 8192's).
   const inputBound = 6;
   const testRows = take(rows, split.test);
   const testLabels = take(labels, split.test);
@@ -105,7 +112,9 @@ export async function startWebExample(options: { port?: number; servicePort?: nu
     const origin = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
     service = await createHeService({
       models: { risk: { kind: 'logistic', weights: Array.from(model.layerWeights(0)), bias: model.layerBias(0)[0] } },
-      plan: { inputBound },
+      // Headroom for every score the clipped features allow (‖w‖₁·inputBound + |b|): the default 8 integer bits
+      // (N = 4096) unless the DP noise made the weights larger, then as many as needed (the planner grows N).
+      plan: { inputBound, integerBits: Math.max(8, Math.floor(Math.log2(scoreBound(model, inputBound))) + 1) },
       port: options.servicePort ?? 0,
       threads: 1,
       allowOrigins: [origin],

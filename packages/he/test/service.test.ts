@@ -3,7 +3,7 @@
 // of bad request gets a 4xx with a typed reason while the service keeps serving; key sets survive a restart with
 // the directory store; close() finishes the batches in flight. Documented CKKS error (notes, "error vs
 // plaintext"): 1e-8 for a linear layer, about 1e-6 after a square; 1e-4 is the tolerance here.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { Agent, request } from 'node:http';
 import { join } from 'node:path';
@@ -266,6 +266,22 @@ describe('restart with the directory key store', () => {
     try {
       expectClose(await remote.predict('lin', rows), plain(linearSpec(linear), rows), 1e-4);
       expect(service.stats.registrations).toBe(1);
+      // What the service stored holds no secret key: no 256-byte window of the client's secret key (the last
+      // byte string of its client-keys message) appears in the key-set file.
+      const stored = Buffer.concat(readdirSync(dir).map((f) => readFileSync(join(dir, f))));
+      const keys = Buffer.from(clientKeys);
+      const lastString = (msg: Buffer): Buffer => {
+        let last = msg.subarray(0, 0);
+        for (let off = 64; off < msg.length; ) {
+          const n = msg.readUInt32LE(off);
+          last = msg.subarray(off + 8, off + 8 + n);
+          off += 8 + n;
+        }
+        return last;
+      };
+      const sk = lastString(keys);
+      expect(sk.length).toBeGreaterThan(4096 * 2 * 8);
+      for (let off = 1024; off + 256 < sk.length; off += 4096) expect(stored.indexOf(sk.subarray(off, off + 256))).toBe(-1);
       await service.close();
       service = await createHeService({ models, plan: { inputBound: 2 }, threads: 1, port: service.port, keyStore: new DirectoryKeyStore({ directory: dir }) });
       const client = await HeClient.load(clientKeys);

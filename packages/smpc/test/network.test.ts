@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolAbortError, SmpcSession, generateIdentity } from '../src/index.ts';
 import { expectedResults } from './support/network-inputs.ts';
 import { connectAll, freePort, partyProcess, setup, type Setup } from './support/network.ts';
-import { startProxy, type Proxy } from './support/proxy.ts';
+import { startProxy, type Relay } from './support/proxy.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -176,7 +176,7 @@ describe('agreement before any input', () => {
 describe('a relay between two parties that tampers with one TLS record', () => {
   it.each(['flip', 'duplicate', 'drop', 'reorder'] as const)('%s: every party aborts, no wrong result', async (mode) => {
     const s = await prepared(3, 'replicated');
-    const proxy: Proxy = await startProxy(s.peers[1].port, mode, { afterRecords: 10 });
+    const proxy: Relay = await startProxy(s.peers[1].port, mode, { afterRecords: 10 });
     cleanups.push(() => proxy.close());
     // Party 0 reaches party 1 through the relay.
     const sessions = sessionsOf(

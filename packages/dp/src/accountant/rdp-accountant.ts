@@ -181,6 +181,15 @@ export function eventRdp(
   }
 }
 
+/** One event's cached RDP curve (never mutated: compose only reads it). */
+interface CachedCurve {
+  readonly rdp: Float64Array;
+  readonly approx: Readonly<ApproximatePart>;
+}
+
+/** Distinct events cached per accountant (a history rarely holds more; the cache is cleared when full). */
+const CURVE_CACHE_SIZE = 256;
+
 /**
  * Rényi-DP accountant (Mironov 2017; sampled Gaussian of Mironov, Talwar, Zhang 2019).
  * @example
@@ -200,6 +209,13 @@ export class RdpAccountant implements PrivacyAccountant {
   #rdp: Float64Array;
   /** Approximate-DP events ((ε, δ > 0), which have no RDP curve), composed basically with the RDP part. */
   #approx: ApproximatePart = { epsilon: 0, delta: 0 };
+  /**
+   * RDP curve (and approximate part) of one copy of each event composed so far, keyed by the event's parameters
+   * (its JSON: plain objects parsed from a ledger hit the same entry as the frozen event they describe). The
+   * trainer composes the same step event every step; the sampled-Gaussian series costs milliseconds per call,
+   * the cached curve O(orders). Shared with clones (same orders and relation); bounded in size.
+   */
+  #cache: Map<string, CachedCurve> = new Map();
 
   constructor(options: RdpAccountantOptions = {}) {
     assertOptions('options', options, ['orders', 'neighboringRelation', 'conversion']);
@@ -220,13 +236,26 @@ export class RdpAccountant implements PrivacyAccountant {
   compose(event: DpEvent, count = 1): this {
     validateEvent(event);
     checkCount(count, 'count');
-    const approx: ApproximatePart = { epsilon: 0, delta: 0 };
-    const r = eventRdp(event, this.orders, this.neighboringRelation, approx, count);
-    if (typeof r === 'string') throw new RangeError(`event is not supported by RdpAccountant: ${r}`);
+    const { rdp: r, approx } = this.#curve(event);
     for (let k = 0; k < r.length; k++) this.#rdp[k] += count * r[k];
-    this.#approx.epsilon += approx.epsilon;
-    this.#approx.delta += approx.delta;
+    // the approximate part is linear in the multiplicity (eventRdp adds multiplicity x each part)
+    this.#approx.epsilon += count * approx.epsilon;
+    this.#approx.delta += count * approx.delta;
     return this;
+  }
+
+  /** The (cached) RDP curve and approximate part of one copy of a validated event; throws if unsupported. */
+  #curve(event: DpEvent): CachedCurve {
+    const key = JSON.stringify(event);
+    const hit = this.#cache.get(key);
+    if (hit !== undefined) return hit;
+    const approx: ApproximatePart = { epsilon: 0, delta: 0 };
+    const r = eventRdp(event, this.orders, this.neighboringRelation, approx, 1);
+    if (typeof r === 'string') throw new RangeError(`event is not supported by RdpAccountant: ${r}`);
+    if (this.#cache.size >= CURVE_CACHE_SIZE) this.#cache.clear();
+    const curve: CachedCurve = Object.freeze({ rdp: r, approx: Object.freeze(approx) });
+    this.#cache.set(key, curve);
+    return curve;
   }
 
   /**
@@ -240,6 +269,7 @@ export class RdpAccountant implements PrivacyAccountant {
     const c = new RdpAccountant({ orders: this.orders, neighboringRelation: this.neighboringRelation, conversion: this.conversion });
     c.#rdp = this.#rdp.slice();
     c.#approx = { ...this.#approx };
+    c.#cache = this.#cache;
     return c;
   }
 

@@ -20,6 +20,7 @@ import {
   type StoredSpend,
   checkBudgetOptions,
 } from '../queries/budget.ts';
+import { prepareChargedQuery } from '../queries/describe.ts';
 import { capsMismatch, checkBudgetName, parseEvent, SCHEMA_VERSION } from './common.ts';
 
 /**
@@ -116,7 +117,7 @@ export async function openPostgresBudget(options: PostgresBudgetOptions): Promis
  * @example
  * ```ts
  * const budget = await openPostgresBudget({ connection, name: 'census', epsilon: 3, delta: 1e-6 });
- * const answer = await budget.run({ epsilon: 0.1 }, 'count', () => dpCount(rows, { epsilon: 0.1 }));
+ * const answer = await budget.runQuery(dpCount, rows, { epsilon: 0.1 }); // spends the query's own event first
  * ```
  */
 export class PostgresPrivacyBudget {
@@ -252,6 +253,23 @@ export class PostgresPrivacyBudget {
     assertFunction('compute', compute);
     await this.spend(cost, label);
     return await compute();
+  }
+
+  /**
+   * Runs a query (`dpCount`, `dpMean`, `dpGroupByCount`, ...) charged to this budget: every check of the call runs,
+   * then the cost derived from the query's own event (`describeQuery`, the cost the query itself would spend) is
+   * checked and recorded in one transaction, and only then is the query run and its noise drawn. The caller
+   * never states the cost, so it cannot mis-state it. The options must not carry a `budget` of their own.
+   * @example
+   * ```ts
+   * const n = await budget.runQuery(dpCount, rows, { epsilon: 0.1 });
+   * const median = await budget.runQuery(dpQuantile, ages, { q: 0.5, lower: 0, upper: 120, epsilon: 0.2, label: 'median age' });
+   * ```
+   */
+  async runQuery<A extends unknown[], R>(query: (...args: A) => R, ...args: A): Promise<R> {
+    const { description, args: copy } = prepareChargedQuery(query, args);
+    await this.spend(description.cost, description.label);
+    return query(...copy);
   }
 
   /**

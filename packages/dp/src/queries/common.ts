@@ -9,7 +9,7 @@ import { type DpEvent, epsilonDeltaEvent } from '../accountant/events.ts';
 import { decimalFloor } from '../mechanisms/decimal.ts';
 import { sourceOf } from '../mechanisms/samplers.ts';
 import type { WordSource } from '../mechanisms/words.ts';
-import { PrivacyBudget } from './budget.ts';
+import { PrivacyBudget, type PrivacyCost } from './budget.ts';
 
 /**
  * Options every query takes.
@@ -100,8 +100,50 @@ export function checkOptions(options: QueryOptions, keys: readonly string[], lab
     epsilon: decimalFloor(options.epsilon),
     src,
     event,
-    charge: (own?: DpEvent) => void budget?.spend({ epsilon: options.epsilon, event: own ?? event }, name),
+    charge: (own?: DpEvent) => chargeQuery(budget, { epsilon: options.epsilon, event: own ?? event }, name),
   };
+}
+
+/** Internal: thrown by {@link chargeQuery} while a query is probed, to stop it before any noise is drawn. */
+const PROBED: unique symbol = Symbol('probed');
+
+/** Internal: the spend a probed query reached, or undefined while it has not reached one. */
+interface Probe {
+  taken?: { readonly cost: PrivacyCost; readonly label: string };
+}
+
+let probe: Probe | undefined;
+
+/**
+ * Internal: the one place where a query spends. Every query calls it after all of its checks and before any
+ * noise; while {@link probeQuery} runs, it records the cost instead of spending and stops the query.
+ */
+export function chargeQuery(budget: PrivacyBudget | undefined, cost: PrivacyCost, label: string): void {
+  if (probe !== undefined) {
+    probe.taken = { cost, label };
+    throw PROBED;
+  }
+  budget?.spend(cost, label);
+}
+
+/**
+ * Internal: runs `run` (a call of a query) up to its spend, which is recorded, not made: every check of the call
+ * runs (and throws as the query would), nothing is spent and no noise is drawn. Queries are synchronous, so no
+ * other call can observe the probe.
+ */
+export function probeQuery(run: () => unknown): { cost: PrivacyCost; label: string } {
+  const previous = probe;
+  const mine: Probe = {};
+  probe = mine;
+  try {
+    run();
+  } catch (err) {
+    if (err !== PROBED) throw err;
+  } finally {
+    probe = previous;
+  }
+  if (mine.taken === undefined) throw new TypeError('query must be a ppml query that spends before it draws noise');
+  return mine.taken;
 }
 
 /** Internal: validates finite bounds with lower < upper. */

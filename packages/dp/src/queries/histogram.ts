@@ -12,7 +12,7 @@ import { type DpEvent, epsilonDeltaEvent } from '../accountant/events.ts';
 import { decimalFloor } from '../mechanisms/decimal.ts';
 import { discreteLaplaceScale, laplaceScaleAtLeast } from '../mechanisms/samplers.ts';
 import { clampedSum, sumGrid } from './aggregates.ts';
-import { checkBounds, checkOptions, checkValues, QUERY_KEYS, type QueryOptions } from './common.ts';
+import { chargeQuery, checkBounds, checkOptions, checkValues, QUERY_KEYS, type QueryOptions } from './common.ts';
 import { boundContributions, type Key, sourceChooser } from './contribution-bounds.ts';
 import {
   checkSelection,
@@ -173,7 +173,7 @@ export function dpGroupByCount(keys: ArrayLike<Key>, options: GroupByCountOption
   const scale = laplaceScaleAtLeast(c.m * k, decimalFloor(half));
   const rows = boundContributions(c.ids, c.keys, k, c.m, sourceChooser(c.src));
   const event = epsilonDeltaEvent(c.epsilon, c.delta);
-  options.budget?.spend({ epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'group-by count');
+  chargeQuery(options.budget, { epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'group-by count');
   const { partitions, users } = usersPerKey(c.keys, c.ids, rows);
   const rowCount = new Map<Key, number>();
   for (const r of rows) rowCount.set(c.keys[r], (rowCount.get(c.keys[r]) ?? 0) + 1);
@@ -252,7 +252,7 @@ export function dpGroupBySum(keys: ArrayLike<Key>, values: ArrayLike<number>, op
   sumGrid(lower, upper, sumEpsilon, c.m * k); // throws here, before the spend, if these bounds cannot be noised
   const rows = boundContributions(c.ids, c.keys, k, c.m, sourceChooser(c.src));
   const event = epsilonDeltaEvent(c.epsilon, c.delta);
-  options.budget?.spend({ epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'group-by sum');
+  chargeQuery(options.budget, { epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'group-by sum');
   const { partitions, users } = usersPerKey(c.keys, c.ids, rows);
   const byKey = new Map<Key, number[]>();
   for (const r of rows) {

@@ -45,3 +45,4 @@ export {
   dpSelectPartitions,
 } from './partition-selection.ts';
 export { type QuantileOptions, dpQuantile } from './quantile.ts';
+export { type QueryGuarantee, type QueryDescription, describeQuery } from './describe.ts';

@@ -23,7 +23,7 @@ import { decimalFloor } from '../mechanisms/decimal.ts';
 import { discreteLaplaceScale, laplaceScaleAtLeast, sourceOf } from '../mechanisms/samplers.ts';
 import type { WordSource } from '../mechanisms/words.ts';
 import { PrivacyBudget } from './budget.ts';
-import { checkLength } from './common.ts';
+import { chargeQuery, checkLength } from './common.ts';
 import { boundContributions, checkKeys, type Key, sourceChooser } from './contribution-bounds.ts';
 
 /**
@@ -293,7 +293,7 @@ export function dpSelectPartitions(keys: ArrayLike<Key>, options: SelectPartitio
   const event = epsilonDeltaEvent(c.epsilon, c.delta);
   if (c.method === 'laplace') laplaceSelectionThreshold({ epsilon: c.epsilon, delta: c.delta, maxPartitionsPerUser: c.m });
   const rows = boundContributions(c.ids, c.keys, 1, c.m, sourceChooser(c.src));
-  options.budget?.spend({ epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'partition selection');
+  chargeQuery(options.budget, { epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'partition selection');
   const { partitions, users } = usersPerKey(c.keys, c.ids, rows);
   return {
     partitions: selectFromCounts(partitions, users, c),

@@ -79,6 +79,11 @@ export interface TrainableModel {
   perSampleGradients(x: Float64Array, y: Float64Array, rows: number): PerSampleGradients;
   /** Optional: summed loss and correct count on a batch, for progress reports. */
   evaluate?(x: Float64Array, y: Float64Array, rows: number): BatchStats;
+  /**
+   * Optional: called by the trainers after each epoch (before its progress report), so a model that mirrors
+   * `parameters` elsewhere (a TensorFlow.js model) can copy the updated values back.
+   */
+  syncParameters?(): void;
 }
 
 /**

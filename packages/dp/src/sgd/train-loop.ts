@@ -87,6 +87,7 @@ export function runLoop(loop: Loop, options: TrainSgdOptions<TrainableModel>): E
       step++;
       stepsThisEpoch++;
     }
+    model.syncParameters?.();
     const stepsNow = step;
     let epsilon: number | undefined;
     const progress = {

@@ -103,9 +103,11 @@ export class NetworkCluster implements Cluster {
     if (party === this.#o.party) this.#runtime?.submit(seq, operation);
   }
 
-  setBusy(): void {
-    // The links stay referenced while the session is open: a party process that is waiting for its peers'
-    // next messages must not exit. `close()` releases them.
+  setBusy(busy: boolean): void {
+    // As with worker threads, an idle session does not keep a script alive: a script that ends without
+    // close() exits, and its peers see the connection end without a goodbye (an abort that names this party).
+    // While operations are pending the links keep the process alive.
+    this.#transport?.setRef(busy);
   }
 
   async memory(): Promise<MemoryReport[]> {

@@ -433,6 +433,15 @@ export class TlsTransport implements Transport {
     this.#endAll();
   }
 
+  /** Lets the sockets keep the process alive (`true`) or not (`false`, an idle session). */
+  setRef(ref: boolean): void {
+    for (const st of this.#peers) {
+      if (st === null) continue;
+      if (ref) st.link.socket.ref();
+      else st.link.socket.unref();
+    }
+  }
+
   /** Destroys every socket at once (after close, when the peers do not close their side). */
   destroy(): void {
     for (const st of this.#peers) st?.link.socket.destroy();

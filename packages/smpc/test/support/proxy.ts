@@ -6,14 +6,14 @@ import net from 'node:net';
 
 export type ProxyMode = 'flip' | 'duplicate' | 'drop' | 'reorder' | 'delay';
 
-export interface Proxy {
+export interface Relay {
   readonly port: number;
   /** Whether the tampering happened. */
   readonly tampered: boolean;
   close(): Promise<void>;
 }
 
-export async function startProxy(target: number, mode: ProxyMode, options: { afterRecords?: number; delayMs?: number } = {}): Promise<Proxy> {
+export async function startProxy(target: number, mode: ProxyMode, options: { afterRecords?: number; delayMs?: number } = {}): Promise<Relay> {
   const afterRecords = options.afterRecords ?? 12;
   const delayMs = options.delayMs ?? 10;
   const sockets = new Set<net.Socket>();
