@@ -128,7 +128,7 @@ const dpEntries: Record<string, FuzzEntry> = {
     inputs: fc.tuple(
       fc.oneof({ weight: 4, arbitrary: fc.array(fc.constantFrom('a', 'b', 7), { minLength: 1, maxLength: 12 }) }, { weight: 1, arbitrary: hostileValue() }),
       optionsFrom(
-        { epsilon: num(0.1, 5), delta, maxPartitionsPerUser: int(1, 3), maxRowsPerUser: int(1, 3), method: fc.constantFrom('optimal', 'laplace') },
+        { epsilon: num(0.1, 5), delta, maxPartitionsPerUser: int(1, 3), maxRowsPerUser: int(1, 3), method: fc.constantFrom('optimal', 'laplace', 'gaussian') },
         ['epsilon', 'delta'],
       ),
     ),

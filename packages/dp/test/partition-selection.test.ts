@@ -11,12 +11,15 @@ import {
   dpGroupByCount,
   dpGroupBySum,
   dpSelectPartitions,
+  gaussianSelectionDelta,
+  gaussianSelectionThreshold,
   laplaceSelectionDelta,
   laplaceSelectionThreshold,
   optimalKeepProbability,
 } from '../src/queries/index.ts';
 import { Z_1E5 } from '../../../test/support/stats.ts';
 import google from './vectors/partition-selection-google.json' with { type: 'json' };
+import gaussian from './vectors/partition-selection-gaussian.json' with { type: 'json' };
 import laplace from './vectors/partition-selection-laplace.json' with { type: 'json' };
 
 describe('partition selection: golden values', () => {
@@ -39,6 +42,34 @@ describe('partition selection: golden values', () => {
       expect(Math.abs(laplaceSelectionDelta(c.threshold - 1, m / epsilon, m) / c.deltaBelowThreshold - 1)).toBeLessThan(1e-9);
     });
   }
+
+  for (const c of gaussian.cases) {
+    it(`Gaussian sigma and threshold for epsilon ${c.epsilon}, delta ${c.delta}, m = ${c.maxPartitionsPerUser} (mpmath)`, () => {
+      const epsilon = c.epsilon === 'ln3' ? Math.log(3) : Number(c.epsilon);
+      const m = c.maxPartitionsPerUser;
+      const t = gaussianSelectionThreshold({ epsilon, delta: c.delta, maxPartitionsPerUser: m });
+      const ratio = t.sigma / (c.sigmaTight * (1 + 2 ** -20));
+      expect(ratio).toBeGreaterThanOrEqual(1);
+      expect(ratio).toBeLessThan(1 + 1e-8);
+      const z = (t.threshold - 1) / t.sigma;
+      expect(z).toBeGreaterThanOrEqual(c.z);
+      expect(z).toBeLessThan(c.z + 1e-5);
+      expect(Number.isInteger(t.threshold / t.granularity)).toBe(true); // on the noise grid
+      // delta/2 is met at the threshold and (margin aside) missed one grid step below
+      expect(gaussianSelectionDelta(t.threshold, t.sigma, m)).toBeLessThanOrEqual(c.delta / 2);
+      expect(gaussianSelectionDelta(t.threshold - 1e-3 * t.sigma, t.sigma, m)).toBeGreaterThan(c.delta / 2);
+    });
+  }
+
+  it('Gaussian thresholding delta matches mpmath at given thresholds', () => {
+    for (const d of gaussian.deltas) {
+      const got = gaussianSelectionDelta(d.threshold, d.sigma, d.maxPartitionsPerUser);
+      expect(Math.abs(got / d.delta - 1)).toBeLessThan(1e-9);
+    }
+    expect(() => gaussianSelectionDelta(Number.NaN, 1)).toThrow(/threshold/);
+    expect(() => gaussianSelectionDelta(1, 0)).toThrow(/sigma/);
+    expect(() => gaussianSelectionThreshold({ epsilon: 1e6, delta: 0.1 })).toThrow(RangeError);
+  });
 
   it('the optimal rule meets both DP constraints with equality in its first phase and never exceeds 1', () => {
     const epsilon = 0.7;
@@ -87,7 +118,7 @@ function dataset(users: number): { keys: string[]; ids: number[] } {
   return { keys, ids };
 }
 
-function keepRate(users: number, method: 'optimal' | 'laplace', epsilon: number, delta: number, n: number, seed: string): number {
+function keepRate(users: number, method: 'optimal' | 'laplace' | 'gaussian', epsilon: number, delta: number, n: number, seed: string): number {
   const { keys, ids } = dataset(users);
   const rng = seededTestRng(seed);
   let hits = 0;
@@ -100,7 +131,7 @@ function keepRate(users: number, method: 'optimal' | 'laplace', epsilon: number,
 
 describe('partition selection: empirical audit on datasets that differ by one user', () => {
   const N = 40_000;
-  for (const method of ['optimal', 'laplace'] as const) {
+  for (const method of ['optimal', 'laplace', 'gaussian'] as const) {
     it(`${method}: a key held by one user is released with probability <= delta; 2 vs 1 user costs <= epsilon`, () => {
       const epsilon = 1;
       const delta = 0.05;
@@ -116,6 +147,13 @@ describe('partition selection: empirical audit on datasets that differ by one us
         // the optimal rule is tight: P(2) = e^eps P(1) + delta, so the estimate is close to epsilon (power)
         expect(Math.abs(a.estimate - epsilon)).toBeLessThan(Z_1E5 * a.se);
         expect(Math.abs(one / N - delta)).toBeLessThan(Z_1E5 * Math.sqrt((delta * (1 - delta)) / N));
+      }
+      if (method === 'gaussian') {
+        // the threshold spends delta/2 on a key held by one user (the other half covers the noise): power check
+        const p = gaussianSelectionDelta(gaussianSelectionThreshold({ epsilon, delta }).threshold, gaussianSelectionThreshold({ epsilon, delta }).sigma);
+        expect(p).toBeLessThanOrEqual(delta / 2);
+        expect(p).toBeGreaterThan(0.999 * (delta / 2));
+        expect(Math.abs(one / N - p)).toBeLessThan(Z_1E5 * Math.sqrt((p * (1 - p)) / N));
       }
     });
   }
@@ -159,6 +197,11 @@ describe('dpSelectPartitions and dpGroupByCount', () => {
     const sel = dpSelectPartitions(keys, { userIds: ids, epsilon: 1, delta: 1e-6, method: 'laplace', rng: seededTestRng('sel') });
     expect(sel.partitions).not.toContain('RARE');
     expect(sel.event).toEqual({ kind: 'epsilonDelta', epsilon: 1, delta: 1e-6 });
+    // Gaussian thresholding: common codes kept, the rare one not, the statement names the rule and its delta split
+    const gauss = dpGroupByCount(keys, { userIds: ids, maxPartitionsPerUser: 5, epsilon: 2, delta: 1e-6, method: 'gaussian', rng: seededTestRng('g') });
+    expect([...gauss.counts.keys()].sort()).toEqual(['A', 'B', 'C', 'D', 'E']);
+    expect(gauss.statement).toMatch(/Gaussian thresholding/);
+    expect(gauss.event).toEqual({ kind: 'epsilonDelta', epsilon: 2, delta: 1e-6 });
   });
 
   it('dpGroupBySum: per-key sums of clamped values with the bounded-contribution noise', () => {
@@ -203,6 +246,9 @@ describe('dpSelectPartitions and dpGroupByCount', () => {
     expect(() => dpSelectPartitions(['a'], { epsilon: 1, delta: 1e-6, method: 'magic' as 'optimal' })).toThrow(/method/);
     expect(() => dpGroupByCount(['a'], { epsilon: 1, delta: 1e-6, maxRowsPerUser: 1.5, budget })).toThrow(/maxRowsPerUser/);
     expect(() => dpGroupByCount(['a'], { epsilon: 1, delta: 1e-6, colour: 1 } as never)).toThrow(TypeError);
+    // a Gaussian rule that cannot be built is refused before the spend
+    expect(() => dpSelectPartitions(['a'], { epsilon: 1e6, delta: 0.1, method: 'gaussian', budget })).toThrow(RangeError);
+    expect(() => dpGroupByCount(['a'], { epsilon: 1e7, delta: 0.1, method: 'gaussian', budget })).toThrow(RangeError);
     expect(budget.ledger.length).toBe(0);
   });
 });

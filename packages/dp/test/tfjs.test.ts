@@ -1,118 +1,21 @@
 // `@ppml/dp/tfjs` on the cpu backend: per-example clipped sums against an explicit loop over examples (tf.grad on
 // each example through the tfjs model's own layers, clipped, summed), clipping bounds, accounting, refusals and
 // tensor lifetime.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { seededTestRng } from '@ppml/core';
 import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { logisticRegression, trainDpSgd, trainSgd } from '../src/sgd/index.ts';
-import { type TfjsLoss, type TfjsTrainableModel, fromTfjs } from '../src/tfjs/index.ts';
+import { fromTfjs } from '../src/tfjs/index.ts';
+import { type Net, checkAgainstLoop, labels, norm, values } from './support/tfjs.ts';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');
 });
-
-type Net = tfl.LayersModel;
-
-/** Deterministic pseudo-random values in [-1, 1) (test data only). */
-function values(n: number, seed: number): Float64Array {
-  const out = new Float64Array(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = s / 2 ** 31 - 1;
-  }
-  return out;
-}
-
-/** The reference: per-example gradients by tf.grad on each example alone, in the trainable weights' order. */
-function explicitGradients(net: Net, loss: TfjsLoss, x: Float64Array, y: Float64Array, rows: number): Float64Array[] {
-  const inShape = net.inputs[0].shape.slice(1) as number[];
-  const features = inShape.reduce((a, b) => a * b, 1);
-  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
-  const out: Float64Array[] = [];
-  for (let i = 0; i < rows; i++) {
-    const xi = tf.tensor(Float32Array.from(x.subarray(i * features, (i + 1) * features)), [1, ...inShape]);
-    const { grads, value } = tf.variableGrads(() => {
-      const p = tf.reshape(net.apply(xi, { training: false }) as tf.Tensor, [-1]);
-      if (loss === 'meanSquaredError') return tf.sum(tf.square(tf.sub(p, y[i])));
-      if (loss === 'binaryCrossentropy') return tf.neg(y[i] === 1 ? tf.sum(tf.log(p)) : tf.sum(tf.log(tf.sub(1, p))));
-      return tf.neg(tf.sum(tf.log(tf.slice(p, [y[i]], [1]))));
-    }, vars);
-    const flat: number[] = [];
-    for (const v of vars) flat.push(...grads[v.name].dataSync());
-    out.push(Float64Array.from(flat));
-    for (const g of Object.values(grads)) g.dispose();
-    value.dispose();
-    xi.dispose();
-  }
-  return out;
-}
-
-function norm(v: Float64Array): number {
-  let s = 0;
-  for (const a of v) s += a * a;
-  return Math.sqrt(s);
-}
-
-function relativeError(a: Float64Array, b: Float64Array): number {
-  const d = new Float64Array(a.length);
-  for (let k = 0; k < a.length; k++) d[k] = a[k] - b[k];
-  return norm(d) / norm(b);
-}
-
-/** Checks the ghost norms and the clipped sum of `fromTfjs` against the explicit loop; returns the model. */
-function checkAgainstLoop(net: Net, loss: TfjsLoss, x: Float64Array, y: Float64Array, rows: number): void {
-  const model = fromTfjs(net, { loss });
-  try {
-    const reference = explicitGradients(net, loss, x, y, rows);
-    const norms = reference.map(norm);
-    const C = [...norms].sort((a, b) => a - b)[Math.floor(rows / 2)]; // about half the examples are clipped
-    const expected = new Float64Array(model.parameters.length);
-    const factors = new Float64Array(rows);
-    reference.forEach((g, i) => {
-      factors[i] = norms[i] > C ? C / norms[i] : 1;
-      for (let k = 0; k < g.length; k++) expected[k] += factors[i] * g[k];
-    });
-    model.forwardBackward(x, y, rows);
-    const G = model.parameterGroups.length;
-    const sq = new Float64Array(rows * G);
-    model.perSampleSquaredNorms(sq);
-    for (let i = 0; i < rows; i++) {
-      let s = 0;
-      for (let l = 0; l < G; l++) s += sq[i * G + l];
-      expect(Math.abs(Math.sqrt(s) - norms[i]) / norms[i]).toBeLessThan(1e-5);
-    }
-    const got = new Float64Array(model.parameters.length);
-    model.accumulateGradient(factors, false, got);
-    expect(relativeError(got, expected)).toBeLessThan(1e-5);
-    // per-layer weights: group l of example i scaled by its own factor
-    const perGroup = new Float64Array(rows * G);
-    for (let i = 0; i < rows; i++) for (let l = 0; l < G; l++) perGroup[i * G + l] = (i + l) % 3 === 0 ? 0.5 : 1;
-    const expectedGroups = new Float64Array(model.parameters.length);
-    reference.forEach((g, i) => {
-      model.parameterGroups.forEach((grp, l) => {
-        for (let k = grp.offset; k < grp.offset + grp.length; k++) expectedGroups[k] += perGroup[i * G + l] * g[k];
-      });
-    });
-    const gotGroups = new Float64Array(model.parameters.length);
-    model.accumulateGradient(perGroup, true, gotGroups);
-    expect(relativeError(gotGroups, expectedGroups)).toBeLessThan(1e-5);
-    // materialised per-example gradients (the path of models without ghost kernels) agree too
-    const per = model.perSampleGradients(x, y, rows) as { data: Float32Array; cols: number };
-    for (let i = 0; i < rows; i++) {
-      expect(relativeError(Float64Array.from(per.data.subarray(i * per.cols, (i + 1) * per.cols)), reference[i])).toBeLessThan(1e-5);
-    }
-  } finally {
-    model.dispose();
-  }
-}
-
-function labels(rows: number, classes: number, seed: number): Float64Array {
-  const v = values(rows, seed);
-  return Float64Array.from(v, (a) => (classes === 0 ? a : Math.min(classes - 1, Math.floor(((a + 1) / 2) * classes))));
-}
 
 describe('fromTfjs: per-example clipped sums equal an explicit per-example loop', () => {
   const rows = 12;
@@ -174,7 +77,7 @@ describe('fromTfjs: per-example clipped sums equal an explicit per-example loop'
   it('a functional model mixing them, with Add and Concatenate', () => {
     const inp = tfl.input({ shape: [6, 2] });
     const c1 = tfl.layers.conv1d({ filters: 4, kernelSize: 2, padding: 'same' }).apply(inp) as tfl.SymbolicTensor;
-    const n1 = tfl.layers.layerNormalization({ center: false }).apply(c1) as tfl.SymbolicTensor;
+    const n1 = tfl.layers.layerNormalization({ epsilon: 1e-4 }).apply(c1) as tfl.SymbolicTensor;
     const d1 = tfl.layers.dense({ units: 4, activation: 'sigmoid' }).apply(n1) as tfl.SymbolicTensor;
     const c2 = tfl.layers.conv1d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu' }).apply(inp) as tfl.SymbolicTensor;
     const sum = tfl.layers.add().apply([d1, c2]) as tfl.SymbolicTensor;
@@ -268,6 +171,19 @@ describe('fromTfjs with the trainers', () => {
     model.dispose();
     model.dispose(); // idempotent
     expect(() => model.forwardBackward(x, y, 16)).toThrow(TypeError);
+  });
+});
+
+describe('@ppml/dp/tfjs packaging', () => {
+  it('is a subpath with the source condition, and nothing outside it imports TensorFlow.js', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
+    expect(pkg.exports['./tfjs']).toEqual({ '@ppml/source': './src/tfjs/index.ts', types: './dist/tfjs/index.d.ts', default: './dist/tfjs/index.js' });
+    const sub = await import('@ppml/dp/tfjs');
+    expect(sub.fromTfjs).toBe(fromTfjs);
+    const src = fileURLToPath(new URL('../src/', import.meta.url));
+    const files = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts') && !f.startsWith('tfjs'));
+    expect(files.length).toBeGreaterThan(20);
+    for (const f of files) expect(readFileSync(join(src, f), 'utf8'), f).not.toMatch(/@tensorflow\/|\.\/tfjs\//);
   });
 });
 

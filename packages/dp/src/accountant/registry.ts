@@ -72,8 +72,8 @@ interface RegistryEntry {
   readonly create: (options: AccountantOptions) => RegisteredAccountant;
 }
 
-/** The registry: one line per accountant. */
-const REGISTRY = {
+/** The registry: one line per accountant (and its name in `AccountantKind`). */
+const REGISTRY: Readonly<Record<AccountantKind, RegistryEntry>> = {
   pld: {
     label: 'PLD',
     create: (o) =>
@@ -89,7 +89,7 @@ const REGISTRY = {
     create: (o) => new RdpAccountant({ orders: o.orders, conversion: o.conversion, neighboringRelation: o.neighboringRelation }),
   },
   basic: { label: 'basic composition', create: (o) => new BasicAccountant({ neighboringRelation: o.neighboringRelation }) },
-} as const satisfies Record<string, RegistryEntry>;
+};
 
 /**
  * Which accountant computes ε: 'pld' (privacy loss distributions, tight), 'rdp' (Rényi DP) or 'basic'
@@ -99,7 +99,7 @@ const REGISTRY = {
  * const kind: AccountantKind = 'pld';
  * ```
  */
-export type AccountantKind = keyof typeof REGISTRY;
+export type AccountantKind = 'pld' | 'rdp' | 'basic';
 
 /**
  * The registered accountant names, in the registry's order.

@@ -4,4 +4,4 @@
  * PostgreSQL ledger for replicated services is here. Database drivers are loaded on first use.
  * @module
  */
-export { type PostgresBudgetOptions, PostgresPrivacyBudget, openPostgresBudget } from './postgres.ts';
+export { type PostgresBudgetOptions, type PostgresConnectionOptions, PostgresPrivacyBudget, openPostgresBudget } from './postgres.ts';

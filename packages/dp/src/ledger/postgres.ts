@@ -7,7 +7,41 @@
  * client (node-postgres) is loaded on first use, so the package stays light and browser-safe without it.
  * @module
  */
-import type { Client as PgClient, ClientConfig } from 'pg';
+import type { Client, ClientConfig } from 'pg';
+
+/**
+ * What the ledger uses of a connected node-postgres client (named here so that the published types do not need
+ * `@types/pg`).
+ * @example
+ * ```ts
+ * const rows = (await client.query('SELECT 1 AS one')).rows;
+ * ```
+ */
+export interface PgClient {
+  query(text: string, values?: readonly unknown[]): Promise<{ readonly rows: readonly Record<string, unknown>[] }>;
+  end(): Promise<void>;
+}
+
+/**
+ * The connection options passed to node-postgres's `Client` (a subset named here, the rest passed through), so
+ * that the published types do not need `@types/pg`.
+ * @example
+ * ```ts
+ * const connection: PostgresConnectionOptions = { host: '127.0.0.1', port: 5432, user: 'dp', database: 'ledger' };
+ * ```
+ */
+export interface PostgresConnectionOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly database?: string;
+  readonly connectionString?: string;
+  readonly ssl?: boolean | Readonly<Record<string, unknown>>;
+  readonly connectionTimeoutMillis?: number;
+  /** Any other node-postgres client option. */
+  readonly [option: string]: unknown;
+}
 import { assertFunction, assertOptions, describeValue } from '@ppml/core';
 import type { DpEvent } from '../accountant/events.ts';
 import type { AccountantKind } from '../accountant/registry.ts';
@@ -32,7 +66,7 @@ import { capsMismatch, checkBudgetName, parseEvent, SCHEMA_VERSION } from './com
  */
 export interface PostgresBudgetOptions extends PrivacyBudgetOptions {
   /** A connection string or a `pg` client configuration (host, port, user, password, database, ssl, ...). */
-  readonly connection: string | ClientConfig;
+  readonly connection: string | PostgresConnectionOptions;
   /** Name of the budget (default 'default'); one database can hold several budgets. */
   readonly name?: string;
 }
@@ -75,7 +109,7 @@ export async function openPostgresBudget(options: PostgresBudgetOptions): Promis
     throw new TypeError('openPostgresBudget needs the pg package (node-postgres)', { cause: err });
   }
   const Client = (pg as unknown as { default?: typeof import('pg') }).default?.Client ?? pg.Client;
-  const client: PgClient = new Client(typeof connection === 'string' ? { connectionString: connection } : connection);
+  const client: Client = new Client(typeof connection === 'string' ? { connectionString: connection } : (connection as ClientConfig));
   // A connection error after connect (server shut down) must not crash the process: it fails the next query.
   client.on('error', () => {});
   await client.connect();
@@ -159,7 +193,7 @@ export class PostgresPrivacyBudget {
       'SELECT label, epsilon, delta, rho, event, at FROM ppml_spends WHERE budget = $1 AND seq > $2 ORDER BY seq',
       [this.name, this.#core.length],
     );
-    for (const row of r.rows as Row[]) {
+    for (const row of r.rows as unknown as readonly Row[]) {
       const s: StoredSpend = {
         label: row.label,
         epsilon: row.epsilon,

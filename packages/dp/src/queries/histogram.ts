@@ -15,8 +15,8 @@ import { clampedSum, sumGrid } from './aggregates.ts';
 import { chargeQuery, checkBounds, checkOptions, checkValues, QUERY_KEYS, type QueryOptions } from './common.ts';
 import { boundContributions, type Key, sourceChooser } from './contribution-bounds.ts';
 import {
+  checkRule,
   checkSelection,
-  laplaceSelectionThreshold,
   type SelectPartitionsOptions,
   selectFromCounts,
   selectionStatement,
@@ -169,7 +169,7 @@ export function dpGroupByCount(keys: ArrayLike<Key>, options: GroupByCountOption
   assertInteger('maxRowsPerUser', k, 1, 2 ** 32 - 1);
   const half = c.epsilon / 2; // exact in binary: the two halves add up to epsilon
   const sel = { ...c, epsilon: half };
-  if (c.method === 'laplace') laplaceSelectionThreshold({ epsilon: half, delta: c.delta, maxPartitionsPerUser: c.m });
+  checkRule(sel);
   const scale = laplaceScaleAtLeast(c.m * k, decimalFloor(half));
   const rows = boundContributions(c.ids, c.keys, k, c.m, sourceChooser(c.src));
   const event = epsilonDeltaEvent(c.epsilon, c.delta);
@@ -247,7 +247,7 @@ export function dpGroupBySum(keys: ArrayLike<Key>, values: ArrayLike<number>, op
   const { lower, upper } = options;
   const half = c.epsilon / 2; // exact in binary: the two halves add up to epsilon
   const sel = { ...c, epsilon: half };
-  if (c.method === 'laplace') laplaceSelectionThreshold({ epsilon: half, delta: c.delta, maxPartitionsPerUser: c.m });
+  checkRule(sel);
   const sumEpsilon = decimalFloor(half);
   sumGrid(lower, upper, sumEpsilon, c.m * k); // throws here, before the spend, if these bounds cannot be noised
   const rows = boundContributions(c.ids, c.keys, k, c.m, sourceChooser(c.src));

@@ -42,6 +42,8 @@ export {
   optimalKeepProbability,
   laplaceSelectionDelta,
   laplaceSelectionThreshold,
+  gaussianSelectionDelta,
+  gaussianSelectionThreshold,
   dpSelectPartitions,
 } from './partition-selection.ts';
 export { type QuantileOptions, dpQuantile } from './quantile.ts';

@@ -15,25 +15,42 @@
  *   with an integer threshold tau, the smallest for which one user's partitions are released with probability at
  *   most delta: 1 - (1 - P[1 + Z >= tau])^m <= delta (Google's `LaplacePartitionSelection`, with the tail of the
  *   discrete instead of the continuous Laplace distribution). Its noisy counts are epsilon-DP as well.
+ * - 'gaussian': the noisy user count with Gaussian noise is compared with a threshold (Google's
+ *   `GaussianPartitionSelection`, `cc/algorithms/partition-selection.h`): delta is split evenly between the noise
+ *   and the threshold. The noise has the analytic-Gaussian sigma (Balle & Wang 2018, Thm. 8) for (epsilon, delta/2)
+ *   and L2 sensitivity sqrt(m) (one user adds 1 to at most m counts), drawn as the exact discrete Gaussian on the
+ *   power-of-two grid g = 2^ceil(log2(sigma / 2^30)) with sigma inflated by 1 + 2^-20, as `gaussianMechanism` does
+ *   (the counts are integers, hence on the grid, so no rounding is charged). The threshold tau (a grid point) is the
+ *   smallest for which a key held by one user only is released with probability at most delta/2 over that user's
+ *   m keys: 1 - (1 - P[1 + N >= tau])^m <= delta/2 (with a 1e-6 relative margin for the grid). The selection is
+ *   then (epsilon, delta)-DP: the noisy counts of keys present in both neighbours are (epsilon, delta/2)-DP, and a
+ *   key present in one only is released with probability at most delta/2. Gaussian noise suits large m: its
+ *   scale grows as sqrt(m) where Laplace noise grows as m.
  * @module
  */
 import { assertDelta, assertEpsilon, assertInteger, assertOptions, cryptoRng, describeValue, type Rng } from '@ppml/core';
 import { type DpEvent, epsilonDeltaEvent } from '../accountant/events.ts';
 import { decimalFloor } from '../mechanisms/decimal.ts';
-import { discreteLaplaceScale, laplaceScaleAtLeast, sourceOf } from '../mechanisms/samplers.ts';
+import { analyticGaussianSigma } from '../mechanisms/calibration.ts';
+import { gaussianGranularity } from '../mechanisms/granularity.ts';
+import { DiscreteGaussianSampler, discreteLaplaceScale, laplaceScaleAtLeast, sourceOf } from '../mechanisms/samplers.ts';
+import { normalSf } from '../special.ts';
 import type { WordSource } from '../mechanisms/words.ts';
 import { PrivacyBudget } from './budget.ts';
 import { chargeQuery, checkLength } from './common.ts';
 import { boundContributions, checkKeys, type Key, sourceChooser } from './contribution-bounds.ts';
 
 /**
- * How partitions are selected: 'optimal' (truncated geometric, DVGM 2022) or 'laplace' (noisy-count thresholding).
+ * How partitions are selected: 'optimal' (truncated geometric, DVGM 2022), 'laplace' or 'gaussian' (noisy-count
+ * thresholding).
  * @example
  * ```ts
  * const method: PartitionSelectionMethod = 'optimal';
  * ```
  */
-export type PartitionSelectionMethod = 'optimal' | 'laplace';
+export type PartitionSelectionMethod = 'optimal' | 'laplace' | 'gaussian';
+
+const METHODS: readonly PartitionSelectionMethod[] = ['optimal', 'laplace', 'gaussian'];
 
 /**
  * Parameters of a partition selection rule.
@@ -136,6 +153,80 @@ export function laplaceSelectionThreshold(parameters: PartitionSelectionParamete
 }
 
 /**
+ * The delta of Gaussian thresholding: the probability that one user's keys (held by nobody else) are released, for
+ * threshold `threshold` and Gaussian noise of standard deviation `sigma` on each key's user count:
+ * 1 - (1 - P[1 + N(0, sigma^2) >= threshold])^m.
+ * @example
+ * ```ts
+ * gaussianSelectionDelta(20, 4, 1); // P[N(0, 16) >= 19], about 1e-6
+ * ```
+ */
+export function gaussianSelectionDelta(threshold: number, sigma: number, maxPartitionsPerUser = 1): number {
+  if (!(typeof threshold === 'number' && Number.isFinite(threshold))) {
+    throw new RangeError(`threshold must be a finite number, got ${describeValue(threshold)}`);
+  }
+  if (!(typeof sigma === 'number' && sigma > 0 && Number.isFinite(sigma))) {
+    throw new RangeError(`sigma must be a finite number > 0, got ${describeValue(sigma)}`);
+  }
+  assertInteger('maxPartitionsPerUser', maxPartitionsPerUser, 1, 2 ** 32 - 1);
+  const p = normalSf((threshold - 1) / sigma);
+  return -Math.expm1(maxPartitionsPerUser * Math.log1p(-Math.min(p, 1 - 2 ** -53)));
+}
+
+/** Relative margin on the threshold's delta covering the grid (discrete versus continuous tail, about 1e-8). */
+const GAUSSIAN_TAIL_MARGIN = 1 + 1e-6;
+/** Inflation of sigma covering the discrete-versus-continuous privacy loss, as in `gaussianMechanism`. */
+const GAUSSIAN_DISCRETE_SLACK = 1 + 2 ** -20;
+
+/**
+ * Gaussian thresholding: the noise standard deviation `sigma` (analytic Gaussian for epsilon, delta/2 and L2
+ * sensitivity sqrt(m), inflated by 1 + 2^-20 and expressed on the grid `granularity`) and the smallest threshold on
+ * that grid whose delta ({@link gaussianSelectionDelta}) is at most delta/2 (with a 1e-6 relative margin).
+ * @example
+ * ```ts
+ * const { sigma, threshold } = gaussianSelectionThreshold({ epsilon: 1, delta: 1e-6, maxPartitionsPerUser: 4 });
+ * ```
+ */
+export function gaussianSelectionThreshold(parameters: PartitionSelectionParameters): { sigma: number; threshold: number; granularity: number } {
+  const { epsilon, delta, m } = checkParameters(parameters);
+  const eps = decimalFloor(epsilon);
+  const half = decimalFloor(delta) / 2; // exact: halving a double
+  // sqrt is correctly rounded; one ulp up makes the sensitivity at least sqrt(m)
+  const sensitivity = Math.sqrt(m) * (1 + 2 ** -52);
+  const analytic = analyticGaussianSigma({ epsilon: eps, delta: half, sensitivity });
+  if (!(analytic >= 2 ** -10 && analytic <= 2 ** 30)) {
+    // Above 2^30 the integer counts would not lie on the noise grid; below 2^-10 the threshold would sit within
+    // rounding of 1 + 0 (such an epsilon selects like no noise at all: use the 'optimal' rule).
+    throw new RangeError(
+      `epsilon=${epsilon}, delta=${delta} and maxPartitionsPerUser=${m} need sigma = ${analytic} for Gaussian thresholding, ` +
+        'outside [2^-10, 2^30]',
+    );
+  }
+  const g = gaussianGranularity(analytic);
+  const sigma = (analytic / g) * GAUSSIAN_DISCRETE_SLACK * g;
+  // z with 1 - (1 - sf(z))^m <= delta/2, by bisection on the accurate normal tail (no inverse CDF needed)
+  const fits = (z: number): boolean => gaussianSelectionDelta(1 + z * sigma, sigma, m) * GAUSSIAN_TAIL_MARGIN <= half;
+  let lo = 0;
+  let hi = 1;
+  while (!fits(hi)) {
+    hi *= 2;
+    if (hi > 2 ** 20) throw new RangeError(`delta=${delta} is too small for Gaussian thresholding`);
+  }
+  for (let i = 0; i < 200 && hi - lo > 1e-15 * hi; i++) {
+    const mid = 0.5 * (lo + hi);
+    if (fits(mid)) hi = mid;
+    else lo = mid;
+  }
+  // round up to the grid: the noisy counts lie on it, and a larger threshold only lowers delta
+  let threshold = Math.ceil((1 + hi * sigma) / g) * g;
+  for (let i = 0; !(gaussianSelectionDelta(threshold, sigma, m) * GAUSSIAN_TAIL_MARGIN <= half); i++) {
+    if (i === 64) throw new RangeError(`epsilon=${epsilon} and delta=${delta}: no Gaussian threshold found on the noise grid`);
+    threshold += g * 2 ** i; // still on the grid (g is a power of two; so is every step)
+  }
+  return { sigma, threshold, granularity: g };
+}
+
+/**
  * Options of {@link dpSelectPartitions} and `dpGroupByCount`.
  * @example
  * ```ts
@@ -195,8 +286,8 @@ export function checkSelection(keys: ArrayLike<Key>, options: SelectPartitionsOp
     ...(options.maxPartitionsPerUser === undefined ? {} : { maxPartitionsPerUser: options.maxPartitionsPerUser }),
   });
   const method = options.method ?? 'optimal';
-  if (method !== 'optimal' && method !== 'laplace') {
-    throw new RangeError(`method must be 'optimal' or 'laplace', got ${describeValue(method)}`);
+  if (!METHODS.includes(method)) {
+    throw new RangeError(`method must be 'optimal', 'laplace' or 'gaussian', got ${describeValue(method)}`);
   }
   if (options.budget !== undefined && !(options.budget instanceof PrivacyBudget)) {
     throw new TypeError(`budget must be a PrivacyBudget, got ${describeValue(options.budget)}`);
@@ -211,6 +302,25 @@ export function checkSelection(keys: ArrayLike<Key>, options: SelectPartitionsOp
     ids = Array.from({ length: n }, (_, i) => i);
   } else ids = checkKeys('userIds', options.userIds, n);
   return { epsilon, delta, m, method, src: sourceOf(options.rng ?? cryptoRng), ids, keys: k, n };
+}
+
+/** The last Gaussian rule built (repeated selections with the same parameters skip the two bisections). */
+let lastGaussian: { key: string; rule: { sampler: DiscreteGaussianSampler; threshold: number; granularity: number } } | undefined;
+
+function gaussianRule(epsilon: number, delta: number, m: number): { sampler: DiscreteGaussianSampler; threshold: number; granularity: number } {
+  const key = `${epsilon} ${delta} ${m}`;
+  if (lastGaussian?.key !== key) {
+    const { sigma, threshold, granularity } = gaussianSelectionThreshold({ epsilon, delta, maxPartitionsPerUser: m });
+    lastGaussian = { key, rule: { sampler: new DiscreteGaussianSampler(sigma / granularity), threshold, granularity } };
+  }
+  return lastGaussian.rule;
+}
+
+/** Internal: computes the threshold of a thresholding rule, so that its RangeError comes before any spend. */
+export function checkRule(c: Pick<CheckedSelection, 'epsilon' | 'delta' | 'm' | 'method'>): void {
+  const p = { epsilon: c.epsilon, delta: c.delta, maxPartitionsPerUser: c.m };
+  if (c.method === 'laplace') laplaceSelectionThreshold(p);
+  else if (c.method === 'gaussian') gaussianRule(p.epsilon, p.delta, p.maxPartitionsPerUser);
 }
 
 /** A uniform double in [0, 1) with 53 random bits. */
@@ -236,6 +346,17 @@ export function selectFromCounts(
     for (let i = 0; i < partitions.length; i++) {
       const p = keepProbability(users[i], e, d) * (1 - 2 ** -40);
       if (uniform53(c.src) < p) kept.push(partitions[i]);
+    }
+    return kept;
+  }
+  if (c.method === 'gaussian') {
+    // gaussianSelectionThreshold reads epsilon and delta as their decimals itself
+    const { sampler, threshold, granularity: g } = gaussianRule(c.epsilon, c.delta, c.m);
+    // In grid units, exactly: keep when users/g + Z >= threshold/g (integers; users/g = users * 2^k, g <= 1).
+    const inv = BigInt(1 / g);
+    const t = BigInt(threshold / g);
+    for (let i = 0; i < partitions.length; i++) {
+      if (BigInt(users[i]) * inv + BigInt(sampler.sample(c.src)) >= t) kept.push(partitions[i]);
     }
     return kept;
   }
@@ -270,7 +391,10 @@ export function selectionStatement(c: Pick<CheckedSelection, 'epsilon' | 'delta'
   const rule =
     c.method === 'optimal'
       ? 'the optimal truncated-geometric keep probability (Desfontaines, Voss, Gipson, Mandayam 2022, Thm. 1)'
-      : 'Laplace thresholding of the noisy number of users per key (exact discrete Laplace noise)';
+      : c.method === 'laplace'
+        ? 'Laplace thresholding of the noisy number of users per key (exact discrete Laplace noise)'
+        : 'Gaussian thresholding of the noisy number of users per key (exact discrete Gaussian noise on a fine grid; ' +
+          'delta split evenly between the noise, at L2 sensitivity sqrt of the keys per user, and the threshold)';
   return (
     `Partition selection: (epsilon = ${c.epsilon}, delta = ${c.delta.toExponential()})-DP under adding or removing one ` +
     `${userLevel ? 'user with all of their rows' : 'row'}; each ${userLevel ? 'user' : 'row'} contributes to at most ${c.m} key(s) ` +
@@ -291,7 +415,7 @@ export function selectionStatement(c: Pick<CheckedSelection, 'epsilon' | 'delta'
 export function dpSelectPartitions(keys: ArrayLike<Key>, options: SelectPartitionsOptions): SelectedPartitions {
   const c = checkSelection(keys, options, SELECT_KEYS);
   const event = epsilonDeltaEvent(c.epsilon, c.delta);
-  if (c.method === 'laplace') laplaceSelectionThreshold({ epsilon: c.epsilon, delta: c.delta, maxPartitionsPerUser: c.m });
+  checkRule(c);
   const rows = boundContributions(c.ids, c.keys, 1, c.m, sourceChooser(c.src));
   chargeQuery(options.budget, { epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'partition selection');
   const { partitions, users } = usersPerKey(c.keys, c.ids, rows);

@@ -37,6 +37,8 @@ export interface FromTfjsOptions {
 export interface TfjsTrainableModel extends GhostClippingModel {
   /** The wrapped model (trained in place). */
   readonly tfModel: LayersModel;
+  /** Summed loss and correct count of a batch under the current `parameters` (no dropout). */
+  evaluate(x: Float64Array, y: Float64Array, rows: number): BatchStats;
   /** Copies `parameters` into the tfjs model's weights. */
   syncParameters(): void;
   /** Releases the tensors this wrapper owns (not the tfjs model). Idempotent. */

@@ -259,7 +259,10 @@ function embeddingRule(layer: TfLayer): Rule {
     weightedSum(c, g, w) {
       const [B, T] = c.act.shape;
       const Gw = tf.reshape(tf.mul(tf.reshape(g, [B, T, dim]), tf.reshape(w, [B, 1, 1])), [B * T, dim]);
-      return [tf.unsortedSegmentSum(Gw, tf.reshape(c.act, [B * T]) as tf.Tensor1D, V)];
+      const idx = tf.reshape(c.act, [B * T]) as tf.Tensor1D;
+      // The wasm backend has no UnsortedSegmentSum kernel: there the scatter is the product oneHot(idx)ᵀ·(w ⊙ G).
+      if (tf.getKernel('UnsortedSegmentSum', tf.getBackend()) !== undefined) return [tf.unsortedSegmentSum(Gw, idx, V)];
+      return [tf.matMul(tf.oneHot(idx, V), Gw, true, false)];
     },
     perExample(c, g) {
       const [B, T] = c.act.shape;

@@ -1,0 +1,107 @@
+// Shared by the tfjs tests: deterministic data and the explicit per-example reference loop.
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { expect } from 'vitest';
+import { type TfjsLoss, fromTfjs } from '../../src/tfjs/index.ts';
+
+export type Net = tfl.LayersModel;
+
+/** Deterministic pseudo-random values in [-1, 1) (test data only). */
+export function values(n: number, seed: number): Float64Array {
+  const out = new Float64Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = s / 2 ** 31 - 1;
+  }
+  return out;
+}
+
+/** The reference: per-example gradients by tf.grad on each example alone, in the trainable weights' order. */
+function explicitGradients(net: Net, loss: TfjsLoss, x: Float64Array, y: Float64Array, rows: number): Float64Array[] {
+  const inShape = net.inputs[0].shape.slice(1) as number[];
+  const features = inShape.reduce((a, b) => a * b, 1);
+  const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
+  const out: Float64Array[] = [];
+  for (let i = 0; i < rows; i++) {
+    const xi = tf.tensor(Float32Array.from(x.subarray(i * features, (i + 1) * features)), [1, ...inShape]);
+    const { grads, value } = tf.variableGrads(() => {
+      const p = tf.reshape(net.apply(xi, { training: false }) as tf.Tensor, [-1]);
+      if (loss === 'meanSquaredError') return tf.sum(tf.square(tf.sub(p, y[i]))) as tf.Scalar;
+      if (loss === 'binaryCrossentropy') return tf.neg(y[i] === 1 ? tf.sum(tf.log(p)) : tf.sum(tf.log(tf.sub(1, p)))) as tf.Scalar;
+      return tf.neg(tf.sum(tf.log(tf.slice(p, [y[i]], [1])))) as tf.Scalar;
+    }, vars);
+    const flat: number[] = [];
+    for (const v of vars) flat.push(...grads[v.name].dataSync());
+    out.push(Float64Array.from(flat));
+    for (const g of Object.values(grads)) g.dispose();
+    value.dispose();
+    xi.dispose();
+  }
+  return out;
+}
+
+export function norm(v: Float64Array): number {
+  let s = 0;
+  for (const a of v) s += a * a;
+  return Math.sqrt(s);
+}
+
+function relativeError(a: Float64Array, b: Float64Array): number {
+  const d = new Float64Array(a.length);
+  for (let k = 0; k < a.length; k++) d[k] = a[k] - b[k];
+  return norm(d) / norm(b);
+}
+
+/** Checks the ghost norms and the clipped sum of `fromTfjs` against the explicit loop, including per-layer weights and the materialised per-example gradients. */
+export function checkAgainstLoop(net: Net, loss: TfjsLoss, x: Float64Array, y: Float64Array, rows: number): void {
+  const model = fromTfjs(net, { loss });
+  try {
+    const reference = explicitGradients(net, loss, x, y, rows);
+    const norms = reference.map(norm);
+    const C = [...norms].sort((a, b) => a - b)[Math.floor(rows / 2)]; // about half the examples are clipped
+    const expected = new Float64Array(model.parameters.length);
+    const factors = new Float64Array(rows);
+    reference.forEach((g, i) => {
+      factors[i] = norms[i] > C ? C / norms[i] : 1;
+      for (let k = 0; k < g.length; k++) expected[k] += factors[i] * g[k];
+    });
+    model.forwardBackward(x, y, rows);
+    const G = model.parameterGroups.length;
+    const sq = new Float64Array(rows * G);
+    model.perSampleSquaredNorms(sq);
+    for (let i = 0; i < rows; i++) {
+      let s = 0;
+      for (let l = 0; l < G; l++) s += sq[i * G + l];
+      expect(Math.abs(Math.sqrt(s) - norms[i]) / norms[i]).toBeLessThan(1e-5);
+    }
+    const got = new Float64Array(model.parameters.length);
+    model.accumulateGradient(factors, false, got);
+    expect(relativeError(got, expected)).toBeLessThan(1e-5);
+    // per-layer weights: group l of example i scaled by its own factor
+    const perGroup = new Float64Array(rows * G);
+    for (let i = 0; i < rows; i++) for (let l = 0; l < G; l++) perGroup[i * G + l] = (i + l) % 3 === 0 ? 0.5 : 1;
+    const expectedGroups = new Float64Array(model.parameters.length);
+    reference.forEach((g, i) => {
+      model.parameterGroups.forEach((grp, l) => {
+        for (let k = grp.offset; k < grp.offset + grp.length; k++) expectedGroups[k] += perGroup[i * G + l] * g[k];
+      });
+    });
+    const gotGroups = new Float64Array(model.parameters.length);
+    model.accumulateGradient(perGroup, true, gotGroups);
+    expect(relativeError(gotGroups, expectedGroups)).toBeLessThan(1e-5);
+    // materialised per-example gradients (the path of models without ghost kernels) agree too
+    const per = model.perSampleGradients(x, y, rows) as { data: Float32Array; cols: number };
+    for (let i = 0; i < rows; i++) {
+      expect(relativeError(Float64Array.from(per.data.subarray(i * per.cols, (i + 1) * per.cols)), reference[i])).toBeLessThan(1e-5);
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+export function labels(rows: number, classes: number, seed: number): Float64Array {
+  const v = values(rows, seed);
+  return Float64Array.from(v, (a) => (classes === 0 ? a : Math.min(classes - 1, Math.floor(((a + 1) / 2) * classes))));
+}
+
