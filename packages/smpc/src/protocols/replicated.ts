@@ -6,7 +6,8 @@
  *
  * Shares of zero come from pairwise PRG keys agreed once per run: party i derives alpha_i = F(k_{i,i+1}, t) -
  * F(k_{i-1,i}, t) with AES-128-CTR, t a counter that every party advances identically, so the alphas sum to 0.
- * The keys come from X25519 between each pair and HKDF-SHA256 (`agreeKeys` in `party-worker.ts`). Shares of zero
+ * On worker threads the keys come from X25519 between each pair and HKDF-SHA256; across machines from the TLS
+ * keying-material exporter of each authenticated link (`agreeKeys` in `runtime/party-runtime.ts`). Shares of zero
  * can be expanded ahead of time ({@link ReplicatedProtocol.prepareZeros}, the offline phase); every party then
  * consumes them in the same order, so they stay consistent.
  * @module
