@@ -34,7 +34,7 @@ const insideRepository = existsSync(rootManifest) && JSON.parse(readFileSync(roo
 if (insideRepository) {
   console.log('inside the ppml repository: using the workspace packages');
 } else {
-  const packages = ['@ppml/core', '@ppml/dp', '@ppml/he', '@ppml/smpc', 'vega', 'vega-lite', '@resvg/resvg-js'];
+  const packages = ['@ppml/core', '@ppml/dp', '@ppml/he', '@ppml/smpc', '@tensorflow/tfjs-core@4.22.0', '@tensorflow/tfjs-layers@4.22.0', '@tensorflow/tfjs-backend-wasm@4.22.0', 'vega', 'vega-lite', '@resvg/resvg-js'];
   console.log(execFileSync('npm', ['install', '--no-audit', '--no-fund', ...packages], { encoding: 'utf8' }));
 }`;
 

@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { logisticRegression, trainDpSgd, trainSgd } from '../src/sgd/index.ts';
+import { logisticRegression, mlp, trainDpSgd, trainSgd } from '../src/sgd/index.ts';
 import { fromTfjs } from '../src/tfjs/index.ts';
 import { type Net, checkAgainstLoop, labels, norm, values } from './support/tfjs.ts';
 
@@ -94,6 +94,11 @@ function smallNet(): Net {
   });
 }
 
+/** The built-in twin of smallNet (two layers, so per-layer clipping splits C over the same number of groups). */
+function mlpLike(): ReturnType<typeof mlp> {
+  return mlp({ sizes: [4, 6, 1], activation: 'relu', rng: seededTestRng('mlp-like') });
+}
+
 const N = 40;
 const X = Array.from({ length: N }, (_, i) => Array.from(values(4, 100 + i)));
 const Y = Array.from({ length: N }, (_, i) => (X[i][0] + X[i][1] > 0 ? 1 : 0));
@@ -105,7 +110,18 @@ describe('fromTfjs with the trainers', () => {
     const before = Float64Array.from(model.parameters);
     const lr = 0.5;
     const C = 1e-3;
-    trainDpSgd({ model, x: X, y: Y, epochs: 1, sampleRate: 1, learningRate: lr, clipNorm: C, noiseMultiplier: 1e-6, delta: 1e-5, rng: seededTestRng('tfjs-clip') });
+    trainDpSgd({
+      model,
+      x: X,
+      y: Y,
+      epochs: 1,
+      sampleRate: 1,
+      learningRate: lr,
+      clipNorm: C,
+      noiseMultiplier: 1e-6,
+      delta: 1e-5,
+      rng: seededTestRng('tfjs-clip'),
+    });
     const moved = new Float64Array(before.length);
     for (let k = 0; k < before.length; k++) moved[k] = model.parameters[k] - before[k];
     expect(norm(moved)).toBeGreaterThan(0);
@@ -130,6 +146,23 @@ describe('fromTfjs with the trainers', () => {
     model.dispose();
   });
 
+  it('per-layer clipping and user-level training take the same paths as for built-in models', () => {
+    const common = { x: X, y: Y, epochs: 2, sampleRate: 0.25, learningRate: 0.3, clipNorm: 1, noiseMultiplier: 1.1, delta: 1e-5 };
+    const layered = fromTfjs(smallNet(), { loss: 'binaryCrossentropy' });
+    const a = trainDpSgd({ ...common, model: layered, clipping: 'per-layer', rng: seededTestRng('tfjs-layer') });
+    const b = trainDpSgd({ ...common, model: mlpLike(), clipping: 'per-layer', rng: seededTestRng('tfjs-layer') });
+    expect(a.epsilon).toBe(b.epsilon);
+    expect(a.statement).toBe(b.statement);
+    const users = Array.from({ length: N }, (_, i) => `u${i % 10}`);
+    const perUser = fromTfjs(smallNet(), { loss: 'binaryCrossentropy' });
+    const before = Float64Array.from(perUser.parameters);
+    const u = trainDpSgd({ ...common, model: perUser, userIds: users, rng: seededTestRng('tfjs-user') });
+    expect(u.privacyUnit).toBe('user');
+    expect(perUser.parameters.some((v, k) => v !== before[k])).toBe(true);
+    layered.dispose();
+    perUser.dispose();
+  });
+
   it('plain SGD learns a separable problem and predict/save see the trained weights', async () => {
     const net = smallNet();
     const model = fromTfjs(net, { loss: 'binaryCrossentropy' });
@@ -142,10 +175,12 @@ describe('fromTfjs with the trainers', () => {
     expect(correct / N).toBeGreaterThan(0.85);
     p.dispose();
     let saved: tf.io.ModelArtifacts | null = null;
-    await net.save(tf.io.withSaveHandler(async (artifacts) => {
-      saved = artifacts;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-    }));
+    await net.save(
+      tf.io.withSaveHandler(async (artifacts) => {
+        saved = artifacts;
+        return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+      }),
+    );
     const data = new Float32Array((saved as unknown as tf.io.ModelArtifacts).weightData as ArrayBuffer);
     expect(data.length).toBe(model.parameters.length);
     for (let k = 0; k < data.length; k++) expect(data[k]).toBeCloseTo(model.parameters[k], 6);
@@ -177,7 +212,11 @@ describe('fromTfjs with the trainers', () => {
 describe('@ppml/dp/tfjs packaging', () => {
   it('is a subpath with the source condition, and nothing outside it imports TensorFlow.js', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, unknown> };
-    expect(pkg.exports['./tfjs']).toEqual({ '@ppml/source': './src/tfjs/index.ts', types: './dist/tfjs/index.d.ts', default: './dist/tfjs/index.js' });
+    expect(pkg.exports['./tfjs']).toEqual({
+      '@ppml/source': './src/tfjs/index.ts',
+      types: './dist/tfjs/index.d.ts',
+      default: './dist/tfjs/index.js',
+    });
     const sub = await import('@ppml/dp/tfjs');
     expect(sub.fromTfjs).toBe(fromTfjs);
     const src = fileURLToPath(new URL('../src/', import.meta.url));
@@ -189,10 +228,14 @@ describe('@ppml/dp/tfjs packaging', () => {
 
 describe('fromTfjs refuses what it cannot train', () => {
   it('names an unsupported layer (GRU, BatchNormalization)', () => {
-    const gru = tfl.sequential({ layers: [tfl.layers.gru({ units: 3, inputShape: [4, 2], recurrentInitializer: 'glorotNormal' }), tfl.layers.dense({ units: 1 })] });
+    const gru = tfl.sequential({
+      layers: [tfl.layers.gru({ units: 3, inputShape: [4, 2], recurrentInitializer: 'glorotNormal' }), tfl.layers.dense({ units: 1 })],
+    });
     expect(() => fromTfjs(gru, { loss: 'meanSquaredError' })).toThrow(TypeError);
     expect(() => fromTfjs(gru, { loss: 'meanSquaredError' })).toThrow(/GRU/);
-    const bn = tfl.sequential({ layers: [tfl.layers.dense({ units: 3, inputShape: [4] }), tfl.layers.batchNormalization(), tfl.layers.dense({ units: 1 })] });
+    const bn = tfl.sequential({
+      layers: [tfl.layers.dense({ units: 3, inputShape: [4] }), tfl.layers.batchNormalization(), tfl.layers.dense({ units: 1 })],
+    });
     expect(() => fromTfjs(bn, { loss: 'meanSquaredError' })).toThrow(/BatchNormalization/);
   });
 
@@ -202,7 +245,9 @@ describe('fromTfjs refuses what it cannot train', () => {
     expect(() => fromTfjs(net, { loss: 'binaryCrossentropy', extra: 1 } as never)).toThrow(TypeError);
     expect(() => fromTfjs({} as never, { loss: 'binaryCrossentropy' })).toThrow(TypeError);
     expect(() => fromTfjs(net, { loss: 'sparseCategoricalCrossentropy' })).toThrow(RangeError);
-    const emb = tfl.sequential({ layers: [tfl.layers.embedding({ inputDim: 3, outputDim: 2, inputLength: 2 }), tfl.layers.flatten(), tfl.layers.dense({ units: 1 })] });
+    const emb = tfl.sequential({
+      layers: [tfl.layers.embedding({ inputDim: 3, outputDim: 2, inputLength: 2 }), tfl.layers.flatten(), tfl.layers.dense({ units: 1 })],
+    });
     const m = fromTfjs(emb, { loss: 'meanSquaredError' });
     expect(() => m.forwardBackward(Float64Array.of(0, 3), Float64Array.of(1), 1)).toThrow(RangeError);
     m.dispose();

@@ -24,6 +24,8 @@ export interface PartyInit {
   readonly protocol: 'additive' | 'replicated';
   readonly fractionalBits: number;
   readonly fault: FaultInjection | null;
+  /** Whether a dealer worker supplies preprocessing (else the replicated parties make it themselves). */
+  readonly dealer: boolean;
 }
 
 /** An operation on shared values; `out` is the id of the result handle. */

@@ -34,7 +34,7 @@ port.once('message', (m: { type: string; ports: (MessagePort | null)[] }) => {
   const transport = new MessagePortTransport(init.party, m.ports, (e) => report(e), init.parties);
   runParty({
     transport,
-    dealer: init.parties,
+    dealer: init.dealer ? init.parties : null,
     protocol: init.protocol,
     fractionalBits: init.fractionalBits,
     fault: init.fault,

@@ -491,7 +491,8 @@ export class Party {
         return decodeFixedPoint(v, { fractionalBits: this.f });
       }
       case 'preprocess':
-        for (const r of o.requests) this.ch.pool.prefetch(r);
+        // Dealer: party 0 orders everything at once. Dealer-free: every party makes it now, in this order.
+        for (const r of o.requests) await this.ch.pool.produce(r);
         if (this.proto.prepareZeros) this.proto.prepareZeros(o.zeros.xor, o.zeros.arith);
         for (const r of o.requests) await this.ch.pool.waitFor(r.key, r.count);
         return null;

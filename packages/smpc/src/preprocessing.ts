@@ -313,10 +313,32 @@ export class MaterialPool {
   readonly #promised = new Map<string, number>();
   readonly #waiters = new Map<string, Waiter[]>();
   readonly #request: ((req: MaterialRequest) => void) | null;
+  readonly #generate: ((req: MaterialRequest) => Promise<Material>) | null;
 
-  /** `request` is set on the party that asks the dealer (party 0). */
-  constructor(request: ((req: MaterialRequest) => void) | null) {
+  /**
+   * `request` is set on the party that asks the dealer (party 0). Without a dealer, `generate` makes the
+   * material among the parties (every party calls it at the same point: they consume in the same order).
+   */
+  constructor(request: ((req: MaterialRequest) => void) | null, generate: ((req: MaterialRequest) => Promise<Material>) | null = null) {
     this.#request = request;
+    this.#generate = generate;
+  }
+
+  /** Whether material is made by the parties themselves (no dealer). */
+  get dealerFree(): boolean {
+    return this.#generate !== null;
+  }
+
+  /**
+   * Offline phase: orders `req` from the dealer (party 0; returns at once), or, without a dealer, makes it now
+   * on every party.
+   */
+  async produce(req: MaterialRequest): Promise<void> {
+    if (this.#generate === null) {
+      this.prefetch(req);
+      return;
+    }
+    this.add(await this.#generate(req));
   }
 
   /** Adds a batch that arrived from the dealer. */
@@ -378,6 +400,10 @@ export class MaterialPool {
 
   /** Takes `req.count` items of `req.key`, asking the dealer first if needed. */
   async take(req: MaterialRequest): Promise<Map<string, BigUint64Array[]>> {
+    if (this.#generate !== null) {
+      const have = this.#available.get(req.key) ?? 0;
+      if (have < req.count) this.add(await this.#generate({ ...req, count: req.count - have }));
+    }
     this.ensure(req);
     await this.waitFor(req.key, req.count);
     const list = this.#chunks.get(req.key) as { material: Material; offset: number }[];

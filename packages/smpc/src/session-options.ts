@@ -17,7 +17,7 @@ export const MAX_TIMEOUT_MS: number = 2 ** 31 - 1;
 export const DEFAULT_MAX_ABS_BITS: number = 26;
 
 /** The keys of {@link SmpcSessionOptions}; any other key is refused with a `TypeError`. */
-const START_OPTION_KEYS = allKeys<SmpcSessionOptions>()('parties', 'protocol', 'fractionalBits', 'timeoutMs', 'maxAbs', 'onWorkerMessage', 'faultInjection');
+const START_OPTION_KEYS = allKeys<SmpcSessionOptions>()('parties', 'protocol', 'dealer', 'fractionalBits', 'timeoutMs', 'maxAbs', 'onWorkerMessage', 'faultInjection');
 
 /** Options of {@link SmpcSession.start}. */
 export interface SmpcSessionOptions {
@@ -25,6 +25,13 @@ export interface SmpcSessionOptions {
   readonly parties: number;
   /** 'additive' (n parties, dealer triples) or 'replicated' (3 parties, ABY3). Default 'additive'. */
   readonly protocol?: 'additive' | 'replicated';
+  /**
+   * Where the preprocessing (truncation pairs, comparison masks, triples) comes from. 'none': the parties make
+   * it themselves (replicated only: ABY3-style from pairwise PRG keys and binary circuits; no dealer thread
+   * exists). 'trusted': a dealer thread deals it (it sees no inputs but knows every mask). Default 'none' for
+   * 'replicated', 'trusted' for 'additive' (dealer-free additive preprocessing is not implemented yet).
+   */
+  readonly dealer?: 'trusted' | 'none';
   /** Fractional bits of the fixed-point encoding, an integer in [8, 20]. Default 16. */
   readonly fractionalBits?: number;
   /**
@@ -58,13 +65,15 @@ export interface CheckedOptions {
   readonly timeoutMs: number;
   readonly maxAbs: number;
   readonly fault: FaultInjection | null;
+  /** True when a dealer supplies the preprocessing; false for dealer-free replicated sharing. */
+  readonly withDealer: boolean;
 }
 
 /** Checks the options both modes share; `partiesName` names where the party count came from. */
 function checkCommon(
   options: Pick<SmpcSessionOptions, 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs' | 'onWorkerMessage'> & { readonly parties: number },
   partiesName: string,
-): Omit<CheckedOptions, 'fault'> {
+): Omit<CheckedOptions, 'fault' | 'withDealer'> {
   const protocol = options.protocol ?? 'additive';
   if (typeof protocol !== 'string') {
     throw new TypeError(`protocol must be 'additive' or 'replicated', got ${describeValue(protocol)}`);
@@ -113,9 +122,15 @@ function checkCommon(
  */
 export function checkStartOptions(options: SmpcSessionOptions): CheckedOptions {
   // Unknown keys are refused, not ignored: a typo such as `timeoutMS` or an option this version does not
-  // have (`dealer: 'none'`) would otherwise run with the defaults while the caller believes otherwise.
+  // have (`dealerMode`) would otherwise run with the defaults while the caller believes otherwise.
   assertOptions('options', options, START_OPTION_KEYS);
   const checked = checkCommon(options, 'parties');
+  const dealer = options.dealer ?? (checked.protocol === 'replicated' ? 'none' : 'trusted');
+  if (typeof dealer !== 'string') throw new TypeError(`dealer must be 'trusted' or 'none', got ${describeValue(dealer)}`);
+  if (dealer !== 'trusted' && dealer !== 'none') throw new RangeError(`dealer must be 'trusted' or 'none', got ${describeValue(dealer)}`);
+  if (dealer === 'none' && checked.protocol !== 'replicated') {
+    throw new RangeError("dealer must be 'trusted' for the additive protocol (dealer-free preprocessing exists for 'replicated' only), got 'none'");
+  }
   const parties = checked.parties;
   const fault = options.faultInjection ?? null;
   if (fault !== null) {
@@ -130,7 +145,7 @@ export function checkStartOptions(options: SmpcSessionOptions): CheckedOptions {
       throw new TypeError(`faultInjection.operation must be an operation name, got ${describeValue(fault.operation)}`);
     }
   }
-  return { ...checked, fault: fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind } };
+  return { ...checked, withDealer: dealer === 'trusted', fault: fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind } };
 }
 
 /** Where a peer (or the dealer) listens and the fingerprint of its certificate. */
@@ -153,8 +168,12 @@ export interface SmpcConnectOptions {
   readonly peers: readonly PeerOption[];
   /** This party's key and certificate (`generateIdentity()`); its fingerprint must be `peers[party].fingerprint`. */
   readonly identity: Identity;
-  /** The dealer's address and fingerprint (`startDealer`): both protocols take their preprocessing from it. */
-  readonly dealer: PeerOption;
+  /**
+   * The dealer's address and fingerprint (`startDealer`). Required for 'additive'. For 'replicated' it is
+   * optional: without it the three parties make their preprocessing themselves (dealer-free, the default);
+   * with it they take it from the dealer. Every party must choose the same (checked at connect).
+   */
+  readonly dealer?: PeerOption;
   /** Names the run; every party must use the same (compared at connect, carried by every frame). */
   readonly sessionId: string;
   /** A hash of the program each party runs (for example of its script); compared at connect. Default ''. */
@@ -177,7 +196,7 @@ const CONNECT_OPTION_KEYS = allKeys<SmpcConnectOptions>()(
 export interface CheckedConnectOptions extends CheckedOptions {
   readonly party: number;
   readonly peers: readonly PeerAddress[];
-  readonly dealer: PeerAddress;
+  readonly dealer: PeerAddress | null;
   readonly credentials: { readonly key: string; readonly cert: string };
   readonly sessionId: string;
   readonly programId: string;
@@ -216,11 +235,16 @@ export function checkConnectOptions(options: SmpcConnectOptions): CheckedConnect
     }
     peers.push(a);
   }
+  let dealer: PeerAddress | null = null;
   if (options.dealer === undefined || options.dealer === null) {
-    throw new TypeError(`dealer is required: { host, port, fingerprint } of the dealer (startDealer) that supplies the ${common.protocol} protocol's preprocessing`);
+    if (common.protocol !== 'replicated') {
+      throw new TypeError(`dealer is required: { host, port, fingerprint } of the dealer (startDealer) that supplies the ${common.protocol} protocol's preprocessing`);
+    }
+  } else {
+    const d = checkAddress('dealer', options.dealer);
+    if (peers.some((p) => p.fingerprint === d.fingerprint)) throw new RangeError('dealer.fingerprint must differ from every party\'s fingerprint');
+    dealer = d;
   }
-  const dealer = checkAddress('dealer', options.dealer);
-  if (peers.some((p) => p.fingerprint === dealer.fingerprint)) throw new RangeError('dealer.fingerprint must differ from every party\'s fingerprint');
   if (options.identity === undefined) throw new TypeError('identity is required: this party\'s { privateKeyPem, certificatePem, fingerprint } from generateIdentity()');
   const own = checkIdentity('identity', options.identity);
   if (own !== peers[party].fingerprint) {
@@ -235,6 +259,7 @@ export function checkConnectOptions(options: SmpcConnectOptions): CheckedConnect
   return {
     ...common,
     fault: null,
+    withDealer: dealer !== null,
     party,
     peers,
     dealer,

@@ -85,7 +85,8 @@ export interface WorkerMemory {
 export interface SessionMemory {
   /** One entry per party. */
   readonly parties: readonly WorkerMemory[];
-  readonly dealer: WorkerMemory;
+  /** The dealer worker's memory; null when there is no dealer (dealer-free replicated sharing, or `connect`). */
+  readonly dealer: WorkerMemory | null;
   /**
    * True when every worker collected its garbage before reporting (the process runs with `--expose-gc`): the
    * figures are then live memory. Otherwise they include garbage not yet collected.
@@ -127,6 +128,8 @@ const MATMUL_PLAN_KEYS = allKeys<NonNullable<PreprocessPlan['matmul']>[number]>(
 export class SmpcSession {
   readonly parties: number;
   readonly protocol: 'additive' | 'replicated';
+  /** 'trusted' when a dealer supplies the preprocessing, 'none' when the parties make it (replicated). */
+  readonly dealer: 'trusted' | 'none';
   readonly fractionalBits: number;
   readonly timeoutMs: number;
   readonly maxAbs: number;
@@ -153,7 +156,7 @@ export class SmpcSession {
   #watchdog: ReturnType<typeof setInterval> | null = null;
 
   private constructor(
-    options: Required<Pick<SmpcSessionOptions, 'parties' | 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs'>>,
+    options: Required<Pick<SmpcSessionOptions, 'parties' | 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs'>> & { readonly withDealer: boolean },
     cluster: Cluster,
     tap: SmpcSessionOptions['onWorkerMessage'],
   ) {
@@ -164,6 +167,7 @@ export class SmpcSession {
     }
     this.parties = options.parties;
     this.protocol = options.protocol;
+    this.dealer = options.withDealer ? 'trusted' : 'none';
     this.fractionalBits = options.fractionalBits;
     this.timeoutMs = options.timeoutMs;
     this.maxAbs = options.maxAbs;
@@ -182,11 +186,11 @@ export class SmpcSession {
    * ```
    */
   static async start(options: SmpcSessionOptions): Promise<SmpcSession> {
-    const { parties, protocol, fractionalBits, timeoutMs, maxAbs, fault } = checkStartOptions(options);
+    const { parties, protocol, fractionalBits, timeoutMs, maxAbs, fault, withDealer } = checkStartOptions(options);
     const workerFault = fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind };
     // Module loading on a busy machine can take seconds: start-up gets at least 30 s.
-    const cluster = new WorkerCluster({ parties, protocol, fractionalBits, fault: workerFault, startMs: Math.max(timeoutMs, 30_000) });
-    const session = new SmpcSession({ parties, protocol, fractionalBits, timeoutMs, maxAbs }, cluster, options.onWorkerMessage);
+    const cluster = new WorkerCluster({ parties, protocol, fractionalBits, fault: workerFault, startMs: Math.max(timeoutMs, 30_000), dealer: withDealer });
+    const session = new SmpcSession({ parties, protocol, fractionalBits, timeoutMs, maxAbs, withDealer }, cluster, options.onWorkerMessage);
     await session.#connect();
     return session;
   }
@@ -231,6 +235,7 @@ export class SmpcSession {
         // Not compared: tells the dealer how often to send keepalives.
         timeoutMs: o.timeoutMs,
         protocol: o.protocol,
+        preprocessing: o.withDealer ? 'dealer' : 'parties',
         parties: o.parties,
         fractionalBits: o.fractionalBits,
         maxAbs: o.maxAbs,
@@ -1164,8 +1169,8 @@ export class SmpcSession {
       this.#setBusy(this.#queue.size > 0);
     }
     const parties = all.slice(0, this.parties).map(({ heapUsed, external }) => ({ heapUsed, external }));
-    const d = all[this.parties] as MemoryReport;
-    return { parties, dealer: { heapUsed: d.heapUsed, external: d.external }, collected: all.every((r) => r.collected) };
+    const d = all[this.parties];
+    return { parties, dealer: d === undefined ? null : { heapUsed: d.heapUsed, external: d.external }, collected: all.every((r) => r.collected) };
   }
 
   /**

@@ -183,49 +183,7 @@ export class DenseModel implements GhostClippingModel {
       const bOff = this.#biasOffset[l];
       const hidden = l + 1 < L;
       const relu = this.activation === 'relu';
-      // Four rows at a time: each weight is loaded once for four dot products (register blocking). Every sum is
-      // still accumulated in the same order as the one-row loop, so the results are bit-identical to it.
-      let i = 0;
-      for (; i + 4 <= rows; i += 4) {
-        const i0 = i * nIn;
-        const i1 = i0 + nIn;
-        const i2 = i1 + nIn;
-        const i3 = i2 + nIn;
-        const ob = i * nOut;
-        for (let o = 0; o < nOut; o++) {
-          const bias = P[bOff + o];
-          let s0 = bias;
-          let s1 = bias;
-          let s2 = bias;
-          let s3 = bias;
-          const wb = wOff + o * nIn;
-          for (let j = 0; j < nIn; j++) {
-            const w = P[wb + j];
-            s0 += w * inp[i0 + j];
-            s1 += w * inp[i1 + j];
-            s2 += w * inp[i2 + j];
-            s3 += w * inp[i3 + j];
-          }
-          if (hidden) {
-            if (relu) {
-              s0 = s0 > 0 ? s0 : 0;
-              s1 = s1 > 0 ? s1 : 0;
-              s2 = s2 > 0 ? s2 : 0;
-              s3 = s3 > 0 ? s3 : 0;
-            } else {
-              s0 = Math.tanh(s0);
-              s1 = Math.tanh(s1);
-              s2 = Math.tanh(s2);
-              s3 = Math.tanh(s3);
-            }
-          }
-          out[ob + o] = s0;
-          out[ob + nOut + o] = s1;
-          out[ob + 2 * nOut + o] = s2;
-          out[ob + 3 * nOut + o] = s3;
-        }
-      }
-      for (; i < rows; i++) {
+      for (let i = 0; i < rows; i++) {
         const ib = i * nIn;
         const ob = i * nOut;
         for (let o = 0; o < nOut; o++) {
@@ -304,37 +262,7 @@ export class DenseModel implements GhostClippingModel {
       const a = this.#acts[l];
       const wOff = this.#weightOffset[l];
       prev.fill(0, 0, rows * nIn);
-      // Four rows at a time (each weight loaded once for four rows); same summation order as one row at a time.
-      let i0 = 0;
-      for (; i0 + 4 <= rows; i0 += 4) {
-        const b0 = i0 * nIn;
-        const b1 = b0 + nIn;
-        const b2 = b1 + nIn;
-        const b3 = b2 + nIn;
-        const eb = i0 * nOut;
-        for (let o = 0; o < nOut; o++) {
-          const c0 = e[eb + o];
-          const c1 = e[eb + nOut + o];
-          const c2 = e[eb + 2 * nOut + o];
-          const c3 = e[eb + 3 * nOut + o];
-          if (c0 === 0 && c1 === 0 && c2 === 0 && c3 === 0) continue;
-          const wb = wOff + o * nIn;
-          for (let j = 0; j < nIn; j++) {
-            const w = P[wb + j];
-            prev[b0 + j] += c0 * w;
-            prev[b1 + j] += c1 * w;
-            prev[b2 + j] += c2 * w;
-            prev[b3 + j] += c3 * w;
-          }
-        }
-        const end = b0 + 4 * nIn;
-        if (relu) {
-          for (let j = b0; j < end; j++) if (!(a[j] > 0)) prev[j] = 0;
-        } else {
-          for (let j = b0; j < end; j++) prev[j] *= 1 - a[j] * a[j];
-        }
-      }
-      for (let i = i0; i < rows; i++) {
+      for (let i = 0; i < rows; i++) {
         const ib = i * nIn;
         const eb = i * nOut;
         for (let o = 0; o < nOut; o++) {
@@ -397,43 +325,7 @@ export class DenseModel implements GhostClippingModel {
       const e = this.#errs[l];
       const wOff = this.#weightOffset[l];
       const bOff = this.#biasOffset[l];
-      // Four rows at a time: each gradient entry is read and written once per four rows, and the four terms are
-      // added in row order, so the sum is bit-identical to the one-row loop.
-      let i = 0;
-      for (; i + 4 <= rows; i += 4) {
-        const w0 = weights === null ? 1 : perGroup ? weights[i * G + l] : weights[i];
-        const w1 = weights === null ? 1 : perGroup ? weights[(i + 1) * G + l] : weights[i + 1];
-        const w2 = weights === null ? 1 : perGroup ? weights[(i + 2) * G + l] : weights[i + 2];
-        const w3 = weights === null ? 1 : perGroup ? weights[(i + 3) * G + l] : weights[i + 3];
-        const a0 = i * nIn;
-        const a1 = a0 + nIn;
-        const a2 = a1 + nIn;
-        const a3 = a2 + nIn;
-        const eb = i * nOut;
-        for (let o = 0; o < nOut; o++) {
-          const c0 = w0 * e[eb + o];
-          const c1 = w1 * e[eb + nOut + o];
-          const c2 = w2 * e[eb + 2 * nOut + o];
-          const c3 = w3 * e[eb + 3 * nOut + o];
-          if (c0 === 0 && c1 === 0 && c2 === 0 && c3 === 0) continue;
-          let bias = out[bOff + o];
-          bias += c0;
-          bias += c1;
-          bias += c2;
-          bias += c3;
-          out[bOff + o] = bias;
-          const wb = wOff + o * nIn;
-          for (let j = 0; j < nIn; j++) {
-            let v = out[wb + j];
-            v += c0 * a[a0 + j];
-            v += c1 * a[a1 + j];
-            v += c2 * a[a2 + j];
-            v += c3 * a[a3 + j];
-            out[wb + j] = v;
-          }
-        }
-      }
-      for (; i < rows; i++) {
+      for (let i = 0; i < rows; i++) {
         const w = weights === null ? 1 : perGroup ? weights[i * G + l] : weights[i];
         if (w === 0) continue;
         const ib = i * nIn;

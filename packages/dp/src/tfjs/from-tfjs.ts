@@ -20,7 +20,13 @@ import type { BatchStats, GhostClippingModel, ParameterGroup } from '../sgd/mode
 import { TFJS_LOSSES, type TfjsLoss, perExampleLoss } from './loss.ts';
 import { type Captured, IDENTITY_LAYERS, type Rule, type TfLayer, ruleFor } from './rules.ts';
 
-/** Options of {@link fromTfjs}. */
+/**
+ * Options of {@link fromTfjs}.
+ * @example
+ * ```ts
+ * const options: FromTfjsOptions = { loss: 'binaryCrossentropy' };
+ * ```
+ */
 export interface FromTfjsOptions {
   /**
    * The per-example loss: `binaryCrossentropy` (one output in (0, 1), labels 0/1), `sparseCategoricalCrossentropy`
@@ -33,6 +39,12 @@ export interface FromTfjsOptions {
  * A TensorFlow.js model ready for `trainDpSgd` / `trainSgd`. `parameters` is the source of truth while training;
  * the trainers copy it into the tfjs model after every epoch ({@link TfjsTrainableModel.syncParameters}), so
  * `tfModel.predict` and `tfModel.save` see the trained weights.
+ * @example
+ * ```ts
+ * using model = fromTfjs(net, { loss: 'meanSquaredError' });
+ * trainSgd({ model, x, y, epochs: 5, sampleRate: 0.1, learningRate: 0.1 });
+ * model.tfModel.predict(xTest);
+ * ```
  */
 export interface TfjsTrainableModel extends GhostClippingModel {
   /** The wrapped model (trained in place). */
@@ -84,10 +96,12 @@ function planOf(model: LayersModel, inputId: number): Step[] {
       );
     }
     const node = layer.inboundNodes[0];
-    if (node.outputTensors.length !== 1) throw new TypeError(`fromTfjs: layer "${layer.name}" (${kind}) has several outputs, which is not supported`);
+    if (node.outputTensors.length !== 1)
+      throw new TypeError(`fromTfjs: layer "${layer.name}" (${kind}) has several outputs, which is not supported`);
     const inputs = node.inputTensors.map((t) => t.id);
     for (const id of inputs) {
-      if (!available.has(id)) throw new TypeError(`fromTfjs: layer "${layer.name}" (${kind}) reads a tensor this model does not compute first`);
+      if (!available.has(id))
+        throw new TypeError(`fromTfjs: layer "${layer.name}" (${kind}) reads a tensor this model does not compute first`);
     }
     const rule = ruleFor(layer);
     if (rule !== null && kind === 'Embedding' && inputs[0] !== inputId) {
@@ -132,7 +146,8 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
   const tfModel = checkModel(model);
   assertOptions('options', options, ['loss']);
   const loss = options.loss;
-  if (!TFJS_LOSSES.includes(loss)) throw new RangeError(`options.loss must be one of ${TFJS_LOSSES.join(', ')}, got ${describeValue(loss)}`);
+  if (!TFJS_LOSSES.includes(loss))
+    throw new RangeError(`options.loss must be one of ${TFJS_LOSSES.join(', ')}, got ${describeValue(loss)}`);
   const input = tfModel.inputs[0];
   const inShape = input.shape.slice(1);
   if (!inShape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
@@ -145,7 +160,10 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
   const outSize = sizeOf(outShape.slice(1).map((d) => (d === null ? 0 : d)));
   let classes: number;
   if (loss === 'sparseCategoricalCrossentropy') {
-    if (outShape.length !== 2 || outSize < 2) throw new RangeError(`sparseCategoricalCrossentropy needs an output of shape [batch, K >= 2], got [${outShape.map(String).join(', ')}]`);
+    if (outShape.length !== 2 || outSize < 2)
+      throw new RangeError(
+        `sparseCategoricalCrossentropy needs an output of shape [batch, K >= 2], got [${outShape.map(String).join(', ')}]`,
+      );
     classes = outSize;
   } else {
     if (outSize !== 1) throw new RangeError(`${loss} needs one output per example, got shape [${outShape.map(String).join(', ')}]`);
@@ -154,7 +172,8 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
 
   const steps = planOf(tfModel, input.id);
   const outputId = tfModel.outputs[0].id;
-  if (steps.length === 0 || steps[steps.length - 1].output !== outputId) throw new TypeError('fromTfjs: the last layer must produce the model output');
+  if (steps.length === 0 || steps[steps.length - 1].output !== outputId)
+    throw new TypeError('fromTfjs: the last layer must produce the model output');
   const rules: Rule[] = [];
   for (const s of steps) if (s.rule !== null && s.rule.weights.length > 0) rules.push(s.rule);
   if (rules.length === 0) throw new RangeError('fromTfjs: the model has no trainable weights');
@@ -215,7 +234,8 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
   };
   const inputTensor = (x: Float64Array, rows: number): tf.Tensor => {
     const n = rows * features;
-    if (!(x instanceof Float64Array) || x.length < n) throw new RangeError(`x must be a Float64Array of at least rows x ${features} values`);
+    if (!(x instanceof Float64Array) || x.length < n)
+      throw new RangeError(`x must be a Float64Array of at least rows x ${features} values`);
     if (maxIndex !== Number.POSITIVE_INFINITY) {
       for (let k = 0; k < n; k++) {
         const v = x[k];
@@ -224,7 +244,9 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
         }
       }
     }
-    return intInput ? tf.tensor(Int32Array.from(x.subarray(0, n)), [rows, ...inputShape], 'int32') : tf.tensor(Float32Array.from(x.subarray(0, n)), [rows, ...inputShape]);
+    return intInput
+      ? tf.tensor(Int32Array.from(x.subarray(0, n)), [rows, ...inputShape], 'int32')
+      : tf.tensor(Float32Array.from(x.subarray(0, n)), [rows, ...inputShape]);
   };
 
   /** The forward pass; with probes, z + probe at each trainable layer, and its captured inputs. */
@@ -262,6 +284,7 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
   const pass = (x: Float64Array, y: Float64Array, rows: number): { stats: BatchStats; kept: Kept } => {
     assertLive();
     release();
+    norms = new Float32Array(0);
     upload();
     const xt = inputTensor(x, rows);
     const yt = labels(y, rows);
@@ -298,15 +321,20 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
     parameterGroups: groups,
     forwardBackward(x, y, rows) {
       const { stats, kept: k } = pass(x, y, rows);
-      const sq = tf.tidy(() => tf.stack(rules.map((r, i) => r.squaredNorms(k.captured[i], k.grads[i])), 1));
+      const sq = tf.tidy(() =>
+        tf.stack(
+          rules.map((r, i) => r.squaredNorms(k.captured[i], k.grads[i])),
+          1,
+        ),
+      );
       norms = sq.dataSync() as Float32Array;
       sq.dispose();
       return stats;
     },
     perSampleSquaredNorms(out) {
       assertLive();
-      if (kept === null) throw new TypeError('perSampleSquaredNorms needs a forwardBackward call first');
-      const n = kept.rows * G;
+      const n = kept === null ? 0 : kept.rows * G;
+      if (kept === null || norms.length < n) throw new TypeError('perSampleSquaredNorms needs a forwardBackward call first');
       if (!(out instanceof Float64Array) || out.length < n) throw new RangeError(`out must be a Float64Array of at least ${n} values`);
       for (let k = 0; k < n; k++) out[k] = norms[k];
     },
@@ -316,7 +344,8 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
       const k = kept;
       const B = k.rows;
       if (!(out instanceof Float64Array) || out.length !== P) throw new RangeError(`out must be a Float64Array of ${P} values`);
-      if (weights !== null && weights.length < B * (perGroup ? G : 1)) throw new RangeError('weights must hold one factor per example (and group)');
+      if (weights !== null && weights.length < B * (perGroup ? G : 1))
+        throw new RangeError('weights must hold one factor per example (and group)');
       const sum = tf.tidy(() => {
         const w =
           weights === null
@@ -335,7 +364,12 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
     },
     perSampleGradients(x, y, rows) {
       const { kept: k } = pass(x, y, rows);
-      const all = tf.tidy(() => tf.concat(rules.map((r, i) => r.perExample(k.captured[i], k.grads[i])), 1));
+      const all = tf.tidy(() =>
+        tf.concat(
+          rules.map((r, i) => r.perExample(k.captured[i], k.grads[i])),
+          1,
+        ),
+      );
       const data = all.dataSync() as Float32Array;
       all.dispose();
       return { data, rows, cols: P };

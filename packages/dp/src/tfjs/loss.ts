@@ -7,10 +7,22 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
-/** The losses `fromTfjs` accepts. */
+/**
+ * The losses `fromTfjs` accepts.
+ * @example
+ * ```ts
+ * const loss: TfjsLoss = 'sparseCategoricalCrossentropy';
+ * ```
+ */
 export type TfjsLoss = 'binaryCrossentropy' | 'sparseCategoricalCrossentropy' | 'meanSquaredError';
 
-/** The loss names, for checks and messages. */
+/**
+ * The loss names, for checks and messages.
+ * @example
+ * ```ts
+ * TFJS_LOSSES.includes('meanSquaredError'); // true
+ * ```
+ */
 export const TFJS_LOSSES: readonly TfjsLoss[] = ['binaryCrossentropy', 'sparseCategoricalCrossentropy', 'meanSquaredError'];
 
 /** Probabilities are clipped to [ε, 1 − ε] as Keras does when a loss is computed from probabilities. */
@@ -20,7 +32,12 @@ const EPSILON = 1e-7;
  * Per-example losses [B] and the 0/1 correctness [B] (classification) of the model output `out` ([B, K]) for
  * labels `y` ([B] float32); `logits` is the pre-activation of `out` when the last activation matches the loss.
  */
-export function perExampleLoss(loss: TfjsLoss, out: tf.Tensor, logits: tf.Tensor | null, y: tf.Tensor): { losses: tf.Tensor; correct: tf.Tensor | null } {
+export function perExampleLoss(
+  loss: TfjsLoss,
+  out: tf.Tensor,
+  logits: tf.Tensor | null,
+  y: tf.Tensor,
+): { losses: tf.Tensor; correct: tf.Tensor | null } {
   const B = out.shape[0];
   if (loss === 'meanSquaredError') {
     return { losses: tf.square(tf.sub(tf.reshape(out, [B]), y)), correct: null };
@@ -40,7 +57,8 @@ export function perExampleLoss(loss: TfjsLoss, out: tf.Tensor, logits: tf.Tensor
   const K = out.shape[out.shape.length - 1];
   const labels = tf.cast(tf.reshape(y, [B]), 'int32');
   const hot = tf.oneHot(labels as tf.Tensor1D, K);
-  const logp = logits !== null ? tf.logSoftmax(tf.reshape(logits, [B, K])) : tf.log(tf.clipByValue(tf.reshape(out, [B, K]), EPSILON, 1 - EPSILON));
+  const logp =
+    logits !== null ? tf.logSoftmax(tf.reshape(logits, [B, K])) : tf.log(tf.clipByValue(tf.reshape(out, [B, K]), EPSILON, 1 - EPSILON));
   const losses = tf.neg(tf.sum(tf.mul(hot, logp), 1));
   const correct = tf.cast(tf.equal(tf.argMax(tf.reshape(out, [B, K]), 1), labels), 'float32');
   return { losses, correct };

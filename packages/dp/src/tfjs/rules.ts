@@ -57,7 +57,14 @@ function activationOf(layer: TfLayer): { apply(x: tf.Tensor): tf.Tensor } {
 }
 
 function refuseExtras(layer: TfLayer, config: Config): void {
-  for (const key of ['kernelRegularizer', 'biasRegularizer', 'activityRegularizer', 'embeddingsRegularizer', 'gammaRegularizer', 'betaRegularizer']) {
+  for (const key of [
+    'kernelRegularizer',
+    'biasRegularizer',
+    'activityRegularizer',
+    'embeddingsRegularizer',
+    'gammaRegularizer',
+    'betaRegularizer',
+  ]) {
     if (config[key] !== null && config[key] !== undefined) {
       throw new TypeError(
         `fromTfjs: layer "${layer.name}" (${layer.getClassName()}) has a ${key}; DP-SGD here trains the loss only (remove the regularizer or add it to the loss)`,
@@ -184,18 +191,24 @@ function convRule(layer: TfLayer, rank: 1 | 2): Rule {
   const config = layer.getConfig() as Config;
   refuseExtras(layer, config);
   if (config.dataFormat !== undefined && config.dataFormat !== 'channelsLast') {
-    throw new TypeError(`fromTfjs: layer "${layer.name}" (${layer.getClassName()}) uses dataFormat ${String(config.dataFormat)}; only channelsLast is supported`);
+    throw new TypeError(
+      `fromTfjs: layer "${layer.name}" (${layer.getClassName()}) uses dataFormat ${String(config.dataFormat)}; only channelsLast is supported`,
+    );
   }
   const padding = config.padding;
   if (padding !== 'valid' && padding !== 'same') {
-    throw new TypeError(`fromTfjs: layer "${layer.name}" (${layer.getClassName()}) uses padding ${String(padding)}; only valid and same are supported`);
+    throw new TypeError(
+      `fromTfjs: layer "${layer.name}" (${layer.getClassName()}) uses padding ${String(padding)}; only valid and same are supported`,
+    );
   }
   const kernelSize = positiveInts(config.kernelSize, rank, 'kernelSize', layer);
   const strides = positiveInts(config.strides, rank, 'strides', layer);
   const dilation = positiveInts(config.dilationRate ?? 1, rank, 'dilationRate', layer);
   if (dilation.some((d) => d !== 1)) {
     // tfjs has no gradient for dilated convolutions (Conv2D_grad asserts dilation 1), so it cannot train them either.
-    throw new TypeError(`fromTfjs: layer "${layer.name}" (${layer.getClassName()}) uses dilationRate ${JSON.stringify(config.dilationRate)}; only 1 is supported`);
+    throw new TypeError(
+      `fromTfjs: layer "${layer.name}" (${layer.getClassName()}) uses dilationRate ${JSON.stringify(config.dilationRate)}; only 1 is supported`,
+    );
   }
   const [kernel, bias] = layer.weights;
   const useBias = config.useBias !== false;
@@ -232,7 +245,9 @@ function embeddingRule(layer: TfLayer): Rule {
   const config = layer.getConfig() as Config;
   refuseExtras(layer, config);
   if (config.maskZero === true) {
-    throw new TypeError(`fromTfjs: layer "${layer.name}" (Embedding) uses maskZero, whose masks this adapter does not propagate; set maskZero: false`);
+    throw new TypeError(
+      `fromTfjs: layer "${layer.name}" (Embedding) uses maskZero, whose masks this adapter does not propagate; set maskZero: false`,
+    );
   }
   const [table] = layer.weights;
   const V = table.shape[0] as number;
@@ -286,7 +301,9 @@ function layerNormRule(layer: TfLayer): Rule {
   const one = Array.isArray(axis) && axis.length === 1 ? axis[0] : axis;
   const lastAxis = one === -1 || one === rank - 1;
   if (!lastAxis) {
-    throw new TypeError(`fromTfjs: layer "${layer.name}" (LayerNormalization) normalises over axis ${JSON.stringify(axis)}; only the last axis (-1) is supported`);
+    throw new TypeError(
+      `fromTfjs: layer "${layer.name}" (LayerNormalization) normalises over axis ${JSON.stringify(axis)}; only the last axis (-1) is supported`,
+    );
   }
   const epsilon = Number(config.epsilon ?? 1e-3);
   const scale = config.scale !== false;
@@ -336,20 +353,61 @@ function layerNormRule(layer: TfLayer): Rule {
   };
 }
 
-/** Layers with weights that have a rule. */
+/**
+ * Layers with weights that have a per-example rule (tfjs class names).
+ * @example
+ * ```ts
+ * WEIGHTED_LAYERS.includes('Conv2D'); // true
+ * ```
+ */
 export const WEIGHTED_LAYERS: readonly string[] = ['Dense', 'Conv1D', 'Conv2D', 'Embedding', 'LayerNormalization'];
 
-/** Layers without weights, applied as they are (inference mode). */
+/**
+ * Layers without weights that `fromTfjs` applies as they are (inference mode).
+ * @example
+ * ```ts
+ * PARAMETER_FREE_LAYERS.includes('Flatten'); // true
+ * ```
+ */
 export const PARAMETER_FREE_LAYERS: readonly string[] = [
-  'InputLayer', 'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax', 'ThresholdedReLU',
-  'Flatten', 'Reshape', 'Permute', 'RepeatVector',
-  'MaxPooling1D', 'MaxPooling2D', 'AveragePooling1D', 'AveragePooling2D',
-  'GlobalAveragePooling1D', 'GlobalAveragePooling2D', 'GlobalMaxPooling1D', 'GlobalMaxPooling2D',
-  'ZeroPadding2D', 'Cropping2D', 'UpSampling2D',
-  'Add', 'Subtract', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate',
+  'InputLayer',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'ELU',
+  'Softmax',
+  'ThresholdedReLU',
+  'Flatten',
+  'Reshape',
+  'Permute',
+  'RepeatVector',
+  'MaxPooling1D',
+  'MaxPooling2D',
+  'AveragePooling1D',
+  'AveragePooling2D',
+  'GlobalAveragePooling1D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling1D',
+  'GlobalMaxPooling2D',
+  'ZeroPadding2D',
+  'Cropping2D',
+  'UpSampling2D',
+  'Add',
+  'Subtract',
+  'Multiply',
+  'Average',
+  'Maximum',
+  'Minimum',
+  'Concatenate',
 ];
 
-/** Noise/dropout layers: the identity during private training (their randomness is not what DP-SGD accounts). */
+/**
+ * Dropout and noise layers: the identity during private training (their randomness is not what DP-SGD accounts).
+ * @example
+ * ```ts
+ * IDENTITY_LAYERS.includes('Dropout'); // true
+ * ```
+ */
 export const IDENTITY_LAYERS: readonly string[] = ['Dropout', 'SpatialDropout1D', 'AlphaDropout', 'GaussianDropout', 'GaussianNoise'];
 
 /** The rule of a layer with weights, or null for a layer on the other lists; refuses any other layer by name. */

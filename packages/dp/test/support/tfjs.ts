@@ -18,7 +18,7 @@ export function values(n: number, seed: number): Float64Array {
 }
 
 /** The reference: per-example gradients by tf.grad on each example alone, in the trainable weights' order. */
-function explicitGradients(net: Net, loss: TfjsLoss, x: Float64Array, y: Float64Array, rows: number): Float64Array[] {
+export function explicitGradients(net: Net, loss: TfjsLoss, x: Float64Array, y: Float64Array, rows: number): Float64Array[] {
   const inShape = net.inputs[0].shape.slice(1) as number[];
   const features = inShape.reduce((a, b) => a * b, 1);
   const vars = net.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -47,7 +47,7 @@ export function norm(v: Float64Array): number {
   return Math.sqrt(s);
 }
 
-function relativeError(a: Float64Array, b: Float64Array): number {
+export function relativeError(a: Float64Array, b: Float64Array): number {
   const d = new Float64Array(a.length);
   for (let k = 0; k < a.length; k++) d[k] = a[k] - b[k];
   return norm(d) / norm(b);
@@ -104,4 +104,3 @@ export function labels(rows: number, classes: number, seed: number): Float64Arra
   const v = values(rows, seed);
   return Float64Array.from(v, (a) => (classes === 0 ? a : Math.min(classes - 1, Math.floor(((a + 1) / 2) * classes))));
 }
-

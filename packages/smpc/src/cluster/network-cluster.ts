@@ -21,7 +21,8 @@ structuredClone(throwaway, { transfer: [throwaway] });
 export interface NetworkClusterOptions {
   readonly party: number;
   readonly peers: readonly PeerAddress[];
-  readonly dealer: PeerAddress;
+  /** Null for dealer-free replicated sharing. */
+  readonly dealer: PeerAddress | null;
   readonly credentials: { readonly key: string; readonly cert: string };
   readonly hello: Hello;
   readonly digest: Uint8Array;
@@ -91,7 +92,7 @@ export class NetworkCluster implements Cluster {
     this.#transport = transport;
     this.#runtime = await runParty({
       transport,
-      dealer: this.parties,
+      dealer: o.dealer === null ? null : this.parties,
       protocol: o.protocol,
       fractionalBits: o.fractionalBits,
       revealEverywhere: true,
@@ -113,7 +114,7 @@ export class NetworkCluster implements Cluster {
   async memory(): Promise<MemoryReport[]> {
     const m = process.memoryUsage();
     const zero = { heapUsed: 0, external: 0, collected: false };
-    const out: MemoryReport[] = Array.from({ length: this.parties + 1 }, () => zero);
+    const out: MemoryReport[] = Array.from({ length: this.parties + (this.#o.dealer === null ? 0 : 1) }, () => zero);
     out[this.#o.party] = { heapUsed: m.heapUsed, external: m.external, collected: false };
     return out;
   }

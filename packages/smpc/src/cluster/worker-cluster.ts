@@ -11,7 +11,8 @@ import type { FaultInjection, FromWorker, Operation } from '../messages.ts';
 import type { Cluster, ClusterEvents, MemoryReport } from './cluster.ts';
 
 /**
- * Worker threads for `parties` parties plus the dealer.
+ * Worker threads for `parties` parties plus, unless `dealer` is false (dealer-free replicated sharing), the
+ * dealer.
  * @example
  * ```ts
  * const cluster = new WorkerCluster({ parties: 3, protocol: 'replicated', fractionalBits: 16, fault: null, startMs: 30_000 });
@@ -22,7 +23,7 @@ export class WorkerCluster implements Cluster {
   readonly parties: number;
   readonly hosted: readonly number[];
   readonly #workers: Worker[] = [];
-  readonly #dealer: Worker;
+  readonly #dealer: Worker | null;
   readonly #alive = new Set<Worker>();
   readonly #startMs: number;
   #terminating: Promise<void> | null = null;
@@ -33,8 +34,11 @@ export class WorkerCluster implements Cluster {
     readonly fractionalBits: number;
     readonly fault: FaultInjection | null;
     readonly startMs: number;
+    /** Start a dealer worker (default true); false for dealer-free replicated sharing. */
+    readonly dealer?: boolean;
   }) {
     const { parties, protocol, fractionalBits, fault } = options;
+    const withDealer = options.dealer !== false;
     this.parties = parties;
     this.hosted = Array.from({ length: parties }, (_, p) => p);
     this.#startMs = options.startMs;
@@ -46,12 +50,17 @@ export class WorkerCluster implements Cluster {
       this.#workers.push(
         new Worker(partyUrl, {
           execArgv: workerExecArgv(partyUrl),
-          workerData: { party: p, parties, protocol, fractionalBits, fault },
+          workerData: { party: p, parties, protocol, fractionalBits, fault, dealer: withDealer },
         }),
       );
     }
-    this.#dealer = new Worker(dealerUrl, { execArgv: workerExecArgv(dealerUrl), workerData: { parties, protocol } });
-    for (const w of [...this.#workers, this.#dealer]) this.#alive.add(w);
+    this.#dealer = withDealer ? new Worker(dealerUrl, { execArgv: workerExecArgv(dealerUrl), workerData: { parties, protocol } }) : null;
+    for (const w of this.#all) this.#alive.add(w);
+  }
+
+  /** The party workers and, if there is one, the dealer worker. */
+  get #all(): Worker[] {
+    return this.#dealer === null ? [...this.#workers] : [...this.#workers, this.#dealer];
   }
 
   get active(): number {
@@ -68,13 +77,14 @@ export class WorkerCluster implements Cluster {
         ports[i][j] = ch.port1;
         ports[j][i] = ch.port2;
       }
+      if (this.#dealer === null) continue;
       const ch = new MessageChannel();
       ports[i][n] = ch.port1;
       dealerPorts[i] = ch.port2;
     }
     let failStart: (e: Error) => void = () => {};
     const failed = new Promise<never>((_, reject) => (failStart = reject));
-    const ready = [...this.#workers, this.#dealer].map(
+    const ready = this.#all.map(
       (w) =>
         new Promise<void>((resolve, reject) => {
           const onMsg = (m: FromWorker): void => {
@@ -101,12 +111,12 @@ export class WorkerCluster implements Cluster {
     this.#workers.forEach((w, p) => {
       this.#listen(w, p, wrapped);
     });
-    this.#listen(this.#dealer, 'dealer', wrapped);
+    if (this.#dealer !== null) this.#listen(this.#dealer, 'dealer', wrapped);
     this.#workers.forEach((w, p) => {
       const list = ports[p];
       w.postMessage({ type: 'init', ports: list }, list.filter((x): x is MessagePort => x !== null) as never[]);
     });
-    this.#dealer.postMessage({ type: 'init', ports: dealerPorts }, dealerPorts.filter((x): x is MessagePort => x !== null) as never[]);
+    this.#dealer?.postMessage({ type: 'init', ports: dealerPorts }, dealerPorts.filter((x): x is MessagePort => x !== null) as never[]);
     const timer = setTimeout(() => failStart(new ProtocolAbortError(`parties did not start within ${this.#startMs} ms`)), this.#startMs);
     try {
       await Promise.race([Promise.all(ready), failed]);
@@ -146,7 +156,7 @@ export class WorkerCluster implements Cluster {
 
   memory(): Promise<MemoryReport[]> {
     return Promise.all(
-      [...this.#workers, this.#dealer].map(
+      this.#all.map(
         (w) =>
           new Promise<MemoryReport>((resolve) => {
             const onMessage = (m: FromWorker): void => {
@@ -167,12 +177,12 @@ export class WorkerCluster implements Cluster {
     // never settle and a script awaiting close() would end with exit code 13 (unsettled top-level await).
     // Ref'ing each worker keeps the loop alive until it has exited.
     this.#terminating ??= Promise.all(
-      [...this.#workers, this.#dealer].map((w) => {
+      this.#all.map((w) => {
         w.ref();
         return w.terminate();
       }),
     ).then(() => {
-      for (const w of [...this.#workers, this.#dealer]) this.#alive.delete(w);
+      for (const w of this.#all) this.#alive.delete(w);
     });
     return this.#terminating;
   }

@@ -20,14 +20,15 @@ export interface PeerAddress {
 }
 
 /** The fields two parties must agree on, in the order they are compared. */
-export const AGREED_FIELDS = ['version', 'sessionId', 'protocol', 'parties', 'fractionalBits', 'maxAbs', 'programId'] as const;
+export const AGREED_FIELDS = ['version', 'sessionId', 'protocol', 'preprocessing', 'parties', 'fractionalBits', 'maxAbs', 'programId'] as const;
 /** The fields a party and the dealer must agree on. */
 export const DEALER_FIELDS = ['version', 'protocol', 'parties'] as const;
 /** Version of the wire protocol (frames and handshake). */
 export const WIRE_VERSION = 1;
 
 /**
- * Links to every other party and to the dealer (index `peers.length`), in peer order; `null` at this party.
+ * Links to every other party and to the dealer (index `peers.length`), in peer order; `null` at this party,
+ * and at the dealer's index when `dealer` is null (dealer-free replicated sharing).
  * @example
  * ```ts
  * const links = await connectMesh({ party: 1, peers, dealer, credentials, hello, digest, timeoutMs: 60_000 });
@@ -36,7 +37,7 @@ export const WIRE_VERSION = 1;
 export async function connectMesh(o: {
   readonly party: number;
   readonly peers: readonly PeerAddress[];
-  readonly dealer: PeerAddress;
+  readonly dealer: PeerAddress | null;
   readonly credentials: TlsCredentials;
   readonly hello: Hello;
   readonly digest: Uint8Array;
@@ -141,7 +142,7 @@ export async function connectMesh(o: {
       track,
     });
   for (let j = me + 1; j < n; j++) jobs.push(establish(j, dialOne(j, o.peers[j])));
-  jobs.push(establish(n, dialOne(n, o.dealer)));
+  if (o.dealer !== null) jobs.push(establish(n, dialOne(n, o.dealer)));
 
   let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {

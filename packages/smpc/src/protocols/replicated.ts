@@ -81,6 +81,21 @@ export class ReplicatedProtocol implements Protocol {
     if (arith > 0) this.#arithZeros.add(this.#freshZeros(arith, false));
   }
 
+  /**
+   * Components (x_i, x_{i+1}) of a fresh pseudorandom replicated sharing: component j comes from the key that
+   * parties j-1 and j share (ABY3, Mohassel and Rindal 2018, Sec. 2.2), so each component is known to exactly
+   * the two parties that hold it and the value is uniform to any single party. Every party advances the same
+   * stream counter as for shares of zero, so all three must call it at the same point of the run.
+   * @example
+   * ```ts
+   * const [r0, r1] = protocol.pairRandom(1024); // a random sharing (arithmetic, or XOR: the same words)
+   * ```
+   */
+  pairRandom(count: number): [BigUint64Array, BigUint64Array] {
+    const s = this.#stream++;
+    return [expand(this.#keys.prev, count, s), expand(this.#keys.next, count, s)];
+  }
+
   #freshZeros(count: number, isXor: boolean): BigUint64Array {
     const s = this.#stream++;
     const a = expand(this.#keys.next, count, s);
@@ -110,6 +125,25 @@ export class ReplicatedProtocol implements Protocol {
     this.#ch.send(this.#prev, tag, z);
     const [a, b] = await Promise.all([this.#ch.receive(this.#next, tag, z.length), this.#ch.receive(this.#prev, tag, z.length)]);
     return add3(z, a, b, a);
+  }
+
+  /**
+   * Opens an XOR sharing to parties 0 and 2 only (the holders of component 0), in one round: party 1 sends
+   * each of them the component it lacks. Party 1 gets `null`. Used by the dealer-free B2A conversion.
+   * @example
+   * ```ts
+   * const x0 = await protocol.openToHoldersOfZero(y); // null on party 1
+   * ```
+   */
+  async openToHoldersOfZero(y: Share): Promise<BigUint64Array | null> {
+    const tag = this.#ch.nextTag();
+    if (this.party === 1) {
+      this.#ch.send(0, tag, y[1]);
+      this.#ch.send(2, tag, y[0]);
+      return null;
+    }
+    const missing = await this.#ch.receive(1, tag, y[0].length);
+    return xor3(y[0], y[1], missing, missing);
   }
 
   async mulToAdditive(x: Share, y: Share): Promise<BigUint64Array> {

@@ -14,18 +14,22 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { cryptoRng, randomBytes, serializeError } from '@ppml/core';
 import type { FaultInjection, FromWorker, Operation } from '../messages.ts';
 import { Party } from '../party.ts';
-import { MaterialPool, receiveMaterial, type MaterialRequest } from '../preprocessing.ts';
+import { MaterialPool, receiveMaterial, type Material, type MaterialRequest } from '../preprocessing.ts';
 import { AdditiveProtocol } from '../protocols/additive.ts';
 import { Channel, type Protocol } from '../protocols/protocol.ts';
 import { ReplicatedProtocol, type PairKeys } from '../protocols/replicated.ts';
+import { generateReplicatedMaterial } from '../protocols/replicated-preprocessing.ts';
 import type { Transport } from '../transport/transport.ts';
 
 /** Options of {@link runParty}. */
 export interface PartyRuntimeOptions {
   /** The links to the other parties and, at peer index `dealer`, to the dealer. */
   readonly transport: Transport;
-  /** The dealer's peer index on `transport` (the number of parties). */
-  readonly dealer: number;
+  /**
+   * The dealer's peer index on `transport` (the number of parties), or `null` for dealer-free replicated
+   * sharing: the parties then make their preprocessing themselves (`protocols/replicated-preprocessing.ts`).
+   */
+  readonly dealer: number | null;
   readonly protocol: 'additive' | 'replicated';
   readonly fractionalBits: number;
   /** Where acknowledgements, results and errors go (the coordinating thread, or the local session). */
@@ -93,22 +97,28 @@ export async function runParty(options: PartyRuntimeOptions): Promise<PartyRunti
   };
   let requestBytes = 0;
   let requests = 0;
+  const replicated = options.protocol === 'replicated';
+  if (dealer === null && !replicated) throw new RangeError('the additive protocol needs a dealer (dealer-free additive preprocessing is not implemented)');
+  // Set once the protocol exists (after the key agreement); the pool only calls it from an operation.
+  let generate: ((req: MaterialRequest) => Promise<Material>) | null = null;
   const pool = new MaterialPool(
-    me === 0
+    me === 0 && dealer !== null
       ? (req: MaterialRequest) => {
           const b = new TextEncoder().encode(JSON.stringify(req));
           requestBytes += b.byteLength;
           transport.send(dealer, `req.${requests++}`, b);
         }
       : null,
+    dealer === null ? (req: MaterialRequest) => (generate as (r: MaterialRequest) => Promise<Material>)(req) : null,
   );
-  const replicated = options.protocol === 'replicated';
-  void (async () => {
-    for (let k = 0; ; k++) {
-      const bytes = await transport.receive(dealer, `pre.${k}`);
-      pool.add(receiveMaterial(bytes, me, parties, replicated));
-    }
-  })().catch((e: unknown) => fail(-1, e));
+  if (dealer !== null) {
+    void (async () => {
+      for (let k = 0; ; k++) {
+        const bytes = await transport.receive(dealer, `pre.${k}`);
+        pool.add(receiveMaterial(bytes, me, parties, replicated));
+      }
+    })().catch((e: unknown) => fail(-1, e));
+  }
   const channel = new Channel(transport, pool);
   // Long operations report progress (at most every 200 ms) so the coordinator's timeout measures stalls only.
   let lastProgress = Date.now();
@@ -119,7 +129,14 @@ export async function runParty(options: PartyRuntimeOptions): Promise<PartyRunti
       report({ type: 'progress' });
     }
   };
-  const proto: Protocol = replicated ? new ReplicatedProtocol(channel, await agreeKeys(transport)) : new AdditiveProtocol(channel);
+  let proto: Protocol;
+  if (replicated) {
+    const rep = new ReplicatedProtocol(channel, await agreeKeys(transport));
+    generate = (req) => generateReplicatedMaterial(rep, req);
+    proto = rep;
+  } else {
+    proto = new AdditiveProtocol(channel);
+  }
   const party = new Party(proto, channel, options.fractionalBits, options.revealEverywhere === true);
   const queue: { seq: number; operation: Operation }[] = [];
   let running = false;
