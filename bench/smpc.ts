@@ -3,6 +3,8 @@
 // inference rows per second (20 features), and the rounds and bytes per element of each operation. Online
 // phase only (dealer material is generated first with session.preprocess, and timed separately). Medians of
 // several runs after warm-up; the baseline is the same computation on plaintext Float64Arrays in this process.
+// Replicated sharing runs twice: dealer-free (the default: the parties make truncation pairs, edaBits and daBits
+// themselves) and with the trusted dealer; the offline phase's rate, rounds and bytes per element compare them.
 //
 // Run: node_modules/.bin/node bench/smpc.ts [--n 1000000] [--rows 100000] [--runs 5]
 // The last line is machine-readable: SMPC_RESULTS {"mulPerSec":..., "cmpPerSec":..., "lrRowsPerSec":..., ...}
@@ -69,16 +71,27 @@ function plaintext(x: Float64Array, y: Float64Array, rows: Float64Array, w: Floa
 
 interface ProtocolResult {
   protocol: string;
+  dealer: 'trusted' | 'none';
   mulPerSec: number;
   cmpPerSec: number;
   lrRowsPerSec: number;
   preprocessMulPerSec: number;
+  preprocessCmpPerSec: number;
+  /** Offline phase per element: rounds of one preprocess call and bytes each party sent (0 with a dealer). */
+  offline: Record<string, { rounds: number; bytesPerParty: number }>;
   perElement: Record<string, { rounds: number; bytesPerParty: number }>;
   maxMulError: number;
 }
 
-async function measure(protocol: 'replicated' | 'additive', x: Float64Array, y: Float64Array, rows: Float64Array, w: Float64Array): Promise<ProtocolResult> {
-  const session = await SmpcSession.start({ parties: 3, protocol, timeoutMs: 600_000 });
+async function measure(
+  protocol: 'replicated' | 'additive',
+  dealer: 'trusted' | 'none',
+  x: Float64Array,
+  y: Float64Array,
+  rows: Float64Array,
+  w: Float64Array,
+): Promise<ProtocolResult> {
+  const session = await SmpcSession.start({ parties: 3, protocol, dealer, timeoutMs: 600_000 });
   try {
     const a = await session.share(0, x);
     const b = await session.share(1, y);
@@ -97,13 +110,20 @@ async function measure(protocol: 'replicated' | 'additive', x: Float64Array, y: 
       perElement[name] = { rounds: s.rounds / s.count, bytesPerParty: Math.max(...s.bytesPerParty) / s.count / elements };
     };
 
+    const offline: ProtocolResult['offline'] = {};
+    const recordOffline = (name: string, elements: number): void => {
+      const o = session.stats().offline;
+      offline[name] = { rounds: o.rounds, bytesPerParty: Math.max(...o.bytesPerParty) / elements };
+    };
     const mulTimes: number[] = [];
     const preTimes: number[] = [];
     let maxMulError = 0;
     for (let r = 0; r < RUNS; r++) {
+      session.resetStats();
       let t = performance.now();
       await session.preprocess({ mul: N });
       preTimes.push(performance.now() - t);
+      recordOffline('mul', N);
       session.resetStats();
       t = performance.now();
       const c = session.mul(a, b);
@@ -118,8 +138,13 @@ async function measure(protocol: 'replicated' | 'additive', x: Float64Array, y: 
     }
 
     const cmpTimes: number[] = [];
+    const cmpPreTimes: number[] = [];
     for (let r = 0; r < Math.max(3, Math.ceil(RUNS / 2)); r++) {
+      session.resetStats();
+      const t0 = performance.now();
       await session.preprocess({ lessThan: N });
+      cmpPreTimes.push(performance.now() - t0);
+      recordOffline('lessThan', N);
       session.resetStats();
       const t = performance.now();
       const c = session.lessThan(a, b);
@@ -134,7 +159,9 @@ async function measure(protocol: 'replicated' | 'additive', x: Float64Array, y: 
     const W = await session.share(0, w, [FEATURES, 1]);
     const lrTimes: number[] = [];
     for (let r = 0; r < Math.max(3, Math.ceil(RUNS / 2)); r++) {
+      session.resetStats();
       await session.preprocess({ matmul: [{ m: rowCount, k: FEATURES, n: 1 }], sigmoid: rowCount });
+      recordOffline('lrRow', rowCount);
       session.resetStats();
       const t = performance.now();
       const p = logisticRegressionPredict(session, X, W);
@@ -147,6 +174,9 @@ async function measure(protocol: 'replicated' | 'additive', x: Float64Array, y: 
     session.free(a, b, X, W);
     return {
       protocol,
+      dealer,
+      offline,
+      preprocessCmpPerSec: N / (median(cmpPreTimes) / 1000),
       mulPerSec: N / (median(mulTimes) / 1000),
       cmpPerSec: N / (median(cmpTimes) / 1000),
       lrRowsPerSec: rowCount / (median(lrTimes) / 1000),
@@ -168,18 +198,29 @@ const rows = random(ROWS * FEATURES, 2);
 const w = random(FEATURES, 1);
 const base = plaintext(x, y, rows, w);
 const results: ProtocolResult[] = [];
-for (const protocol of ['replicated', 'additive'] as const) {
-  const r = await measure(protocol, x, y, rows, w);
+const label = (r: ProtocolResult): string => (r.protocol === 'replicated' && r.dealer === 'trusted' ? 'replicated-dealer' : r.protocol);
+for (const [protocol, dealer] of [['replicated', 'none'], ['replicated', 'trusted'], ['additive', 'trusted']] as const) {
+  const r = await measure(protocol, dealer, x, y, rows, w);
   results.push(r);
-  console.log(`\n${protocol} (online phase)`);
+  console.log(`\n${protocol}, ${dealer === 'none' ? 'dealer-free' : 'trusted dealer'} (online phase)`);
   console.log(`  mul with truncation  ${fmt(r.mulPerSec)}/s   (goal >= 5 M/s; plaintext is ${(base.mul / r.mulPerSec).toFixed(0)}x faster; max error ${r.maxMulError.toExponential(2)})`);
   console.log(`  lessThan             ${fmt(r.cmpPerSec)}/s   (goal >= 0.5 M/s; plaintext ${(base.cmp / r.cmpPerSec).toFixed(0)}x faster)`);
   console.log(`  LR inference         ${fmt(r.lrRowsPerSec)} rows/s   (goal >= 100 k; plaintext ${(base.lr / r.lrRowsPerSec).toFixed(0)}x faster)`);
-  console.log(`  dealer, mul material ${fmt(r.preprocessMulPerSec)}/s (offline)`);
+  const who = dealer === 'none' ? 'parties' : 'dealer';
+  console.log(`  ${who}, mul material ${fmt(r.preprocessMulPerSec)}/s, lessThan material ${fmt(r.preprocessCmpPerSec)}/s (offline)`);
+  for (const [name, s] of Object.entries(r.offline)) {
+    console.log(`  offline ${name.padEnd(8)} ${String(s.rounds).padStart(3)} rounds per preprocess call, ${s.bytesPerParty.toFixed(1)} bytes per element per party`);
+  }
   for (const [name, s] of Object.entries(r.perElement)) {
     console.log(`  ${name.padEnd(10)} ${s.rounds.toFixed(0).padStart(3)} rounds, ${s.bytesPerParty.toFixed(1)} bytes per element per party`);
   }
 }
+const [free, dealt] = results;
+console.log(
+  `\nreplicated, dealer-free / trusted dealer (same run): offline mul material ${(free.preprocessMulPerSec / dealt.preprocessMulPerSec).toFixed(2)}x, ` +
+    `lessThan material ${(free.preprocessCmpPerSec / dealt.preprocessCmpPerSec).toFixed(2)}x; online mul ${(free.mulPerSec / dealt.mulPerSec).toFixed(2)}x, ` +
+    `lessThan ${(free.cmpPerSec / dealt.cmpPerSec).toFixed(2)}x, LR ${(free.lrRowsPerSec / dealt.lrRowsPerSec).toFixed(2)}x`,
+);
 const best = results[0];
 console.log(
   `SMPC_RESULTS ${JSON.stringify({
@@ -190,6 +231,27 @@ console.log(
     cmpPerSec: Math.round(best.cmpPerSec),
     lrRowsPerSec: Math.round(best.lrRowsPerSec),
     plaintext: { mulPerSec: Math.round(base.mul), cmpPerSec: Math.round(base.cmp), lrRowsPerSec: Math.round(base.lr) },
-    byProtocol: Object.fromEntries(results.map((r) => [r.protocol, { mulPerSec: Math.round(r.mulPerSec), cmpPerSec: Math.round(r.cmpPerSec), lrRowsPerSec: Math.round(r.lrRowsPerSec), perElement: r.perElement }])),
+    byProtocol: Object.fromEntries(
+      results.map((r) => [
+        label(r),
+        {
+          dealer: r.dealer,
+          mulPerSec: Math.round(r.mulPerSec),
+          cmpPerSec: Math.round(r.cmpPerSec),
+          lrRowsPerSec: Math.round(r.lrRowsPerSec),
+          preprocessMulPerSec: Math.round(r.preprocessMulPerSec),
+          preprocessCmpPerSec: Math.round(r.preprocessCmpPerSec),
+          offline: r.offline,
+          perElement: r.perElement,
+        },
+      ]),
+    ),
+    dealerFreeVsDealer: {
+      mulMaterial: results[0].preprocessMulPerSec / results[1].preprocessMulPerSec,
+      cmpMaterial: results[0].preprocessCmpPerSec / results[1].preprocessCmpPerSec,
+      mulOnline: results[0].mulPerSec / results[1].mulPerSec,
+      cmpOnline: results[0].cmpPerSec / results[1].cmpPerSec,
+      lrOnline: results[0].lrRowsPerSec / results[1].lrRowsPerSec,
+    },
   })}`,
 );

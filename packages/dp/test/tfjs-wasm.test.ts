@@ -11,6 +11,9 @@ import { fromTfjs } from '../src/tfjs/index.ts';
 import { checkAgainstLoop, explicitGradients, labels, norm, relativeError, values } from './support/tfjs.ts';
 
 beforeAll(async () => {
+  // No "install tfjs-node" banner from the cpu backend in the test output. (IS_TEST, as in the cpu file, would
+  // also turn on tfjs' per-kernel leak check, which the wasm backend's own fusedMatMul fails.)
+  tf.env().set('PROD', true);
   expect(await tf.setBackend('wasm')).toBe(true);
 });
 

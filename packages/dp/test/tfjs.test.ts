@@ -14,6 +14,7 @@ import { fromTfjs } from '../src/tfjs/index.ts';
 import { type Net, checkAgainstLoop, labels, norm, values } from './support/tfjs.ts';
 
 beforeAll(async () => {
+  tf.env().set('IS_TEST', true); // no "install tfjs-node" banner from the cpu backend in the test output
   await tf.setBackend('cpu');
 });
 

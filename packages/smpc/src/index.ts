@@ -3,7 +3,7 @@
  * machines over mutually authenticated TLS.
  *
  * - {@link SmpcSession}: start parties (additive n-party sharing with dealer triples, or replicated 3-party
- *   sharing), share inputs, compute on {@link SecretTensor} handles, reveal results, close.
+ *   sharing, dealer-free by default: the parties make their own preprocessing), share inputs, compute on {@link SecretTensor} handles, reveal results, close.
  *   `SmpcSession.connect` joins a session across machines as one party.
  * - {@link generateIdentity}, {@link startDealer}: a party's pinned self-signed certificate; the dealer process.
  * - {@link ProtocolAbortError}: the one error to branch on (a party crashed, hung or misbehaved).

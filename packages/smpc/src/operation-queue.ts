@@ -25,8 +25,12 @@ export interface SmpcStats {
   readonly online: OperationStats;
   /** Online phase per operation name. */
   readonly operations: Readonly<Record<string, OperationStats>>;
-  /** Offline phase: bytes the dealer sent to each party (seeds and corrections), and requests made to it. */
-  readonly offline: { readonly dealerBytesPerParty: number[]; readonly requests: number };
+  /**
+   * Offline phase (`preprocess`): bytes the dealer sent to each party (seeds and corrections) and requests made
+   * to it; and, for dealer-free replicated sharing, the rounds and bytes the parties exchanged to make the
+   * material themselves (0 with a dealer). Material made during an operation counts in that operation.
+   */
+  readonly offline: { readonly dealerBytesPerParty: number[]; readonly requests: number; readonly rounds: number; readonly bytesPerParty: number[] };
   /** Shared values each party holds now (handles not yet freed), as of its last finished operation. */
   readonly storedPerParty: number[];
   /**
@@ -67,7 +71,7 @@ export class OperationQueue {
   readonly #pending = new Map<number, Pending>();
   #seq = 0;
   #stored: number[];
-  #stats!: { online: OperationStats; operations: Record<string, OperationStats>; dealer: number[]; requests: number };
+  #stats!: { online: OperationStats; operations: Record<string, OperationStats>; dealer: number[]; requests: number; offline: OperationStats };
 
   constructor(parties: number) {
     this.#parties = parties;
@@ -114,9 +118,12 @@ export class OperationQueue {
       s.bytesPerParty[who] += m.bytes;
       s.messagesPerParty[who] += m.messages;
     };
+    // The offline phase's own traffic (dealer-free generation) is not online work.
+    const offline = p.name === 'preprocess';
     const opStats = this.#opStats(p.name);
+    const phase = offline ? this.#stats.offline : this.#stats.online;
     record(opStats);
-    record(this.#stats.online);
+    record(phase);
     this.#stored[who] = m.stored;
     this.#stats.requests += m.requests;
     p.waiting.delete(who);
@@ -124,8 +131,8 @@ export class OperationQueue {
     if (p.waiting.size > 0) return false;
     opStats.count++;
     opStats.rounds += p.rounds;
-    this.#stats.online.count++;
-    this.#stats.online.rounds += p.rounds;
+    phase.count++;
+    phase.rounds += p.rounds;
     this.#pending.delete(m.seq);
     p.resolve(p.result);
     return true;
@@ -172,13 +179,24 @@ export class OperationQueue {
     return structuredClone({
       online: this.#stats.online,
       operations: this.#stats.operations,
-      offline: { dealerBytesPerParty: this.#stats.dealer, requests: this.#stats.requests },
+      offline: {
+        dealerBytesPerParty: this.#stats.dealer,
+        requests: this.#stats.requests,
+        rounds: this.#stats.offline.rounds,
+        bytesPerParty: this.#stats.offline.bytesPerParty,
+      },
       storedPerParty: this.#stored,
     });
   }
 
   /** Zeroes the counters (not the stored-values figures). */
   resetStats(): void {
-    this.#stats = { online: emptyStats(this.#parties), operations: {}, dealer: new Array<number>(this.#parties).fill(0), requests: 0 };
+    this.#stats = {
+      online: emptyStats(this.#parties),
+      operations: {},
+      dealer: new Array<number>(this.#parties).fill(0),
+      requests: 0,
+      offline: emptyStats(this.#parties),
+    };
   }
 }

@@ -178,8 +178,10 @@ export class SmpcSession {
   }
 
   /**
-   * Starts the party workers and the dealer and connects them. Resolves when every party is ready (for
-   * replicated sharing, after the pairwise X25519 key agreement).
+   * Starts the party workers (and, for the additive protocol or `dealer: 'trusted'`, the dealer) and connects
+   * them. Resolves when every party is ready (for replicated sharing, after the pairwise X25519 key agreement).
+   * Replicated sharing is dealer-free by default: the parties make their truncation pairs and comparison masks
+   * themselves, and no dealer thread exists.
    * @example
    * ```ts
    * const session = await SmpcSession.start({ parties: 2, protocol: 'additive', timeoutMs: 10_000 });
@@ -1023,9 +1025,10 @@ export class SmpcSession {
   }
 
   /**
-   * Offline phase: has the dealer generate material for the planned operations now (and, for replicated
-   * sharing, has the parties expand their shares of zero), so that the online phase only computes locally and
-   * opens masked values. Resolves when every party holds it.
+   * Offline phase: has the dealer generate material for the planned operations now, or, dealer-free, has the
+   * parties make it among themselves (counted in `stats().offline`); for replicated sharing the parties also
+   * expand their shares of zero. The online phase then only computes locally and opens masked values.
+   * Resolves when every party holds it.
    * @example
    * ```ts
    * await session.preprocess({ mul: 1_000_000, lessThan: 10_000 });

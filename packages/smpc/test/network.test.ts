@@ -14,9 +14,9 @@ afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function prepared(n: number, protocol: 'additive' | 'replicated'): Promise<Setup> {
-  const s = await setup(n, protocol);
-  cleanups.push(() => s.dealer.close());
+async function prepared(n: number, protocol: 'additive' | 'replicated', withDealer = true): Promise<Setup> {
+  const s = await setup(n, protocol, withDealer);
+  cleanups.push(() => s.dealer?.close());
   return s;
 }
 
@@ -37,14 +37,17 @@ function close(actual: readonly number[], expected: readonly number[], tol: numb
 }
 
 describe('party processes compute what plaintext computes', () => {
+  // Replicated sharing twice: dealer-free (no dealer process exists at all) and with a dealer.
   const runs = [
-    { protocol: 'replicated', n: 3 },
-    { protocol: 'additive', n: 3 },
-    { protocol: 'additive', n: 2 },
-    { protocol: 'additive', n: 4 },
+    { protocol: 'replicated', n: 3, dealer: false },
+    { protocol: 'replicated', n: 3, dealer: true },
+    { protocol: 'additive', n: 3, dealer: true },
+    { protocol: 'additive', n: 2, dealer: true },
+    { protocol: 'additive', n: 4, dealer: true },
   ] as const;
-  it.each(runs)('$protocol with $n parties: mul, lessThan, sigmoid, matmul, LR inference and training', async ({ protocol, n }) => {
-    const s = await prepared(n, protocol);
+  it.each(runs)('$protocol with $n parties (dealer: $dealer): mul, lessThan, sigmoid, matmul, LR inference and training', async ({ protocol, n, dealer }) => {
+    const s = await prepared(n, protocol, dealer);
+    expect(s.dealer === null).toBe(!dealer);
     const procs = Array.from({ length: n }, (_, p) => partyProcess(s, p, { protocol, scenario: 'ops', timeoutMs: 20_000 }));
     const outcomes = await Promise.all(procs.map((p) => p.outcome));
     const want = expectedResults(n);
@@ -90,8 +93,9 @@ describe('bad input is refused before any socket opens', () => {
       [{ peers: [peers[0], { ...peers[1], port: peers[0].port }, peers[2]] }, RangeError, /peers\[1\]\.port repeats peers\[0\]/],
       [{ peers: peers.slice(0, 2) }, RangeError, /peers must have 3 for the replicated protocol, got 2/],
       [{ protocol: 'additive', peers: peers.slice(0, 1) }, RangeError, /peers must list 2 to 16 parties/],
-      [{ dealer: undefined }, TypeError, /dealer is required/],
       [{ protocol: 'additive', dealer: undefined }, TypeError, /dealer is required/],
+      [{ protocol: 'additive', dealer: null }, TypeError, /dealer is required/],
+      [{ dealer: { ...dealer, port: 0 } }, RangeError, /dealer\.port/],
       [{ identity: { certificatePem: ids[0].certificatePem, fingerprint: ids[0].fingerprint } }, TypeError, /identity\.privateKeyPem must be the PEM private key/],
       [{ identity: ids[1] }, RangeError, /but peers\[0\]\.fingerprint \(this party's entry\)/],
       [{ peers: [{ ...peers[0], fingerprint: 'AB:CD' }, peers[1], peers[2]] }, RangeError, /peers\[0\]\.fingerprint must be a SHA-256 fingerprint/],
@@ -160,6 +164,8 @@ describe('agreement before any input', () => {
   it.each([
     ['sessionId', { sessionId: 'another-study' }],
     ['programId', { programId: 'p2' }],
+    // Parties 0 and 1 take material from the dealer, party 2 would make it with its peers.
+    ['preprocessing', { dealer: undefined }],
   ] as const)('a different %s aborts every party with the field named', async (field, change) => {
     const s = await prepared(3, 'replicated');
     const results = await connectAll(s, 'replicated', (party, o) => (party === 2 ? { ...o, ...change } : o));

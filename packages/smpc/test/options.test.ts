@@ -35,10 +35,10 @@ async function expectTypeError(f: () => unknown, message: RegExp): Promise<void>
 }
 
 describe('SmpcSession.start options', () => {
-  it("refuses unknown keys with a TypeError naming the key and the allowed ones (dealer: 'none', timeoutMS)", async () => {
+  it("refuses unknown keys with a TypeError naming the key and the allowed ones (security: 'malicious', timeoutMS)", async () => {
     await expectTypeError(
-      () => SmpcSession.start({ parties: 3, protocol: 'replicated', dealer: 'none' } as SmpcSessionOptions),
-      /^options has an unknown key "dealer"; allowed keys: parties, protocol, fractionalBits, timeoutMs, maxAbs, onWorkerMessage, faultInjection$/,
+      () => SmpcSession.start({ parties: 3, protocol: 'replicated', security: 'malicious' } as SmpcSessionOptions),
+      /^options has an unknown key "security"; allowed keys: parties, protocol, dealer, fractionalBits, timeoutMs, maxAbs, onWorkerMessage, faultInjection$/,
     );
     await expectTypeError(
       () => SmpcSession.start({ parties: 2, timeoutMS: 5000 } as SmpcSessionOptions),

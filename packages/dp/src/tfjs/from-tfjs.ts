@@ -3,10 +3,11 @@
  * {@link GhostClippingModel}, so `trainDpSgd` and `trainSgd` train it with their usual options, accountant and
  * statement.
  *
- * Per-example gradients follow Opacus' hooks (Yousefpour et al. 2021, §3): one forward pass records each layer's
- * input, and one backward pass yields the gradient at each layer's output. Here the forward pass is re-run from
- * the layers' own weights with tfjs ops, and a zero "probe" tensor is added to each layer's affine output z, so
- * the gradient of the summed loss with respect to the probes is ∂L/∂z for every layer at once (`tf.valueAndGrads`).
+ * Per-example gradients follow Opacus' hooks (Yousefpour et al. 2021, arXiv 2109.12298): one forward pass records
+ * each layer's input, and one backward pass yields the gradient at each layer's output. Here the forward pass is
+ * re-run from the layers' own weights with tfjs ops, and a zero "probe" tensor is added to each layer's affine
+ * output z, so the gradient of the summed loss with respect to the probes is ∂L/∂z for every layer at once
+ * (`tf.valueAndGrads`).
  * The per-example norms then come from the ghost-norm rules of `rules.ts` and the clipped sum from one weighted
  * matrix product per layer; no batch × parameters matrix is built. Dropout and noise layers are the identity
  * during private training; a layer without a rule is refused by name at construction (Opacus issues #502/#561:

@@ -3,10 +3,10 @@
  * Each rule splits its layer into an affine part z = f(a; W) and what follows (the activation), keeps a
  * representation `act` of the layer input a, and, given the gradient g = ∂L/∂z of the summed loss at z (one
  * backward pass for the whole batch), computes without any further pass over the model:
- * - the per-example squared gradient norms ("ghost norms", Goodfellow 2015; Lee & Kifer 2021, §3; Li et al. 2022,
- *   §4): for a dense layer on one vector per example ‖∇W_i‖² = ‖a_i‖²·‖g_i‖²; for a sequence (T positions, and a
+ * - the per-example squared gradient norms ("ghost norms": Goodfellow 2015, arXiv 1510.01799; Lee & Kifer 2021;
+ *   Li et al. 2022): for a dense layer on one vector per example ‖∇W_i‖² = ‖a_i‖²·‖g_i‖²; for a sequence (T positions, and a
  *   convolution unfolded into its patches) ‖∇W_i‖² = ⟨A_iA_iᵀ, G_iG_iᵀ⟩ (the Gram form), or the per-example
- *   gradient A_iᵀG_i itself when that is smaller (Bu et al. 2023, "mixed ghost clipping", §3.2);
+ *   gradient A_iᵀG_i itself when that is smaller ("mixed ghost clipping", Bu, Mao, Xu, NeurIPS 2022);
  * - the clipped sum Σ_i w_i ∇W_i as one matrix product (Aᵀ·diag(w)·G over the batch);
  * - per-example gradients, for callers that ask for them.
  * @module

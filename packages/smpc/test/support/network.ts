@@ -20,19 +20,21 @@ export async function freePort(): Promise<number> {
 export interface Setup {
   readonly ids: Identity[];
   readonly dealerId: Identity;
-  readonly dealer: DealerHandle;
+  /** Null when no dealer was started (dealer-free replicated sharing). */
+  readonly dealer: DealerHandle | null;
   readonly peers: { host: string; port: number; fingerprint: string }[];
-  readonly dealerAddress: { host: string; port: number; fingerprint: string };
+  readonly dealerAddress: { host: string; port: number; fingerprint: string } | null;
 }
 
-/** Identities, ports and a running dealer for `n` parties. */
-export async function setup(n: number, protocol: 'additive' | 'replicated'): Promise<Setup> {
+/** Identities, ports and (unless `withDealer` is false) a running dealer for `n` parties. */
+export async function setup(n: number, protocol: 'additive' | 'replicated', withDealer = true): Promise<Setup> {
   const ids = Array.from({ length: n }, () => generateIdentity());
   const dealerId = generateIdentity({ name: 'dealer' });
-  const dealer = await startDealer({ identity: dealerId, protocol, parties: ids.map((i) => ({ fingerprint: i.fingerprint })) });
+  const dealer = withDealer ? await startDealer({ identity: dealerId, protocol, parties: ids.map((i) => ({ fingerprint: i.fingerprint })) }) : null;
   const peers = [];
   for (const id of ids) peers.push({ host: '127.0.0.1', port: await freePort(), fingerprint: id.fingerprint });
-  return { ids, dealerId, dealer, peers, dealerAddress: { host: '127.0.0.1', port: dealer.port, fingerprint: dealerId.fingerprint } };
+  const dealerAddress = dealer === null ? null : { host: '127.0.0.1', port: dealer.port, fingerprint: dealerId.fingerprint };
+  return { ids, dealerId, dealer, peers, dealerAddress };
 }
 
 /** What one party process printed. */
@@ -121,7 +123,7 @@ export function connectAll(
   return Promise.allSettled(
     s.ids.map((identity, party) =>
       SmpcSession.connect(
-        tweak(party, { party, protocol, peers: s.peers, identity, dealer: s.dealerAddress, sessionId: 'in-process', programId: 'p1', timeoutMs }),
+        tweak(party, { party, protocol, peers: s.peers, identity, dealer: s.dealerAddress ?? undefined, sessionId: 'in-process', programId: 'p1', timeoutMs }),
       ),
     ),
   );
