@@ -53,7 +53,7 @@ function naiveRdp(q: number, sigma: number, orders: readonly number[]): Float64A
       const mu0 = Math.exp(-(x * x) / (2 * sigma * sigma)) / (sigma * Math.sqrt(2 * Math.PI));
       const ratio = 1 - q + q * Math.exp((2 * x - 1) / (2 * sigma * sigma));
       const w = i === 0 || i === n - 1 ? 0.5 : 1;
-      sum += w * mu0 * Math.pow(ratio, a);
+      sum += w * mu0 * ratio ** a;
     }
     out[k] = Math.log(sum * dx) / (a - 1);
   }
@@ -70,7 +70,12 @@ const verdict = (t: Timing, goal: number): string =>
 const setting = { noiseMultiplier: 1.0, sampleRate: 0.01, steps: 100_000, delta: 1e-5 } as const;
 const reps = quick ? 3 : 9;
 
-console.log(`load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(1)).join(' ')} on ${(await import('node:os')).cpus().length} cores`);
+console.log(
+  `load average ${(await import('node:os'))
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${(await import('node:os')).cpus().length} cores`,
+);
 console.log(`DP-SGD setting: sigma ${setting.noiseMultiplier}, q ${setting.sampleRate}, ${setting.steps} steps, delta ${setting.delta}`);
 
 let epsRdp = 0;
@@ -90,7 +95,9 @@ const pld = time(quick ? 2 : 5, () => {
   epsPld = dp.computeEpsilon({ ...setting, accountant: 'pld' });
 });
 console.log(`PLD epsilon (tight):             ${fmt(pld)}  eps = ${epsPld.toFixed(6)}  ${verdict(pld, 300)}`);
-console.log(`  ratio to the RDP evaluation:   x${(pld.cpu / rdp.cpu).toFixed(1)} cpu; epsilon ${((1 - epsPld / epsRdp) * 100).toFixed(1)}% below RDP`);
+console.log(
+  `  ratio to the RDP evaluation:   x${(pld.cpu / rdp.cpu).toFixed(1)} cpu; epsilon ${((1 - epsPld / epsRdp) * 100).toFixed(1)}% below RDP`,
+);
 
 let sigma = 0;
 const cal = time(reps, () => {
@@ -112,4 +119,6 @@ const uncached = time(quick ? 1 : 3, () => {
 const perCached = cached.cpu / steps;
 const perUncached = uncached.cpu / (steps / 10);
 console.log(`RDP compose of one step event (q 0.1, sigma 1.1), cached curve: ${(perCached * 1000).toFixed(1)} us per compose (cpu)`);
-console.log(`  baseline curve recomputed:     ${(perUncached * 1000).toFixed(1)} us per compose (cpu)  speed-up x${(perUncached / perCached).toFixed(0)}`);
+console.log(
+  `  baseline curve recomputed:     ${(perUncached * 1000).toFixed(1)} us per compose (cpu)  speed-up x${(perUncached / perCached).toFixed(0)}`,
+);

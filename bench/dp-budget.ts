@@ -93,7 +93,9 @@ try {
   const w = Math.max(...cases.map((c) => c.name.length));
   console.log(`dp budget bench (Node ${process.version}, ${REPS} interleaved repetitions of ${SPENDS} spends, medians)`);
   console.log(`${'ledger'.padEnd(w)}  ${'spends/s'.padStart(10)}  rate/baseline`);
-  cases.forEach((c, i) => console.log(`${c.name.padEnd(w)}  ${median(rates[i]).toFixed(0).padStart(10)}  ${median(ratios[i]).toFixed(4)}`));
+  cases.forEach((c, i) => {
+    console.log(`${c.name.padEnd(w)}  ${median(rates[i]).toFixed(0).padStart(10)}  ${median(ratios[i]).toFixed(4)}`);
+  });
   if (server === undefined) console.log('PostgreSQL: skipped (initdb/postgres not found)');
 
   // Growth of one spend's cost with the number of spends recorded (in memory, PLD, alternating pure spends).
@@ -112,7 +114,9 @@ try {
   }
   console.log('cost of one PLD spend (alternating pure spends) after N recorded spends:');
   for (const r of rows) {
-    console.log(`  N = ${String(r.n).padStart(5)}: ${r.ms.toFixed(3)} ms per spend (${(r.ms / rows[0].ms).toFixed(2)}x the cost at N = ${rows[0].n}; N grew ${(r.n / rows[0].n).toFixed(0)}x)`);
+    console.log(
+      `  N = ${String(r.n).padStart(5)}: ${r.ms.toFixed(3)} ms per spend (${(r.ms / rows[0].ms).toFixed(2)}x the cost at N = ${rows[0].n}; N grew ${(r.n / rows[0].n).toFixed(0)}x)`,
+    );
   }
 } finally {
   await server?.stop();

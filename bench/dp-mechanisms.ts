@@ -93,9 +93,13 @@ const msSecure = median(tSecure) * 1000;
 const msBase = median(tBase) * 1000;
 
 const w = Math.max(...cases.map((c) => c.name.length));
-console.log(`dp mechanisms bench (Node ${process.version}, ${REPS} interleaved repetitions of ${BLOCK.toLocaleString('en')} samples, medians)`);
+console.log(
+  `dp mechanisms bench (Node ${process.version}, ${REPS} interleaved repetitions of ${BLOCK.toLocaleString('en')} samples, medians)`,
+);
 console.log(`${'sampler'.padEnd(w)}  ${'rate'.padStart(11)}  secure/baseline`);
-cases.forEach((c, i) => console.log(`${c.name.padEnd(w)}  ${fmt(res[i].rate).padStart(11)}  ${res[i].ratio.toFixed(2)}`));
+cases.forEach((c, i) => {
+  console.log(`${c.name.padEnd(w)}  ${fmt(res[i].rate).padStart(11)}  ${res[i].ratio.toFixed(2)}`);
+});
 console.log(
   `sampleGaussianNoise on a 1e6 vector: ${msSecure.toFixed(0)} ms (Box-Muller on Math.random: ${msBase.toFixed(0)} ms, ` +
     `${(msSecure / msBase).toFixed(1)}x the time)`,

@@ -44,7 +44,10 @@ const RUNS = quick ? 2 : 3;
 
 function breastCancer(): { x: Float64Array[]; y: number[] } {
   const table = core.readCsv(new URL('../examples/data/breast_cancer.csv', import.meta.url));
-  const x = core.numericRows(table, table.header.filter((h) => h !== 'target'));
+  const x = core.numericRows(
+    table,
+    table.header.filter((h) => h !== 'target'),
+  );
   const y = core.numericColumn(table, 'target');
   const split = dp.trainTestSplit(x.length, 0.2, core.seededTestRng('breast-cancer-split'));
   const scaler = dp.fitStandardizer(dp.take(x, split.train));
@@ -114,7 +117,9 @@ function clippingRatio(c: Case): number {
   const n = c.data.x.length;
   const d = model.features;
   const x = new Float64Array(n * d);
-  c.data.x.forEach((r, i) => x.set(r, i * d));
+  c.data.x.forEach((r, i) => {
+    x.set(r, i * d);
+  });
   const y = Float64Array.from(c.data.y);
   const rng = core.seededTestRng('clip-batches');
   const batches: { xb: Float64Array; yb: Float64Array; xSq: Float64Array; rows: number }[] = [];

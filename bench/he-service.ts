@@ -49,7 +49,8 @@ const raw = Float64Array.from({ length: F }, () => gauss() * 0.25);
 const l1 = raw.reduce((s, w) => s + Math.abs(w), 0);
 const bias = 0.1;
 const weights = Array.from(raw, (w) => (w * (4.9 - bias)) / (8 * l1));
-const rows = (n: number): Float64Array[] => Array.from({ length: n }, () => Float64Array.from({ length: F }, () => Math.max(-8, Math.min(8, gauss()))));
+const rows = (n: number): Float64Array[] =>
+  Array.from({ length: n }, () => Float64Array.from({ length: F }, () => Math.max(-8, Math.min(8, gauss()))));
 const modelOptions = { weights, bias, sigmoid: 'poly3' as const, featureBounds: 8 };
 
 console.log(
@@ -67,7 +68,13 @@ const plan = service.info.plan;
 console.log(`plan: N = ${plan.polyModulusDegree}, depth ${plan.depth}, primes [${plan.coeffModulusBits.join(', ')}]`);
 
 // Key registration: fresh clients (key generation outside the timing), connect = check + upload + SEAL's checks.
-const clientOptions = { polyModulusDegree: plan.polyModulusDegree, depth: plan.depth, scaleBits: plan.scaleBits, integerBits: plan.integerBits, inputBound: plan.inputBound };
+const clientOptions = {
+  polyModulusDegree: plan.polyModulusDegree,
+  depth: plan.depth,
+  scaleBits: plan.scaleBits,
+  integerBits: plan.integerBits,
+  inputBound: plan.inputBound,
+};
 const regTimes: number[] = [];
 let keyBytes = 0;
 for (let i = 0; i < ROUNDS; i++) {
@@ -80,7 +87,9 @@ for (let i = 0; i < ROUNDS; i++) {
   r.close();
   c.close();
 }
-console.log(`key registration: ${median(regTimes).toFixed(0)} ms median over ${ROUNDS} clients, ${fmt(keyBytes)} bytes of evaluation keys (once per client)`);
+console.log(
+  `key registration: ${median(regTimes).toFixed(0)} ms median over ${ROUNDS} clients, ${fmt(keyBytes)} bytes of evaluation keys (once per client)`,
+);
 
 const client = await he.HeClient.create(clientOptions);
 const remote = await he.HeRemote.connect(service.url, { client });
@@ -121,12 +130,16 @@ const tIn = median(inProc);
 const tHttp = median(http);
 const tHttpOne = median(httpOne);
 console.log(`in-process HeServer, ${BATCHES} batches in one predict: ${fmt(sps(tIn))} samples/s (${tIn.toFixed(0)} ms)`);
-console.log(`HTTP, ${BATCHES} concurrent one-batch requests: ${fmt(sps(tHttp))} samples/s (${tHttp.toFixed(0)} ms); HTTP / in-process = ${(tIn / tHttp * 100).toFixed(1)}% (goal >= 90%)`);
+console.log(
+  `HTTP, ${BATCHES} concurrent one-batch requests: ${fmt(sps(tHttp))} samples/s (${tHttp.toFixed(0)} ms); HTTP / in-process = ${((tIn / tHttp) * 100).toFixed(1)}% (goal >= 90%)`,
+);
 console.log(
   `main-thread busy time per batch: in-process ${median(busyIn).toFixed(1)} ms, HTTP ${median(busyHttp).toFixed(1)} ms ` +
     '(signing and SHA-256 of the body at the client, transfer, SHA-256 and checks at the service, all on the 2 cores the workers use)',
 );
-console.log(`HTTP, one ${BATCHES}-batch request: ${fmt(sps(tHttpOne))} samples/s (${tHttpOne.toFixed(0)} ms); HTTP / in-process = ${(tIn / tHttpOne * 100).toFixed(1)}%`);
+console.log(
+  `HTTP, one ${BATCHES}-batch request: ${fmt(sps(tHttpOne))} samples/s (${tHttpOne.toFixed(0)} ms); HTTP / in-process = ${((tIn / tHttpOne) * 100).toFixed(1)}%`,
+);
 
 const lat: number[] = [];
 const latIn: number[] = [];

@@ -49,7 +49,8 @@ const defaultWeights = Float64Array.from({ length: F }, () => gauss() * 0.25);
 const bias = 0.1;
 const l1 = defaultWeights.reduce((s, w) => s + Math.abs(w), 0);
 const weights = defaultWeights.map((w) => (w * (4.9 - bias)) / (8 * l1));
-const rows = (n: number): Float64Array[] => Array.from({ length: n }, () => Float64Array.from({ length: F }, () => Math.max(-8, Math.min(8, gauss()))));
+const rows = (n: number): Float64Array[] =>
+  Array.from({ length: n }, () => Float64Array.from({ length: F }, () => Math.max(-8, Math.min(8, gauss()))));
 
 console.log(
   `@ppml/he benchmark on Node ${process.version}, ${threads} threads${quick ? ' (quick)' : ''}, ` +
@@ -440,7 +441,13 @@ const clientPar = await he.HeClient.load(client.exportClientKeys(), { threads })
     [`encryption on ${threads} worker threads`, (r) => clientPar.encryptRowsAsync(r)],
   ];
   for (const [name, encrypt] of modes) {
-    const t = await endToEnd(X, SLOTS, encrypt, (b) => modelP.predict(b), (b) => client.decryptScores(b));
+    const t = await endToEnd(
+      X,
+      SLOTS,
+      encrypt,
+      (b) => modelP.predict(b),
+      (b) => client.decryptScores(b),
+    );
     console.log(`end to end (encrypt + evaluate + decrypt), ${name}: ${fmt((X.length / t) * 1000)} samples/s (goal >= 30,000)`);
   }
 }

@@ -95,7 +95,7 @@ function csvField(value: string): string {
 }
 
 function csvText(header: readonly string[], rows: readonly (readonly string[])[]): string {
-  return [header, ...rows].map((r) => r.map(csvField).join(',')).join('\n') + '\n';
+  return `${[header, ...rows].map((r) => r.map(csvField).join(',')).join('\n')}\n`;
 }
 
 const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;

@@ -175,7 +175,10 @@ function allText(nb: Notebook): string {
 }
 
 function firstLine(source: string | string[]): string {
-  const line = joined(source).split('\n').find((l) => l.trim() !== '') ?? '';
+  const line =
+    joined(source)
+      .split('\n')
+      .find((l) => l.trim() !== '') ?? '';
   return line.length > 80 ? `${line.slice(0, 77)}...` : line;
 }
 
@@ -192,9 +195,7 @@ function reportCellErrors(nb: Notebook): number {
     console.error(`  cell ${i + 1}${cell.id ? ` [${cell.id}]` : ''}: ${firstLine(cell.source)}`);
     for (const o of bad) {
       const body =
-        o.output_type === 'error'
-          ? [`${o.ename ?? 'Error'}: ${o.evalue ?? ''}`, ...(o.traceback ?? [])].join('\n')
-          : joined(o.text);
+        o.output_type === 'error' ? [`${o.ename ?? 'Error'}: ${o.evalue ?? ''}`, ...(o.traceback ?? [])].join('\n') : joined(o.text);
       for (const line of body.trimEnd().split('\n')) console.error(`    ${line}`);
     }
   });
@@ -217,7 +218,9 @@ function executedShapeProblems(nb: Notebook): string[] {
     if (cell.cell_type !== 'code') return;
     if (typeof cell.execution_count !== 'number') problems.push(`cell ${i + 1} has no execution count`);
     if (!/\bawait show\(/.test(joined(cell.source))) return;
-    const images = (cell.outputs ?? []).filter((o) => o.output_type === 'display_data' && o.data?.['image/png'] !== undefined && o.data?.['image/svg+xml'] !== undefined);
+    const images = (cell.outputs ?? []).filter(
+      (o) => o.output_type === 'display_data' && o.data?.['image/png'] !== undefined && o.data?.['image/svg+xml'] !== undefined,
+    );
     if (images.length === 0) problems.push(`chart cell ${i + 1} has no output with image/png and image/svg+xml`);
   });
   return problems;

@@ -12,9 +12,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const packages = ['core', 'dp', 'he', 'smpc'];
 const problems: string[] = [];
 
-const versions = packages.map((p) => (JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8')) as { version: string }).version);
+const versions = packages.map(
+  (p) => (JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8')) as { version: string }).version,
+);
 const version = versions[0] as string;
-if (versions.some((v) => v !== version)) problems.push(`packages carry different versions: ${packages.map((p, i) => `${p} ${versions[i]}`).join(', ')}`);
+if (versions.some((v) => v !== version))
+  problems.push(`packages carry different versions: ${packages.map((p, i) => `${p} ${versions[i]}`).join(', ')}`);
 if (!/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/.test(version)) problems.push(`version ${version} is not semver`);
 const changelog = readFileSync(join(root, 'CHANGELOG.md'), 'utf8');
 if (!changelog.includes(`## [${version}]`)) problems.push(`CHANGELOG.md has no "## [${version}]" section`);
@@ -26,7 +29,10 @@ for (const p of packages) {
 }
 
 for (const problem of problems) console.error(`release check: ${problem}`);
-const tests = spawnSync(join(root, 'node_modules/.bin/vitest'), ['run', 'test/pack.test.ts', 'test/readme.test.ts'], { cwd: root, stdio: 'inherit' });
+const tests = spawnSync(join(root, 'node_modules/.bin/vitest'), ['run', 'test/pack.test.ts', 'test/readme.test.ts'], {
+  cwd: root,
+  stdio: 'inherit',
+});
 const ok = problems.length === 0 && tests.status === 0;
 console.log(ok ? `release check passed for version ${version}` : 'release check failed');
 process.exit(ok ? 0 : 1);

@@ -41,7 +41,9 @@ export function ensureSystemPackages(): string[] {
   }
   const still = missingSystemPackages();
   if (still.length > 0) {
-    console.error(`missing system packages: ${still.join(', ')} (install them, e.g. \`sudo apt-get install ${still.join(' ')}\`); the tests that need them will fail`);
+    console.error(
+      `missing system packages: ${still.join(', ')} (install them, e.g. \`sudo apt-get install ${still.join(' ')}\`); the tests that need them will fail`,
+    );
   }
   return still;
 }

@@ -41,7 +41,8 @@ if (existsSync(report)) {
 } else {
   failed = 1; // vitest died before writing its report: count the run itself as a failure
 }
-if (typeErrors) failed += 1; // the type check counts as one test
+if (typeErrors)
+  failed += 1; // the type check counts as one test
 else passed += 1;
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`(${seconds} s)`);

@@ -146,7 +146,11 @@ describe('cross-package: a DP-SGD model scored under HE and SMPC (Breast Cancer 
     try {
       const w = await session.share(0, weights, [names.length, 1]);
       const b = await session.share(0, [bias], [1, 1]);
-      const xs = await session.share(1, rows.flatMap((r) => Array.from(r)), [rows.length, names.length]);
+      const xs = await session.share(
+        1,
+        rows.flatMap((r) => Array.from(r)),
+        [rows.length, names.length],
+      );
       const p = await session.revealTo(1, logisticRegressionPredict(session, xs, w, b));
       expect(p.length).toBe(rows.length);
       for (let i = 0; i < rows.length; i++) expect(Math.abs(p[i] - plain[i])).toBeLessThan(5e-3);

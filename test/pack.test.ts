@@ -35,7 +35,19 @@ beforeAll(() => {
   writeFileSync(join(scratch, 'package.json'), '{}');
   run('mkdir', ['-p', app], scratch);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...packages.map((p) => tarballs[p] as string), '@types/node@24'], app);
+  run(
+    'npm',
+    [
+      'install',
+      '--no-audit',
+      '--no-fund',
+      '--prefer-offline',
+      '--loglevel=error',
+      ...packages.map((p) => tarballs[p] as string),
+      '@types/node@24',
+    ],
+    app,
+  );
 }, 300_000);
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -84,10 +96,14 @@ describe('packed tarballs', () => {
 
   it('core, dp and smpc run on the oldest Node their engines claim (22.12+: Node 22 LTS)', () => {
     for (const p of ['core', 'dp', 'smpc']) {
-      const manifest = JSON.parse(run('tar', ['-xzOf', tarballs[p] as string, 'package/package.json'], scratch)) as { engines: { node: string } };
+      const manifest = JSON.parse(run('tar', ['-xzOf', tarballs[p] as string, 'package/package.json'], scratch)) as {
+        engines: { node: string };
+      };
       expect(manifest.engines.node).toBe('>=22.12.0');
     }
-    const he = JSON.parse(run('tar', ['-xzOf', tarballs['he'] as string, 'package/package.json'], scratch)) as { engines: { node: string } };
+    const he = JSON.parse(run('tar', ['-xzOf', tarballs['he'] as string, 'package/package.json'], scratch)) as {
+      engines: { node: string };
+    };
     expect(he.engines.node).toBe('>=24.11.0'); // node-seal 7 needs WebAssembly exnref
     // A second runtime from npm's `node` package (its install script fetches the binary from the npm registry).
     const rt = join(scratch, 'node22');
@@ -133,9 +149,24 @@ describe('packed tarballs', () => {
       `,
     );
     const module = resolution === 'NodeNext' ? 'NodeNext' : 'ESNext';
-    const config = { compilerOptions: { module, moduleResolution: resolution, target: 'ES2023', strict: true, noEmit: true, skipLibCheck: false, lib: ['ES2023', 'ESNext.Disposable', 'DOM'], types: ['node'] }, files: ['consumer.ts'] };
+    const config = {
+      compilerOptions: {
+        module,
+        moduleResolution: resolution,
+        target: 'ES2023',
+        strict: true,
+        noEmit: true,
+        skipLibCheck: false,
+        lib: ['ES2023', 'ESNext.Disposable', 'DOM'],
+        types: ['node'],
+      },
+      files: ['consumer.ts'],
+    };
     writeFileSync(join(app, `tsconfig.${resolution}.json`), JSON.stringify(config));
-    const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', `tsconfig.${resolution}.json`], { cwd: app, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', `tsconfig.${resolution}.json`], {
+      cwd: app,
+      encoding: 'utf8',
+    });
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });

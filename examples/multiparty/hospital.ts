@@ -39,7 +39,9 @@ const session = await SmpcSession.connect({
   dealer: config.dealer,
   sessionId: 'breast-cancer-study',
   // Every hospital runs this same program: its hash is compared at connect.
-  programId: createHash('sha256').update(readFileSync(new URL(import.meta.url))).digest('hex'),
+  programId: createHash('sha256')
+    .update(readFileSync(new URL(import.meta.url)))
+    .digest('hex'),
   timeoutMs: 60_000,
   // Column sums of raw features reach about 10^5 (area ~ 2,500 x 190 patients): the largest bound 16
   // fractional bits allow, 2^37. Training declares its own, tighter bound for standardized features.
@@ -63,7 +65,9 @@ try {
   const total = config.counts.reduce((s, n) => s + trainRows(n), 0);
   const mean = Array.from({ length: d }, (_, j) => totals[j] / total);
   const std = mean.map((m, j) => Math.sqrt(Math.max(totals[d + j] / total - m * m, 1e-12)));
-  console.log(`learned (revealed to all): joint ${featureNames[0]} mean ${mean[0].toFixed(3)} sd ${std[0].toFixed(3)} over ${total} patients`);
+  console.log(
+    `learned (revealed to all): joint ${featureNames[0]} mean ${mean[0].toFixed(3)} sd ${std[0].toFixed(3)} over ${total} patients`,
+  );
 
   // Step 2: a joint logistic regression on standardised rows, trained on secret shares.
   const standardise = (row: ArrayLike<number>) => Array.from(row, (v, j) => (v - mean[j]) / std[j]);
@@ -78,7 +82,9 @@ try {
     ),
     { features: d, epochs, learningRate: 1 },
   );
-  console.log(`joint model trained (${epochs} epochs, ${total} secret rows) in ${((performance.now() - started) / 1000).toFixed(1)} s; it stays secret-shared`);
+  console.log(
+    `joint model trained (${epochs} epochs, ${total} secret rows) in ${((performance.now() - started) / 1000).toFixed(1)} s; it stays secret-shared`,
+  );
 
   // Step 3: each hospital's held-out patients are scored with the secret model; the scores are revealed to
   // that hospital only.
@@ -97,7 +103,9 @@ try {
   }
   const heldOut = labels.slice(myTrain);
   const correct = Array.from(myScores).filter((p, i) => (p > 0.5 ? 1 : 0) === heldOut[i]).length;
-  console.log(`learned (only this hospital): accuracy on my ${heldOut.length} held-out patients ${((100 * correct) / heldOut.length).toFixed(1)}%`);
+  console.log(
+    `learned (only this hospital): accuracy on my ${heldOut.length} held-out patients ${((100 * correct) / heldOut.length).toFixed(1)}%`,
+  );
   const { online } = session.stats();
   console.log(`sent ${(online.bytesPerParty[me] / 2 ** 20).toFixed(1)} MiB in ${online.rounds} rounds`);
 } finally {

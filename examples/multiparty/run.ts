@@ -26,7 +26,7 @@ const counts: number[] = [];
 for (let h = 0; h < 3; h++) {
   const rows = table.rows.filter((_, i) => i % 3 === h);
   const file = join(dir, `hospital-${h}.csv`);
-  writeFileSync(file, [table.header.join(','), ...rows.map((r) => r.join(','))].join('\n') + '\n', { mode: 0o600 });
+  writeFileSync(file, `${[table.header.join(','), ...rows.map((r) => r.join(','))].join('\n')}\n`, { mode: 0o600 });
   files.push(file);
   counts.push(rows.length);
 }

@@ -108,7 +108,10 @@ console.log(baseline.statement);
 const dp1 = trainPrivate(1);
 const dp3 = trainPrivate(3);
 // Figures for people use the statement's rounding (sigma to 4 significant digits); exact values stay in the result.
-for (const [target, run] of [[1, dp1], [3, dp3]] as const) {
+for (const [target, run] of [
+  [1, dp1],
+  [3, dp3],
+] as const) {
   console.log(
     `DP-SGD for target epsilon ${target} (noise multiplier sigma = ${Number(run.noiseMultiplier.toPrecision(4))}): ` +
       `test accuracy ${(100 * accuracy(run.model, xTest, yTest)).toFixed(1)}%`,
@@ -135,7 +138,10 @@ for (const epsilon of epsilons) {
 await show('01-medical-accuracy.svg', {
   width: 360,
   height: 220,
-  title: { text: 'DP-SGD: test accuracy against epsilon', subtitle: 'delta = 1e-5; five runs per epsilon and their mean; dashed: non-private model' },
+  title: {
+    text: 'DP-SGD: test accuracy against epsilon',
+    subtitle: 'delta = 1e-5; five runs per epsilon and their mean; dashed: non-private model',
+  },
   layer: [
     {
       data: { values: accuracyPoints },
@@ -213,7 +219,9 @@ const perPatient = trainDpSgd({
   delta: DELTA,
 });
 const groupLine = perRow.statement.split('\n').find((line) => line.startsWith('User-level DP')) ?? '';
-console.log(`example-level DP-SGD: test accuracy ${(100 * accuracy(perRow.model, xTest, yTest)).toFixed(1)}%, epsilon ${perRow.epsilon.toFixed(3)} per ROW`);
+console.log(
+  `example-level DP-SGD: test accuracy ${(100 * accuracy(perRow.model, xTest, yTest)).toFixed(1)}%, epsilon ${perRow.epsilon.toFixed(3)} per ROW`,
+);
 console.log(`  per patient: ${groupLine}`);
 console.log(
   `user-level DP-SGD:    test accuracy ${(100 * accuracy(perPatient.model, xTest, yTest)).toFixed(1)}%, epsilon ${perPatient.epsilon.toFixed(3)} per PATIENT (${perPatient.privacyUnit}-level)`,
@@ -337,7 +345,9 @@ try {
       `keys and context ${setupMs.toFixed(0)} ms; encrypt ${xTest.length} patients ${encryptMs.toFixed(0)} ms ` +
         `(${(encrypted.length / 1024).toFixed(0)} KiB uploaded); score ${scoreMs.toFixed(0)} ms; decrypt ${decryptMs.toFixed(0)} ms`,
     );
-    console.log(`encrypted vs plaintext probabilities, exact sigmoid at the client: max |error| ${Math.max(...exactErrors).toExponential(2)}`);
+    console.log(
+      `encrypted vs plaintext probabilities, exact sigmoid at the client: max |error| ${Math.max(...exactErrors).toExponential(2)}`,
+    );
     console.log(
       `degree-3 sigmoid on [-${logitRange}, ${logitRange}] at the server: max |error| ${Math.max(...polyErrors).toExponential(2)}, ` +
         `same label for ${agree} of ${xTest.length} patients; against the same cubic in plaintext ` +
@@ -349,7 +359,9 @@ try {
     const outside = heProbabilitiesPoly.filter((p) => p < 0 || p > 1);
     console.log(
       `server cubic outputs outside [0, 1]: ${outside.length} of ${xTest.length}` +
-        (outside.length > 0 ? ` (from ${Math.min(...outside).toFixed(3)} to ${Math.max(...outside).toFixed(3)}), clipped to [0, 1] for display` : ''),
+        (outside.length > 0
+          ? ` (from ${Math.min(...outside).toFixed(3)} to ${Math.max(...outside).toFixed(3)}), clipped to [0, 1] for display`
+          : ''),
     );
     console.table(
       Array.from({ length: 5 }, (_, i) => ({
@@ -381,10 +393,11 @@ try {
 // at 1e-12 as triangles, a different mark named in the legend, so that they do not read as measured values.
 const FLOOR = 1e-12;
 const errorPoints: { patient: number; error: number; variant: string; measured: string }[] = [];
-const addErrors = (errors: Float64Array, variant: string): void =>
-  errors.forEach((e, i) =>
-    errorPoints.push({ patient: i, error: Math.max(e, FLOOR), variant, measured: e < FLOOR ? 'below 1e-12 (drawn at 1e-12)' : 'measured' }),
-  );
+const addErrors = (errors: Float64Array, variant: string): void => {
+  errors.forEach((e, i) => {
+    errorPoints.push({ patient: i, error: Math.max(e, FLOOR), variant, measured: e < FLOOR ? 'below 1e-12 (drawn at 1e-12)' : 'measured' });
+  });
+};
 addErrors(exactErrors, 'exact sigmoid at the client');
 addErrors(polyEncErrors, 'server cubic vs the same cubic in plaintext');
 addErrors(polyErrors, 'server cubic vs the exact sigmoid');
@@ -537,7 +550,7 @@ hospitals.forEach((h, hi) => {
   });
 });
 console.log(
-  `joint model: training accuracy ${(100 * correct / k).toFixed(1)}% over the three hospitals; ` +
+  `joint model: training accuracy ${((100 * correct) / k).toFixed(1)}% over the three hospitals; ` +
     `largest |SMPC - plaintext| probability ${maxDiff.toExponential(2)} (fixed point, 16 fractional bits)`,
 );
 

@@ -50,8 +50,17 @@ const column = (name: string): string[] => {
   return table.rows.map((row) => row[j]);
 };
 const PURPOSES = [
-  'new car', 'used car', 'furniture/equipment', 'radio/tv', 'domestic appliance', 'repairs', 'education',
-  'vacation', 'retraining', 'business', 'other',
+  'new car',
+  'used car',
+  'furniture/equipment',
+  'radio/tv',
+  'domestic appliance',
+  'repairs',
+  'education',
+  'vacation',
+  'retraining',
+  'business',
+  'other',
 ];
 const CHECKING = ['<0', '0<=X<200', '>=200', 'no checking'];
 const HISTORY = ['no credits/all paid', 'all paid', 'existing paid', 'delayed previously', 'critical/other existing credit'];
@@ -113,7 +122,14 @@ console.log(`spent epsilon ${budget.spent.epsilon}, remaining ${budget.remaining
 // The whole budget is now spent. The median for the third most common purpose would cost another 0.25: the
 // budget refuses it before touching the data.
 try {
-  dpQuantile(amountsFor(topPurposes[2]), { q: 0.5, ...AMOUNT_RANGE, epsilon: 0.25, candidates: 201, budget, label: `median amount: ${topPurposes[2]}` });
+  dpQuantile(amountsFor(topPurposes[2]), {
+    q: 0.5,
+    ...AMOUNT_RANGE,
+    epsilon: 0.25,
+    candidates: 201,
+    budget,
+    label: `median amount: ${topPurposes[2]}`,
+  });
   throw new Error('the budget accepted a query that overspends');
 } catch (error) {
   if (!(error instanceof PrivacyBudgetExceededError)) throw error;
@@ -148,7 +164,12 @@ await show('02-financial-purpose.svg', {
   encoding: {
     x: { field: 'purpose', type: 'nominal', sort: PURPOSES, title: null, axis: { labelAngle: -40 } },
     xOffset: { field: 'kind' },
-    y: { field: 'count', type: 'quantitative', title: 'applicants', scale: { domain: countDomain([...truePurpose, ...noisyByPurpose]), nice: false } },
+    y: {
+      field: 'count',
+      type: 'quantitative',
+      title: 'applicants',
+      scale: { domain: countDomain([...truePurpose, ...noisyByPurpose]), nice: false },
+    },
     color: { field: 'kind', type: 'nominal', title: null },
   },
 });
@@ -168,7 +189,12 @@ await show('02-financial-amounts.svg', {
   mark: { type: 'line', point: true, interpolate: 'step-after' },
   encoding: {
     x: { field: 'from', type: 'quantitative', title: 'credit amount (DM, bin start)' },
-    y: { field: 'count', type: 'quantitative', title: 'applicants', scale: { domain: countDomain([...trueAmounts, ...noisyAmounts]), nice: false } },
+    y: {
+      field: 'count',
+      type: 'quantitative',
+      title: 'applicants',
+      scale: { domain: countDomain([...trueAmounts, ...noisyAmounts]), nice: false },
+    },
     color: { field: 'kind', type: 'nominal', title: null },
   },
 });
@@ -199,9 +225,7 @@ const credit = trainTestSplit(table.rows.length, 0.3);
 const numericRows = table.rows.map((_, i) => numericCols.map((c) => c[i]));
 const numericScaler = fitStandardizer(take(numericRows, credit.train));
 const design = (indices: Uint32Array): number[][] =>
-  numericScaler
-    .transform(take(numericRows, indices))
-    .map((row, r) => [...Array.from(row), ...categorical.flatMap((c) => c[indices[r]])]);
+  numericScaler.transform(take(numericRows, indices)).map((row, r) => [...Array.from(row), ...categorical.flatMap((c) => c[indices[r]])]);
 const xTrain = design(credit.train);
 const xTest = design(credit.test);
 const yTrain = take(good, credit.train);
@@ -217,7 +241,7 @@ const young = everyone.filter((i) => ages[credit.test[i]] < 25);
 const older = everyone.filter((i) => ages[credit.test[i]] >= 25);
 console.log(
   `${features} features; test accuracy ${(100 * hits(everyone)).toFixed(1)}% ` +
-    `(predicting "good" for everyone: ${(100 * yTest.filter((v) => v === 1).length / yTest.length).toFixed(1)}%); ` +
+    `(predicting "good" for everyone: ${((100 * yTest.filter((v) => v === 1).length) / yTest.length).toFixed(1)}%); ` +
     `applicants under 25: ${(100 * hits(young)).toFixed(1)}% of ${young.length}, 25 and over: ${(100 * hits(older)).toFixed(1)}% of ${older.length}`,
 );
 
@@ -260,7 +284,9 @@ try {
 const smpcError = Math.max(...Array.from(smpcScores, (s, i) => Math.abs(s - plainScores[i])));
 let smpcAgree = 0;
 for (let i = 0; i < smpcScores.length; i++) if (smpcScores[i] > 0.5 === plainScores[i] > 0.5) smpcAgree++;
-console.log(`SMPC scores against plaintext: max |error| ${smpcError.toExponential(2)}; same decision for ${smpcAgree} of ${smpcScores.length}`);
+console.log(
+  `SMPC scores against plaintext: max |error| ${smpcError.toExponential(2)}; same decision for ${smpcAgree} of ${smpcScores.length}`,
+);
 
 // ## 4. Encrypted credit scoring under HE
 //
@@ -276,7 +302,9 @@ console.log(`SMPC scores against plaintext: max |error| ${smpcError.toExponentia
 import { HeClient, HeServer } from '@ppml/he';
 
 const testLogits = scoring.model.logits(xTest);
-console.log(`plaintext scores w·x + b of the test applicants lie in [${Math.min(...testLogits).toFixed(2)}, ${Math.max(...testLogits).toFixed(2)}]`);
+console.log(
+  `plaintext scores w·x + b of the test applicants lie in [${Math.min(...testLogits).toFixed(2)}, ${Math.max(...testLogits).toFixed(2)}]`,
+);
 const keysStart = performance.now();
 const client = await HeClient.create({ inputBound: 16 });
 const server = await HeServer.create(client.exportEvaluationKeys(), { threads: 1 });
@@ -306,7 +334,9 @@ try {
 const heError = Math.max(...Array.from(heScores, (s, i) => Math.abs(s - plainScores[i])));
 let heAgree = 0;
 for (let i = 0; i < heScores.length; i++) if (heScores[i] > 0.5 === plainScores[i] > 0.5) heAgree++;
-console.log(`HE scores (exact sigmoid at the client) against plaintext: max |error| ${heError.toExponential(2)}; same decision for ${heAgree} of ${heScores.length}`);
+console.log(
+  `HE scores (exact sigmoid at the client) against plaintext: max |error| ${heError.toExponential(2)}; same decision for ${heAgree} of ${heScores.length}`,
+);
 
 // ### Private scores against plaintext scores
 //

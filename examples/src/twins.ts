@@ -161,7 +161,14 @@ export function notebookFromTwin(twin: string): string {
       if (setupNext) {
         // The install cell comes first, so that a notebook opened outside this repository runs after it.
         cells.push({ cell_type: 'markdown', id: 'install-md', metadata: {}, source: sourceLines(INSTALL_PROSE) });
-        cells.push({ cell_type: 'code', id: 'install-code', metadata: {}, source: sourceLines(NOTEBOOK_INSTALL), execution_count: null, outputs: [] });
+        cells.push({
+          cell_type: 'code',
+          id: 'install-code',
+          metadata: {},
+          source: sourceLines(NOTEBOOK_INSTALL),
+          execution_count: null,
+          outputs: [],
+        });
       }
       cells.push({ cell_type: 'markdown', id: id('md'), metadata: {}, source: sourceLines(trimBlank(md).join('\n')) });
       continue;
@@ -204,7 +211,13 @@ export function notebookFromTwin(twin: string): string {
 export function twinsIn(dir: string): { twin: string; notebook: string }[] {
   return readdirSync(dir)
     .filter((f) => /^\d\d-[\w-]+\.ts$/.test(f))
-    .filter((f) => HEADING.test(readFileSync(join(dir, f), 'utf8').split('\n').find((l) => HEADING.test(l)) ?? ''))
+    .filter((f) =>
+      HEADING.test(
+        readFileSync(join(dir, f), 'utf8')
+          .split('\n')
+          .find((l) => HEADING.test(l)) ?? '',
+      ),
+    )
     .sort()
     .map((f) => ({ twin: join(dir, f), notebook: join(dir, `${basename(f, '.ts')}.ipynb`) }));
 }

@@ -21,12 +21,20 @@ export interface Bundle {
  * const { bytes } = await bundleForBrowser({ entry: 'page.ts', outdir: 'out', name: 'page' });
  * ```
  */
-export async function bundleForBrowser(o: { entry?: string; contents?: string; outdir: string; name: string; minify?: boolean }): Promise<Bundle> {
+export async function bundleForBrowser(o: {
+  entry?: string;
+  contents?: string;
+  outdir: string;
+  name: string;
+  minify?: boolean;
+}): Promise<Bundle> {
   mkdirSync(o.outdir, { recursive: true });
   const file = join(o.outdir, `${o.name}.js`);
   const here = fileURLToPath(new URL('.', import.meta.url));
   await build({
-    ...(o.entry !== undefined ? { entryPoints: [o.entry] } : { stdin: { contents: o.contents ?? '', resolveDir: here, loader: 'ts' as const, sourcefile: `${o.name}.ts` } }),
+    ...(o.entry !== undefined
+      ? { entryPoints: [o.entry] }
+      : { stdin: { contents: o.contents ?? '', resolveDir: here, loader: 'ts' as const, sourcefile: `${o.name}.ts` } }),
     bundle: true,
     format: 'esm',
     platform: 'browser',

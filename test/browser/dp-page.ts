@@ -28,7 +28,17 @@ async function run(): Promise<unknown> {
     y.push(a + b > 0 ? 1 : 0);
   }
   const t0 = performance.now();
-  const trained = trainDpSgd({ model: logisticRegression({ features: 2 }), x, y, epochs: 10, batchSize: 64, learningRate: 1, clipNorm: 1, targetEpsilon: 3, delta: 1e-5 });
+  const trained = trainDpSgd({
+    model: logisticRegression({ features: 2 }),
+    x,
+    y,
+    epochs: 10,
+    batchSize: 64,
+    learningRate: 1,
+    clipNorm: 1,
+    targetEpsilon: 3,
+    delta: 1e-5,
+  });
   const ms = performance.now() - t0;
   const p = trained.model.predict(x);
   let correct = 0;
@@ -41,7 +51,10 @@ async function run(): Promise<unknown> {
     trainMs: ms,
     csv: parseCsv('a,b\n1,"x,y"\n').rows,
     readCsvError: errorOf(() => readCsv('data.csv')),
-    heServerError: await HeServer.create(new Uint8Array(0)).then(() => 'no error', (e: unknown) => String(e)),
+    heServerError: await HeServer.create(new Uint8Array(0)).then(
+      () => 'no error',
+      (e: unknown) => String(e),
+    ),
   };
 }
 

@@ -47,7 +47,10 @@ async function dp(): Promise<typeof import('@ppml/dp')> {
 const dpEntries: Record<string, FuzzEntry> = {
   'dp.laplaceMechanism': {
     sweep: { at: 0, base: [{ epsilon: 1, sensitivity: 1 }, 3] },
-    inputs: fc.tuple(optionsFrom({ epsilon: num(0.01, 10), sensitivity: num(0.01, 100), rng: rngs }, ['epsilon', 'sensitivity']), fc.oneof(num(-1e3, 1e3), hostileValue())),
+    inputs: fc.tuple(
+      optionsFrom({ epsilon: num(0.01, 10), sensitivity: num(0.01, 100), rng: rngs }, ['epsilon', 'sensitivity']),
+      fc.oneof(num(-1e3, 1e3), hostileValue()),
+    ),
     call: async (_c, o, x) => {
       const m = (await dp()).laplaceMechanism(o as never);
       return [m.addNoise(x as number), m.guarantee, m.scale, m.noiseScale()];
@@ -55,7 +58,10 @@ const dpEntries: Record<string, FuzzEntry> = {
   },
   'dp.gaussianMechanism': {
     sweep: { at: 0, base: [{ epsilon: 1, delta: 1e-5, sensitivity: 1 }, 3] },
-    inputs: fc.tuple(optionsFrom({ epsilon: num(0.01, 10), delta, sensitivity: num(0.01, 100), rng: rngs }, ['epsilon', 'delta', 'sensitivity']), fc.oneof(num(-1e3, 1e3), hostileValue())),
+    inputs: fc.tuple(
+      optionsFrom({ epsilon: num(0.01, 10), delta, sensitivity: num(0.01, 100), rng: rngs }, ['epsilon', 'delta', 'sensitivity']),
+      fc.oneof(num(-1e3, 1e3), hostileValue()),
+    ),
     call: async (_c, o, x) => {
       const m = (await dp()).gaussianMechanism(o as never);
       return [m.addNoise(x as number), m.guarantee];
@@ -63,7 +69,10 @@ const dpEntries: Record<string, FuzzEntry> = {
   },
   'dp.exponentialMechanism': {
     sweep: { at: 0, base: [{ epsilon: 1, sensitivity: 1 }, [1, 2, 3]] },
-    inputs: fc.tuple(optionsFrom({ epsilon: num(0.01, 10), sensitivity: num(0.01, 10), monotonic: fc.boolean() }, ['epsilon', 'sensitivity']), fc.oneof(fc.array(num(-10, 10), { minLength: 1, maxLength: 5 }), hostileValue())),
+    inputs: fc.tuple(
+      optionsFrom({ epsilon: num(0.01, 10), sensitivity: num(0.01, 10), monotonic: fc.boolean() }, ['epsilon', 'sensitivity']),
+      fc.oneof(fc.array(num(-10, 10), { minLength: 1, maxLength: 5 }), hostileValue()),
+    ),
     call: async (_c, o, scores) => {
       const m = (await dp()).exponentialMechanism(o as never);
       return (m as unknown as { select(s: unknown): unknown }).select(scores);
@@ -81,7 +90,10 @@ const dpEntries: Record<string, FuzzEntry> = {
     sweep: { at: 0, base: [{ epsilon: 1, delta: 1e-5 }, [{ epsilon: 0.1 }]] },
     inputs: fc.tuple(
       optionsFrom({ epsilon: num(0.1, 10), delta }, []),
-      fc.array(fc.oneof(optionsFrom({ epsilon: fc.constantFrom(0.1, 0.2, 0.3, 1 / 3, 0.7), delta: fc.constantFrom(1e-6, 1e-7) }), hostileValue()), { maxLength: 12 }),
+      fc.array(
+        fc.oneof(optionsFrom({ epsilon: fc.constantFrom(0.1, 0.2, 0.3, 1 / 3, 0.7), delta: fc.constantFrom(1e-6, 1e-7) }), hostileValue()),
+        { maxLength: 12 },
+      ),
     ),
     call: async (_c, o, spends) => {
       const b = new (await dp()).PrivacyBudget(o as never);
@@ -100,7 +112,17 @@ const dpEntries: Record<string, FuzzEntry> = {
     inputs: fc.tuple(
       fc.constantFrom('dpCount', 'dpSum', 'dpMean', 'dpVariance', 'dpHistogram', 'dpQuantile'),
       fc.oneof({ weight: 4, arbitrary: fc.array(num(-5, 5), { maxLength: 20 }) }, { weight: 1, arbitrary: hostileValue() }),
-      optionsFrom({ epsilon: num(0.1, 5), lower: fc.constantFrom(-5, 0), upper: fc.constantFrom(5, 10), q: num(0, 1), bins: int(1, 8), label: fc.constant('q') }, ['epsilon']),
+      optionsFrom(
+        {
+          epsilon: num(0.1, 5),
+          lower: fc.constantFrom(-5, 0),
+          upper: fc.constantFrom(5, 10),
+          q: num(0, 1),
+          bins: int(1, 8),
+          label: fc.constant('q'),
+        },
+        ['epsilon'],
+      ),
     ),
     call: async (_c, name, values, o) => {
       const f = (await dp())[name as 'dpSum'] as (v: unknown, o: unknown) => unknown;
@@ -113,7 +135,13 @@ const dpEntries: Record<string, FuzzEntry> = {
       fc.constantFrom('dpUserSum', 'dpUserMean'),
       fc.oneof({ weight: 4, arbitrary: fc.array(num(-5, 5), { minLength: 4, maxLength: 4 }) }, { weight: 1, arbitrary: hostileValue() }),
       optionsFrom(
-        { userIds: fc.constantFrom([1, 1, 2, 3], ['a', 'b', 'a', 'c']), maxRowsPerUser: int(1, 3), lower: fc.constantFrom(-5, 0), upper: fc.constantFrom(5, 10), epsilon: num(0.1, 5) },
+        {
+          userIds: fc.constantFrom([1, 1, 2, 3], ['a', 'b', 'a', 'c']),
+          maxRowsPerUser: int(1, 3),
+          lower: fc.constantFrom(-5, 0),
+          upper: fc.constantFrom(5, 10),
+          epsilon: num(0.1, 5),
+        },
         ['userIds', 'maxRowsPerUser', 'lower', 'upper', 'epsilon'],
       ),
     ),
@@ -124,11 +152,23 @@ const dpEntries: Record<string, FuzzEntry> = {
     },
   },
   'dp.dpGroupByCount': {
-    sweep: { at: 1, base: [['a', 'b', 'a', 'c'], { userIds: [1, 2, 2, 3], epsilon: 1, delta: 1e-6, maxPartitionsPerUser: 1, maxRowsPerUser: 1 }] },
+    sweep: {
+      at: 1,
+      base: [['a', 'b', 'a', 'c'], { userIds: [1, 2, 2, 3], epsilon: 1, delta: 1e-6, maxPartitionsPerUser: 1, maxRowsPerUser: 1 }],
+    },
     inputs: fc.tuple(
-      fc.oneof({ weight: 4, arbitrary: fc.array(fc.constantFrom('a', 'b', 7), { minLength: 1, maxLength: 12 }) }, { weight: 1, arbitrary: hostileValue() }),
+      fc.oneof(
+        { weight: 4, arbitrary: fc.array(fc.constantFrom('a', 'b', 7), { minLength: 1, maxLength: 12 }) },
+        { weight: 1, arbitrary: hostileValue() },
+      ),
       optionsFrom(
-        { epsilon: num(0.1, 5), delta, maxPartitionsPerUser: int(1, 3), maxRowsPerUser: int(1, 3), method: fc.constantFrom('optimal', 'laplace', 'gaussian') },
+        {
+          epsilon: num(0.1, 5),
+          delta,
+          maxPartitionsPerUser: int(1, 3),
+          maxRowsPerUser: int(1, 3),
+          method: fc.constantFrom('optimal', 'laplace', 'gaussian'),
+        },
         ['epsilon', 'delta'],
       ),
     ),
@@ -136,7 +176,19 @@ const dpEntries: Record<string, FuzzEntry> = {
   },
   'dp.computeEpsilon': {
     sweep: { at: 0, base: [{ noiseMultiplier: 1, sampleRate: 0.01, steps: 100, delta: 1e-5, accountant: 'rdp' }] },
-    inputs: fc.tuple(optionsFrom({ noiseMultiplier: num(0.3, 20), sampleRate: num(1e-4, 1), steps: int(1, 2000), delta, accountant, orders: fc.constantFrom(undefined, [2, 4, 8, 32]) }, ['noiseMultiplier', 'sampleRate', 'steps', 'delta', 'accountant'])),
+    inputs: fc.tuple(
+      optionsFrom(
+        {
+          noiseMultiplier: num(0.3, 20),
+          sampleRate: num(1e-4, 1),
+          steps: int(1, 2000),
+          delta,
+          accountant,
+          orders: fc.constantFrom(undefined, [2, 4, 8, 32]),
+        },
+        ['noiseMultiplier', 'sampleRate', 'steps', 'delta', 'accountant'],
+      ),
+    ),
     call: async (_c, o) => (await dp()).computeEpsilon({ onWarning: () => {}, ...(o as object) } as never),
     // sigma = 0 releases the data itself, and sigma below ~1e-150 gives an epsilon beyond the largest double.
     infiniteIsTrue: (o) => {
@@ -147,7 +199,14 @@ const dpEntries: Record<string, FuzzEntry> = {
   },
   'dp.calibrateNoiseMultiplier': {
     sweep: { at: 0, base: [{ targetEpsilon: 2, delta: 1e-5, sampleRate: 0.01, steps: 100, accountant: 'rdp' }] },
-    inputs: fc.tuple(optionsFrom({ targetEpsilon: num(0.5, 10), delta, sampleRate: num(1e-3, 0.5), steps: int(1, 500), accountant }, ['targetEpsilon', 'delta', 'sampleRate', 'accountant'])),
+    inputs: fc.tuple(
+      optionsFrom({ targetEpsilon: num(0.5, 10), delta, sampleRate: num(1e-3, 0.5), steps: int(1, 500), accountant }, [
+        'targetEpsilon',
+        'delta',
+        'sampleRate',
+        'accountant',
+      ]),
+    ),
     call: async (_c, o) => (await dp()).calibrateNoiseMultiplier({ onWarning: () => {}, ...(o as object) } as never),
     runs: 25,
   },
@@ -176,17 +235,56 @@ const dpEntries: Record<string, FuzzEntry> = {
   },
   'dp.privacyStatement': {
     sweep: { at: 0, base: [{ noiseMultiplier: 1, delta: 1e-5, accountant: 'rdp', sampleRate: 0.01, steps: 100 }] },
-    inputs: fc.tuple(optionsFrom({ noiseMultiplier: num(0.5, 20), delta, accountant, sampleRate: num(1e-3, 1), steps: int(1, 1000), datasetSize: int(10, 10_000), batchSize: int(1, 100) }, ['noiseMultiplier', 'delta', 'accountant'])),
+    inputs: fc.tuple(
+      optionsFrom(
+        {
+          noiseMultiplier: num(0.5, 20),
+          delta,
+          accountant,
+          sampleRate: num(1e-3, 1),
+          steps: int(1, 1000),
+          datasetSize: int(10, 10_000),
+          batchSize: int(1, 100),
+        },
+        ['noiseMultiplier', 'delta', 'accountant'],
+      ),
+    ),
     call: async (_c, o) => (await dp()).privacyStatement({ onWarning: () => {}, ...(o as object) } as never),
     runs: 25,
   },
   'dp.trainDpSgd': {
-    sweep: { at: 0, base: [{ epochs: 1, learningRate: 0.1, batchSize: 4, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 }, [[0, 1, 2], [1, 0, 2], [2, 1, 0], [0, 0, 1], [1, 1, 0], [2, 2, 2], [0, 2, 1], [1, 2, 0], [2, 0, 1], [0, 1, 0], [1, 0, 1], [2, 1, 2]]] },
+    sweep: {
+      at: 0,
+      base: [
+        { epochs: 1, learningRate: 0.1, batchSize: 4, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 },
+        [
+          [0, 1, 2],
+          [1, 0, 2],
+          [2, 1, 0],
+          [0, 0, 1],
+          [1, 1, 0],
+          [2, 2, 2],
+          [0, 2, 1],
+          [1, 2, 0],
+          [2, 0, 1],
+          [0, 1, 0],
+          [1, 0, 1],
+          [2, 1, 2],
+        ],
+      ],
+    },
     inputs: fc.tuple(
       optionsFrom(
         {
-          epochs: int(1, 2), learningRate: num(0.01, 1), batchSize: int(1, 8), sampling: fc.constantFrom('poisson', 'shuffle'),
-          clipNorm: num(0.1, 5), noiseMultiplier: num(0.5, 5), delta, accountant, onProgress: fc.constant(() => {}),
+          epochs: int(1, 2),
+          learningRate: num(0.01, 1),
+          batchSize: int(1, 8),
+          sampling: fc.constantFrom('poisson', 'shuffle'),
+          clipNorm: num(0.1, 5),
+          noiseMultiplier: num(0.5, 5),
+          delta,
+          accountant,
+          onProgress: fc.constant(() => {}),
         },
         ['learningRate', 'clipNorm', 'delta'],
       ),
@@ -202,7 +300,9 @@ const dpEntries: Record<string, FuzzEntry> = {
   },
   'dp.trainSgd': {
     sweep: { at: 0, base: [{ epochs: 1, learningRate: 0.1, batchSize: 4 }] },
-    inputs: fc.tuple(optionsFrom({ epochs: int(1, 3), learningRate: num(0.01, 1), sampleRate: num(0.01, 0.5), batchSize: int(1, 8) }, ['learningRate'])),
+    inputs: fc.tuple(
+      optionsFrom({ epochs: int(1, 3), learningRate: num(0.01, 1), sampleRate: num(0.01, 0.5), batchSize: int(1, 8) }, ['learningRate']),
+    ),
     call: async (_c, o) => {
       const m = await dp();
       const x = Array.from({ length: 12 }, (_, i) => [i / 12, 1 - i / 12, 0.5]);
@@ -246,13 +346,38 @@ const heEntries: Record<string, FuzzEntry> = {
       const m = await he();
       const client = await m.HeClient.create({ polyModulusDegree: 8192, depth: 3 });
       const server = await m.HeServer.create(client.exportEvaluationKeys(), { threads: 1 });
-      const rows = client.encryptRows([[0.5, -1, 2], [1, 1, 1]]);
+      const rows = client.encryptRows([
+        [0.5, -1, 2],
+        [1, 1, 1],
+      ]);
       return { client, server, rows } satisfies HePair;
     },
     inputs: fc.tuple(
       fc.constantFrom('linear', 'logisticRegression', 'mlp'),
-      optionsFrom({ weights: fc.constant([0.5, -0.25, 1]), bias: num(-1, 1), layers: fc.constant([{ weights: [[1, 0, 0], [0, 1, 0]], bias: [0, 0] }, { weights: [[1, 1]], bias: [0] }]), activation: fc.constant('square') }, []),
-      fc.oneof({ weight: 3, arbitrary: fc.constant('valid') }, { weight: 1, arbitrary: fc.constant('trailing') }, { weight: 1, arbitrary: fc.constant('flipped') }, { weight: 1, arbitrary: hostileValue() }),
+      optionsFrom(
+        {
+          weights: fc.constant([0.5, -0.25, 1]),
+          bias: num(-1, 1),
+          layers: fc.constant([
+            {
+              weights: [
+                [1, 0, 0],
+                [0, 1, 0],
+              ],
+              bias: [0, 0],
+            },
+            { weights: [[1, 1]], bias: [0] },
+          ]),
+          activation: fc.constant('square'),
+        },
+        [],
+      ),
+      fc.oneof(
+        { weight: 3, arbitrary: fc.constant('valid') },
+        { weight: 1, arbitrary: fc.constant('trailing') },
+        { weight: 1, arbitrary: fc.constant('flipped') },
+        { weight: 1, arbitrary: hostileValue() },
+      ),
     ),
     call: async (ctx, method, o, bytes) => {
       const { server, rows, client } = ctx as HePair;
@@ -283,7 +408,19 @@ async function smpc(): Promise<typeof import('@ppml/smpc')> {
 const smpcEntries: Record<string, FuzzEntry> = {
   'smpc.SmpcSession.start': {
     sweep: { at: 0, base: [{ parties: 2, protocol: 'additive', timeoutMs: 5000 }] },
-    inputs: fc.tuple(optionsFrom({ parties: int(2, 3), protocol: fc.constantFrom('additive', 'replicated'), fractionalBits: int(8, 20), timeoutMs: int(2000, 10_000), maxAbs: num(1, 1000), onWorkerMessage: fc.constant(() => {}) }, ['parties'])),
+    inputs: fc.tuple(
+      optionsFrom(
+        {
+          parties: int(2, 3),
+          protocol: fc.constantFrom('additive', 'replicated'),
+          fractionalBits: int(8, 20),
+          timeoutMs: int(2000, 10_000),
+          maxAbs: num(1, 1000),
+          onWorkerMessage: fc.constant(() => {}),
+        },
+        ['parties'],
+      ),
+    ),
     call: async (_c, o) => {
       const s = await (await smpc()).SmpcSession.start(o as never);
       try {
@@ -299,7 +436,10 @@ const smpcEntries: Record<string, FuzzEntry> = {
     setup: async () => (await smpc()).SmpcSession.start({ parties: 3, protocol: 'replicated' }),
     inputs: fc.tuple(
       fc.oneof(int(0, 2), hostileValue()),
-      fc.oneof({ weight: 3, arbitrary: fc.array(num(-100, 100), { minLength: 1, maxLength: 4 }) }, { weight: 1, arbitrary: hostileValue() }),
+      fc.oneof(
+        { weight: 3, arbitrary: fc.array(num(-100, 100), { minLength: 1, maxLength: 4 }) },
+        { weight: 1, arbitrary: hostileValue() },
+      ),
       fc.oneof({ weight: 3, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: hostileValue() }),
       fc.constantFrom('mul', 'matmul', 'lessThan', 'sum', 'sigmoid', 'exp', 'reciprocal', 'reshape', 'sliceRows'),
       fc.oneof(int(0, 4), hostileValue()),
@@ -309,16 +449,33 @@ const smpcEntries: Record<string, FuzzEntry> = {
       const x = await s.share(owner as number, values as number[], shape as never);
       let y: import('@ppml/smpc').SecretTensor;
       switch (op) {
-        case 'mul': y = s.mul(x, x); break;
-        case 'matmul': y = s.matmul(x, s.transpose(x)); break;
-        case 'lessThan': y = s.lessThan(x, k as number); break;
-        case 'sum': y = s.sum(x, k as 0); break;
-        case 'sigmoid': y = s.sigmoid(x); break;
+        case 'mul':
+          y = s.mul(x, x);
+          break;
+        case 'matmul':
+          y = s.matmul(x, s.transpose(x));
+          break;
+        case 'lessThan':
+          y = s.lessThan(x, k as number);
+          break;
+        case 'sum':
+          y = s.sum(x, k as 0);
+          break;
+        case 'sigmoid':
+          y = s.sigmoid(x);
+          break;
         // At the default bound both are refused (RangeError: outside their domains); after max they run.
-        case 'exp': y = s.exp(s.sub(x, s.max(x))); break;
-        case 'reciprocal': y = s.reciprocal(x); break;
-        case 'reshape': y = s.reshape(x, k as number, 1); break;
-        default: y = s.sliceRows(x, 0, k as number);
+        case 'exp':
+          y = s.exp(s.sub(x, s.max(x)));
+          break;
+        case 'reciprocal':
+          y = s.reciprocal(x);
+          break;
+        case 'reshape':
+          y = s.reshape(x, k as number, 1);
+          break;
+        default:
+          y = s.sliceRows(x, 0, k as number);
       }
       const out = await s.reveal(y);
       s.free(x, y);
@@ -329,7 +486,19 @@ const smpcEntries: Record<string, FuzzEntry> = {
   'smpc.preprocess': {
     sweep: { at: 0, base: [{ mul: 4, lessThan: 1 }] },
     setup: async () => (await smpc()).SmpcSession.start({ parties: 3, protocol: 'replicated' }),
-    inputs: fc.tuple(optionsFrom({ mul: int(0, 100), lessThan: int(0, 10), truncations: int(0, 100), relu: int(0, 5), sigmoid: int(0, 5), matmul: fc.constant([{ m: 2, k: 2, n: 2 }]) }, [])),
+    inputs: fc.tuple(
+      optionsFrom(
+        {
+          mul: int(0, 100),
+          lessThan: int(0, 10),
+          truncations: int(0, 100),
+          relu: int(0, 5),
+          sigmoid: int(0, 5),
+          matmul: fc.constant([{ m: 2, k: 2, n: 2 }]),
+        },
+        [],
+      ),
+    ),
     call: async (ctx, plan) => {
       const s = ctx as import('@ppml/smpc').SmpcSession;
       await s.preprocess(plan as never);
@@ -352,7 +521,7 @@ export const genericExemptions: Record<string, string> = {
     'starts an HTTP server and worker threads (the subpath is outside the generic sweep); its bad options and bad requests are covered by packages/he/test/service.test.ts',
 };
 
-function isClass(f: Function): boolean {
+function isClass(f: unknown): boolean {
   return /^class\b/.test(Function.prototype.toString.call(f));
 }
 
@@ -370,7 +539,8 @@ export async function genericEntries(pkg: 'core' | 'dp' | 'he' | 'smpc'): Promis
     const count = Math.max(1, f.length);
     out[`generic ${id}`] = {
       inputs: fc.tuple(genericArgs(count)),
-      call: (_c, args) => (isClass(f) ? new (f as unknown as new (...a: unknown[]) => unknown)(...(args as unknown[])) : f(...(args as unknown[]))),
+      call: (_c, args) =>
+        isClass(f) ? new (f as unknown as new (...a: unknown[]) => unknown)(...(args as unknown[])) : f(...(args as unknown[])),
       runs: 30,
       // Generic calls pass hostile numbers on purpose; only engine errors, crashes and hangs are judged.
       allowNonFinite: true,

@@ -67,7 +67,12 @@ function runChild(names: readonly string[], o: RunOptions): Promise<ChildOutcome
         const ev = JSON.parse(line) as Record<string, unknown>;
         if (typeof ev['start'] === 'string') last = ev as typeof last;
         else if (typeof ev['fail'] === 'string') {
-          out.failures.push({ entry: ev['fail'], case: ev['case'] as number, input: ev['input'] as string, detail: ev['detail'] as string });
+          out.failures.push({
+            entry: ev['fail'],
+            case: ev['case'] as number,
+            input: ev['input'] as string,
+            detail: ev['detail'] as string,
+          });
         } else if (typeof ev['done'] === 'string') {
           out.finished.push(ev['done']);
           last = undefined;

@@ -10,8 +10,30 @@ import fc from 'fast-check';
 
 /** Numbers that broke some entry point in review: edges of doubles, timers, int32 and safe integers. */
 export const hostileNumbers: readonly number[] = [
-  Number.NaN, Infinity, -Infinity, 0, -0, -1, 0.5, 1, 2, 3, 100, 1e-5, 1e-320, 5e-324, 1e-300, 1e308, 1.79e308,
-  -1e308, 2 ** 31 - 1, 2 ** 31, 2 ** 32, 2 ** 53, 2 ** 53 + 2, -(2 ** 53),
+  Number.NaN,
+  Infinity,
+  -Infinity,
+  0,
+  -0,
+  -1,
+  0.5,
+  1,
+  2,
+  3,
+  100,
+  1e-5,
+  1e-320,
+  5e-324,
+  1e-300,
+  1e308,
+  1.79e308,
+  -1e308,
+  2 ** 31 - 1,
+  2 ** 31,
+  2 ** 32,
+  2 ** 53,
+  2 ** 53 + 2,
+  -(2 ** 53),
 ];
 
 function sparse(n: number): unknown[] {
@@ -26,8 +48,23 @@ export const UNKNOWN_KEYS: readonly string[] = ['timeoutMS', 'Epsilon', 'unknown
 /** Hostile values that are not numbers, made fresh for each use (some are mutable). */
 export function hostileOthers(): unknown[] {
   return [
-    null, undefined, '', '1', true, 1n, 2n ** 64n, {}, [], [Number.NaN], [1n, 2n], ['a'], sparse(5),
-    { length: 2 ** 40 }, { length: -1 }, { length: Number.NaN }, Object.create(null) as object,
+    null,
+    undefined,
+    '',
+    '1',
+    true,
+    1n,
+    2n ** 64n,
+    {},
+    [],
+    [Number.NaN],
+    [1n, 2n],
+    ['a'],
+    sparse(5),
+    { length: 2 ** 40 },
+    { length: -1 },
+    { length: Number.NaN },
+    Object.create(null) as object,
     () => {
       throw new Error('callback failed');
     },
@@ -56,27 +93,44 @@ export function hostileValue(): fc.Arbitrary<unknown> {
     {
       weight: 3,
       arbitrary: fc.constantFrom<unknown>(
-        null, undefined, '', 'x', '1', true, false, 1n, -1n, 2n ** 64n, {}, [], [Number.NaN], [1, 2, 3],
-        [[1, 2], [3]], [1n, 2n], ['a', 'b'],
+        null,
+        undefined,
+        '',
+        'x',
+        '1',
+        true,
+        false,
+        1n,
+        -1n,
+        2n ** 64n,
+        {},
+        [],
+        [Number.NaN],
+        [1, 2, 3],
+        [[1, 2], [3]],
+        [1n, 2n],
+        ['a', 'b'],
       ),
     },
     {
       weight: 2,
-      arbitrary: fc.constantFrom<() => unknown>(
-        () => sparse(5),
-        () => ({ length: 2 ** 40 }),
-        () => ({ length: -1 }),
-        () => ({ length: Number.NaN }),
-        () => ({ length: 2 ** 31 }),
-        () => Object.create(null) as object,
-        () => () => 1,
-        () => () => {
-          throw new Error('callback failed');
-        },
-        () => new Float64Array(3),
-        () => new Float64Array([Number.NaN, 1, 2]),
-        () => new Map(),
-      ).map((make) => make()),
+      arbitrary: fc
+        .constantFrom<() => unknown>(
+          () => sparse(5),
+          () => ({ length: 2 ** 40 }),
+          () => ({ length: -1 }),
+          () => ({ length: Number.NaN }),
+          () => ({ length: 2 ** 31 }),
+          () => Object.create(null) as object,
+          () => () => 1,
+          () => () => {
+            throw new Error('callback failed');
+          },
+          () => new Float64Array(3),
+          () => new Float64Array([Number.NaN, 1, 2]),
+          () => new Map(),
+        )
+        .map((make) => make()),
     },
   );
 }
@@ -130,7 +184,15 @@ export function genericArgs(count: number): fc.Arbitrary<unknown[]> {
   const plausible = fc.oneof(
     num(-10, 10),
     int(0, 8),
-    fc.constantFrom<unknown>([1, 2, 3], [[1, 2], [3, 4]], new Float64Array([0.5, 1.5]), { epsilon: 1, delta: 1e-5 }),
+    fc.constantFrom<unknown>(
+      [1, 2, 3],
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      new Float64Array([0.5, 1.5]),
+      { epsilon: 1, delta: 1e-5 },
+    ),
   );
   return fc.array(fc.oneof(hostileValue(), plausible), { minLength: count, maxLength: count });
 }

@@ -70,10 +70,7 @@ export function serializeError(e: unknown, depth = 0): SerializedError {
  * const err = deserializeError(msg.error, { ProtocolAbortError });
  * ```
  */
-export function deserializeError(
-  s: SerializedError,
-  classes: Record<string, ErrorConstructorLike> = {},
-): Error {
+export function deserializeError(s: SerializedError, classes: Record<string, ErrorConstructorLike> = {}): Error {
   if (s === null || typeof s !== 'object' || typeof s.name !== 'string' || typeof s.message !== 'string') {
     throw new TypeError(`s must be a SerializedError ({ name, message }), got ${describeValue(s)}`);
   }

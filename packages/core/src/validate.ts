@@ -270,9 +270,7 @@ export function assertOptions(
     if (allowed.includes(key)) continue;
     const near = allowed.find((k) => k.toLowerCase() === key.toLowerCase());
     const hint = near === undefined ? '' : ` (did you mean "${near}"?)`;
-    throw new TypeError(
-      `${label(name)} has an unknown key ${JSON.stringify(key)}${hint}; allowed keys: ${allowed.join(', ')}`,
-    );
+    throw new TypeError(`${label(name)} has an unknown key ${JSON.stringify(key)}${hint}; allowed keys: ${allowed.join(', ')}`);
   }
 }
 
@@ -296,12 +294,7 @@ export function assertFunction(name: string, x: unknown, optional = false): void
  * assertArrayLike('orders', [2, 4, 8], 1, 10_000);
  * ```
  */
-export function assertArrayLike(
-  name: string,
-  x: unknown,
-  minLength = 0,
-  maxLength: number = 2 ** 32 - 1,
-): asserts x is ArrayLike<unknown> {
+export function assertArrayLike(name: string, x: unknown, minLength = 0, maxLength: number = 2 ** 32 - 1): asserts x is ArrayLike<unknown> {
   if (!Array.isArray(x) && !(ArrayBuffer.isView(x) && !(x instanceof DataView))) {
     throw new TypeError(`${label(name)} must be an array, got ${describeValue(x)}`);
   }

@@ -27,7 +27,10 @@ describe('CSV reader', () => {
   it('reads numeric columns and names a bad cell', () => {
     const t = parseCsv('a,b\n1,2.5\n-3,4e2\n');
     expect(Array.from(numericColumn(t, 'b'))).toEqual([2.5, 400]);
-    expect(numericRows(t, ['b', 'a']).map((r) => Array.from(r))).toEqual([[2.5, 1], [400, -3]]);
+    expect(numericRows(t, ['b', 'a']).map((r) => Array.from(r))).toEqual([
+      [2.5, 1],
+      [400, -3],
+    ]);
     expect(columnIndex(t, 'a')).toBe(0);
     expect(() => columnIndex(t, 'c')).toThrow(/column "c" is not in the header \(a, b\)/);
     expect(() => numericColumn(parseCsv('a\nx\n'), 'a')).toThrow(/row 1 is not a finite number/);

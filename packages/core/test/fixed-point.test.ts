@@ -5,17 +5,21 @@ import { decodeFixedPoint, encodeFixedPoint, fixedPointBound } from '../src/inde
 describe('fixed-point encoding', () => {
   it('round-trips within 2^-(f+1) for any f and any value in range', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 40 }), fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 50 }), (f, raw) => {
-        const bound = fixedPointBound(f);
-        const xs = Float64Array.from(raw, (x) => Math.max(-bound, Math.min(bound, x)));
-        const back = decodeFixedPoint(encodeFixedPoint(xs, { fractionalBits: f }), { fractionalBits: f });
-        for (let i = 0; i < xs.length; i++) expect(Math.abs(back[i] - xs[i])).toBeLessThanOrEqual(2 ** -(f + 1));
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        fc.array(fc.double({ noNaN: true, noDefaultInfinity: true }), { maxLength: 50 }),
+        (f, raw) => {
+          const bound = fixedPointBound(f);
+          const xs = Float64Array.from(raw, (x) => Math.max(-bound, Math.min(bound, x)));
+          const back = decodeFixedPoint(encodeFixedPoint(xs, { fractionalBits: f }), { fractionalBits: f });
+          for (let i = 0; i < xs.length; i++) expect(Math.abs(back[i] - xs[i])).toBeLessThanOrEqual(2 ** -(f + 1));
+        },
+      ),
       { numRuns: 200 },
     );
   });
 
-  it('agrees with a BigInt reference encoding (two\'s complement mod 2^64)', () => {
+  it("agrees with a BigInt reference encoding (two's complement mod 2^64)", () => {
     fc.assert(
       fc.property(fc.array(fc.double({ min: -1e9, max: 1e9, noNaN: true }), { maxLength: 40 }), (raw) => {
         const ring = encodeFixedPoint(raw, { fractionalBits: 16 });

@@ -136,9 +136,19 @@ describe('uniformInt', () => {
 
   it('rejects bounds outside [1, 2^53] with the parameter name', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.constant(0), fc.constant(-1), fc.constant(0.5), fc.constant(Number.NaN), fc.constant(Infinity), fc.constant(2 ** 53 + 2)), (b) => {
-        expect(() => uniformInt(b)).toThrow(/bound must be an integer in \[1, 2\^53\]/);
-      }),
+      fc.property(
+        fc.oneof(
+          fc.constant(0),
+          fc.constant(-1),
+          fc.constant(0.5),
+          fc.constant(Number.NaN),
+          fc.constant(Infinity),
+          fc.constant(2 ** 53 + 2),
+        ),
+        (b) => {
+          expect(() => uniformInt(b)).toThrow(/bound must be an integer in \[1, 2\^53\]/);
+        },
+      ),
     );
   });
 });
@@ -165,9 +175,7 @@ describe('uniformBigInt', () => {
     const counts = new Float64Array(k + 1);
     for (let i = 0; i < n; i++) counts[Number((uniformBigInt(bound, rng) * BigInt(k)) / bound)]++;
     expect(counts[k]).toBe(0);
-    expect(chiSquareStatistic(counts.subarray(0, k), new Float64Array(k).fill(n / k))).toBeLessThan(
-      chiSquareCritical(k - 1, 1e-6) * 1.1,
-    );
+    expect(chiSquareStatistic(counts.subarray(0, k), new Float64Array(k).fill(n / k))).toBeLessThan(chiSquareCritical(k - 1, 1e-6) * 1.1);
   });
 
   it('rejects non-bigint and non-positive bounds', () => {

@@ -29,7 +29,7 @@ function erfSeries(x: number): number {
     sum += term;
     if (term < sum * EPS) break;
   }
-  return ((2 / SQRT_PI) * x * Math.exp(-z)) * sum;
+  return (2 / SQRT_PI) * x * Math.exp(-z) * sum;
 }
 
 /**

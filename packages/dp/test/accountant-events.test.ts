@@ -19,13 +19,7 @@ import {
 import { calibrateGaussianNoise, calibrateLaplaceNoise, calibrateNoise } from '../src/accountant/calibrate-query.ts';
 import { exponentialMechanismRdpAt, pureDpRdpAt, randomizedResponseRdpAt } from '../src/accountant/pure-dp.ts';
 import { PldAccountant } from '../src/accountant/pld-accountant.ts';
-import {
-  ACCOUNTANT_KINDS,
-  accountantLabel,
-  checkAccountantKind,
-  createAccountant,
-  eventEpsilon,
-} from '../src/accountant/registry.ts';
+import { ACCOUNTANT_KINDS, accountantLabel, checkAccountantKind, createAccountant, eventEpsilon } from '../src/accountant/registry.ts';
 import { RdpAccountant } from '../src/accountant/rdp-accountant.ts';
 import { analyticGaussianSigma } from '../src/mechanisms/calibration.ts';
 import { exponentialMechanism, permuteAndFlip } from '../src/mechanisms/exponential.ts';
@@ -40,7 +34,9 @@ describe('golden values of the new events (mpmath, from the definitions)', () =>
   it('randomized response RDP', () => {
     for (const v of vectors.randomizedResponseRdp) {
       expect(rel(randomizedResponseRdpAt(v.noiseParameter, v.buckets, v.order), v.rdp)).toBeLessThan(vectors.tolerance.rdp_relative);
-      const acc = new RdpAccountant({ orders: [v.order] }).compose(randomizedResponseEvent({ noiseParameter: v.noiseParameter, buckets: v.buckets }));
+      const acc = new RdpAccountant({ orders: [v.order] }).compose(
+        randomizedResponseEvent({ noiseParameter: v.noiseParameter, buckets: v.buckets }),
+      );
       expect(rel(acc.rdp[0], v.rdp)).toBeLessThan(vectors.tolerance.rdp_relative);
     }
   });
@@ -161,7 +157,11 @@ describe('accountant registry', () => {
     const sampled = new RdpAccountant().compose(poissonSampledEvent(0.01, laplaceEvent(1)), 100);
     const pure = 100 * Math.log1p(0.01 * Math.expm1(1));
     expect(sampled.getEpsilon(1e-6)).toBeLessThan(pure);
-    expect(createAccountant('pld').compose(poissonSampledEvent(0.01, exponentialMechanismEvent(1)), 100).getEpsilon(1e-6)).toBeLessThan(pure);
+    expect(
+      createAccountant('pld')
+        .compose(poissonSampledEvent(0.01, exponentialMechanismEvent(1)), 100)
+        .getEpsilon(1e-6),
+    ).toBeLessThan(pure);
   });
 });
 
@@ -178,7 +178,10 @@ describe('noise calibration for queries (as dp_accounting calibrate_dp_mechanism
       expect(epsL(b / 1.0002)).toBeGreaterThan(1);
     }
     // basic composition of Laplace is pure: scale = count / epsilon
-    expect(calibrateLaplaceNoise({ targetEpsilon: 1, targetDelta: 1e-6, count: 20, accountant: 'basic', tolerance: 1e-9 })).toBeCloseTo(20, 6);
+    expect(calibrateLaplaceNoise({ targetEpsilon: 1, targetDelta: 1e-6, count: 20, accountant: 'basic', tolerance: 1e-9 })).toBeCloseTo(
+      20,
+      6,
+    );
     // a single Gaussian under PLD is the analytic Gaussian (Balle & Wang 2018)
     const one = calibrateGaussianNoise({ targetEpsilon: 1, targetDelta: 1e-5, tolerance: 1e-4 });
     expect(rel(one, analyticGaussianSigma({ epsilon: 1, delta: 1e-5, sensitivity: 1 }))).toBeLessThan(2e-3);
@@ -190,7 +193,9 @@ describe('noise calibration for queries (as dp_accounting calibrate_dp_mechanism
     expect(eps(sigma)).toBeLessThanOrEqual(2);
     expect(eps(sigma / 1.002)).toBeGreaterThan(2);
     const p = calibrateNoise({
-      targetEpsilon: 1, targetDelta: 1e-6, accountant: 'rdp',
+      targetEpsilon: 1,
+      targetDelta: 1e-6,
+      accountant: 'rdp',
       event: (x) => selfComposedEvent(gaussianEvent(x), 4),
     });
     expect(rel(p, 2 * calibrateGaussianNoise({ targetEpsilon: 1, targetDelta: 1e-6, accountant: 'rdp' }))).toBeLessThan(3e-3);

@@ -80,10 +80,14 @@ describe('options objects', () => {
   it('unknown keys are TypeErrors naming the key and the allowed ones', () => {
     const o = { noiseMultiplier: 1, sampleRate: 0.01, steps: 100, delta: 1e-5, accountant: 'rdp' as const };
     expect(() => computeEpsilon({ ...o, order: [2] } as never)).toThrow(/unknown key "order".*allowed keys: noiseMultiplier/);
-    expect(() => calibrateNoiseMultiplier({ targetEpsilon: 1, delta: 1e-5, sampleRate: 0.01, steps: 10, accountant: 'rdp', tolerance: 1 } as never)).toThrow(/unknown key "tolerance"/);
+    expect(() =>
+      calibrateNoiseMultiplier({ targetEpsilon: 1, delta: 1e-5, sampleRate: 0.01, steps: 10, accountant: 'rdp', tolerance: 1 } as never),
+    ).toThrow(/unknown key "tolerance"/);
     expect(() => new RdpAccountant({ relation: 'replace-one' } as never)).toThrow(/unknown key "relation"/);
     expect(() => new PldAccountant({ onwarning: () => {} } as never)).toThrow(/did you mean "onWarning"/);
-    expect(() => privacyStatement({ noiseMultiplier: 1, delta: 1e-5, accountant: 'rdp', sampleRate: 0.1, steps: 10, microbatching: true } as never)).toThrow(/unknown key "microbatching"/);
+    expect(() =>
+      privacyStatement({ noiseMultiplier: 1, delta: 1e-5, accountant: 'rdp', sampleRate: 0.1, steps: 10, microbatching: true } as never),
+    ).toThrow(/unknown key "microbatching"/);
     expect(() => computeEpsilon({ ...o, onWarning: 1 } as never)).toThrow(/onWarning/);
     expect(() => dpSgdEvent({ noiseMultiplier: 1, sampleRate: 0.1, steps: 2, epochs: 1 } as never)).toThrow(/unknown key "epochs"/);
     expect(() => sampledWithoutReplacementEvent(null as never, gaussianEvent(1))).toThrow(/^options must be an object/);
@@ -92,7 +96,9 @@ describe('options objects', () => {
     expect(() => zcdpToDelta(null as never)).toThrow(/^options must be an object/);
   });
   it('optimal advanced composition (O(k^2)) has a stated bound on k instead of running for hours', () => {
-    expect(() => advancedComposition({ epsilon: 1, delta: 0, count: 2001, totalDelta: 1e-5 })).toThrow(/count must be an integer in \[1, 2000\]/);
+    expect(() => advancedComposition({ epsilon: 1, delta: 0, count: 2001, totalDelta: 1e-5 })).toThrow(
+      /count must be an integer in \[1, 2000\]/,
+    );
     expect(() => advancedCompositionInverse({ totalEpsilon: 1, totalDelta: 1e-5, delta: 0, count: 2001 })).toThrow(RangeError);
   });
 });

@@ -23,7 +23,17 @@ function hits(x: number[][], t: number, seed: string): { hits: number; epsilon: 
   for (let r = 0; r < RUNS; r++) {
     const model = echoModel();
     const res = trainDpSgd({
-      model, x, y, epochs: 1, batchSize: 4, sampling: 'shuffle', learningRate: 1, clipNorm: 1, noiseMultiplier: SIGMA, delta: DELTA, rng,
+      model,
+      x,
+      y,
+      epochs: 1,
+      batchSize: 4,
+      sampling: 'shuffle',
+      learningRate: 1,
+      clipNorm: 1,
+      noiseMultiplier: SIGMA,
+      delta: DELTA,
+      rng,
     });
     epsilon = res.epsilon;
     if (-4 * model.parameters[0] > t) h++;

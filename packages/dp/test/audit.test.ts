@@ -9,12 +9,7 @@
  */
 import { seededTestRng } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
-import {
-  exponentialMechanism,
-  gaussianMechanism,
-  laplaceMechanism,
-  randomizedResponse,
-} from '../src/mechanisms/index.ts';
+import { exponentialMechanism, gaussianMechanism, laplaceMechanism, randomizedResponse } from '../src/mechanisms/index.ts';
 import { dpCount } from '../src/queries/index.ts';
 import { Z_1E5 } from '../../../test/support/stats.ts';
 import { normalCdf } from '../src/special.ts';

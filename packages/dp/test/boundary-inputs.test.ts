@@ -43,9 +43,7 @@ describe('accountant events and zCDP conversions', () => {
   });
 
   it('effectiveGaussianNoiseMultiplier(null) names event', () => {
-    expect(() => call(effectiveGaussianNoiseMultiplier, null)).toThrow(
-      new TypeError('event must be a privacy event object, got null'),
-    );
+    expect(() => call(effectiveGaussianNoiseMultiplier, null)).toThrow(new TypeError('event must be a privacy event object, got null'));
   });
 
   it('zcdpToDelta(undefined) names options', () => {
@@ -62,9 +60,7 @@ describe('accountant events and zCDP conversions', () => {
         '"event":{"kind":"gaussian","noiseMultiplier":1}}]}',
     );
     expect(() => validateEvent(parsed)).toThrow(
-      new TypeError(
-        'event.events[0] has an unknown key "sampleRAte" (did you mean "sampleRate"?); allowed keys: kind, sampleRate, event',
-      ),
+      new TypeError('event.events[0] has an unknown key "sampleRAte" (did you mean "sampleRate"?); allowed keys: kind, sampleRate, event'),
     );
     expect(() => call(composedEvent, [{ kind: 'gaussian', noiseMultiplier: 1, sigma: 2 }])).toThrow(
       new TypeError('events[0] has an unknown key "sigma"; allowed keys: kind, noiseMultiplier'),
@@ -78,9 +74,7 @@ describe('DP-SGD building blocks', () => {
   });
 
   it('clipFactor with a BigInt norm names norm', () => {
-    expect(() => call(clipFactor, 2n ** 64n, 1)).toThrow(
-      new TypeError('norm must be a finite number >= 0, got 18446744073709551616n'),
-    );
+    expect(() => call(clipFactor, 2n ** 64n, 1)).toThrow(new TypeError('norm must be a finite number >= 0, got 18446744073709551616n'));
   });
 
   it('clipFactor with an object without prototype names norm', () => {
@@ -94,15 +88,11 @@ describe('DP-SGD building blocks', () => {
   });
 
   it('perLayerClipNorms(6, 1.79e308) names layers and its range', () => {
-    expect(() => perLayerClipNorms(6, 1.79e308)).toThrow(
-      new RangeError('layers must be an integer in [1, 1048576], got 1.79e+308'),
-    );
+    expect(() => perLayerClipNorms(6, 1.79e308)).toThrow(new RangeError('layers must be an integer in [1, 1048576], got 1.79e+308'));
   });
 
   it('totalClipNorm({ length: 2147483648 }) is refused before any loop', () => {
-    expect(() => call(totalClipNorm, { length: 2147483648 })).toThrow(
-      new TypeError('clipNorms must be an array, got an object (Object)'),
-    );
+    expect(() => call(totalClipNorm, { length: 2147483648 })).toThrow(new TypeError('clipNorms must be an array, got an object (Object)'));
   });
 
   it('totalClipNorm of huge bounds neither overflows early nor returns Infinity', () => {
@@ -132,9 +122,7 @@ describe('DP-SGD building blocks', () => {
   });
 
   it('take(items, { length: 2 ** 40 }) names indices', () => {
-    expect(() => call(take, [1, 2], { length: 2 ** 40 })).toThrow(
-      new TypeError('indices must be an array, got an object (Object)'),
-    );
+    expect(() => call(take, [1, 2], { length: 2 ** 40 })).toThrow(new TypeError('indices must be an array, got an object (Object)'));
   });
 
   it('take refuses a fractional index instead of returning undefined', () => {
@@ -155,9 +143,7 @@ describe('batch samplers refuse populations they cannot draw in bounded time', (
   });
 
   it('shuffledBatches(2147483647, 100) names n and its range', () => {
-    expect(() => shuffledBatches(2147483647, 100)).toThrow(
-      new RangeError('n must be an integer in [1, 134217728], got 2147483647'),
-    );
+    expect(() => shuffledBatches(2147483647, 100)).toThrow(new RangeError('n must be an integer in [1, 134217728], got 2147483647'));
   });
 
   it('trainTestSplit(2147483647, 0.2) names n and its range', () => {

@@ -6,7 +6,14 @@
 import { type Rng, seededTestRng } from '@ppml/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type DpEvent, epsilonDeltaEvent, gaussianEvent, laplaceEvent, randomizedResponseEvent, sampledWithoutReplacementEvent } from '../src/accountant/events.ts';
+import {
+  type DpEvent,
+  epsilonDeltaEvent,
+  gaussianEvent,
+  laplaceEvent,
+  randomizedResponseEvent,
+  sampledWithoutReplacementEvent,
+} from '../src/accountant/events.ts';
 import { createAccountant } from '../src/accountant/registry.ts';
 import { gaussianMechanism } from '../src/mechanisms/gaussian.ts';
 import { dpCount, dpSum } from '../src/queries/aggregates.ts';
@@ -49,7 +56,9 @@ describe('PrivacyBudget with an accountant', () => {
     );
     expect(b.ledger).toHaveLength(1);
     // An event either accountant refuses (sampling without replacement under add-or-remove-one) is a RangeError.
-    expect(() => b.spend({ event: sampledWithoutReplacementEvent({ datasetSize: 10, sampleSize: 2 }, gaussianEvent(5)) })).toThrow(RangeError);
+    expect(() => b.spend({ event: sampledWithoutReplacementEvent({ datasetSize: 10, sampleSize: 2 }, gaussianEvent(5)) })).toThrow(
+      RangeError,
+    );
     expect(() => b.spend({ epsilon: 0.1, event: { kind: 'gaussian' } as never })).toThrow(/cost.event.noiseMultiplier/);
     expect(() => b.spend({ epsilon: 0.1, bogus: 1 } as never)).toThrow(/bogus/);
     expect(b.ledger).toHaveLength(1);
@@ -58,7 +67,9 @@ describe('PrivacyBudget with an accountant', () => {
     expect(e.epsilon).toBeGreaterThanOrEqual(0.01);
     expect(e.epsilon).toBeLessThan(0.0101);
     // A basic budget needs amounts for a Gaussian event; rho or pure budgets cannot take a composing accountant.
-    expect(() => new PrivacyBudget({ epsilon: 1, delta: 1e-6, accountant: 'basic' }).spend({ event: gaussianEvent(5) })).toThrow(/cost.epsilon \(and delta\) is required/);
+    expect(() => new PrivacyBudget({ epsilon: 1, delta: 1e-6, accountant: 'basic' }).spend({ event: gaussianEvent(5) })).toThrow(
+      /cost.epsilon \(and delta\) is required/,
+    );
     expect(() => new PrivacyBudget({ epsilon: 1, accountant: 'pld' })).toThrow(/delta cap in \(0, 1\)/);
     expect(() => new PrivacyBudget({ epsilon: 1, delta: 1e-6, rho: 1, accountant: 'rdp' })).toThrow(/no rho cap/);
     expect(() => new PrivacyBudget({ epsilon: 1, delta: 1e-6, accountant: 'prv' as never })).toThrow(/accountant must be one of/);
@@ -68,36 +79,44 @@ describe('PrivacyBudget with an accountant', () => {
 
   it('property: a composing budget never accepts a sequence whose composed epsilon exceeds the cap', () => {
     const spend = fc.oneof(
-      fc.double({ min: 5, max: 80, noNaN: true }).map((s) => ({ event: gaussianEvent(s) }) as { epsilon?: number; delta?: number; event?: DpEvent }),
+      fc
+        .double({ min: 5, max: 80, noNaN: true })
+        .map((s) => ({ event: gaussianEvent(s) }) as { epsilon?: number; delta?: number; event?: DpEvent }),
       fc.double({ min: 0.01, max: 0.4, noNaN: true }).map((e) => ({ epsilon: e })),
-      fc.tuple(fc.double({ min: 0.01, max: 0.3, noNaN: true }), fc.double({ min: 1e-9, max: 1e-7, noNaN: true })).map(([e, d]) => ({ epsilon: e, delta: d })),
+      fc
+        .tuple(fc.double({ min: 0.01, max: 0.3, noNaN: true }), fc.double({ min: 1e-9, max: 1e-7, noNaN: true }))
+        .map(([e, d]) => ({ epsilon: e, delta: d })),
       fc.double({ min: 0.05, max: 0.9, noNaN: true }).map((p) => ({ event: randomizedResponseEvent({ noiseParameter: p, buckets: 3 }) })),
     );
     fc.assert(
-      fc.property(fc.constantFrom('pld' as const, 'rdp' as const), fc.array(spend, { minLength: 1, maxLength: 12 }), (accountant, spends) => {
-        const cap = { epsilon: 1.5, delta: 1e-6 };
-        const b = new PrivacyBudget({ ...cap, accountant });
-        for (const s of spends) {
-          try {
-            b.spend(s);
-          } catch (e) {
-            if (!(e instanceof PrivacyBudgetExceededError)) throw e;
+      fc.property(
+        fc.constantFrom('pld' as const, 'rdp' as const),
+        fc.array(spend, { minLength: 1, maxLength: 12 }),
+        (accountant, spends) => {
+          const cap = { epsilon: 1.5, delta: 1e-6 };
+          const b = new PrivacyBudget({ ...cap, accountant });
+          for (const s of spends) {
+            try {
+              b.spend(s);
+            } catch (e) {
+              if (!(e instanceof PrivacyBudgetExceededError)) throw e;
+            }
           }
-        }
-        // Recompose the accepted events from scratch (a fresh accountant, all at once); the budget may also accept
-        // on the basic sums, both being valid bounds. 1e-9 covers float differences of the composition order.
-        const fresh = createAccountant(accountant, { onWarning: () => {} });
-        let eps = 0;
-        let delta = 0;
-        for (const e of b.ledger) {
-          fresh.compose(e.event);
-          eps += e.epsilon;
-          delta += e.delta;
-        }
-        const composed = b.ledger.length === 0 ? 0 : fresh.getEpsilon(cap.delta);
-        const basicFits = eps <= cap.epsilon * (1 + 1e-12) && delta <= cap.delta * (1 + 1e-12);
-        return composed <= cap.epsilon * (1 + 1e-9) || basicFits;
-      }),
+          // Recompose the accepted events from scratch (a fresh accountant, all at once); the budget may also accept
+          // on the basic sums, both being valid bounds. 1e-9 covers float differences of the composition order.
+          const fresh = createAccountant(accountant, { onWarning: () => {} });
+          let eps = 0;
+          let delta = 0;
+          for (const e of b.ledger) {
+            fresh.compose(e.event);
+            eps += e.epsilon;
+            delta += e.delta;
+          }
+          const composed = b.ledger.length === 0 ? 0 : fresh.getEpsilon(cap.delta);
+          const basicFits = eps <= cap.epsilon * (1 + 1e-12) && delta <= cap.delta * (1 + 1e-12);
+          return composed <= cap.epsilon * (1 + 1e-9) || basicFits;
+        },
+      ),
       { numRuns: 25, seed: 13 },
     );
   });

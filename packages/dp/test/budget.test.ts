@@ -95,7 +95,9 @@ describe('PrivacyBudget', () => {
     for (const r of refused) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(PrivacyBudgetExceededError);
     expect(b.spent.epsilon).toBe(1);
     // every computation started after its own spend was in the ledger
-    order.forEach((line, i) => expect(line).toBe(`compute q${i} with ${i + 1} spends recorded`));
+    order.forEach((line, i) => {
+      expect(line).toBe(`compute q${i} with ${i + 1} spends recorded`);
+    });
   });
 
   it('queries spend before answering and refuse once the budget is gone', async () => {

@@ -14,7 +14,6 @@ describe('calibrateNoiseMultiplier with PLD (slow)', () => {
     expect(sPld).toBeLessThan(sRdp);
   });
 
-
   it('reproduces the PLD side of Opacus test_get_noise_multiplier_rdp_epochs within the RDP value', () => {
     const sigma = calibrateNoiseMultiplier({ targetEpsilon: 8, delta: 1e-5, sampleRate: 0.04, epochs: 90, accountant: 'pld' });
     expect(sigma).toBeLessThan(1.416);

@@ -43,7 +43,14 @@ describe('calibrateNoiseMultiplier', () => {
   });
 
   it('returns a dyadic fraction of 20 and respects epsilonTolerance', () => {
-    const sigma = calibrateNoiseMultiplier({ targetEpsilon: 2, delta: 1e-5, sampleRate: 0.01, steps: 1000, accountant: 'rdp', epsilonTolerance: 0.001 });
+    const sigma = calibrateNoiseMultiplier({
+      targetEpsilon: 2,
+      delta: 1e-5,
+      sampleRate: 0.01,
+      steps: 1000,
+      accountant: 'rdp',
+      epsilonTolerance: 0.001,
+    });
     const scaled = (sigma / 20) * 2 ** 30;
     expect(Number.isInteger(scaled)).toBe(true);
     const eps = computeEpsilon({ noiseMultiplier: sigma, sampleRate: 0.01, steps: 1000, delta: 1e-5, accountant: 'rdp' });
@@ -72,7 +79,14 @@ describe('computeEpsilon', () => {
 
   it('warns when the optimal RDP order is at the end of the order list', () => {
     const warnings: string[] = [];
-    computeEpsilon({ noiseMultiplier: 50, sampleRate: 0.01, steps: 1000, delta: 1e-6, accountant: 'rdp', onWarning: (m) => warnings.push(m) });
+    computeEpsilon({
+      noiseMultiplier: 50,
+      sampleRate: 0.01,
+      steps: 1000,
+      delta: 1e-6,
+      accountant: 'rdp',
+      onWarning: (m) => warnings.push(m),
+    });
     expect(warnings.length).toBe(1);
     expect(warnings[0]).toMatch(/order 63 is the largest one tried.*pass `orders` that extend beyond 63/);
     const quiet: string[] = [];

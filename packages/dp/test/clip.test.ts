@@ -2,13 +2,7 @@
 // per layer, for Float64Array and Float32Array rows and for the matrix form.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  clipAndSum,
-  clipFactor,
-  clipPerSampleGradients,
-  perLayerClipNorms,
-  totalClipNorm,
-} from '../src/sgd/index.ts';
+import { clipAndSum, clipFactor, clipPerSampleGradients, perLayerClipNorms, totalClipNorm } from '../src/sgd/index.ts';
 import { expectClose } from '../../../test/support/stats.ts';
 
 const SLACK = 1e-12; // relative float slack on the clipped norm
@@ -22,7 +16,9 @@ function norm(v: ArrayLike<number>, from = 0, to = v.length): number {
 const coord = fc.double({ min: -1e3, max: 1e3, noNaN: true });
 const batchArb = fc
   .integer({ min: 1, max: 12 })
-  .chain((width) => fc.tuple(fc.constant(width), fc.array(fc.array(coord, { minLength: width, maxLength: width }), { minLength: 0, maxLength: 8 })));
+  .chain((width) =>
+    fc.tuple(fc.constant(width), fc.array(fc.array(coord, { minLength: width, maxLength: width }), { minLength: 0, maxLength: 8 })),
+  );
 const clipArb = fc.double({ min: 1e-3, max: 100, noNaN: true });
 
 describe('flat clipping', () => {
@@ -70,7 +66,11 @@ describe('flat clipping', () => {
       [0.3, 0.4],
       [-0.6, 0.8],
     ];
-    fromMatrix.forEach((g, i) => g.forEach((v, k) => expectClose(v, expected[i][k], 1e-15, `row ${i} [${k}]`)));
+    fromMatrix.forEach((g, i) => {
+      g.forEach((v, k) => {
+        expectClose(v, expected[i][k], 1e-15, `row ${i} [${k}]`);
+      });
+    });
     expect(fromMatrix[1][0]).toBe(0.3); // under the bound: bit-for-bit unchanged
   });
 
@@ -120,7 +120,9 @@ describe('per-layer clipping', () => {
   it('uses explicit per-layer bounds and reports their total', () => {
     const g = [Float64Array.of(3, 4, 10)];
     const [c] = clipPerSampleGradients(g, { clipNorm: [1, 2], layers: [2, 1] });
-    [0.6, 0.8, 2].forEach((v, k) => expectClose(c[k], v, 1e-15, `c[${k}]`));
+    [0.6, 0.8, 2].forEach((v, k) => {
+      expectClose(c[k], v, 1e-15, `c[${k}]`);
+    });
     expect(totalClipNorm([3, 4])).toBe(5);
   });
 });

@@ -61,8 +61,8 @@ describe('table discrete Gaussian: envelope', () => {
       const D = BigInt(t.scale);
       const pLo = BigInt(Math.floor(p * (1 - 2 ** -31) * 2 ** 60));
       const pHi = BigInt(Math.ceil(p * (1 + 2 ** -31) * 2 ** 60));
-      expect(pLo * H << BigInt(prec) <= lo * D << 60n, `a = ${a}`).toBe(true);
-      expect(pHi * H << BigInt(prec) >= hi * D << 60n, `a = ${a}`).toBe(true);
+      expect((pLo * H) << BigInt(prec) <= (lo * D) << 60n, `a = ${a}`).toBe(true);
+      expect((pHi * H) << BigInt(prec) >= (hi * D) << 60n, `a = ${a}`).toBe(true);
     }
   });
 });

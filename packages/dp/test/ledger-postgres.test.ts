@@ -57,7 +57,12 @@ describe('openPostgresBudget', () => {
     await expect(a.run({ epsilon: 0.5 }, 'too much', () => 1)).rejects.toThrow(PrivacyBudgetExceededError);
     expect(await a.run({ epsilon: 0.25 }, 'rest', () => 42)).toBe(42);
     await a.close();
-    const b = await openPostgresBudget({ connection: { host: '127.0.0.1', port: server.port, user: server.user, database: 'postgres' }, name: 'census', epsilon: 1, accountant: 'basic' });
+    const b = await openPostgresBudget({
+      connection: { host: '127.0.0.1', port: server.port, user: server.user, database: 'postgres' },
+      name: 'census',
+      epsilon: 1,
+      accountant: 'basic',
+    });
     expect(b.ledger.map((e) => e.label)).toEqual(['count', 'rest']);
     expect(b.ledger[0]).toEqual(entry);
     expect(entry.at).toBeGreaterThanOrEqual(before);
@@ -88,7 +93,11 @@ describe('openPostgresBudget', () => {
     expect(Number.isInteger(n)).toBe(true);
     const median = await budget.runQuery(dpQuantile, ages, { q: 0.5, lower: 0, upper: 100, epsilon: 0.25, label: 'median age', rng });
     expect(median).toBeGreaterThanOrEqual(0);
-    const groups = await budget.runQuery(dpGroupByCount, ages.map((a) => a % 4), { epsilon: 0.5, delta: 1e-7, rng });
+    const groups = await budget.runQuery(
+      dpGroupByCount,
+      ages.map((a) => a % 4),
+      { epsilon: 0.5, delta: 1e-7, rng },
+    );
     expect(groups.counts.size).toBeGreaterThan(0);
     expect(budget.ledger.map((e) => [e.label, e.event])).toEqual([
       ['count', describeQuery(dpCount, ages, { epsilon: 0.5 }).event],
@@ -102,7 +111,9 @@ describe('openPostgresBudget', () => {
     // Bad calls are refused before anything is recorded.
     await expect(budget.runQuery(dpCount, ages, { epsilon: Number.NaN })).rejects.toThrow(RangeError);
     await expect(budget.runQuery(dpCount, [], { epsilon: 0.1 })).rejects.toThrow(RangeError);
-    await expect(budget.runQuery(dpCount, ages, { epsilon: 0.1, budget: new PrivacyBudget({ epsilon: 1 }) })).rejects.toThrow(/budget must be omitted/);
+    await expect(budget.runQuery(dpCount, ages, { epsilon: 0.1, budget: new PrivacyBudget({ epsilon: 1 }) })).rejects.toThrow(
+      /budget must be omitted/,
+    );
     await expect(budget.runQuery(((x: number[]) => x.length) as never, ages as never)).rejects.toThrow(/must be one of/);
     await budget.close();
     // Another replica sees the three spends with their events.

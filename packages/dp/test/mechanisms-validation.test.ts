@@ -38,7 +38,8 @@ import {
 } from '../src/queries/index.ts';
 
 /** Messages of errors raised by the engine rather than by a check of ours. */
-const ENGINE = /is not a function|Cannot read prop|Cannot destructure|is not iterable|Invalid array length|Invalid typed array length|Cannot convert|Cannot mix BigInt|Maximum call stack|undefined \(reading/;
+const ENGINE =
+  /is not a function|Cannot read prop|Cannot destructure|is not iterable|Invalid array length|Invalid typed array length|Cannot convert|Cannot mix BigInt|Maximum call stack|undefined \(reading/;
 
 const WEIRD: readonly unknown[] = [
   null,
@@ -92,20 +93,32 @@ const data = [1, 2, 3, 4, 5];
 
 /** Each public entry point with valid options; the call uses the mechanism so that outputs are checked too. */
 const ENTRIES: readonly Entry[] = [
-  ['laplaceMechanism', { epsilon: 1, sensitivity: 1, rng }, (o) => (laplaceMechanism(o as never).addNoise(3))],
-  ['laplaceMechanism.addNoiseTo', { epsilon: 1, sensitivity: 1, clamp: [0, 10], rng }, (o) => laplaceMechanism(o as never).addNoiseTo(data)],
-  ['gaussianMechanism', { epsilon: 1, delta: 1e-5, sensitivity: 1, rng }, (o) => {
-    const g = gaussianMechanism(o as never);
-    if (!(Number.isFinite(g.guarantee.rho) && g.guarantee.rho > 0 && Number.isFinite(g.sigma))) throw new Error('bad guarantee');
-    return g.addNoise(3);
-  }],
+  ['laplaceMechanism', { epsilon: 1, sensitivity: 1, rng }, (o) => laplaceMechanism(o as never).addNoise(3)],
+  [
+    'laplaceMechanism.addNoiseTo',
+    { epsilon: 1, sensitivity: 1, clamp: [0, 10], rng },
+    (o) => laplaceMechanism(o as never).addNoiseTo(data),
+  ],
+  [
+    'gaussianMechanism',
+    { epsilon: 1, delta: 1e-5, sensitivity: 1, rng },
+    (o) => {
+      const g = gaussianMechanism(o as never);
+      if (!(Number.isFinite(g.guarantee.rho) && g.guarantee.rho > 0 && Number.isFinite(g.sigma))) throw new Error('bad guarantee');
+      return g.addNoise(3);
+    },
+  ],
   ['exponentialMechanism', { epsilon: 1, sensitivity: 1, monotonic: false, rng }, (o) => exponentialMechanism(o as never).select(data)],
   ['permuteAndFlip', { epsilon: 1, sensitivity: 1, rng }, (o) => permuteAndFlip(o as never).select(data)],
-  ['randomizedResponse', { epsilon: 1, categories: 3, rng }, (o) => {
-    const r = randomizedResponse(o as never);
-    r.respond(1);
-    return r.estimateCounts([10, 20, 30].slice(0, r.categories).concat(new Array(Math.max(0, r.categories - 3)).fill(0)));
-  }],
+  [
+    'randomizedResponse',
+    { epsilon: 1, categories: 3, rng },
+    (o) => {
+      const r = randomizedResponse(o as never);
+      r.respond(1);
+      return r.estimateCounts([10, 20, 30].slice(0, r.categories).concat(new Array(Math.max(0, r.categories - 3)).fill(0)));
+    },
+  ],
   ['analyticGaussianSigma', { epsilon: 1, delta: 1e-5, sensitivity: 1 }, (o) => analyticGaussianSigma(o as never)],
   ['classicGaussianSigma', { epsilon: 0.5, delta: 1e-5, sensitivity: 1 }, (o) => classicGaussianSigma(o as never)],
   ['gaussianDelta', { sigma: 4, epsilon: 1, sensitivity: 1 }, (o) => gaussianDelta(o as never)],
@@ -117,8 +130,16 @@ const ENTRIES: readonly Entry[] = [
   ['dpHistogram', { epsilon: 1, lower: 0, upper: 10, bins: 5, rng }, (o) => dpHistogram(data, o as never)],
   ['dpHistogram edges', { epsilon: 1, edges: [0, 2, 10], rng }, (o) => dpHistogram(data, o as never)],
   ['dpQuantile', { epsilon: 1, lower: 0, upper: 10, q: 0.5, candidates: 11, rng }, (o) => dpQuantile(data, o as never)],
-  ['PrivacyBudget', { epsilon: 1, delta: 1e-6, rho: 1 }, (o) => new PrivacyBudget(o as never).spend({ epsilon: 1e-9, delta: 0, rho: 1e-9 }).index],
-  ['PrivacyBudget.spend', { epsilon: 0.5, delta: 1e-7, rho: 0.1 }, (o) => new PrivacyBudget({ epsilon: 1, delta: 1e-6, rho: 1 }).spend(o as never).epsilon],
+  [
+    'PrivacyBudget',
+    { epsilon: 1, delta: 1e-6, rho: 1 },
+    (o) => new PrivacyBudget(o as never).spend({ epsilon: 1e-9, delta: 0, rho: 1e-9 }).index,
+  ],
+  [
+    'PrivacyBudget.spend',
+    { epsilon: 0.5, delta: 1e-7, rho: 0.1 },
+    (o) => new PrivacyBudget({ epsilon: 1, delta: 1e-6, rho: 1 }).spend(o as never).epsilon,
+  ],
 ];
 
 describe('generated bad input: checked errors naming the parameter, finite results otherwise', () => {
@@ -187,7 +208,9 @@ describe('generated bad input: checked errors naming the parameter, finite resul
     for (const [name, call] of calls) for (let i = 0; i < cases.length; i++) checked(`${name}(case ${i})`, () => call(cases[i]));
     expect(() => dpMean({ length: Number.NaN } as never, { epsilon: 1, lower: 0, upper: 1 })).toThrow(TypeError);
     expect(() => dpVariance({ length: Number.NaN } as never, { epsilon: 1, lower: 0, upper: 1 })).toThrow(/values must be an array/);
-    expect(() => dpSum([1, 2n] as never, { epsilon: 1, lower: 0, upper: 1 })).toThrow(/values\[1\] must be a finite number, got 2n|values\[1\]/);
+    expect(() => dpSum([1, 2n] as never, { epsilon: 1, lower: 0, upper: 1 })).toThrow(
+      /values\[1\] must be a finite number, got 2n|values\[1\]/,
+    );
   });
 
   it('samplers check rng, scale and sigma', () => {
@@ -227,17 +250,22 @@ describe('ranges whose results the code can represent (no Infinity or NaN)', () 
   it('property: laplaceMechanism over a wide range of parameters either refuses with a RangeError or gives finite outputs', () => {
     const r = seededTestRng('laplace-range');
     fc.assert(
-      fc.property(fc.integer({ min: -1074, max: 1023 }), fc.integer({ min: -60, max: 1023 }), fc.double({ min: -(2 ** 1000), max: 2 ** 1000, noNaN: true }), (s, e, x) => {
-        const sensitivity = 2 ** s;
-        const epsilon = 2 ** e;
-        let lap;
-        try {
-          lap = laplaceMechanism({ epsilon, sensitivity, rng: r });
-        } catch (err) {
-          return err instanceof RangeError && !ENGINE.test(err.message);
-        }
-        return Number.isFinite(lap.addNoise(x)) && Number.isFinite(lap.noiseScale(1));
-      }),
+      fc.property(
+        fc.integer({ min: -1074, max: 1023 }),
+        fc.integer({ min: -60, max: 1023 }),
+        fc.double({ min: -(2 ** 1000), max: 2 ** 1000, noNaN: true }),
+        (s, e, x) => {
+          const sensitivity = 2 ** s;
+          const epsilon = 2 ** e;
+          let lap: ReturnType<typeof laplaceMechanism>;
+          try {
+            lap = laplaceMechanism({ epsilon, sensitivity, rng: r });
+          } catch (err) {
+            return err instanceof RangeError && !ENGINE.test(err.message);
+          }
+          return Number.isFinite(lap.addNoise(x)) && Number.isFinite(lap.noiseScale(1));
+        },
+      ),
       { numRuns: 300, seed: 7 },
     );
   });
@@ -250,14 +278,20 @@ describe('ranges whose results the code can represent (no Infinity or NaN)', () 
         fc.double({ min: 1e-300, max: 0.999, noNaN: true }),
         fc.double({ min: 1e-300, max: 1e300, noNaN: true }),
         (epsilon, delta, sensitivity) => {
-          let g;
+          let g: ReturnType<typeof gaussianMechanism>;
           try {
             g = gaussianMechanism({ epsilon, delta, sensitivity, rng: r });
           } catch (err) {
             return err instanceof RangeError && !ENGINE.test(err.message);
           }
           const { rho } = g.guarantee;
-          return Number.isFinite(rho) && rho > 0 && Number.isFinite(g.sigma) && Number.isFinite(g.addNoise(1)) && Number.isFinite(g.noiseSigma(3));
+          return (
+            Number.isFinite(rho) &&
+            rho > 0 &&
+            Number.isFinite(g.sigma) &&
+            Number.isFinite(g.addNoise(1)) &&
+            Number.isFinite(g.noiseSigma(3))
+          );
         },
       ),
       { numRuns: 200, seed: 11 },
@@ -271,7 +305,10 @@ describe('ranges whose results the code can represent (no Infinity or NaN)', () 
       [1e-300, 1e-300, 1e300],
       [700, 0.5, 1e-300],
     ]) {
-      const e = checked(`gaussian ${epsilon} ${delta} ${sensitivity}`, () => gaussianMechanism({ epsilon, delta, sensitivity }).guarantee.rho);
+      const e = checked(
+        `gaussian ${epsilon} ${delta} ${sensitivity}`,
+        () => gaussianMechanism({ epsilon, delta, sensitivity }).guarantee.rho,
+      );
       if (e !== undefined) expect(e).toBeInstanceOf(RangeError);
     }
   });
@@ -292,7 +329,7 @@ describe('ranges whose results the code can represent (no Infinity or NaN)', () 
     expect(() => exponentialMechanism({ epsilon: 1, sensitivity: 1 }).select([1e308, -1e308])).toThrow(/scores\[0\]/);
     expect(() => exponentialMechanism({ epsilon: 1e300, sensitivity: 1e-300 })).toThrow(/epsilon \/ sensitivity/);
     expect(() => randomizedResponse({ epsilon: 1e-300 })).toThrow(/epsilon must be a finite number >= 2\^-50/);
-    const rr = randomizedResponse({ epsilon: 2 ** -50, categories: 2 ** 32 - 1 === 0 ? 2 : 2 });
+    const rr = randomizedResponse({ epsilon: 2 ** -50, categories: 2 });
     expect(rr.estimateCounts([2 ** 53, 2 ** 53]).every(Number.isFinite)).toBe(true);
     expect(randomizedResponse({ epsilon: 800 }).estimateCounts([3, 4]).every(Number.isFinite)).toBe(true);
     expect(() => rr.estimateCounts([1e308, 1e308])).toThrow(/reportedCounts\[0\]/);
@@ -330,7 +367,9 @@ describe('budgets: checked, and never spent by a call that then fails', () => {
     budget.spend({ epsilon: 0.7, delta: 5e-7, rho: 0.2 }, 'first');
     const before = { spent: budget.spent, remaining: budget.remaining, ledger: budget.ledger };
     expect(() => budget.spend({ epsilon: 0.4 }, 'too much epsilon')).toThrow(PrivacyBudgetExceededError);
-    expect(() => budget.spend({ epsilon: 0.1, delta: 6e-7, rho: 0.01 }, 'too much delta')).toThrow(/delta: spent 5e-7 \+ requested 6e-7 > cap 0.000001/);
+    expect(() => budget.spend({ epsilon: 0.1, delta: 6e-7, rho: 0.01 }, 'too much delta')).toThrow(
+      /delta: spent 5e-7 \+ requested 6e-7 > cap 0.000001/,
+    );
     expect(() => budget.spend({ epsilon: 0.1, delta: 0, rho: 0.4 }, 'too much rho')).toThrow(PrivacyBudgetExceededError);
     expect(() => dpCount(data, { epsilon: 0.4, budget })).toThrow(PrivacyBudgetExceededError);
     expect({ spent: budget.spent, remaining: budget.remaining, ledger: budget.ledger }).toEqual(before);
@@ -343,8 +382,10 @@ describe('budgets: checked, and never spent by a call that then fails', () => {
 
   it('PrivacyBudget.run checks compute before spending', () => {
     const budget = new PrivacyBudget({ epsilon: 1 });
-    return expect(budget.run({ epsilon: 0.5 }, 'x', 1 as never)).rejects.toThrow(/^compute must be a function/).then(() => {
-      expect(budget.ledger).toHaveLength(0);
-    });
+    return expect(budget.run({ epsilon: 0.5 }, 'x', 1 as never))
+      .rejects.toThrow(/^compute must be a function/)
+      .then(() => {
+        expect(budget.ledger).toHaveLength(0);
+      });
   });
 });

@@ -102,8 +102,7 @@ describe('analytic Gaussian calibration (Balle & Wang 2018, Thm. 8)', () => {
         (epsilon, delta, sensitivity) => {
           const s = analyticGaussianSigma({ epsilon, delta, sensitivity });
           return (
-            gaussianDelta({ sigma: s, epsilon, sensitivity }) <= delta &&
-            gaussianDelta({ sigma: s / 1.001, epsilon, sensitivity }) > delta
+            gaussianDelta({ sigma: s, epsilon, sensitivity }) <= delta && gaussianDelta({ sigma: s / 1.001, epsilon, sensitivity }) > delta
           );
         },
       ),
@@ -170,7 +169,9 @@ describe('granularity', () => {
         expect(y / c.wantGranularity).toBe(Math.round(y / c.wantGranularity));
       }
     }
-    expect(() => laplaceMechanism({ epsilon: google.laplaceEpsilonBounds.rejectedEpsilon, sensitivity: 1 })).toThrow(/epsilon must be a finite number >= 2\^-50/);
+    expect(() => laplaceMechanism({ epsilon: google.laplaceEpsilonBounds.rejectedEpsilon, sensitivity: 1 })).toThrow(
+      /epsilon must be a finite number >= 2\^-50/,
+    );
   });
 
   it('Gaussian granularity keeps sigma within [2^29, 2^30] grid steps', () => {
@@ -232,7 +233,12 @@ describe("Gaussian mechanism (Google's TestGaussianStatistics)", () => {
     const epsilon = num(c.epsilon);
     const sensitivity = c.lInf * Math.sqrt(c.l0);
     it(`eps=${epsilon.toFixed(4)} delta=${c.delta} D=${sensitivity} mean=${c.mean}`, () => {
-      const gauss = gaussianMechanism({ epsilon, delta: c.delta, sensitivity, rng: seededTestRng(`g-${epsilon}-${sensitivity}-${c.mean}`) });
+      const gauss = gaussianMechanism({
+        epsilon,
+        delta: c.delta,
+        sensitivity,
+        rng: seededTestRng(`g-${epsilon}-${sensitivity}-${c.mean}`),
+      });
       const xs = new Float64Array(N);
       for (let i = 0; i < N; i++) xs[i] = gauss.addNoise(c.mean);
       const mv = meanVariance(xs);

@@ -114,7 +114,9 @@ describe.each(cases)('$name', ({ make, classes }) => {
     model.forwardBackward(x, y, rows, xSq);
     const cached = new Float64Array(rows * G);
     model.perSampleSquaredNorms(cached);
-    cached.forEach((v, k) => expectClose(v, plain[k], 1e-12 * Math.max(1, plain[k]), `norm ${k}`));
+    cached.forEach((v, k) => {
+      expectClose(v, plain[k], 1e-12 * Math.max(1, plain[k]), `norm ${k}`);
+    });
     expect(() => model.forwardBackward(x, y, rows, new Float64Array(rows - 1))).toThrow(/inputSquaredNorms/);
   });
 
@@ -165,12 +167,23 @@ describe('model outputs and JSON format', () => {
   it('binary models predict P(y = 1); multi-class models predict class indices', () => {
     const lr = logisticRegression({ features: 2 });
     lr.parameters.set([1, -1, 0.5]);
-    const p = lr.predict([[1, 0], [0, 3]]);
+    const p = lr.predict([
+      [1, 0],
+      [0, 3],
+    ]);
     expectClose(p[0], 1 / (1 + Math.exp(-1.5)), 1e-15);
     expectClose(p[1], 1 / (1 + Math.exp(2.5)), 1e-15);
     const sm = softmaxRegression({ features: 2, classes: 3 });
     sm.parameters.set([1, 0, 0, 1, -1, -1, 0, 0, 0]);
-    expect(Array.from(sm.predict([[5, 0], [0, 5], [-5, -5]]))).toEqual([0, 1, 2]);
+    expect(
+      Array.from(
+        sm.predict([
+          [5, 0],
+          [0, 5],
+          [-5, -5],
+        ]),
+      ),
+    ).toEqual([0, 1, 2]);
     const probs = sm.predictProbabilities([[5, 0]]);
     expectClose(probs[0] + probs[1] + probs[2], 1, 1e-15);
   });
@@ -178,7 +191,14 @@ describe('model outputs and JSON format', () => {
   it('writes the documented JSON layout (row-major out x in weights)', () => {
     const lr = logisticRegression({ features: 2 });
     lr.parameters.set([0.5, -2, 0.25]);
-    expect(lr.toJSON()).toEqual({ kind: 'logistic-regression', version: 1, features: 2, output: 'sigmoid', weights: [0.5, -2], bias: 0.25 });
+    expect(lr.toJSON()).toEqual({
+      kind: 'logistic-regression',
+      version: 1,
+      features: 2,
+      output: 'sigmoid',
+      weights: [0.5, -2],
+      bias: 0.25,
+    });
     const sm = softmaxRegression({ features: 2, classes: 3 });
     sm.parameters.set([1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(sm.toJSON()).toMatchObject({ kind: 'softmax-regression', classes: 3, weights: [1, 2, 3, 4, 5, 6], bias: [7, 8, 9] });
@@ -186,10 +206,15 @@ describe('model outputs and JSON format', () => {
     const j = net.toJSON();
     expect(j).toMatchObject({ kind: 'mlp', features: 2, sizes: [2, 3, 1], activation: 'relu', output: 'sigmoid' });
     if (j.kind !== 'mlp') throw new Error('expected an MLP');
-    expect(j.layers.map((l) => [l.weights.length, l.bias.length])).toEqual([[6, 3], [3, 1]]);
+    expect(j.layers.map((l) => [l.weights.length, l.bias.length])).toEqual([
+      [6, 3],
+      [3, 1],
+    ]);
     // Layer 0, unit 1, input 0 is weights[1 * 2 + 0]: check against a hand-computed forward pass.
     const x = [0.3, -0.7];
-    const h = [0, 1, 2].map((o) => Math.max(0, j.layers[0].bias[o] + j.layers[0].weights[o * 2] * x[0] + j.layers[0].weights[o * 2 + 1] * x[1]));
+    const h = [0, 1, 2].map((o) =>
+      Math.max(0, j.layers[0].bias[o] + j.layers[0].weights[o * 2] * x[0] + j.layers[0].weights[o * 2 + 1] * x[1]),
+    );
     const z = j.layers[1].bias[0] + h.reduce((s, v, o) => s + v * j.layers[1].weights[o], 0);
     expectClose(net.predict([x])[0], 1 / (1 + Math.exp(-z)), 1e-14);
   });
@@ -201,7 +226,15 @@ describe('model outputs and JSON format', () => {
     expect(() => modelFromJSON('{"kind":"tree","features":2}')).toThrow(/json.kind/);
     expect(() => modelFromJSON('{"kind":"mlp","features":2,"sizes":[2,1],"activation":"gelu","layers":[]}')).toThrow(/json.activation/);
     expect(() =>
-      modelFromJSON({ kind: 'softmax-regression', version: 1, features: 1, classes: 2, output: 'softmax', weights: [1, Number.NaN], bias: [0, 0] }),
+      modelFromJSON({
+        kind: 'softmax-regression',
+        version: 1,
+        features: 1,
+        classes: 2,
+        output: 'softmax',
+        weights: [1, Number.NaN],
+        bias: [0, 0],
+      }),
     ).toThrow(/json.weights\[1\] must be a finite number/);
   });
 

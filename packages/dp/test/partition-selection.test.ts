@@ -118,7 +118,14 @@ function dataset(users: number): { keys: string[]; ids: number[] } {
   return { keys, ids };
 }
 
-function keepRate(users: number, method: 'optimal' | 'laplace' | 'gaussian', epsilon: number, delta: number, n: number, seed: string): number {
+function keepRate(
+  users: number,
+  method: 'optimal' | 'laplace' | 'gaussian',
+  epsilon: number,
+  delta: number,
+  n: number,
+  seed: string,
+): number {
   const { keys, ids } = dataset(users);
   const rng = seededTestRng(seed);
   let hits = 0;
@@ -140,7 +147,7 @@ describe('partition selection: empirical audit on datasets that differ by one us
       const two = keepRate(2, method, epsilon, delta, N, `ps-${method}-2`);
       expect(none).toBe(0); // a key absent from the data is never released
       // P[release | 1 user] vs P[release | 0 users] = 0: the whole probability is delta
-      expect(one / N - Z_1E5 * Math.sqrt((one / N) * (1 - one / N) / N)).toBeLessThanOrEqual(delta);
+      expect(one / N - Z_1E5 * Math.sqrt(((one / N) * (1 - one / N)) / N)).toBeLessThanOrEqual(delta);
       const a = audit(two, one, N, delta);
       expect(a.lowerBound).toBeLessThanOrEqual(epsilon);
       if (method === 'optimal') {
@@ -150,7 +157,10 @@ describe('partition selection: empirical audit on datasets that differ by one us
       }
       if (method === 'gaussian') {
         // the threshold spends delta/2 on a key held by one user (the other half covers the noise): power check
-        const p = gaussianSelectionDelta(gaussianSelectionThreshold({ epsilon, delta }).threshold, gaussianSelectionThreshold({ epsilon, delta }).sigma);
+        const p = gaussianSelectionDelta(
+          gaussianSelectionThreshold({ epsilon, delta }).threshold,
+          gaussianSelectionThreshold({ epsilon, delta }).sigma,
+        );
         expect(p).toBeLessThanOrEqual(delta / 2);
         expect(p).toBeGreaterThan(0.999 * (delta / 2));
         expect(Math.abs(one / N - p)).toBeLessThan(Z_1E5 * Math.sqrt((p * (1 - p)) / N));
@@ -198,7 +208,14 @@ describe('dpSelectPartitions and dpGroupByCount', () => {
     expect(sel.partitions).not.toContain('RARE');
     expect(sel.event).toEqual({ kind: 'epsilonDelta', epsilon: 1, delta: 1e-6 });
     // Gaussian thresholding: common codes kept, the rare one not, the statement names the rule and its delta split
-    const gauss = dpGroupByCount(keys, { userIds: ids, maxPartitionsPerUser: 5, epsilon: 2, delta: 1e-6, method: 'gaussian', rng: seededTestRng('g') });
+    const gauss = dpGroupByCount(keys, {
+      userIds: ids,
+      maxPartitionsPerUser: 5,
+      epsilon: 2,
+      delta: 1e-6,
+      method: 'gaussian',
+      rng: seededTestRng('g'),
+    });
     expect([...gauss.counts.keys()].sort()).toEqual(['A', 'B', 'C', 'D', 'E']);
     expect(gauss.statement).toMatch(/Gaussian thresholding/);
     expect(gauss.event).toEqual({ kind: 'epsilonDelta', epsilon: 2, delta: 1e-6 });

@@ -151,12 +151,16 @@ describe('bad inputs', () => {
 
   it('NaN or infinite data: RangeError naming the index (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.constant(Number.NaN), fc.constant(Number.POSITIVE_INFINITY), fc.constant(Number.NEGATIVE_INFINITY)), fc.nat({ max: 3 }), (bad, at) => {
-        const xs = [1, 2, 3, 4];
-        xs[at] = bad;
-        for (const f of bounded) expect(() => f(xs, base)).toThrow(new RegExp(`values\\[${at}\\] must be a finite number`));
-        return true;
-      }),
+      fc.property(
+        fc.oneof(fc.constant(Number.NaN), fc.constant(Number.POSITIVE_INFINITY), fc.constant(Number.NEGATIVE_INFINITY)),
+        fc.nat({ max: 3 }),
+        (bad, at) => {
+          const xs = [1, 2, 3, 4];
+          xs[at] = bad;
+          for (const f of bounded) expect(() => f(xs, base)).toThrow(new RegExp(`values\\[${at}\\] must be a finite number`));
+          return true;
+        },
+      ),
       { numRuns: 20 },
     );
   });

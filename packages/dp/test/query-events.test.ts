@@ -63,14 +63,22 @@ describe('describeQuery', () => {
     const thirds = v.kind === 'composed' ? v.events.map((e) => (e.kind === 'epsilonDelta' ? e.epsilon : NaN)) : [];
     expect(thirds.every((t) => t <= 0.1 && t > 0.1 * (1 - 1e-15))).toBe(true);
     expect(describeQuery(dpQuantile, ages, { q: 0.5, lower: 0, upper: 100, epsilon: 0.25 }).event).toEqual(exponentialMechanismEvent(0.25));
-    const user = describeQuery(dpUserMean, ages, { userIds: Array.from(ages, (_, i) => i % 50), maxRowsPerUser: 4, lower: 0, upper: 100, epsilon: 1 });
+    const user = describeQuery(dpUserMean, ages, {
+      userIds: Array.from(ages, (_, i) => i % 50),
+      maxRowsPerUser: 4,
+      lower: 0,
+      upper: 100,
+      epsilon: 1,
+    });
     expect(user.guarantee.neighbouring).toBe('add or remove one user');
     expect(user.event).toEqual(composedEvent([pure(0.5), pure(0.5)]));
     const codes = Array.from(ages, (a) => `c${a % 7}`);
     const group = describeQuery(dpGroupByCount, codes, { epsilon: 1, delta: 1e-6 });
     expect(group.event).toEqual(epsilonDeltaEvent(1, 1e-6));
     expect(group.guarantee).toEqual({ epsilon: 1, delta: 1e-6, neighbouring: 'add or remove one row' });
-    expect(describeQuery(dpSelectPartitions, codes, { epsilon: 1, delta: 1e-6, userIds: codes }).guarantee.neighbouring).toBe('add or remove one user');
+    expect(describeQuery(dpSelectPartitions, codes, { epsilon: 1, delta: 1e-6, userIds: codes }).guarantee.neighbouring).toBe(
+      'add or remove one user',
+    );
   });
 
   it('spends nothing, draws no noise, and throws what the query would throw', () => {
@@ -102,7 +110,12 @@ describe('describeQuery', () => {
       add('count', dpCount, ages, { epsilon: 0.5, budget });
       add('variance', dpVariance, ages, { epsilon: 0.3, lower: 0, upper: 100, budget });
       add('quantile', dpQuantile, ages, { q: 0.5, lower: 0, upper: 100, epsilon: 0.25, budget });
-      add('group-by', dpGroupByCount, ages.map((a) => a % 5), { epsilon: 1, delta: 1e-7, budget });
+      add(
+        'group-by',
+        dpGroupByCount,
+        ages.map((a) => a % 5),
+        { epsilon: 1, delta: 1e-7, budget },
+      );
       for (const [name, describe, run] of calls) {
         const expected = describe();
         run();
@@ -129,7 +142,8 @@ describe('describeQuery', () => {
       return 200;
     };
     const mean = (budget: PrivacyBudget) => dpMean(ages, { epsilon: 0.1, lower: 0, upper: 100, budget, rng: seededTestRng(1) });
-    const quantile = (budget: PrivacyBudget) => dpQuantile(ages, { q: 0.5, lower: 0, upper: 100, candidates: 11, epsilon: 0.1, budget, rng: seededTestRng(1) });
+    const quantile = (budget: PrivacyBudget) =>
+      dpQuantile(ages, { q: 0.5, lower: 0, upper: 100, candidates: 11, epsilon: 0.1, budget, rng: seededTestRng(1) });
     expect(fits('basic', mean)).toBe(10);
     expect(fits('pld', mean)).toBeGreaterThan(fits('pld', (b) => b.spend({ epsilon: 0.1 })));
     expect(fits('rdp', quantile)).toBeGreaterThan(fits('rdp', (b) => b.spend({ epsilon: 0.1 })));

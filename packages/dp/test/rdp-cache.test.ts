@@ -34,7 +34,10 @@ describe('RdpAccountant curve cache', () => {
     const expected = new RdpAccountant().compose(selfComposedEvent(mixed, 3)).compose(composedEvent([gaussianEvent(2), gaussianEvent(3)]));
     expect(acc.getEpsilon(1e-5)).toBeCloseTo(expected.getEpsilon(1e-5), 12);
     expect(acc.getDelta(2)).toBeCloseTo(expected.getDelta(2), 14);
-    expect(clone.getEpsilon(1e-5)).toBeCloseTo(new RdpAccountant().compose(selfComposedEvent(mixed, 4)).compose(gaussianEvent(2)).compose(gaussianEvent(3)).getEpsilon(1e-5), 12);
+    expect(clone.getEpsilon(1e-5)).toBeCloseTo(
+      new RdpAccountant().compose(selfComposedEvent(mixed, 4)).compose(gaussianEvent(2)).compose(gaussianEvent(3)).getEpsilon(1e-5),
+      12,
+    );
     // a rejected event is not cached as supported
     expect(() => acc.compose(poissonSampledEvent(0.1, epsilonDeltaEvent(1, 1e-3)), 1)).not.toThrow();
     const replace = new RdpAccountant({ neighboringRelation: 'replace-one' });

@@ -101,10 +101,16 @@ describe('sampled Gaussian RDP', () => {
 
   it('has the closed forms at q = 1, the Gaussian RDP and special cases', () => {
     const g = v.dpAccountingGaussianRdp;
-    expectRelClose(gaussianRdp({ noiseMultiplier: g.noiseMultiplier, orders: [g.order] })[0], g.order / (2 * g.noiseMultiplier ** 2), 1e-15);
+    expectRelClose(
+      gaussianRdp({ noiseMultiplier: g.noiseMultiplier, orders: [g.order] })[0],
+      g.order / (2 * g.noiseMultiplier ** 2),
+      1e-15,
+    );
     const orders = [1.5, 2, 7.3, 32];
     const full = sampledGaussianRdp({ sampleRate: 1, noiseMultiplier: 2, orders });
-    orders.forEach((a, i) => expectRelClose(full[i], a / 8, 1e-15));
+    orders.forEach((a, i) => {
+      expectRelClose(full[i], a / 8, 1e-15);
+    });
     expect([...sampledGaussianRdp({ sampleRate: 0.1, noiseMultiplier: 0, orders: [2, 2.5] })]).toEqual([Infinity, Infinity]);
     // Order ∞ is refused (it only ever proves ε = ∞ for the Gaussian); it used to be accepted silently.
     expect(() => sampledGaussianRdp({ sampleRate: 0.1, noiseMultiplier: 1, orders: [Infinity] })).toThrow(RangeError);
@@ -112,22 +118,18 @@ describe('sampled Gaussian RDP', () => {
 
   it('is nondecreasing in the order and in q, nonincreasing in sigma (property)', () => {
     fc.assert(
-      fc.property(
-        fc.double({ min: 1e-4, max: 0.5, noNaN: true }),
-        fc.double({ min: 0.5, max: 8, noNaN: true }),
-        (q, sigma) => {
-          const orders = [1.25, 1.5, 2, 2.5, 3, 4, 6.5, 8, 16];
-          const r = sampledGaussianRdp({ sampleRate: q, noiseMultiplier: sigma, orders });
-          for (let i = 1; i < r.length; i++) expect(r[i]).toBeGreaterThanOrEqual(r[i - 1] * (1 - 1e-9) - 1e-15);
-          const r2 = sampledGaussianRdp({ sampleRate: Math.min(1, q * 1.5), noiseMultiplier: sigma, orders });
-          const r3 = sampledGaussianRdp({ sampleRate: q, noiseMultiplier: sigma * 1.5, orders });
-          for (let i = 0; i < r.length; i++) {
-            expect(r2[i]).toBeGreaterThanOrEqual(r[i] * (1 - 1e-9));
-            expect(r3[i]).toBeLessThanOrEqual(r[i] * (1 + 1e-9) + 1e-15);
-            expect(r[i]).toBeLessThanOrEqual(orders[i] / (2 * sigma * sigma) + 1e-12);
-          }
-        },
-      ),
+      fc.property(fc.double({ min: 1e-4, max: 0.5, noNaN: true }), fc.double({ min: 0.5, max: 8, noNaN: true }), (q, sigma) => {
+        const orders = [1.25, 1.5, 2, 2.5, 3, 4, 6.5, 8, 16];
+        const r = sampledGaussianRdp({ sampleRate: q, noiseMultiplier: sigma, orders });
+        for (let i = 1; i < r.length; i++) expect(r[i]).toBeGreaterThanOrEqual(r[i - 1] * (1 - 1e-9) - 1e-15);
+        const r2 = sampledGaussianRdp({ sampleRate: Math.min(1, q * 1.5), noiseMultiplier: sigma, orders });
+        const r3 = sampledGaussianRdp({ sampleRate: q, noiseMultiplier: sigma * 1.5, orders });
+        for (let i = 0; i < r.length; i++) {
+          expect(r2[i]).toBeGreaterThanOrEqual(r[i] * (1 - 1e-9));
+          expect(r3[i]).toBeLessThanOrEqual(r[i] * (1 + 1e-9) + 1e-15);
+          expect(r[i]).toBeLessThanOrEqual(orders[i] / (2 * sigma * sigma) + 1e-12);
+        }
+      }),
       { numRuns: 25, seed: 7 },
     );
   });
@@ -181,7 +183,9 @@ describe('conversion to (epsilon, delta)', () => {
 
 describe('RdpAccountant events', () => {
   it('composes counts, self-composition and lists additively (dp_accounting test_rdp_composition)', () => {
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the reference test's own arbitrary value, not pi or e
     const orders = [2.71828];
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the reference test's own arbitrary value, not pi or e
     const base = gaussianEvent(3.14159);
     const one = new RdpAccountant({ orders }).compose(base).rdp[0];
     const six = one * 6;
@@ -194,7 +198,9 @@ describe('RdpAccountant events', () => {
   });
 
   it('Poisson sampling of composed Gaussians equals one Gaussian with the effective multiplier', () => {
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the reference test's own arbitrary value, not pi or e
     const orders = [3.14159];
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the reference test's own arbitrary value, not pi or e
     const s1 = 2.71828;
     const s2 = 6.28319;
     const acc = new RdpAccountant({ orders }).compose(poissonSampledEvent(1, composedEvent([gaussianEvent(s1), gaussianEvent(s2)])));
@@ -202,9 +208,11 @@ describe('RdpAccountant events', () => {
   });
 
   it('zero sampling rate gives epsilon 0 and delta 0; zero noise gives infinity', () => {
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the reference test's own arbitrary value, not pi or e
     const acc = new RdpAccountant({ orders: [3.14159] }).compose(poissonSampledEvent(0, gaussianEvent(1)));
     expect(acc.getEpsilon(1e-10)).toBe(0);
     expect(acc.getDelta(1e-10)).toBe(0);
+    // biome-ignore lint/suspicious/noApproximativeNumericConstant: the reference test's own arbitrary value, not pi or e
     expect(new RdpAccountant({ orders: [3.14159] }).compose(gaussianEvent(0)).getEpsilon(0.1)).toBe(Infinity);
   });
 
@@ -239,7 +247,9 @@ describe('RdpAccountant events', () => {
   it('sampling without replacement: q = 1 is the Gaussian, small q is far below it, and it bounds Poisson loosely', () => {
     const orders = [2, 3, 4.5, 8, 32];
     const full = sampledWithoutReplacementGaussianRdp({ datasetSize: 10, sampleSize: 10, noiseMultiplier: 2, orders });
-    orders.forEach((a, i) => expectRelClose(full[i], a / 8, 1e-15));
+    orders.forEach((a, i) => {
+      expectRelClose(full[i], a / 8, 1e-15);
+    });
     const w = sampledWithoutReplacementGaussianRdp({ datasetSize: 1000, sampleSize: 10, noiseMultiplier: 1, orders });
     const p = sampledGaussianRdp({ sampleRate: 0.01, noiseMultiplier: 1, orders });
     for (let i = 0; i < orders.length; i++) {

@@ -145,8 +145,8 @@ describe('exact exp(-gamma) machinery', () => {
         if (p > 1e-300 && Math.abs(approx / p - 1) > 2 ** -44) return false;
         const d = fastLessThanExpNeg(w, g);
         // decided true: the whole cell [w, w+1) * 2^-32 lies below p; decided false: it lies above
-        if (d === 1) return (BigInt(w + 1) << 208n) <= lo;
-        if (d === 0) return (BigInt(w) << 208n) >= hi;
+        if (d === 1) return BigInt(w + 1) << 208n <= lo;
+        if (d === 0) return BigInt(w) << 208n >= hi;
         return true;
       }),
       { numRuns: 2000 },
@@ -163,15 +163,20 @@ describe('exact exp(-gamma) machinery', () => {
         nextUint32: () => word,
       });
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 1, max: 2 ** 20 }), fc.nat({ max: 0xffff_ffff }), (a, b, word) => {
-        const src = constant(word);
-        const d = decideExpNeg(src, a / b);
-        const w = (word & 255) * 2 ** 24 + (word >>> 8); // the 32-bit prefix the decision read
-        const [lo, hi] = expNegBounds(BigInt(a), BigInt(b), 240);
-        if (d === 1) return (BigInt(w + 1) << 208n) <= lo;
-        if (d === 0) return (BigInt(w) << 208n) >= hi;
-        return src.prefix === w;
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 30 }),
+        fc.integer({ min: 1, max: 2 ** 20 }),
+        fc.nat({ max: 0xffff_ffff }),
+        (a, b, word) => {
+          const src = constant(word);
+          const d = decideExpNeg(src, a / b);
+          const w = (word & 255) * 2 ** 24 + (word >>> 8); // the 32-bit prefix the decision read
+          const [lo, hi] = expNegBounds(BigInt(a), BigInt(b), 240);
+          if (d === 1) return BigInt(w + 1) << 208n <= lo;
+          if (d === 0) return BigInt(w) << 208n >= hi;
+          return src.prefix === w;
+        },
+      ),
       { numRuns: 3000 },
     );
   });

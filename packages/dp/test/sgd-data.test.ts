@@ -65,7 +65,10 @@ describe('multi-class DP-SGD', () => {
   it('softmax regression and a softmax MLP learn three separable classes', () => {
     const train = blobs(600, 'blobs-train');
     const test = blobs(150, 'blobs-test');
-    for (const model of [softmaxRegression({ features: 2, classes: 3 }), mlp({ sizes: [2, 8, 3], activation: 'tanh', rng: seededTestRng(5) })]) {
+    for (const model of [
+      softmaxRegression({ features: 2, classes: 3 }),
+      mlp({ sizes: [2, 8, 3], activation: 'tanh', rng: seededTestRng(5) }),
+    ]) {
       const r = trainDpSgd({
         model,
         ...train,

@@ -16,7 +16,7 @@ import { Z_1E5, expectClose, meanVariance } from '../../../test/support/stats.ts
 function expectCentredGaussianMoments(xs: Float64Array, s: number): void {
   const { mean, variance } = meanVariance(xs);
   const n = xs.length;
-  expect(Math.abs(mean), `mean ${mean}`).toBeLessThanOrEqual(Z_1E5 * s / Math.sqrt(n));
+  expect(Math.abs(mean), `mean ${mean}`).toBeLessThanOrEqual((Z_1E5 * s) / Math.sqrt(n));
   expect(Math.abs(variance - s * s), `variance ${variance} vs ${s * s}`).toBeLessThanOrEqual((Z_1E5 * Math.sqrt(2) * s * s) / Math.sqrt(n));
 }
 
@@ -70,14 +70,22 @@ describe('dpSgdStep', () => {
     expect(batchSize).toBe(0);
     expect(gradient.length).toBe(P);
     expectCentredGaussianMoments(gradient, gradientNoiseStd(0.5, 2, P) / 4);
-    expect(() => dpSgdStep({ perSampleGradients: [], clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1 })).toThrow(/parameterCount is required/);
+    expect(() => dpSgdStep({ perSampleGradients: [], clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1 })).toThrow(
+      /parameterCount is required/,
+    );
   });
 
   it('releases an exact multiple of the noise grid (sum rounded before the noise is added)', () => {
     const grads = [Float64Array.of(0.123456789012345, -0.3), Float64Array.of(0.1, 0.2)];
     const std = gradientNoiseStd(1, 1, 2);
     const g = 2 ** Math.ceil(Math.log2(std / 2 ** 30));
-    const { gradient } = dpSgdStep({ perSampleGradients: grads, clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1, rng: seededTestRng('grid') });
+    const { gradient } = dpSgdStep({
+      perSampleGradients: grads,
+      clipNorm: 1,
+      noiseMultiplier: 1,
+      expectedBatchSize: 1,
+      rng: seededTestRng('grid'),
+    });
     for (const v of gradient) expect(Number.isInteger(v / g)).toBe(true);
   });
 
@@ -102,9 +110,9 @@ describe('dpSgdStep', () => {
     );
     expect(() => dpSgdStep({ perSampleGradients: g, clipNorm: 1, noiseMultiplier: -1, expectedBatchSize: 1 })).toThrow(/noiseMultiplier/);
     expect(() => dpSgdStep({ perSampleGradients: g, clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 0 })).toThrow(/expectedBatchSize/);
-    expect(() =>
-      dpSgdStep({ perSampleGradients: g, parameterCount: 2, clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1 }),
-    ).toThrow('per-sample gradient 0 has length 1, but the model has 2 parameters');
+    expect(() => dpSgdStep({ perSampleGradients: g, parameterCount: 2, clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1 })).toThrow(
+      'per-sample gradient 0 has length 1, but the model has 2 parameters',
+    );
   });
 });
 

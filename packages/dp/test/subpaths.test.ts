@@ -14,7 +14,9 @@ const parts = { mechanisms, accountant, queries, sgd } as Record<string, Record<
 
 describe('@ppml/dp subpaths', () => {
   it('each subpath is declared with the source condition, types and default', () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: Record<string, Record<string, string>> };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      exports: Record<string, Record<string, string>>;
+    };
     for (const name of Object.keys(parts)) {
       expect(pkg.exports[`./${name}`]).toEqual({
         '@ppml/source': `./src/${name}/index.ts`,

@@ -49,8 +49,16 @@ describe('the DP-SGD privacy statement is one statement with one set of numbers'
     expect(s).toMatch(/add or remove one example/);
     // A partial last epoch is said so, and the order-at-the-edge warning says what to do.
     const w = trainDpSgd({
-      model: logisticRegression({ features: 30 }), x: xTrain, y: yTrain, steps: 95, batchSize: 128, learningRate: 1,
-      clipNorm: 1, noiseMultiplier: 50, delta: 1e-5, rng: seededTestRng('edge-order'),
+      model: logisticRegression({ features: 30 }),
+      x: xTrain,
+      y: yTrain,
+      steps: 95,
+      batchSize: 128,
+      learningRate: 1,
+      clipNorm: 1,
+      noiseMultiplier: 50,
+      delta: 1e-5,
+      rng: seededTestRng('edge-order'),
     });
     expect(w.statement).toContain('95 steps in 32 epoch(s) of up to 3 steps (the last one partial)');
     expect(w.statement).toMatch(/Warning: the optimal RDP order \(63\).*To tighten it, train with accountant: 'pld'/);
@@ -86,7 +94,15 @@ describe('trainer edge cases', () => {
     );
     const huge = xTrain.slice(0, 40).map((row) => row.map((v) => v * 1e200));
     expect(() =>
-      trainSgd({ ...small, x: huge, model: logisticRegression({ features: 30 }), epochs: 3, sampleRate: 0.5, learningRate: 1e6, rng: seededTestRng(1) }),
+      trainSgd({
+        ...small,
+        x: huge,
+        model: logisticRegression({ features: 30 }),
+        epochs: 3,
+        sampleRate: 0.5,
+        learningRate: 1e6,
+        rng: seededTestRng(1),
+      }),
     ).toThrow(/diverged.*lower learningRate/);
   });
 
@@ -94,7 +110,9 @@ describe('trainer edge cases', () => {
     const m = () => logisticRegression({ features: 30 });
     expect(() => trainDpSgd(null as never)).toThrow(/^options must be an object, got null/);
     expect(() => trainSgd(7 as never)).toThrow(/^options must be an object/);
-    expect(() => trainDpSgd({ ...dp, model: m(), learningrate: 1 } as never)).toThrow(/unknown key "learningrate" \(did you mean "learningRate"\?\)/);
+    expect(() => trainDpSgd({ ...dp, model: m(), learningrate: 1 } as never)).toThrow(
+      /unknown key "learningrate" \(did you mean "learningRate"\?\)/,
+    );
     expect(() => trainSgd({ ...small, model: m(), epochs: 1, sampleRate: 0.1, learningRate: 0.1, noiseMultiplier: 1 } as never)).toThrow(
       /unknown key "noiseMultiplier"/,
     );
@@ -102,7 +120,9 @@ describe('trainer edge cases', () => {
     expect(() => trainDpSgd({ ...dp, model: m(), onProgress: 1 as never })).toThrow(TypeError);
     expect(() => trainDpSgd({ ...dp, model: m(), onProgress: 1 as never })).toThrow(/onProgress/);
     expect(() => trainDpSgd({ ...dp, model: m(), validation: null as never })).toThrow(/^validation must be an object/);
-    expect(() => trainDpSgd({ ...dp, model: m(), validation: { x: small.x, y: small.y, z: 1 } as never })).toThrow(/validation has an unknown key "z"/);
+    expect(() => trainDpSgd({ ...dp, model: m(), validation: { x: small.x, y: small.y, z: 1 } as never })).toThrow(
+      /validation has an unknown key "z"/,
+    );
     const bigX = small.x.map((r) => [...r]) as unknown[][];
     bigX[2][3] = 1n;
     expect(() => trainDpSgd({ ...dp, model: m(), x: bigX as never })).toThrow(/x\[2\]\[3\] must be a number/);
@@ -124,9 +144,22 @@ describe('options objects of the sgd building blocks reject unknown keys', () =>
     expect(() =>
       dpSgdStep({ perSampleGradients: [Float64Array.of(1)], clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1, lr: 1 } as never),
     ).toThrow(/unknown key "lr"/);
-    expect(dpSgdStep({ perSampleGradients: [Float64Array.of(3)], clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1, rng: seededTestRng(1) }).batchSize).toBe(1);
+    expect(
+      dpSgdStep({ perSampleGradients: [Float64Array.of(3)], clipNorm: 1, noiseMultiplier: 1, expectedBatchSize: 1, rng: seededTestRng(1) })
+        .batchSize,
+    ).toBe(1);
     expect(() =>
-      trainDpSgd({ ...xy(), model: logisticRegression({ features: 30 }), epochs: 1, sampleRate: 0.1, learningRate: 0.1, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, adaptiveClipping: { quantile: 0.5 } as never }),
+      trainDpSgd({
+        ...xy(),
+        model: logisticRegression({ features: 30 }),
+        epochs: 1,
+        sampleRate: 0.1,
+        learningRate: 0.1,
+        clipNorm: 1,
+        noiseMultiplier: 1,
+        delta: 1e-5,
+        adaptiveClipping: { quantile: 0.5 } as never,
+      }),
     ).toThrow(/adaptiveClipping has an unknown key "quantile"/);
   });
   it('a model too large to allocate is refused up front', () => {

@@ -3,11 +3,7 @@
 // Run with `pnpm run test:slow` (the default run excludes `*.slow.test.ts`).
 import { seededTestRng } from '@ppml/core';
 import { describe, expect, it } from 'vitest';
-import {
-  logisticRegression,
-  mlp,
-  trainDpSgd,
-} from '../src/sgd/index.ts';
+import { logisticRegression, mlp, trainDpSgd } from '../src/sgd/index.ts';
 import { testAccuracy, xTrain, yTrain } from './support/breast-cancer.ts';
 
 describe('DP-SGD on Breast Cancer Wisconsin, many seeds', () => {

@@ -199,11 +199,31 @@ describe('trainDpSgd options', () => {
 
   it('parallelNoise draws the noise on a worker thread with the same accounting', () => {
     const model = logisticRegression({ features: 30 });
-    const r = trainDpSgd({ model, ...small, epochs: 3, sampleRate: 0.1, learningRate: 0.5, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, parallelNoise: true });
+    const r = trainDpSgd({
+      model,
+      ...small,
+      epochs: 3,
+      sampleRate: 0.1,
+      learningRate: 0.5,
+      clipNorm: 1,
+      noiseMultiplier: 1,
+      delta: 1e-5,
+      parallelNoise: true,
+    });
     expect(r.epsilon).toBe(computeEpsilon({ noiseMultiplier: 1, sampleRate: 0.1, steps: 30, delta: 1e-5, accountant: 'rdp' }));
     expect(model.parameters.every((v) => Number.isFinite(v))).toBe(true);
     expect(model.parameters.some((v) => v !== 0)).toBe(true);
-    const opts = { model, ...small, epochs: 1, sampleRate: 0.1, learningRate: 0.5, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5, parallelNoise: true };
+    const opts = {
+      model,
+      ...small,
+      epochs: 1,
+      sampleRate: 0.1,
+      learningRate: 0.5,
+      clipNorm: 1,
+      noiseMultiplier: 1,
+      delta: 1e-5,
+      parallelNoise: true,
+    };
     expect(() => trainDpSgd({ ...opts, rng: seededTestRng(1) })).toThrow(/cannot be combined with a custom rng/);
     expect(() => trainDpSgd({ ...opts, adaptiveClipping: true })).toThrow(/cannot be combined with adaptiveClipping/);
   });
@@ -263,9 +283,13 @@ describe('bad input gives clear errors', () => {
   });
 
   it('labels out of range', () => {
-    expect(() => trainDpSgd({ ...base, model: model(), y: [...base.y.slice(0, 9), 2] })).toThrow('y[9] must be 0 or 1 for a binary model, got 2');
+    expect(() => trainDpSgd({ ...base, model: model(), y: [...base.y.slice(0, 9), 2] })).toThrow(
+      'y[9] must be 0 or 1 for a binary model, got 2',
+    );
     const sm = softmaxRegression({ features: 30, classes: 3 });
-    expect(() => trainDpSgd({ ...base, model: sm, y: [...base.y.slice(0, 9), 3] })).toThrow(/y\[9\] must be a class index in \[0, 2\], got 3/);
+    expect(() => trainDpSgd({ ...base, model: sm, y: [...base.y.slice(0, 9), 3] })).toThrow(
+      /y\[9\] must be a class index in \[0, 2\], got 3/,
+    );
     expect(() => trainDpSgd({ ...base, model: sm, y: [...base.y.slice(0, 9), 0.5] })).toThrow(RangeError);
   });
 

@@ -25,8 +25,15 @@ interface Row {
   value: number;
 }
 
-const rowArb = fc.record({ user: fc.integer({ min: 0, max: 7 }), key: fc.integer({ min: 0, max: 5 }), value: fc.double({ min: -50, max: 50, noNaN: true }) });
-const extraArb = fc.array(fc.record({ key: fc.integer({ min: 0, max: 8 }), value: fc.double({ min: -50, max: 50, noNaN: true }) }), { minLength: 1, maxLength: 12 });
+const rowArb = fc.record({
+  user: fc.integer({ min: 0, max: 7 }),
+  key: fc.integer({ min: 0, max: 5 }),
+  value: fc.double({ min: -50, max: 50, noNaN: true }),
+});
+const extraArb = fc.array(fc.record({ key: fc.integer({ min: 0, max: 8 }), value: fc.double({ min: -50, max: 50, noNaN: true }) }), {
+  minLength: 1,
+  maxLength: 12,
+});
 
 function clampSum(xs: ArrayLike<number>, lo: number, hi: number): number {
   let s = 0;

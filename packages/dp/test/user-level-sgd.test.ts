@@ -49,7 +49,9 @@ describe('user-level DP-SGD', () => {
     expect(r.privacyUnit).toBe('user');
     expect(r.sampleRate).toBe(0.25);
     expect(r.steps).toBe(80);
-    const expected = createAccountant('rdp').compose(poissonSampledEvent(0.25, gaussianEvent(1)), 80).getEpsilon(1e-5);
+    const expected = createAccountant('rdp')
+      .compose(poissonSampledEvent(0.25, gaussianEvent(1)), 80)
+      .getEpsilon(1e-5);
     expect(r.epsilon).toBeCloseTo(expected, 12);
     expect(r.event).toEqual(selfComposedEvent(poissonSampledEvent(0.25, gaussianEvent(1)), 80));
     expect(r.statement).toMatch(/at the user level/);
@@ -83,7 +85,16 @@ describe('user-level DP-SGD', () => {
 
   it('rejects user ids that do not fit the run', () => {
     const { x, y, ids } = usersData();
-    const base = { model: logisticRegression({ features: 2 }), x, y, steps: 1, learningRate: 1, clipNorm: 1, noiseMultiplier: 1, delta: 1e-5 };
+    const base = {
+      model: logisticRegression({ features: 2 }),
+      x,
+      y,
+      steps: 1,
+      learningRate: 1,
+      clipNorm: 1,
+      noiseMultiplier: 1,
+      delta: 1e-5,
+    };
     expect(() => trainDpSgd({ ...base, sampleRate: 0.1, userIds: ids.slice(1) })).toThrow(/userIds must have one id per row/);
     expect(() => trainDpSgd({ ...base, sampleRate: 0.1, userIds: ids.map(() => null) as never })).toThrow(TypeError);
     expect(() => trainDpSgd({ ...base, batchSize: 4, sampling: 'shuffle', userIds: ids })).toThrow(/poisson/);
@@ -131,7 +142,9 @@ describe('user-level DP-SGD', () => {
     const rngP = seededTestRng('audit-user-plus');
     for (let i = 0; i < n; i++) if (run(base, rngD).s >= t) hitsD++;
     for (let i = 0; i < n; i++) if (run(plus, rngP).s >= t) hitsPlus++;
-    const epsilon = createAccountant('rdp').compose(poissonSampledEvent(0.5, gaussianEvent(1)), 1).getEpsilon(1e-5);
+    const epsilon = createAccountant('rdp')
+      .compose(poissonSampledEvent(0.5, gaussianEvent(1)), 1)
+      .getEpsilon(1e-5);
     const p = hitsPlus / n;
     const q = hitsD / n;
     const pLo = p - Z_1E5 * Math.sqrt((p * (1 - p)) / n);

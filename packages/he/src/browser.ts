@@ -6,7 +6,7 @@
  */
 export * from './portable.ts';
 
-const NODE_ONLY = "runs in Node only (worker threads); in a browser, score through the HTTP service with HeRemote";
+const NODE_ONLY = 'runs in Node only (worker threads); in a browser, score through the HTTP service with HeRemote';
 
 /**
  * Stub: the in-process server is Node only.

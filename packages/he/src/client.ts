@@ -10,7 +10,18 @@
  * from `@ppml/core`'s `Rng`, because SEAL samples keys and noise inside WebAssembly.
  * @module
  */
-import { type Matrix, assertArrayLike, assertInteger, assertOptions, deserializeError, describeValue, randomBytes, siblingModuleUrl, toMatrix, workerExecArgv } from '@ppml/core';
+import {
+  type Matrix,
+  assertArrayLike,
+  assertInteger,
+  assertOptions,
+  deserializeError,
+  describeValue,
+  randomBytes,
+  siblingModuleUrl,
+  toMatrix,
+  workerExecArgv,
+} from '@ppml/core';
 import { type TaskPool, platform } from '#platform';
 import type { EncryptReply, EncryptTask } from './client-worker.ts';
 import type { Ciphertext, ComprModeType, Decryptor, Encryptor, KeyGenerator, Plaintext, PublicKey, SecretKey } from 'node-seal';
@@ -146,7 +157,8 @@ export class HeClient implements Disposable {
   #closed = false;
 
   private constructor(ctx: HeContext, r: Restored, heapLimitBytes: number, threads: number) {
-    if (!(ctx instanceof HeContext)) throw new TypeError('HeClient has no public constructor: use HeClient.create(options) or HeClient.load(clientKeys)');
+    if (!(ctx instanceof HeContext))
+      throw new TypeError('HeClient has no public constructor: use HeClient.create(options) or HeClient.load(clientKeys)');
     this.#ctx = ctx;
     this.threads = threads;
     this.plan = r.plan;
@@ -202,9 +214,11 @@ export class HeClient implements Disposable {
     const layout = checkLayout(options.layout ?? 'column');
     const features = options.features;
     if (features !== undefined) assertInteger('features', features, 1, Number.MAX_SAFE_INTEGER);
-    if (layout === 'row' && features === undefined) throw new RangeError("features is required for layout 'row' (it sets the rotation steps)");
+    if (layout === 'row' && features === undefined)
+      throw new RangeError("features is required for layout 'row' (it sets the rotation steps)");
     const compression = options.compression ?? 'none';
-    if (compression !== 'none' && compression !== 'zstd') throw new RangeError(`compression must be 'none' or 'zstd', got ${describeValue(compression)}`);
+    if (compression !== 'none' && compression !== 'zstd')
+      throw new RangeError(`compression must be 'none' or 'zstd', got ${describeValue(compression)}`);
     const upload = options.upload ?? 'seeded';
     if (upload !== 'seeded' && upload !== 'full') throw new RangeError(`upload must be 'seeded' or 'full', got ${describeValue(upload)}`);
     const heap = checkHeapLimit(options.heapLimitBytes);
@@ -261,7 +275,8 @@ export class HeClient implements Disposable {
     }
     const compression = options.compression ?? (meta.compression === 'zstd' ? 'zstd' : 'none');
     const upload = options.upload ?? (meta.upload === 'full' ? 'full' : 'seeded');
-    if (compression !== 'none' && compression !== 'zstd') throw new RangeError(`compression must be 'none' or 'zstd', got ${describeValue(compression)}`);
+    if (compression !== 'none' && compression !== 'zstd')
+      throw new RangeError(`compression must be 'none' or 'zstd', got ${describeValue(compression)}`);
     if (upload !== 'seeded' && upload !== 'full') throw new RangeError(`upload must be 'seeded' or 'full', got ${describeValue(upload)}`);
     const ctx = await acquireContext(plan);
     try {
@@ -269,12 +284,7 @@ export class HeClient implements Disposable {
         throw new HeFormatError('clientKeys were made under other encryption parameters', { reason: 'parameters' });
       }
       const keyId = header.keyId.slice();
-      return new HeClient(
-        ctx,
-        { plan, layout, features, compression, upload, secretKey, keyId },
-        heap,
-        threads,
-      );
+      return new HeClient(ctx, { plan, layout, features, compression, upload, secretKey, keyId }, heap, threads);
     } catch (e) {
       ctx.release();
       throw e;
@@ -464,7 +474,14 @@ export class HeClient implements Disposable {
   #frame(m: Matrix, cts: Uint8Array[], crcs?: Uint32Array): Uint8Array {
     const ctx = this.#ctx;
     const per = this.layout === 'column' ? ctx.slots : ctx.slots / rowBlockWidth(m.cols);
-    return writeRows(ctx.parameterHash, this.keyId, { layout: this.layout, rows: m.rows, features: m.cols, perCiphertext: per, ciphertexts: cts, crcs });
+    return writeRows(ctx.parameterHash, this.keyId, {
+      layout: this.layout,
+      rows: m.rows,
+      features: m.cols,
+      perCiphertext: per,
+      ciphertexts: cts,
+      crcs,
+    });
   }
 
   /**
@@ -513,9 +530,12 @@ export class HeClient implements Disposable {
     this.#column.fill(0);
     for (let i = 0; i < values.length; i++) {
       const v = values[i];
-      if (typeof v !== 'number' || !Number.isFinite(v)) throw new RangeError(`values[${i}] must be a finite number, got ${describeValue(v)}`);
+      if (typeof v !== 'number' || !Number.isFinite(v))
+        throw new RangeError(`values[${i}] must be a finite number, got ${describeValue(v)}`);
       if (Math.abs(v) > this.plan.inputBound) {
-        throw new RangeError(`values[${i}] must be within the planned input range [-${this.plan.inputBound}, ${this.plan.inputBound}], got ${v}`);
+        throw new RangeError(
+          `values[${i}] must be within the planned input range [-${this.plan.inputBound}, ${this.plan.inputBound}], got ${v}`,
+        );
       }
       this.#column[i] = v;
     }

@@ -59,9 +59,7 @@ export class HeContext implements Disposable {
     const parms = new seal.EncryptionParameters(seal.SchemeType.ckks);
     try {
       parms.setPolyModulusDegree(N);
-      using moduli = sealCall('choosing primes', () =>
-        seal.CoeffModulus.Create(N, Int32Array.from(plan.coeffModulusBits)),
-      );
+      using moduli = sealCall('choosing primes', () => seal.CoeffModulus.Create(N, Int32Array.from(plan.coeffModulusBits)));
       parms.setCoeffModulus(moduli);
       this.context = sealCall('creating the SEAL context', () => new seal.SEALContext(parms, true, seal.SecLevelType.tc128));
     } finally {
@@ -202,7 +200,15 @@ function parmsKey(p: ParmsIdType): string {
 const cache = new Map<string, Promise<HeContext>>();
 
 function planKey(plan: CkksPlan): string {
-  return JSON.stringify([plan.polyModulusDegree, plan.coeffModulusBits, plan.scaleBits, plan.depth, plan.integerBits, plan.inputBound, plan.rotations]);
+  return JSON.stringify([
+    plan.polyModulusDegree,
+    plan.coeffModulusBits,
+    plan.scaleBits,
+    plan.depth,
+    plan.integerBits,
+    plan.inputBound,
+    plan.rotations,
+  ]);
 }
 
 /**

@@ -103,7 +103,9 @@ export function writeRows(hash: Uint8Array, keyId: Uint8Array, h: RowsContent): 
   if (crcs !== undefined && crcs.length !== h.ciphertexts.length) {
     throw new RangeError(`crcs must hold one CRC per ciphertext (${h.ciphertexts.length}), got ${crcs.length}`);
   }
-  h.ciphertexts.forEach((c, i) => w.bytes(c, crcs?.[i]));
+  h.ciphertexts.forEach((c, i) => {
+    w.bytes(c, crcs?.[i]);
+  });
   return w.finish(WireKind.encryptedRows, hash, keyId);
 }
 

@@ -194,7 +194,7 @@ const MAX_LAYERS = 64;
 
 const NOT_POLYNOMIAL =
   'is not a polynomial and CKKS can only add and multiply: give activationRange (the interval the pre-activations ' +
-  'stay in) so it can be approximated there, or use activation: \'square\'';
+  "stay in) so it can be approximated there, or use activation: 'square'";
 
 /**
  * Resolves an activation option to a polynomial step.
@@ -203,11 +203,7 @@ const NOT_POLYNOMIAL =
  * activationStep({ approximate: 'tanh', degree: 3, range: 4 });
  * ```
  */
-export function activationStep(
-  option: MlpOptions['activation'],
-  range?: readonly [number, number] | number,
-  degree = 3,
-): PolynomialStep {
+export function activationStep(option: MlpOptions['activation'], range?: readonly [number, number] | number, degree = 3): PolynomialStep {
   if (option === 'square') {
     return { coefficients: Float64Array.of(0, 0, 1), range: undefined, maxError: 0, description: 'square x^2 (exact)' };
   }
@@ -234,7 +230,9 @@ export function activationStep(
       };
     }
   }
-  throw new RangeError(`activation must be 'square', { approximate, range }, { coefficients } or 'relu'/'tanh' with activationRange, got ${describeValue(option)}`);
+  throw new RangeError(
+    `activation must be 'square', { approximate, range }, { coefficients } or 'relu'/'tanh' with activationRange, got ${describeValue(option)}`,
+  );
 }
 
 function denseLayer(name: string, input: DenseLayerInput, inputs: number | undefined): DenseLayer {
@@ -247,7 +245,8 @@ function denseLayer(name: string, input: DenseLayerInput, inputs: number | undef
     throw new RangeError(`${name}.weights must have outputs × inputs = ${outputs} × n entries, got ${weights.length}`);
   }
   const n = weights.length / outputs;
-  if (inputs !== undefined && n !== inputs) throw new RangeError(`${name} must take ${inputs} inputs (row-major ${outputs} × ${inputs} weights), got ${n}`);
+  if (inputs !== undefined && n !== inputs)
+    throw new RangeError(`${name} must take ${inputs} inputs (row-major ${outputs} × ${inputs} weights), got ${n}`);
   if (n < 1) throw new RangeError(`${name}.weights must not be empty`);
   if (n > MAX_LAYER_WIDTH) throw new RangeError(`${name} must take at most ${MAX_LAYER_WIDTH} inputs, got ${n}`);
   for (let k = 0; k < outputs; k++) {
@@ -412,7 +411,11 @@ export function specFromJSON(json: unknown, options: ImportOptions = {}): ModelS
         }),
       );
     case 'softmax-regression': {
-      const layer = denseLayer('json', { weights: j.weights as ArrayLike<number>, bias: j.bias as ArrayLike<number> }, features as number | undefined);
+      const layer = denseLayer(
+        'json',
+        { weights: j.weights as ArrayLike<number>, bias: j.bias as ArrayLike<number> },
+        features as number | undefined,
+      );
       return { kind: 'softmax-regression', layers: [layer], activation: undefined, output: undefined, post: 'softmax' };
     }
     case 'mlp': {
@@ -429,7 +432,9 @@ export function specFromJSON(json: unknown, options: ImportOptions = {}): ModelS
       return checkFeatures(spec);
     }
     default:
-      throw new RangeError(`json.kind must be 'linear', 'logistic-regression', 'softmax-regression' or 'mlp', got ${describeValue(j.kind)}`);
+      throw new RangeError(
+        `json.kind must be 'linear', 'logistic-regression', 'softmax-regression' or 'mlp', got ${describeValue(j.kind)}`,
+      );
   }
 }
 
@@ -443,16 +448,20 @@ function assertSpec(spec: unknown): asserts spec is ModelSpec {
   if (spec === null || typeof spec !== 'object') throw bad(`got ${describeValue(spec)}`);
   const s = spec as Record<string, unknown>;
   const layers = s.layers;
-  if (!Array.isArray(layers) || layers.length < 1 || layers.length > MAX_LAYERS) throw bad(`layers must be an array of 1 to ${MAX_LAYERS} layers`);
+  if (!Array.isArray(layers) || layers.length < 1 || layers.length > MAX_LAYERS)
+    throw bad(`layers must be an array of 1 to ${MAX_LAYERS} layers`);
   let inputs: number | undefined;
   for (let i = 0; i < layers.length; i++) {
     const l: unknown = layers[i];
     if (l === null || typeof l !== 'object') throw bad(`layers[${i}] is ${describeValue(l)}`);
     const { inputs: n, outputs: m, weights, bias } = l as Record<string, unknown>;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LAYER_WIDTH) throw bad(`layers[${i}].inputs is ${describeValue(n)}`);
-    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > MAX_LAYER_WIDTH) throw bad(`layers[${i}].outputs is ${describeValue(m)}`);
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > MAX_LAYER_WIDTH)
+      throw bad(`layers[${i}].inputs is ${describeValue(n)}`);
+    if (typeof m !== 'number' || !Number.isInteger(m) || m < 1 || m > MAX_LAYER_WIDTH)
+      throw bad(`layers[${i}].outputs is ${describeValue(m)}`);
     if (inputs !== undefined && n !== inputs) throw bad(`layers[${i}] takes ${n} inputs, the previous layer gives ${inputs}`);
-    if (!(weights instanceof Float64Array) || weights.length !== n * m) throw bad(`layers[${i}].weights must be a Float64Array of ${n} × ${m}`);
+    if (!(weights instanceof Float64Array) || weights.length !== n * m)
+      throw bad(`layers[${i}].weights must be a Float64Array of ${n} × ${m}`);
     if (!(bias instanceof Float64Array) || bias.length !== m) throw bad(`layers[${i}].bias must be a Float64Array of ${m}`);
     inputs = m;
   }
@@ -524,7 +533,7 @@ export function applyPost(post: PostProcess, values: Float64Array, outputs: numb
       let m = -Infinity;
       for (let k = 0; k < outputs; k++) m = Math.max(m, values[r + k]);
       let s = 0;
-      for (let k = 0; k < outputs; k++) s += (values[r + k] = Math.exp(values[r + k] - m));
+      for (let k = 0; k < outputs; k++) s += values[r + k] = Math.exp(values[r + k] - m);
       for (let k = 0; k < outputs; k++) values[r + k] /= s;
     }
   }
@@ -602,7 +611,9 @@ export function layoutFor(spec: ModelSpec, plan: CkksPlan, headroom: (level: num
       next[k] = s;
     }
     level -= 1;
-    next.forEach((b) => check(b, `layer ${i} outputs`));
+    next.forEach((b) => {
+      check(b, `layer ${i} outputs`);
+    });
     const step = i < spec.layers.length - 1 ? spec.activation : spec.output;
     if (step) {
       const inBound = step.range === undefined ? Math.max(...next) : Math.max(Math.abs(step.range[0]), Math.abs(step.range[1]));
@@ -619,7 +630,9 @@ export function layoutFor(spec: ModelSpec, plan: CkksPlan, headroom: (level: num
       }
       level -= polynomialDepth(step.coefficients);
       for (let k = 0; k < next.length; k++) next[k] = step.range === undefined ? stepBound(step, next[k]) : stepBound(step, 0);
-      next.forEach((b) => check(b, `layer ${i} activations`));
+      next.forEach((b) => {
+        check(b, `layer ${i} activations`);
+      });
     }
     bounds = next;
   });

@@ -39,7 +39,7 @@ export interface PolynomialApproximation {
 export const ACTIVATIONS: Readonly<Record<ActivationName, (x: number) => number>> = {
   sigmoid: (x) => (x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))),
   tanh: Math.tanh,
-  relu: (x) => (x > 0 ? x : 0),
+  relu: (x) => Math.max(x, 0),
 };
 
 /**
@@ -68,12 +68,14 @@ const MAX_COEFFICIENTS = 4096;
 /** An array (or typed array) of at most {@link MAX_COEFFICIENTS} numbers; checked before any loop over it. */
 function assertCoefficients(coefficients: unknown): asserts coefficients is ArrayLike<number> {
   if (coefficients instanceof Float64Array) {
-    if (coefficients.length > MAX_COEFFICIENTS) throw new RangeError(`coefficients must have at most ${MAX_COEFFICIENTS} entries, got ${coefficients.length}`);
+    if (coefficients.length > MAX_COEFFICIENTS)
+      throw new RangeError(`coefficients must have at most ${MAX_COEFFICIENTS} entries, got ${coefficients.length}`);
     return;
   }
   assertArrayLike('coefficients', coefficients, 0, MAX_COEFFICIENTS);
   for (let k = 0; k < coefficients.length; k++) {
-    if (typeof coefficients[k] !== 'number') throw new TypeError(`coefficients[${k}] must be a number, got ${describeValue(coefficients[k])}`);
+    if (typeof coefficients[k] !== 'number')
+      throw new TypeError(`coefficients[${k}] must be a number, got ${describeValue(coefficients[k])}`);
   }
 }
 

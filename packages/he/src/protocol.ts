@@ -104,7 +104,8 @@ function checkBytes(name: string, b: unknown, length?: number): asserts b is Uin
 }
 
 function checkFields(f: unknown): asserts f is SignedFields {
-  if (f === null || typeof f !== 'object') throw new TypeError(`fields must be an object { method, path, keySetId, bodyDigest }, got ${describeValue(f)}`);
+  if (f === null || typeof f !== 'object')
+    throw new TypeError(`fields must be an object { method, path, keySetId, bodyDigest }, got ${describeValue(f)}`);
   const o = f as Record<string, unknown>;
   for (const k of ['method', 'path', 'keySetId'] as const) {
     if (typeof o[k] !== 'string') throw new TypeError(`fields.${k} must be a string, got ${describeValue(o[k])}`);
@@ -179,7 +180,9 @@ export interface SignedFields {
  * ```
  */
 export function signedMessage(f: SignedFields): Uint8Array {
-  return new TextEncoder().encode([DOMAIN, f.method.toUpperCase(), f.path, f.keySetId, String(f.timestamp), f.nonce, bytesToHex(f.bodyDigest)].join('\n'));
+  return new TextEncoder().encode(
+    [DOMAIN, f.method.toUpperCase(), f.path, f.keySetId, String(f.timestamp), f.nonce, bytesToHex(f.bodyDigest)].join('\n'),
+  );
 }
 
 /**

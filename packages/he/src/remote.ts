@@ -55,7 +55,12 @@ export interface ServiceInfo {
   readonly inputBound: number;
   readonly layout: 'column';
   readonly models: readonly RemoteModelInfo[];
-  readonly limits: { readonly maxBodyBytes: number; readonly maxKeySets: number; readonly requestTimeoutMs: number; readonly maxConcurrentBatches: number };
+  readonly limits: {
+    readonly maxBodyBytes: number;
+    readonly maxKeySets: number;
+    readonly requestTimeoutMs: number;
+    readonly maxConcurrentBatches: number;
+  };
 }
 
 /** Options of {@link HeRemote.connect}. */
@@ -109,7 +114,16 @@ export class HeRemote {
   readonly #evalKeys: Uint8Array;
   #closed = false;
 
-  private constructor(init: { url: string; info: ServiceInfo; client: HeClient; owns: boolean; signingKey: Uint8Array; send: Send; keySetId: string; evalKeys: Uint8Array }) {
+  private constructor(init: {
+    url: string;
+    info: ServiceInfo;
+    client: HeClient;
+    owns: boolean;
+    signingKey: Uint8Array;
+    send: Send;
+    keySetId: string;
+    evalKeys: Uint8Array;
+  }) {
     if (init === null || typeof init !== 'object' || !(init.client instanceof HeClient)) {
       throw new TypeError('HeRemote has no public constructor: use HeRemote.connect(url, options)');
     }
@@ -141,9 +155,12 @@ export class HeRemote {
     }
     const signingKey = options.signingKey ?? newSigningKey();
     if (!(signingKey instanceof Uint8Array) || signingKey.length !== ED25519_KEY_BYTES) {
-      throw new TypeError(`options.signingKey must be a Uint8Array of ${ED25519_KEY_BYTES} bytes (an Ed25519 secret key), got ${describeValue(signingKey)}`);
+      throw new TypeError(
+        `options.signingKey must be a Uint8Array of ${ED25519_KEY_BYTES} bytes (an Ed25519 secret key), got ${describeValue(signingKey)}`,
+      );
     }
-    if (options.fetch !== undefined && typeof options.fetch !== 'function') throw new TypeError(`options.fetch must be a function, got ${describeValue(options.fetch)}`);
+    if (options.fetch !== undefined && typeof options.fetch !== 'function')
+      throw new TypeError(`options.fetch must be a function, got ${describeValue(options.fetch)}`);
     const send = sendWith(options.fetch);
     const info = (await jsonOf(await send(`${base}${API_PREFIX}/models`, 'GET', {}))) as ServiceInfo;
     if (info === null || typeof info !== 'object' || info.version !== 1 || info.plan === undefined) {
@@ -167,7 +184,8 @@ export class HeRemote {
             `integerBits ${info.plan.integerBits} and inputBound ${info.plan.inputBound}, or let connect create it`,
         );
       }
-      if (client.layout !== 'column') throw new RangeError("the service evaluates the 'column' layout: create the client with layout 'column'");
+      if (client.layout !== 'column')
+        throw new RangeError("the service evaluates the 'column' layout: create the client with layout 'column'");
       const evalKeys = client.exportEvaluationKeys();
       const keySetId = keySetIdOf(signingPublicKey(signingKey), hexToBytes(client.parameterId), client.keyId);
       const remote = new HeRemote({ url: base, info, client, owns, signingKey, send, keySetId, evalKeys });
@@ -230,7 +248,8 @@ export class HeRemote {
     this.#open();
     if (typeof model !== 'string') throw new TypeError(`model must be a string, got ${describeValue(model)}`);
     const m = this.info.models.find((x) => x.name === model);
-    if (m === undefined) throw new RangeError(`model must be one of ${this.info.models.map((x) => `'${x.name}'`).join(', ')}, got '${model}'`);
+    if (m === undefined)
+      throw new RangeError(`model must be one of ${this.info.models.map((x) => `'${x.name}'`).join(', ')}, got '${model}'`);
     if (!Array.isArray(rows)) throw new TypeError(`rows must be an array of rows, got ${describeValue(rows)}`);
     const per = Math.max(1, m.maxRowsPerRequest);
     if (rows.length <= per) return this.#predictChunk(m, rows);

@@ -53,8 +53,10 @@ export function checkSealHeader(bytes: Uint8Array, what: string): void {
     });
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (view.getUint16(0, true) !== SEAL_MAGIC) throw new HeFormatError(`${what} hold a byte string that is not a SEAL object (bad SEAL magic)`);
-  if (bytes[2] !== SEAL_HEADER_BYTES) throw new HeFormatError(`${what} hold a SEAL object with a header size of ${bytes[2]}, expected ${SEAL_HEADER_BYTES}`);
+  if (view.getUint16(0, true) !== SEAL_MAGIC)
+    throw new HeFormatError(`${what} hold a byte string that is not a SEAL object (bad SEAL magic)`);
+  if (bytes[2] !== SEAL_HEADER_BYTES)
+    throw new HeFormatError(`${what} hold a SEAL object with a header size of ${bytes[2]}, expected ${SEAL_HEADER_BYTES}`);
   const major = bytes[3];
   const minor = bytes[4];
   if (major !== SEAL_VERSION.major || minor !== SEAL_VERSION.minor) {
@@ -98,12 +100,14 @@ export function checkCiphertext(ct: Ciphertext, ctx: HeContext, what: string, ex
   const level = ctx.levelOf(ct);
   if (level === undefined) throw bad('is not at a data level of these encryption parameters');
   if (ct.coeffModulusSize() !== level + 1) throw bad(`has ${ct.coeffModulusSize()} primes at level ${level} (expected ${level + 1})`);
-  if (ct.polyModulusDegree() !== ctx.plan.polyModulusDegree) throw bad(`has N = ${ct.polyModulusDegree()}, expected ${ctx.plan.polyModulusDegree}`);
+  if (ct.polyModulusDegree() !== ctx.plan.polyModulusDegree)
+    throw bad(`has N = ${ct.polyModulusDegree()}, expected ${ctx.plan.polyModulusDegree}`);
   if (ct.size() !== 2) throw bad(`has ${ct.size()} polynomials (expected 2: relinearised)`);
   if (!ct.isNttForm()) throw bad('is not in NTT form (CKKS ciphertexts always are)');
   if (ct.isTransparent()) throw bad('is transparent (it encrypts nothing: its second polynomial is zero)');
   const scale = ct.scale();
-  if (!Number.isFinite(scale) || scale < 1 || ctx.headroom(level, scale) < 1) throw bad(`has an impossible scale ${scale} for level ${level}`);
+  if (!Number.isFinite(scale) || scale < 1 || ctx.headroom(level, scale) < 1)
+    throw bad(`has an impossible scale ${scale} for level ${level}`);
   if (expect.level !== undefined && level !== expect.level) throw bad(`is at level ${level}, expected ${expect.level}`);
   if (expect.scale !== undefined && scale !== expect.scale) throw bad(`has scale ${scale}, expected ${expect.scale}`);
   return level;

@@ -10,7 +10,7 @@
  * weights (SEAL `SECURITY.md`).
  * @module
  */
-import { assertInteger, assertOptions, describeValue } from '@ppml/core';
+import { assertInteger, assertOptions } from '@ppml/core';
 import { platform } from '#platform';
 import { BatchPool } from './batch-pool.ts';
 import { CompiledModel, type LoadedKeys, loadEvaluationKeys } from './engine.ts';
@@ -65,7 +65,6 @@ export class HeServer implements AsyncDisposable, Disposable {
   readonly threads: number;
   readonly heapLimitBytes: number;
   readonly #keys: LoadedKeys;
-  readonly #evalKeys: Uint8Array;
   readonly #models = new Set<HeModel>();
   readonly #pool: BatchPool;
   #vectorOps: CkksOps | undefined;
@@ -76,7 +75,6 @@ export class HeServer implements AsyncDisposable, Disposable {
       throw new TypeError('HeServer has no public constructor: use HeServer.create(evalKeys, options)');
     }
     this.#keys = keys;
-    this.#evalKeys = evalKeys;
     this.plan = keys.plan;
     this.layout = keys.layout;
     this.threads = threads;

@@ -107,7 +107,8 @@ export class EncryptedVector implements Disposable {
     const v = new Float64Array(ops.ctx.slots);
     for (let i = 0; i < values.length; i++) {
       const x = values[i];
-      if (typeof x !== 'number' || !Number.isFinite(x)) throw new RangeError(`${name}[${i}] must be a finite number, got ${describeValue(x)}`);
+      if (typeof x !== 'number' || !Number.isFinite(x))
+        throw new RangeError(`${name}[${i}] must be a finite number, got ${describeValue(x)}`);
       v[i] = x;
     }
     return v;

@@ -203,7 +203,8 @@ export function readHeader(bytes: unknown, what = 'bytes'): WireHeader {
       reason: 'version',
     });
   }
-  if (bytes[7] !== 0) throw new HeFormatError(`${what} set reserved header byte 7 (${bytes[7]}); this library reads version ${WIRE_VERSION}`);
+  if (bytes[7] !== 0)
+    throw new HeFormatError(`${what} set reserved header byte 7 (${bytes[7]}); this library reads version ${WIRE_VERSION}`);
   const payloadLength = view.getUint32(56, true);
   if (bytes.length < HEADER_BYTES + payloadLength) {
     throw new HeFormatError(
@@ -317,7 +318,7 @@ export class WireReader {
     if (this.#off !== this.#bytes.length) {
       throw new HeFormatError(`${this.#what} have ${this.#bytes.length - this.#off} unread payload bytes`);
     }
-    if ((this.#crc >>> 0) !== this.#expectedCrc) throw new HeFormatError(`${this.#what} are corrupted (CRC-32 mismatch)`);
+    if (this.#crc >>> 0 !== this.#expectedCrc) throw new HeFormatError(`${this.#what} are corrupted (CRC-32 mismatch)`);
   }
 }
 

@@ -93,7 +93,10 @@ async function keysFor(task: WorkerTask | WarmupTask, data: WorkerData): Promise
           m.dispose();
         }
       }
-      old.then((k) => k.dispose(), () => undefined);
+      old.then(
+        (k) => k.dispose(),
+        () => undefined,
+      );
     }
   } else {
     keySets.delete(ref.id);
@@ -183,7 +186,9 @@ function warm(k: LoadedKeys, task: WarmupTask, prefix: string): void {
   const weights = new Array<number>(features).fill(4 / (features * k.plan.inputBound));
   const targets = task.warmup.map((m) => model(k, prefix + m.modelId, m.spec));
   const defaultSpec = (): ModelSpec =>
-    k.plan.depth >= 3 ? logisticSpec({ weights, bias: 0, sigmoid: 'poly3', featureBounds: k.plan.inputBound }) : linearSpec({ weights, bias: 0 });
+    k.plan.depth >= 3
+      ? logisticSpec({ weights, bias: 0, sigmoid: 'poly3', featureBounds: k.plan.inputBound })
+      : linearSpec({ weights, bias: 0 });
   const fallback = targets.length === 0 ? new CompiledModel(k, defaultSpec()) : undefined;
   const runs = fallback === undefined ? targets : [fallback];
   const width = (m: CompiledModel): number => (m.dataLayout === 'column' ? m.spec.layers[0].inputs : 1);
@@ -238,7 +243,10 @@ export default async function run(task: WorkerTask | WarmupTask): Promise<Worker
     }
     const m = model(k, prefix + task.modelId, task.spec);
     const lengths = task.lengths;
-    const parts = lengths === undefined ? unpack(task.packed, task.offsets) : Array.from(lengths, (n, i) => task.packed.subarray(task.offsets[i], task.offsets[i] + n));
+    const parts =
+      lengths === undefined
+        ? unpack(task.packed, task.offsets)
+        : Array.from(lengths, (n, i) => task.packed.subarray(task.offsets[i], task.offsets[i] + n));
     const inputs = parts.map((bytes, i) => ({ bytes, crc: task.crcs[i] }));
     const outs: Uint8Array[] = [];
     for (let i = 0; i < inputs.length; i += task.perBatch) outs.push(...m.evaluateBatch(inputs.slice(i, i + task.perBatch)));

@@ -75,7 +75,7 @@ describe('Breast Cancer Wisconsin: encrypted logistic regression', () => {
     const model = server.logisticRegression({ weights: w, bias: b, sigmoid: { degree: 3, range }, featureBounds: INPUT_BOUND });
     const p = client.decryptScores(await model.predict(encX));
     let agree = 0;
-    for (let i = 0; i < X.length; i++) if ((p[i] > 0.5) === (z[i] > 0)) agree++;
+    for (let i = 0; i < X.length; i++) if (p[i] > 0.5 === z[i] > 0) agree++;
     expect(agree / X.length).toBeGreaterThanOrEqual(0.999);
     // And the encrypted values equal the plaintext polynomial. The CKKS error of the cubic grows with its range
     // (z and z² are carried at the fixed scale 2^40, multiplied by coefficients of order 1/range): 1e-4 held for

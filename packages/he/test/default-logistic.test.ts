@@ -39,7 +39,7 @@ describe('default logistic regression', () => {
     X.forEach((x, i) => {
       const zi = x.reduce((acc, v, j) => acc + v * weights[j], bias);
       if (Math.abs(zi) > 7) beyondCubic++;
-      if ((p[i] > 0.5) !== (zi > 0)) disagree++;
+      if (p[i] > 0.5 !== zi > 0) disagree++;
       worst = Math.max(worst, Math.abs(p[i] - ACTIVATIONS.sigmoid(zi)));
     });
     // The reproduction does reach the region where the old cubic flipped labels.
@@ -77,7 +77,9 @@ describe('default logistic regression', () => {
     // Bounds tight enough to keep |z| <= 5 pass this check (and then need a depth-3 client).
     const small = (4.9 - Math.abs(bias)) / l1;
     expect(() => server.logisticRegression({ weights, bias, sigmoid: 'poly3', featureBounds: small })).toThrow(/depth 3/);
-    expect(() => server.logisticRegression({ weights, bias, sigmoid: 'poly3', featureBounds: [1, 2] })).toThrow(/featureBounds must have a length in \[30, 30\]/);
+    expect(() => server.logisticRegression({ weights, bias, sigmoid: 'poly3', featureBounds: [1, 2] })).toThrow(
+      /featureBounds must have a length in \[30, 30\]/,
+    );
     expect(() => server.logisticRegression({ weights, bias, sigmoid: 'poly3', featureBounds: -1 })).toThrow(RangeError);
   });
 

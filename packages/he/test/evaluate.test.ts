@@ -58,7 +58,9 @@ describe('CkksOps.polynomial', () => {
     fc.assert(
       fc.property(
         // Lower coefficients may be tiny (they must then count as zero); the leading one is not.
-        fc.array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 2, maxLength: 8 }).filter((c) => Math.abs(c[c.length - 1]) > 1e-3),
+        fc
+          .array(fc.double({ min: -1, max: 1, noNaN: true }), { minLength: 2, maxLength: 8 })
+          .filter((c) => Math.abs(c[c.length - 1]) > 1e-3),
         (c) => {
           const coefficients = Float64Array.from(c);
           const y = ops.polynomial(x, coefficients, ctx.scale);

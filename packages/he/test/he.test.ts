@@ -73,7 +73,8 @@ describe('encrypted results equal plaintext results', () => {
 
   it('replies: 32 bytes per sample at level 0, 64 bytes at level 1 (a linear model whose outputs may exceed 2^(integerBits - 1))', async () => {
     // N = 8192: a reply ciphertext is 2 polynomials × 8,192 words × (level + 1) primes, for 4,096 samples.
-    const perSample = async (m: { predict(b: Uint8Array): Promise<Uint8Array> }): Promise<number> => (await m.predict(encX)).length / client.slots;
+    const perSample = async (m: { predict(b: Uint8Array): Promise<Uint8Array> }): Promise<number> =>
+      (await m.predict(encX)).length / client.slots;
     const linear = server.linear({ weights: randomWeights(F, 1), bias: 0.75 });
     expect(linear.layout.outputBound).toBeGreaterThan(128); // |w·x + b| may exceed 2^8 / 2 for |x| <= 10
     expect(linear.layout.replyLevel).toBe(1);
@@ -142,7 +143,15 @@ describe('encrypted results equal plaintext results', () => {
 
   it('softmax regression from @ppml/dp-shaped JSON: the client applies the softmax', async () => {
     const K = 3;
-    const json = { kind: 'softmax-regression', version: 1, features: F, classes: K, output: 'softmax', weights: randomWeights(K * F, 0.2), bias: [0, 0.5, -0.5] };
+    const json = {
+      kind: 'softmax-regression',
+      version: 1,
+      features: F,
+      classes: K,
+      output: 'softmax',
+      weights: randomWeights(K * F, 0.2),
+      bias: [0, 0.5, -0.5],
+    };
     const model = server.fromJSON(json);
     const probs = client.decryptScores(await model.predict(encX));
     X.forEach((row, i) => {
@@ -282,9 +291,15 @@ describe('serialisation', () => {
     const sealStart = 64 + 1 + 4 * 4 + 8;
     expect(small[sealStart] | (small[sealStart + 1] << 8)).toBe(0xa15e);
     for (const patch of [
-      (b: Uint8Array) => { b[sealStart + 2] = 0x7f; }, // SEAL version
-      (b: Uint8Array) => { b[sealStart + 8] ^= 0xff; }, // SEAL declared size
-      (b: Uint8Array) => { for (let i = 0; i < 64; i++) b[sealStart + 16 + i] = 0xff; }, // parms id
+      (b: Uint8Array) => {
+        b[sealStart + 2] = 0x7f;
+      }, // SEAL version
+      (b: Uint8Array) => {
+        b[sealStart + 8] ^= 0xff;
+      }, // SEAL declared size
+      (b: Uint8Array) => {
+        for (let i = 0; i < 64; i++) b[sealStart + 16 + i] = 0xff;
+      }, // parms id
     ]) {
       const bad = small.slice();
       patch(bad);
@@ -321,7 +336,9 @@ describe('bad input', () => {
       /needs multiplicative depth 4 but the keys were planned for depth 3/,
     );
     expect(() => server.fromJSON({ kind: 'mlp', features: F, activation: 'relu', layers })).toThrow(/activationRange/);
-    expect(() => server.logisticRegression({ weights: randomWeights(F, 1), sigmoid: { degree: 5, range: 8 }, featureBounds: 0.1 })).toThrow(/depth 4/);
+    expect(() => server.logisticRegression({ weights: randomWeights(F, 1), sigmoid: { degree: 5, range: 8 }, featureBounds: 0.1 })).toThrow(
+      /depth 4/,
+    );
     expect(() => server.linear({ weights: new Array(F).fill(0) })).toThrow(/only zero weights/);
     expect(() => server.linear({ weights: [1, Number.NaN] })).toThrow(RangeError);
     expect(() => server.logisticRegression({ weights: [1], sigmoid: 'cubic' as never })).toThrow(RangeError);

@@ -8,7 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { DirectoryKeyStore, type KeySetRecord, MemoryKeyStore, ReplayGuard, isKeySetId } from '../src/service/index.ts';
 
 const id = (i: number): string => i.toString(16).padStart(32, '0');
-const record = (i: number, bytes = 100): KeySetRecord => ({ id: id(i), publicKey: new Uint8Array(32).fill(i), evalKeys: new Uint8Array(bytes).fill(i), createdAt: 1000 + i });
+const record = (i: number, bytes = 100): KeySetRecord => ({
+  id: id(i),
+  publicKey: new Uint8Array(32).fill(i),
+  evalKeys: new Uint8Array(bytes).fill(i),
+  createdAt: 1000 + i,
+});
 
 describe('MemoryKeyStore', () => {
   it('drops the least recently used sets past maxKeySets and maxBytes', async () => {

@@ -47,7 +47,9 @@ describe('unknown option keys', () => {
     expect(() => server.linear({ weights: [1, 2, 3], bias: 0, sigmoid: 'client' } as never)).toThrow(/unknown key "sigmoid"/);
     expect(() => server.logisticRegression({ weights: [1, 2, 3], featurebounds: 3 } as never)).toThrow(/did you mean "featureBounds"/);
     expect(() => server.logisticRegression({ features: 2147483648 } as never)).toThrow(TypeError);
-    expect(() => server.mlp({ layers: [{ weights: [1, 2, 3], bias: [0] }], activation: 'square', activationrange: 3 } as never)).toThrow(TypeError);
+    expect(() => server.mlp({ layers: [{ weights: [1, 2, 3], bias: [0] }], activation: 'square', activationrange: 3 } as never)).toThrow(
+      TypeError,
+    );
     expect(() => server.fromJSON({ weights: [1, 2, 3] }, { sigmoidd: 'client' } as never)).toThrow(/unknown key "sigmoidd"/);
     expect(() =>
       server.logisticRegression({ weights: [1, 2, 3], sigmoid: { degree: 3, range: 5, metod: 'chebyshev' } as never, featureBounds: 1 }),
@@ -56,13 +58,15 @@ describe('unknown option keys', () => {
       { weights: [1, 2, 3], bias: [0] },
       { weights: [1], bias: [0] },
     ];
-    expect(() => server.mlp({ layers, activation: { approximate: 'tanh', range: 3, degre: 3 } as never })).toThrow(/activation has an unknown key "degre"/);
+    expect(() => server.mlp({ layers, activation: { approximate: 'tanh', range: 3, degre: 3 } as never })).toThrow(
+      /activation has an unknown key "degre"/,
+    );
   });
 });
 
 describe('array parameters', () => {
   it('a sparse layers array is a TypeError naming the hole, not a silently shorter model', () => {
-    // eslint-disable-next-line no-sparse-arrays
+    // biome-ignore lint/suspicious/noSparseArray: a sparse array is the bad input under test
     const sparse = [, { weights: [1, 2, 3], bias: [0] }] as never;
     expect(() => server.mlp({ layers: sparse, activation: 'square' })).toThrow(/layers\[0\].*sparse/);
     expect(() => server.mlp({ layers: { length: 1, 0: { weights: [1], bias: [0] } } as never, activation: 'square' })).toThrow(
@@ -87,6 +91,7 @@ describe('every export checks what it is given (the generated-input suite calls 
     expect(() => polynomialDepth(null as never)).toThrow(/coefficients must be an array/);
     expect(() => maxAbsError([1, 2], Math.sin, 3 as never)).toThrow(/range must be a pair/);
     expect(() => maxAbsError([1, 2], 'sin' as never, [0, 1])).toThrow(/f must be a function/);
+    // biome-ignore lint/suspicious/noSparseArray: a sparse array is the bad input under test
     expect(() => modelDepth([, , ,] as never)).toThrow(/spec must be a ModelSpec/);
     expect(() => evaluatePlain(Float64Array.of(0, 0, 0) as never, [1])).toThrow(/spec must be a ModelSpec/);
     expect(() => evaluatePlain(server.linear({ weights: [1, 2, 3] }).spec, [1, 2])).toThrow(/row must have a length in \[3, 3\]/);

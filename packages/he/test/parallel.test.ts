@@ -75,7 +75,12 @@ describe('worker-thread sharding', () => {
       const a = client.decryptScores(await model.predict(encX));
       const b = c2.decryptScores(await model.predict(enc2));
       for (let i = 0; i < N; i += 61) expect(Math.abs(b[i] - a[i])).toBeLessThan(1e-6);
-      await expect(c2.encryptRowsAsync([[1, 2, 3], [4, 5, 6]])).rejects.toThrow(/planned input range/);
+      await expect(
+        c2.encryptRowsAsync([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      ).rejects.toThrow(/planned input range/);
     } finally {
       c2.close();
     }

@@ -19,23 +19,28 @@ describe('planParameters', () => {
 
   it('always: within budget, special prime >= every data prime, first prime = scale + integer bits + 1', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 20, max: 50 }), fc.integer({ min: 1, max: 9 }), (depth, scaleBits, integerBits) => {
-        let plan;
-        try {
-          plan = planParameters({ depth, scaleBits, integerBits });
-        } catch (e) {
-          expect(e).toBeInstanceOf(RangeError);
-          return;
-        }
-        const bits = plan.coeffModulusBits;
-        expect(bits.length).toBe(depth + 2);
-        expect(plan.totalBits).toBeLessThanOrEqual(MAX_COEFF_BITS_128[plan.polyModulusDegree]);
-        expect(bits[bits.length - 1]).toBeGreaterThanOrEqual(Math.max(...bits.slice(0, -1)));
-        expect(bits[0]).toBe(scaleBits + integerBits + 1);
-        // The smallest N that fits was chosen.
-        const smaller = plan.polyModulusDegree / 2;
-        if (smaller >= 4096) expect(plan.totalBits).toBeGreaterThan(MAX_COEFF_BITS_128[smaller]);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 12 }),
+        fc.integer({ min: 20, max: 50 }),
+        fc.integer({ min: 1, max: 9 }),
+        (depth, scaleBits, integerBits) => {
+          let plan: ReturnType<typeof planParameters>;
+          try {
+            plan = planParameters({ depth, scaleBits, integerBits });
+          } catch (e) {
+            expect(e).toBeInstanceOf(RangeError);
+            return;
+          }
+          const bits = plan.coeffModulusBits;
+          expect(bits.length).toBe(depth + 2);
+          expect(plan.totalBits).toBeLessThanOrEqual(MAX_COEFF_BITS_128[plan.polyModulusDegree]);
+          expect(bits[bits.length - 1]).toBeGreaterThanOrEqual(Math.max(...bits.slice(0, -1)));
+          expect(bits[0]).toBe(scaleBits + integerBits + 1);
+          // The smallest N that fits was chosen.
+          const smaller = plan.polyModulusDegree / 2;
+          if (smaller >= 4096) expect(plan.totalBits).toBeGreaterThan(MAX_COEFF_BITS_128[smaller]);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -47,7 +52,7 @@ describe('planParameters', () => {
     expect(planParameters({ depth: 1, precisionBits: 26 }).polyModulusDegree).toBe(8192);
     fc.assert(
       fc.property(fc.integer({ min: 1, max: 12 }), fc.integer({ min: 1, max: 20 }), (depth, integerBits) => {
-        let plan;
+        let plan: ReturnType<typeof planParameters>;
         try {
           plan = planParameters({ depth, integerBits });
         } catch (e) {
@@ -67,7 +72,9 @@ describe('planParameters', () => {
   });
 
   it('rejects plans above the budget with the degree that would fit', () => {
-    expect(() => planParameters({ depth: 4, polyModulusDegree: 8192 })).toThrow(/258 coefficient-modulus bits.*use polyModulusDegree 16384/);
+    expect(() => planParameters({ depth: 4, polyModulusDegree: 8192 })).toThrow(
+      /258 coefficient-modulus bits.*use polyModulusDegree 16384/,
+    );
     expect(() => planParameters({ depth: 30 })).toThrow(/reduce the depth/);
     expect(() => planParameters({ depth: 0 })).toThrow(RangeError);
     expect(() => planParameters({ scaleBits: 61 })).toThrow(/scaleBits/);

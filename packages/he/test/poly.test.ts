@@ -12,7 +12,12 @@ describe('polynomial approximations', () => {
 
   it('least squares and Chebyshev fits match NumPy', () => {
     for (const v of vectors.fits) {
-      const p = approximateActivation(v.f as 'sigmoid' | 'tanh' | 'relu', v.degree, v.range as [number, number], v.method as 'chebyshev' | 'least-squares');
+      const p = approximateActivation(
+        v.f as 'sigmoid' | 'tanh' | 'relu',
+        v.degree,
+        v.range as [number, number],
+        v.method as 'chebyshev' | 'least-squares',
+      );
       expect(Math.abs(p.maxError - v.maxError), `${v.f} ${v.degree} ${v.method}`).toBeLessThan(vectors.tolerance);
       expect(maxAbsError(p.coefficients, ACTIVATIONS[v.f as 'tanh'], p.range)).toBeCloseTo(p.maxError, 12);
     }
@@ -25,11 +30,15 @@ describe('polynomial approximations', () => {
 
   it('reproduces any polynomial of at most the fitted degree (both methods)', () => {
     fc.assert(
-      fc.property(fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 2, maxLength: 6 }), fc.constantFrom('chebyshev', 'least-squares'), (c, method) => {
-        const f = (x: number): number => polyval(c, x);
-        const p = approximate(f, c.length - 1, [-1.5, 2], method as 'chebyshev');
-        expect(p.maxError).toBeLessThan(1e-9);
-      }),
+      fc.property(
+        fc.array(fc.double({ min: -2, max: 2, noNaN: true }), { minLength: 2, maxLength: 6 }),
+        fc.constantFrom('chebyshev', 'least-squares'),
+        (c, method) => {
+          const f = (x: number): number => polyval(c, x);
+          const p = approximate(f, c.length - 1, [-1.5, 2], method as 'chebyshev');
+          expect(p.maxError).toBeLessThan(1e-9);
+        },
+      ),
       { numRuns: 60 },
     );
   });

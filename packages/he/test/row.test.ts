@@ -57,7 +57,13 @@ describe('row layout', () => {
       expect(Math.abs(p[2 * i + 1] - p1)).toBeLessThan(1e-6);
     });
     expect(() =>
-      server.mlp({ layers: [{ weights: rand(2 * F, 1), bias: [0, 0] }, { weights: [1, 1], bias: [0] }], activation: 'square' }),
+      server.mlp({
+        layers: [
+          { weights: rand(2 * F, 1), bias: [0, 0] },
+          { weights: [1, 1], bias: [0] },
+        ],
+        activation: 'square',
+      }),
     ).toThrow(/column' layout/);
     expect(() => client.encryptRows([new Float64Array(F - 1)])).toThrow(/must have 30 columns/);
   });

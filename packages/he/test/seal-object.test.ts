@@ -17,7 +17,10 @@ beforeAll(async () => {
   client = await HeClient.create({ polyModulusDegree: 4096, depth: 1, scaleBits: 30, integerBits: 8, inputBound: 4 });
   server = await HeServer.create(client.exportEvaluationKeys(), { threads: 1 });
   model = server.linear({ weights: [0.5, -0.25], bias: 0.5 });
-  enc = client.encryptRows([[1, 2], [3, -1]]);
+  enc = client.encryptRows([
+    [1, 2],
+    [3, -1],
+  ]);
 });
 
 afterAll(async () => {
@@ -81,9 +84,14 @@ describe('SEAL objects inside messages', () => {
     const scores = await model.predict(enc);
     const { header, reader } = openMessage(scores, WireKind.encryptedScores, undefined, undefined, 'encScores');
     const h = readScores(reader, client.slots, 'encScores');
-    const trailing = writeScores(header.parameterHash, header.keyId, { ...h, ciphertexts: h.ciphertexts.map((c) => Uint8Array.from([...c, 1])) });
+    const trailing = writeScores(header.parameterHash, header.keyId, {
+      ...h,
+      ciphertexts: h.ciphertexts.map((c) => Uint8Array.from([...c, 1])),
+    });
     expect(reason(() => client.decryptScores(trailing)).message).toMatch(/1 bytes after a SEAL object/);
-    expect(reason(() => checkSealHeader(Uint8Array.of(0x5e, 0xa1, 16, 3, 7, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0), 'k')).message).toMatch(/SEAL 3\.7/);
+    expect(reason(() => checkSealHeader(Uint8Array.of(0x5e, 0xa1, 16, 3, 7, 0, 0, 0, 16, 0, 0, 0, 0, 0, 0, 0), 'k')).message).toMatch(
+      /SEAL 3\.7/,
+    );
     expect(reason(() => checkSealHeader(new Uint8Array(16), 'k')).message).toMatch(/not a SEAL object/);
     expect(reason(() => checkSealHeader(new Uint8Array(3), 'k')).reason).toBe('truncated');
   });

@@ -12,12 +12,23 @@ import { runInNewContext } from 'node:vm';
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import { seededTestRng, uniformDouble } from '@ppml/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HeClient, HeRemote, HeServiceError, applyPost, evaluatePlain, linearSpec, logisticSpec, mlpSpec, newSigningKey } from '../src/index.ts';
+import {
+  HeClient,
+  HeRemote,
+  HeServiceError,
+  applyPost,
+  evaluatePlain,
+  linearSpec,
+  logisticSpec,
+  mlpSpec,
+  newSigningKey,
+} from '../src/index.ts';
 import { DirectoryKeyStore, type HeService, createHeService } from '../src/service/index.ts';
 import { API_PREFIX, SIGNATURE_HEADERS, signRequest, sha256Async } from '../src/protocol.ts';
 
 const rng = seededTestRng(12);
-const rand = (n: number, f: number, b = 1): number[][] => Array.from({ length: n }, () => Array.from({ length: f }, () => b * (2 * uniformDouble(rng) - 1)));
+const rand = (n: number, f: number, b = 1): number[][] =>
+  Array.from({ length: n }, () => Array.from({ length: f }, () => b * (2 * uniformDouble(rng) - 1)));
 
 const F = 4;
 const linear = { weights: [0.5, -1, 0.25, 2], bias: 0.3 };
@@ -93,7 +104,15 @@ describe('many clients', () => {
     try {
       const info = (await (await fetch(`${service.url}${API_PREFIX}/models`)).json()) as HeRemote['info'];
       const clients = await Promise.all(
-        Array.from({ length: 50 }, () => HeClient.create({ depth: info.plan.depth, polyModulusDegree: info.plan.polyModulusDegree, scaleBits: info.plan.scaleBits, integerBits: info.plan.integerBits, inputBound: 2 })),
+        Array.from({ length: 50 }, () =>
+          HeClient.create({
+            depth: info.plan.depth,
+            polyModulusDegree: info.plan.polyModulusDegree,
+            scaleBits: info.plan.scaleBits,
+            integerBits: info.plan.integerBits,
+            inputBound: 2,
+          }),
+        ),
       );
       try {
         const rows = clients.map(() => rand(3, F, 2));
@@ -106,7 +125,9 @@ describe('many clients', () => {
           }),
         );
         expect(new Set(results.map((r) => r.id)).size).toBe(50);
-        results.forEach((r, i) => expectClose(r.p, plain(linearSpec(linear), rows[i]), 1e-4));
+        results.forEach((r, i) => {
+          expectClose(r.p, plain(linearSpec(linear), rows[i]), 1e-4);
+        });
         expect(service.stats.registrations).toBe(50);
       } finally {
         for (const c of clients) c.close();
@@ -126,7 +147,12 @@ describe('bad requests', () => {
   const signingKey = newSigningKey();
 
   beforeAll(async () => {
-    service = await createHeService({ models: { lin: { kind: 'linear', ...linear } }, plan: { inputBound: 2 }, threads: 1, limits: { maxBodyBytes: 2 ** 20 } });
+    service = await createHeService({
+      models: { lin: { kind: 'linear', ...linear } },
+      plan: { inputBound: 2 },
+      threads: 1,
+      limits: { maxBodyBytes: 2 ** 20 },
+    });
     remote = await HeRemote.connect(service.url, { signingKey });
     other = await HeRemote.connect(service.url);
     rows = rand(5, F, 2);
@@ -141,33 +167,144 @@ describe('bad requests', () => {
   const predictPath = `${API_PREFIX}/models/lin/predict`;
 
   async function post(body: Uint8Array, headers: Record<string, string>, path = predictPath): Promise<{ status: number; reason: string }> {
-    const r = await fetch(`${service.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/octet-stream', ...headers }, body: body as Uint8Array<ArrayBuffer> });
+    const r = await fetch(`${service.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream', ...headers },
+      body: body as Uint8Array<ArrayBuffer>,
+    });
     const text = await r.text();
     if (!(r.headers.get('content-type') ?? '').includes('json')) return { status: r.status, reason: 'none' };
     return { status: r.status, reason: (JSON.parse(text) as { error: { reason: string } }).error.reason };
   }
-  async function signed(body: Uint8Array, keySetId = remote.keySetId, key = signingKey, path = predictPath): Promise<Record<string, string>> {
+  async function signed(
+    body: Uint8Array,
+    keySetId = remote.keySetId,
+    key = signingKey,
+    path = predictPath,
+  ): Promise<Record<string, string>> {
     return signRequest(key, { method: 'POST', path, keySetId, bodyDigest: await sha256Async(body) });
   }
   it('each kind of bad request gets a 4xx with a typed reason, and the service keeps serving', async () => {
     const cases: [string, () => Promise<{ status: number; reason: string }>, number, string][] = [
-      ['truncated', async () => { const b = good.subarray(0, 100); return post(b, await signed(b)); }, 400, 'truncated'],
-      ['header bit flipped', async () => { const b = good.slice(); b[70] ^= 1; return post(b, await signed(b)); }, 400, 'corrupt'],
-      ['ciphertext bit flipped', async () => { const b = good.slice(); b[b.length - 5] ^= 4; return post(b, await signed(b)); }, 400, 'corrupt'],
-      ['ciphertext bit flipped, its CRC repaired', async () => {
-        const b = flipWithRepairedCrc(good);
-        return post(b, await signed(b));
-      }, 400, 'corrupt'],
-      ['wrong parameter hash', async () => { const b = good.slice(); b[8] ^= 0xff; return post(b, await signed(b)); }, 400, 'parameters'],
-      ['rows under another key', async () => { const b = other.client.encryptRows(rows); return post(b, await signed(b)); }, 400, 'keys'],
+      [
+        'truncated',
+        async () => {
+          const b = good.subarray(0, 100);
+          return post(b, await signed(b));
+        },
+        400,
+        'truncated',
+      ],
+      [
+        'header bit flipped',
+        async () => {
+          const b = good.slice();
+          b[70] ^= 1;
+          return post(b, await signed(b));
+        },
+        400,
+        'corrupt',
+      ],
+      [
+        'ciphertext bit flipped',
+        async () => {
+          const b = good.slice();
+          b[b.length - 5] ^= 4;
+          return post(b, await signed(b));
+        },
+        400,
+        'corrupt',
+      ],
+      [
+        'ciphertext bit flipped, its CRC repaired',
+        async () => {
+          const b = flipWithRepairedCrc(good);
+          return post(b, await signed(b));
+        },
+        400,
+        'corrupt',
+      ],
+      [
+        'wrong parameter hash',
+        async () => {
+          const b = good.slice();
+          b[8] ^= 0xff;
+          return post(b, await signed(b));
+        },
+        400,
+        'parameters',
+      ],
+      [
+        'rows under another key',
+        async () => {
+          const b = other.client.encryptRows(rows);
+          return post(b, await signed(b));
+        },
+        400,
+        'keys',
+      ],
       ["another client's key set", async () => post(good, await signed(good, other.keySetId)), 403, 'signature'],
       ['unsigned', async () => post(good, { [SIGNATURE_HEADERS.keySet]: remote.keySetId }), 401, 'signature'],
-      ['replayed', async () => { const h = await signed(good); await post(good, h); return post(good, h); }, 401, 'replay'],
-      ['stale', async () => post(good, signRequest(signingKey, { method: 'POST', path: predictPath, keySetId: remote.keySetId, bodyDigest: await sha256Async(good), timestamp: Date.now() - 3_600_000 })), 401, 'stale'],
+      [
+        'replayed',
+        async () => {
+          const h = await signed(good);
+          await post(good, h);
+          return post(good, h);
+        },
+        401,
+        'replay',
+      ],
+      [
+        'stale',
+        async () =>
+          post(
+            good,
+            signRequest(signingKey, {
+              method: 'POST',
+              path: predictPath,
+              keySetId: remote.keySetId,
+              bodyDigest: await sha256Async(good),
+              timestamp: Date.now() - 3_600_000,
+            }),
+          ),
+        401,
+        'stale',
+      ],
       ['unknown key set', async () => post(good, await signed(good, '0'.repeat(32))), 404, 'unknown-key-set'],
-      ['unknown model', async () => post(good, await signed(good, remote.keySetId, signingKey, `${API_PREFIX}/models/nope/predict`), `${API_PREFIX}/models/nope/predict`), 404, 'unknown-model'],
-      ['oversized', async () => { const b = new Uint8Array(2 ** 20 + 1); return post(b, await signed(b)); }, 413, 'too-large'],
-      ['registration of garbage', async () => { const b = new Uint8Array(300).fill(7); return post(b, { ...(await signed(b, '', signingKey, `${API_PREFIX}/key-sets`)), [SIGNATURE_HEADERS.publicKey]: '00'.repeat(32) }, `${API_PREFIX}/key-sets`); }, 403, 'signature'],
+      [
+        'unknown model',
+        async () =>
+          post(
+            good,
+            await signed(good, remote.keySetId, signingKey, `${API_PREFIX}/models/nope/predict`),
+            `${API_PREFIX}/models/nope/predict`,
+          ),
+        404,
+        'unknown-model',
+      ],
+      [
+        'oversized',
+        async () => {
+          const b = new Uint8Array(2 ** 20 + 1);
+          return post(b, await signed(b));
+        },
+        413,
+        'too-large',
+      ],
+      [
+        'registration of garbage',
+        async () => {
+          const b = new Uint8Array(300).fill(7);
+          return post(
+            b,
+            { ...(await signed(b, '', signingKey, `${API_PREFIX}/key-sets`)), [SIGNATURE_HEADERS.publicKey]: '00'.repeat(32) },
+            `${API_PREFIX}/key-sets`,
+          );
+        },
+        403,
+        'signature',
+      ],
     ];
     for (const [name, run, status, reason] of cases) {
       expect({ name, ...(await run()) }).toEqual({ name, status, reason });
@@ -182,22 +319,36 @@ describe('bad requests', () => {
     const kinds: Record<string, string>[] = [
       {}, // unsigned
       { [SIGNATURE_HEADERS.keySet]: remote.keySetId }, // no signature
-      { [SIGNATURE_HEADERS.keySet]: 'f'.repeat(32), [SIGNATURE_HEADERS.timestamp]: '1', [SIGNATURE_HEADERS.nonce]: '0'.repeat(32), [SIGNATURE_HEADERS.signature]: '0'.repeat(128) },
-      { [SIGNATURE_HEADERS.keySet]: remote.keySetId, [SIGNATURE_HEADERS.timestamp]: '1', [SIGNATURE_HEADERS.nonce]: '0'.repeat(32), [SIGNATURE_HEADERS.signature]: '0'.repeat(128) },
+      {
+        [SIGNATURE_HEADERS.keySet]: 'f'.repeat(32),
+        [SIGNATURE_HEADERS.timestamp]: '1',
+        [SIGNATURE_HEADERS.nonce]: '0'.repeat(32),
+        [SIGNATURE_HEADERS.signature]: '0'.repeat(128),
+      },
+      {
+        [SIGNATURE_HEADERS.keySet]: remote.keySetId,
+        [SIGNATURE_HEADERS.timestamp]: '1',
+        [SIGNATURE_HEADERS.nonce]: '0'.repeat(32),
+        [SIGNATURE_HEADERS.signature]: '0'.repeat(128),
+      },
     ];
     // node:http with keep-alive: the cheapest client, so that the 10,000 requests take a few seconds.
     const agent = new Agent({ keepAlive: true, maxSockets: 8 });
     const one = (i: number): Promise<number> =>
       new Promise((resolve, reject) => {
         const body = bodies[i % bodies.length];
-        const req = request(`${service.url}${predictPath}`, {
-          method: 'POST',
-          agent,
-          headers: { 'content-type': 'application/octet-stream', 'content-length': body.length, ...kinds[i % kinds.length] },
-        }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        });
+        const req = request(
+          `${service.url}${predictPath}`,
+          {
+            method: 'POST',
+            agent,
+            headers: { 'content-type': 'application/octet-stream', 'content-length': body.length, ...kinds[i % kinds.length] },
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
@@ -259,7 +410,12 @@ describe('restart with the directory key store', () => {
     const dir = mkdtempSync(join(tmpdir(), 'ppml-keys-'));
     const models = { lin: { kind: 'linear' as const, ...linear } };
     const signingKey = newSigningKey();
-    let service = await createHeService({ models, plan: { inputBound: 2 }, threads: 1, keyStore: new DirectoryKeyStore({ directory: dir }) });
+    let service = await createHeService({
+      models,
+      plan: { inputBound: 2 },
+      threads: 1,
+      keyStore: new DirectoryKeyStore({ directory: dir }),
+    });
     const remote = await HeRemote.connect(service.url, { signingKey });
     const clientKeys = remote.client.exportClientKeys();
     const rows = rand(3, F, 2);
@@ -283,7 +439,13 @@ describe('restart with the directory key store', () => {
       expect(sk.length).toBeGreaterThan(4096 * 2 * 8);
       for (let off = 1024; off + 256 < sk.length; off += 4096) expect(stored.indexOf(sk.subarray(off, off + 256))).toBe(-1);
       await service.close();
-      service = await createHeService({ models, plan: { inputBound: 2 }, threads: 1, port: service.port, keyStore: new DirectoryKeyStore({ directory: dir }) });
+      service = await createHeService({
+        models,
+        plan: { inputBound: 2 },
+        threads: 1,
+        port: service.port,
+        keyStore: new DirectoryKeyStore({ directory: dir }),
+      });
       const client = await HeClient.load(clientKeys);
       const again = await HeRemote.connect(service.url, { client, signingKey });
       expect(again.keySetId).toBe(remote.keySetId);

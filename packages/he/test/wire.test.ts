@@ -6,7 +6,13 @@ import { WireKind, WireWriter, openMessage } from '../src/wire.ts';
 
 const hash = new Uint8Array(32).fill(7);
 const keyId = new Uint8Array(16).fill(3);
-const message = new WireWriter().u8(1).u32(123456).f64(-1.5).json({ a: [1, 2] }).bytes(new Uint8Array(300).fill(9)).finish(WireKind.encryptedRows, hash, keyId);
+const message = new WireWriter()
+  .u8(1)
+  .u32(123456)
+  .f64(-1.5)
+  .json({ a: [1, 2] })
+  .bytes(new Uint8Array(300).fill(9))
+  .finish(WireKind.encryptedRows, hash, keyId);
 
 function readAll(bytes: Uint8Array): void {
   const { reader } = openMessage(bytes, WireKind.encryptedRows, hash, keyId, 'msg');
@@ -66,9 +72,15 @@ describe('wire format', () => {
   });
 
   it('names the reason', () => {
-    expect(() => openMessage(message, WireKind.encryptedScores, hash, keyId, 'm')).toThrow(expect.objectContaining({ reason: 'kind' }) as Error);
-    expect(() => openMessage(message, WireKind.encryptedRows, new Uint8Array(32), keyId, 'm')).toThrow(expect.objectContaining({ reason: 'parameters' }) as Error);
-    expect(() => openMessage(message, WireKind.encryptedRows, hash, new Uint8Array(16), 'm')).toThrow(expect.objectContaining({ reason: 'keys' }) as Error);
+    expect(() => openMessage(message, WireKind.encryptedScores, hash, keyId, 'm')).toThrow(
+      expect.objectContaining({ reason: 'kind' }) as Error,
+    );
+    expect(() => openMessage(message, WireKind.encryptedRows, new Uint8Array(32), keyId, 'm')).toThrow(
+      expect.objectContaining({ reason: 'parameters' }) as Error,
+    );
+    expect(() => openMessage(message, WireKind.encryptedRows, hash, new Uint8Array(16), 'm')).toThrow(
+      expect.objectContaining({ reason: 'keys' }) as Error,
+    );
     expect(() => readHeader(message.subarray(0, 20))).toThrow(expect.objectContaining({ reason: 'truncated' }) as Error);
   });
 });

@@ -8,7 +8,9 @@ import { type BrowserContext, chromium } from 'playwright-core';
 
 /** Where Debian (and Ubuntu's chromium deb) installs the browser; `CHROMIUM` overrides. */
 export function chromiumPath(): string | undefined {
-  const candidates = [process.env['CHROMIUM'], '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter((p): p is string => p !== undefined && p !== '');
+  const candidates = [process.env['CHROMIUM'], '/usr/bin/chromium', '/usr/bin/chromium-browser'].filter(
+    (p): p is string => p !== undefined && p !== '',
+  );
   return candidates.find((p) => existsSync(p));
 }
 
@@ -28,7 +30,8 @@ export interface LaunchedBrowser {
  */
 export async function launchChromium(): Promise<LaunchedBrowser> {
   const executablePath = chromiumPath();
-  if (executablePath === undefined) throw new Error('Chromium not found: install Debian\'s chromium package (apt-get install chromium) or set CHROMIUM');
+  if (executablePath === undefined)
+    throw new Error("Chromium not found: install Debian's chromium package (apt-get install chromium) or set CHROMIUM");
   const profile = mkdtempSync(join(tmpdir(), 'ppml-chromium-'));
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath,

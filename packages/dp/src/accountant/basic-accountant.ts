@@ -130,7 +130,12 @@ export class BasicAccountant implements PrivacyAccountant {
       out.gaussians.push({ sigma, q, count });
       return undefined;
     }
-    if (inner.kind === 'composed' || inner.kind === 'selfComposed' || inner.kind === 'poissonSampled' || inner.kind === 'sampledWithoutReplacement') {
+    if (
+      inner.kind === 'composed' ||
+      inner.kind === 'selfComposed' ||
+      inner.kind === 'poissonSampled' ||
+      inner.kind === 'sampledWithoutReplacement'
+    ) {
       return 'basic composition amplifies only single mechanisms by sampling';
     }
     return this.#walk(inner, count, q, out);

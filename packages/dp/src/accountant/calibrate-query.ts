@@ -47,8 +47,17 @@ export interface CalibrateNoiseParameterOptions extends QueryNoiseOptions {
 }
 
 const QUERY_KEYS = [
-  'targetEpsilon', 'targetDelta', 'count', 'sampleRate', 'accountant', 'tolerance',
-  'orders', 'conversion', 'neighboringRelation', 'valueDiscretizationInterval', 'onWarning',
+  'targetEpsilon',
+  'targetDelta',
+  'count',
+  'sampleRate',
+  'accountant',
+  'tolerance',
+  'orders',
+  'conversion',
+  'neighboringRelation',
+  'valueDiscretizationInterval',
+  'onWarning',
 ] as const;
 
 /** Smallest and largest noise parameters tried. */

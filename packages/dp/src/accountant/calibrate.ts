@@ -38,7 +38,10 @@ export interface ComputeEpsilonOptions {
 const warned = new Set<string>();
 
 function emitWarning(message: string, onWarning: ((m: string) => void) | undefined): void {
-  if (onWarning !== undefined) return onWarning(message);
+  if (onWarning !== undefined) {
+    onWarning(message);
+    return;
+  }
   if (warned.has(message)) return;
   warned.add(message);
   const proc = (globalThis as { process?: { emitWarning?: (m: string, o: { type: string }) => void } }).process;
@@ -63,7 +66,16 @@ export function orderAtBoundaryAdvice(order: number, low: boolean): string {
         `pass \`orders\` that extend beyond ${order} (e.g. add 128, 256, 512, 1024 as dp_accounting does), or use accountant 'pld'`;
 }
 
-const COMPUTE_EPSILON_KEYS = ['noiseMultiplier', 'sampleRate', 'steps', 'delta', 'accountant', 'orders', 'conversion', 'onWarning'] as const;
+const COMPUTE_EPSILON_KEYS = [
+  'noiseMultiplier',
+  'sampleRate',
+  'steps',
+  'delta',
+  'accountant',
+  'orders',
+  'conversion',
+  'onWarning',
+] as const;
 
 function epsilonOf(o: ComputeEpsilonOptions, warnAtBoundary = false): number {
   const event = dpSgdEvent({ noiseMultiplier: o.noiseMultiplier, sampleRate: o.sampleRate, steps: o.steps });
@@ -154,7 +166,16 @@ const MAX_BISECTION_STEPS = 200;
  */
 export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): number {
   assertOptions('options', options, [
-    'targetEpsilon', 'delta', 'sampleRate', 'steps', 'epochs', 'accountant', 'epsilonTolerance', 'orders', 'conversion', 'onWarning',
+    'targetEpsilon',
+    'delta',
+    'sampleRate',
+    'steps',
+    'epochs',
+    'accountant',
+    'epsilonTolerance',
+    'orders',
+    'conversion',
+    'onWarning',
   ]);
   assertFunction('onWarning', options.onWarning, true);
   const { targetEpsilon, delta, sampleRate, accountant, epsilonTolerance = 0.01, conversion = 'balle2020' } = options;
@@ -176,7 +197,16 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): number
     checkCount(steps, 'steps (trunc(epochs / sampleRate))');
   }
   const eps = (sigma: number): number =>
-    epsilonOf({ noiseMultiplier: sigma, sampleRate, steps, delta, accountant, orders: options.orders, conversion, onWarning: options.onWarning });
+    epsilonOf({
+      noiseMultiplier: sigma,
+      sampleRate,
+      steps,
+      delta,
+      accountant,
+      orders: options.orders,
+      conversion,
+      onWarning: options.onWarning,
+    });
   let sigmaLow = 0;
   let sigmaHigh = 10;
   let epsHigh = Infinity;
@@ -203,4 +233,3 @@ export function calibrateNoiseMultiplier(options: CalibrateNoiseOptions): number
   }
   return sigmaHigh;
 }
-

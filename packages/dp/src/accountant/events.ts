@@ -231,7 +231,9 @@ export function sampledWithoutReplacementEvent(
  */
 export function composedEvent(events: readonly DpEvent[]): ComposedEvent {
   if (!Array.isArray(events)) throw new TypeError(`events must be an array of events, got ${describeValue(events)}`);
-  events.forEach((e: unknown, i: number) => validateEvent(e, `events[${i}]`));
+  events.forEach((e: unknown, i: number) => {
+    validateEvent(e, `events[${i}]`);
+  });
   return Object.freeze({ kind: 'composed', events: Object.freeze([...events]) });
 }
 
@@ -323,7 +325,9 @@ export function validateEvent(event: unknown, path = 'event'): asserts event is 
       if (!Array.isArray(e.events)) {
         throw new TypeError(`${path}.events must be an array of events, got ${describeValue(e.events)}`);
       }
-      e.events.forEach((x: unknown, i: number) => validateEvent(x, `${path}.events[${i}]`));
+      e.events.forEach((x: unknown, i: number) => {
+        validateEvent(x, `${path}.events[${i}]`);
+      });
       return;
     case 'selfComposed':
       validateEvent(e.event, `${path}.event`);

@@ -8,8 +8,8 @@
 export function logAdd(a: number, b: number): number {
   if (a === -Infinity) return b;
   if (b === -Infinity) return a;
-  const hi = a > b ? a : b;
-  const lo = a > b ? b : a;
+  const hi = Math.max(a, b);
+  const lo = Math.min(a, b);
   return hi + Math.log1p(Math.exp(lo - hi));
 }
 

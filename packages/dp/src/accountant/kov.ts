@@ -8,7 +8,6 @@
 import { assertInRange, assertInteger, assertNonNegative, assertOptions } from '@ppml/core';
 import { log1mExp, logAdd } from './internal-log-math.ts';
 
-
 /**
  * Largest k accepted. The KOV sum costs O(k²) operations (each δ_i sums i terms for i up to k/2), and the inverse
  * evaluates it up to 200 times; k = 2000 keeps the inverse near a second. For more mechanisms, an RDP or PLD
@@ -105,4 +104,3 @@ export function advancedCompositionInverse(options: {
   }
   return lo;
 }
-

@@ -36,14 +36,7 @@ export const DEFAULT_RDP_ORDERS: readonly number[] = Object.freeze([...tenths(),
  * DP_ACCOUNTING_RDP_ORDERS.length; // 156
  * ```
  */
-export const DP_ACCOUNTING_RDP_ORDERS: readonly number[] = Object.freeze([
-  ...tenths(),
-  ...range(11, 64),
-  128,
-  256,
-  512,
-  1024,
-]);
+export const DP_ACCOUNTING_RDP_ORDERS: readonly number[] = Object.freeze([...tenths(), ...range(11, 64), 128, 256, 512, 1024]);
 
 /**
  * The orders of TF Privacy's deprecated `compute_dp_sgd_privacy` and `compute_noise_from_budget`: 1.25 to 4.5,
@@ -54,7 +47,16 @@ export const DP_ACCOUNTING_RDP_ORDERS: readonly number[] = Object.freeze([
  * ```
  */
 export const TF_PRIVACY_RDP_ORDERS: readonly number[] = Object.freeze([
-  1.25, 1.5, 1.75, 2, 2.25, 2.5, 3, 3.5, 4, 4.5,
+  1.25,
+  1.5,
+  1.75,
+  2,
+  2.25,
+  2.5,
+  3,
+  3.5,
+  4,
+  4.5,
   ...range(5, 64),
   128,
   256,

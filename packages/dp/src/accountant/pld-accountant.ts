@@ -86,7 +86,12 @@ function defaultWarning(message: string): void {
 /** A finite PLD item for a pure or (ε, δ) mechanism that has been amplified by sampling at rate q. */
 function pairItem(eps: number, delta: number, count: number): Item {
   const { losses, masses, infinity } = epsilonDeltaLoss(eps, delta);
-  return { base: { kind: 'finite', key: `pair:${eps}:${delta}`, losses, masses, infinity }, q: 1, count, pure: delta === 0 ? eps : Infinity };
+  return {
+    base: { kind: 'finite', key: `pair:${eps}:${delta}`, losses, masses, infinity },
+    q: 1,
+    count,
+    pure: delta === 0 ? eps : Infinity,
+  };
 }
 
 /** Flattens an event into PLD items, or returns why the PLD accountant cannot represent it. */
@@ -106,7 +111,12 @@ function flatten(event: DpEvent, count: number, relation: NeighboringRelation, o
     case 'randomizedResponse': {
       const { noiseParameter: p, buckets: k } = event;
       const { losses, masses, infinity } = randomizedResponseLoss(p, k);
-      out.push({ base: { kind: 'finite', key: `rr:${p}:${k}`, losses, masses, infinity }, q: 1, count, pure: pureEpsilonOf(event) ?? Infinity });
+      out.push({
+        base: { kind: 'finite', key: `rr:${p}:${k}`, losses, masses, infinity },
+        q: 1,
+        count,
+        pure: pureEpsilonOf(event) ?? Infinity,
+      });
       return undefined;
     }
     case 'poissonSampled': {
@@ -124,7 +134,9 @@ function flatten(event: DpEvent, count: number, relation: NeighboringRelation, o
         out.push({ base: { kind: 'laplace', noiseMultiplier: inner.noiseMultiplier }, q, count, pure: amplifiedEpsilon(eps, q) });
         return undefined;
       }
-      return sampledPair(inner, q, count, out) ? undefined : 'only Gaussian, Laplace, pure-DP and (epsilon, delta) events can be Poisson-sampled in a PLD';
+      return sampledPair(inner, q, count, out)
+        ? undefined
+        : 'only Gaussian, Laplace, pure-DP and (epsilon, delta) events can be Poisson-sampled in a PLD';
     }
     case 'sampledWithoutReplacement':
       if (relation !== 'replace-one') return 'sampling without replacement needs the replace-one relation';
@@ -264,7 +276,9 @@ export class PldAccountant implements PrivacyAccountant {
       if (isMergedGaussian(it)) {
         this.#gaussianCount += it.count;
         this.#gaussianInvSq +=
-          it.base.kind === 'gaussian' && it.base.noiseMultiplier === 0 ? Infinity : it.count / (it.base as { noiseMultiplier: number }).noiseMultiplier ** 2;
+          it.base.kind === 'gaussian' && it.base.noiseMultiplier === 0
+            ? Infinity
+            : it.count / (it.base as { noiseMultiplier: number }).noiseMultiplier ** 2;
         continue;
       }
       const last = this.#items[this.#items.length - 1];
@@ -362,7 +376,8 @@ export class PldAccountant implements PrivacyAccountant {
     }
     const pld = this.#build();
     if (pld === undefined) return this.#rdpAccountant().getEpsilon(delta);
-    const eps = pld.remove === pld.add ? pldEpsilon(pld.remove, delta) : Math.max(pldEpsilon(pld.remove, delta), pldEpsilon(pld.add, delta));
+    const eps =
+      pld.remove === pld.add ? pldEpsilon(pld.remove, delta) : Math.max(pldEpsilon(pld.remove, delta), pldEpsilon(pld.add, delta));
     if (eps < Infinity) return eps;
     // The PLD's pessimistic tail mass (moved to +∞) exceeds δ: answer with another proven bound, if any.
     const rdp = this.#rdpComplete ? this.#rdpAccountant().getEpsilon(delta) : Infinity;

@@ -151,14 +151,11 @@ function intervalMass(cdfA: number, sfA: number, cdfB: number, sfB: number): num
   if (cdfB <= 0.5) m = cdfB - cdfA;
   else if (sfA <= 0.5) m = sfA - sfB;
   else m = 1 - cdfA - sfB;
-  return m > 0 ? m : 0;
+  return Math.max(m, 0);
 }
 
 /** A base mechanism for the PLD builder. */
-export type PldBase =
-  | { kind: 'gaussian'; noiseMultiplier: number }
-  | { kind: 'laplace'; noiseMultiplier: number }
-  | FiniteLoss;
+export type PldBase = { kind: 'gaussian'; noiseMultiplier: number } | { kind: 'laplace'; noiseMultiplier: number } | FiniteLoss;
 
 /**
  * A privacy loss distribution with finitely many values (randomized response, an (ε, δ) pair), symmetric in
@@ -393,7 +390,7 @@ export function selfCompose(pld: DiscretePld, count: number): DiscretePld {
   const infinity = -Math.expm1(count * Math.log1p(-pld.infinity));
   const n = pld.probs.length;
   if (n === 1) {
-    return { h: pld.h, offset: pld.offset * count, probs: Float64Array.of(finite > 0 ? Math.pow(finite, count) : 0), infinity };
+    return { h: pld.h, offset: pld.offset * count, probs: Float64Array.of(finite > 0 ? finite ** count : 0), infinity };
   }
   const [lo, hi] = chernoffWindow(pld.probs, count);
   const width = hi - lo + 1;
@@ -431,7 +428,7 @@ export function selfCompose(pld: DiscretePld, count: number): DiscretePld {
   const probs = new Float64Array(width);
   for (let s = 0; s < width; s++) {
     const v = out[2 * ((lo + s) % size)];
-    probs[s] = v > 0 ? v : 0;
+    probs[s] = Math.max(v, 0);
   }
   return trim({ h: pld.h, offset: count * pld.offset + lo, probs, infinity: infinity + 2 * TAIL });
 }
@@ -498,7 +495,7 @@ export function compose(a: DiscretePld, b: DiscretePld): DiscretePld {
   const out = new Float64Array(2 * size);
   fft.inverseTransform(out, sa);
   const probs = new Float64Array(width);
-  for (let s = 0; s < width; s++) probs[s] = out[2 * s] > 0 ? out[2 * s] : 0;
+  for (let s = 0; s < width; s++) probs[s] = Math.max(out[2 * s], 0);
   return trim({ h: a.h, offset: a.offset + b.offset, probs, infinity });
 }
 

@@ -9,12 +9,7 @@
 import { assertDelta, assertNonNegative, assertOptions } from '@ppml/core';
 import { checkConversion, checkCount, checkOrders, checkRelation } from './internal-args.ts';
 import { type DpEvent, effectiveGaussianNoiseMultiplier, pureEpsilonOf, validateEvent } from './events.ts';
-import {
-  amplifiedEpsilon,
-  exponentialMechanismRdpAt,
-  pureDpRdpAt,
-  randomizedResponseRdpAt,
-} from './pure-dp.ts';
+import { amplifiedEpsilon, exponentialMechanismRdpAt, pureDpRdpAt, randomizedResponseRdpAt } from './pure-dp.ts';
 import {
   type RdpConversion,
   type RdpDelta,

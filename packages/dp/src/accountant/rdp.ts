@@ -145,13 +145,7 @@ function logAFractional(q: number, sigma: number, alpha: number): number {
     if (ratio < 0) sign = -sign;
     // Terms decay like i^{−(α+2)}: estimate where direct summation would stop, and accelerate only if far.
     const directEnd = decreasing ? i * Math.exp((Math.max(s0, s1) - (maxLog - 37)) / (alpha + 2)) : Infinity;
-    if (
-      decreasing &&
-      i >= nextAccel &&
-      directEnd - i > 2 * ACCEL_TERMS &&
-      i > z0 + 3 * sigma &&
-      alpha - i < z0 - 3 * sigma
-    ) {
+    if (decreasing && i >= nextAccel && directEnd - i > 2 * ACCEL_TERMS && i > z0 + 3 * sigma && alpha - i < z0 - 3 * sigma) {
       // Partial sums of the next ACCEL_TERMS signed terms, then repeated pairwise averaging.
       const partial = new Float64Array(ACCEL_TERMS);
       let lc = logAbsCoef;
@@ -461,12 +455,7 @@ export function epsilonAtOrder(alpha: number, r: number, logDelta: number, conve
  * minimizeEpsilon(Float64Array.of(2, 4), [0.1, 0.3], 1e-5, 'balle2020').epsilon;
  * ```
  */
-export function minimizeEpsilon(
-  orders: Float64Array,
-  rdp: ArrayLike<number>,
-  delta: number,
-  conversion: RdpConversion,
-): RdpEpsilon {
+export function minimizeEpsilon(orders: Float64Array, rdp: ArrayLike<number>, delta: number, conversion: RdpConversion): RdpEpsilon {
   const logDelta = Math.log(delta);
   let best = Infinity;
   let idx = 0;
@@ -492,12 +481,7 @@ export function minimizeEpsilon(
  * minimizeDelta(Float64Array.of(2, 4), [0.1, 0.3], 1, 'balle2020').delta;
  * ```
  */
-export function minimizeDelta(
-  orders: Float64Array,
-  rdp: ArrayLike<number>,
-  epsilon: number,
-  conversion: RdpConversion,
-): RdpDelta {
+export function minimizeDelta(orders: Float64Array, rdp: ArrayLike<number>, epsilon: number, conversion: RdpConversion): RdpDelta {
   let best = Infinity;
   let idx = 0;
   for (let k = 0; k < orders.length; k++) {
@@ -551,12 +535,7 @@ export function rdpToEpsilon(options: RdpToEpsilonOptions): RdpEpsilon {
  * rdpToDelta({ orders: [2, 4], rdp: [0.1, 0.2], epsilon: 1 }).delta;
  * ```
  */
-export function rdpToDelta(options: {
-  orders: RdpOrders;
-  rdp: ArrayLike<number>;
-  epsilon: number;
-  conversion?: RdpConversion;
-}): RdpDelta {
+export function rdpToDelta(options: { orders: RdpOrders; rdp: ArrayLike<number>; epsilon: number; conversion?: RdpConversion }): RdpDelta {
   assertOptions('options', options, ['orders', 'rdp', 'epsilon', 'conversion']);
   const { orders, rdp, epsilon, conversion = 'balle2020' } = options;
   const a = checkCurve(orders, rdp);

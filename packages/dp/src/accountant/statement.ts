@@ -162,8 +162,20 @@ export function groupPrivacyEpsilon(epsAt: (d: number) => number, userDelta: num
  */
 export function privacyStatement(options: PrivacyStatementOptions): string {
   assertOptions('options', options, [
-    'noiseMultiplier', 'delta', 'accountant', 'sampleRate', 'steps', 'epochs', 'datasetSize', 'batchSize',
-    'usedMicrobatching', 'maxExamplesPerUser', 'orders', 'conversion', 'details', 'onWarning',
+    'noiseMultiplier',
+    'delta',
+    'accountant',
+    'sampleRate',
+    'steps',
+    'epochs',
+    'datasetSize',
+    'batchSize',
+    'usedMicrobatching',
+    'maxExamplesPerUser',
+    'orders',
+    'conversion',
+    'details',
+    'onWarning',
   ]);
   assertFunction('onWarning', options.onWarning, true);
   const {

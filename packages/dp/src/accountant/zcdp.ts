@@ -79,7 +79,10 @@ export function zcdpToEpsilon(options: { rho: number; delta: number }): number {
     const am1 = alpha - 1;
     const a = alpha * rho;
     const num = -Math.log(delta) + am1 * Math.log1p(-1 / alpha) - Math.log(alpha);
-    const err = 8 * Number.EPSILON * (Math.abs(a) + (Math.abs(Math.log(delta)) + Math.abs(am1 * Math.log1p(-1 / alpha)) + Math.abs(Math.log(alpha))) / am1 + 1);
+    const err =
+      8 *
+      Number.EPSILON *
+      (Math.abs(a) + (Math.abs(Math.log(delta)) + Math.abs(am1 * Math.log1p(-1 / alpha)) + Math.abs(Math.log(alpha))) / am1 + 1);
     return a + num / am1 + err;
   };
   // ε(α) is quasi-convex in u = ln(α − 1): golden-section search.

@@ -22,7 +22,8 @@ export function capsMismatch(
   row: { epsilon: string; delta: string; rho: string; accountant: string },
 ): string | undefined {
   const stored = { epsilon: Number(row.epsilon), delta: Number(row.delta), rho: Number(row.rho), accountant: row.accountant };
-  const same = stored.epsilon === caps.epsilon && stored.delta === caps.delta && stored.rho === caps.rho && stored.accountant === caps.accountant;
+  const same =
+    stored.epsilon === caps.epsilon && stored.delta === caps.delta && stored.rho === caps.rho && stored.accountant === caps.accountant;
   if (same) return undefined;
   return (
     `was created with epsilon=${stored.epsilon}, delta=${stored.delta}, rho=${stored.rho}, accountant '${stored.accountant}', ` +

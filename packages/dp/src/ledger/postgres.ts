@@ -124,10 +124,15 @@ export async function openPostgresBudget(options: PostgresBudgetOptions): Promis
         budget TEXT NOT NULL REFERENCES ppml_budgets (name), seq INTEGER NOT NULL, label TEXT NOT NULL,
         epsilon DOUBLE PRECISION NOT NULL, delta DOUBLE PRECISION NOT NULL, rho DOUBLE PRECISION NOT NULL,
         event TEXT NOT NULL, at BIGINT NOT NULL, PRIMARY KEY (budget, seq))`);
-      await client.query(
-        'INSERT INTO ppml_budgets VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING',
-        [name, String(caps.epsilon), String(caps.delta), String(caps.rho), caps.accountant, SCHEMA_VERSION, Date.now()],
-      );
+      await client.query('INSERT INTO ppml_budgets VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING', [
+        name,
+        String(caps.epsilon),
+        String(caps.delta),
+        String(caps.rho),
+        caps.accountant,
+        SCHEMA_VERSION,
+        Date.now(),
+      ]);
       const r = await client.query('SELECT epsilon, delta, rho, accountant FROM ppml_budgets WHERE name = $1', [name]);
       const why = capsMismatch(caps, r.rows[0] as { epsilon: string; delta: string; rho: string; accountant: string });
       if (why !== undefined) throw new RangeError(`budget "${name}" ${why}`);

@@ -65,7 +65,13 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sync
         | undefined;
       if (row === undefined) {
         db.prepare('INSERT INTO ppml_budgets VALUES (?, ?, ?, ?, ?, ?, ?)').run(
-          name, String(caps.epsilon), String(caps.delta), String(caps.rho), caps.accountant, SCHEMA_VERSION, Date.now(),
+          name,
+          String(caps.epsilon),
+          String(caps.delta),
+          String(caps.rho),
+          caps.accountant,
+          SCHEMA_VERSION,
+          Date.now(),
         );
       } else {
         const why = capsMismatch(caps, row);

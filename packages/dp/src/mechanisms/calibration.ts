@@ -134,9 +134,7 @@ export function analyticGaussianSigma(params: GaussianCalibration): number {
   // Round up: never below the tight value even with the last-ulp noise of Phi.
   const sigma = hi * (1 + 1e-9) * sensitivity;
   if (!Number.isFinite(sigma)) {
-    throw new RangeError(
-      `sensitivity=${sensitivity}, epsilon=${epsilon} and delta=${delta} need a sigma above the largest double`,
-    );
+    throw new RangeError(`sensitivity=${sensitivity}, epsilon=${epsilon} and delta=${delta} need a sigma above the largest double`);
   }
   return sigma;
 }

@@ -173,7 +173,7 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
     },
     addNoise(x: number): number {
       checkInput(x, clamp !== undefined);
-      return addOnGrid(x < lo ? lo : x > hi ? hi : x, g, one.sample(src));
+      return addOnGrid(x < lo ? lo : Math.min(x, hi), g, one.sample(src));
     },
     addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array {
       const n = checkVector(xs, out, clamp !== undefined);
@@ -182,7 +182,7 @@ export function gaussianMechanism(options: GaussianOptions): GaussianMechanism {
       const s = samplerFor(n);
       for (let i = 0; i < n; i++) {
         const x = xs[i];
-        res[i] = addOnGrid(x < lo ? lo : x > hi ? hi : x, g, s.sample(src));
+        res[i] = addOnGrid(x < lo ? lo : Math.min(x, hi), g, s.sample(src));
       }
       return res;
     },

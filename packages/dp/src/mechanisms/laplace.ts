@@ -15,7 +15,16 @@
  * @module
  */
 import { type EpsilonDeltaEvent, epsilonDeltaEvent } from '../accountant/events.ts';
-import { assertArrayLike, assertEpsilon, assertInteger, assertOptions, assertPositive, cryptoRng, describeValue, type Rng } from '@ppml/core';
+import {
+  assertArrayLike,
+  assertEpsilon,
+  assertInteger,
+  assertOptions,
+  assertPositive,
+  cryptoRng,
+  describeValue,
+  type Rng,
+} from '@ppml/core';
 import { decimalCeil, decimalFloor } from './decimal.ts';
 import { rationalFromDouble } from './exact-exp.ts';
 import { addOnGrid, checkClamp, laplaceGranularity } from './granularity.ts';
@@ -114,9 +123,7 @@ function gridScale(sensitivity: number, g: number, epsilon: number, d: number): 
   const num = steps * e.den;
   const t = (num + e.num - 1n) / e.num;
   if (t > BigInt(MAX_INTEGER_SCALE)) {
-    throw new RangeError(
-      `epsilon=${epsilon} is too small for a vector of ${d} coordinates: the noise would exceed 2^46 grid steps`,
-    );
+    throw new RangeError(`epsilon=${epsilon} is too small for a vector of ${d} coordinates: the noise would exceed 2^46 grid steps`);
   }
   return Number(t);
 }
@@ -181,7 +188,7 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
     },
     addNoise(x: number): number {
       checkInput(x, clamp !== undefined);
-      return addOnGrid(x < lo ? lo : x > hi ? hi : x, g, discreteLaplaceInt(t1, src));
+      return addOnGrid(x < lo ? lo : Math.min(x, hi), g, discreteLaplaceInt(t1, src));
     },
     addNoiseTo(xs: ArrayLike<number>, out?: Float64Array): Float64Array {
       const n = checkVector(xs, out, clamp !== undefined);
@@ -190,7 +197,7 @@ export function laplaceMechanism(options: LaplaceOptions): LaplaceMechanism {
       const t = scaleFor(n);
       for (let i = 0; i < n; i++) {
         const x = xs[i];
-        res[i] = addOnGrid(x < lo ? lo : x > hi ? hi : x, g, discreteLaplaceInt(t, src));
+        res[i] = addOnGrid(x < lo ? lo : Math.min(x, hi), g, discreteLaplaceInt(t, src));
       }
       return res;
     },

@@ -12,13 +12,7 @@
  * @module
  */
 import { cryptoRng, describeValue, type Rng } from '@ppml/core';
-import {
-  decideExpNeg,
-  LazyUniform,
-  lazyLessThanExpNeg,
-  rationalFromDouble,
-  type Rational,
-} from './exact-exp.ts';
+import { decideExpNeg, LazyUniform, lazyLessThanExpNeg, rationalFromDouble, type Rational } from './exact-exp.ts';
 import { type GaussianTable, TABLE_MAX_SIGMA, TABLE_MIN_SIGMA, gaussianTable } from './gaussian-table.ts';
 import { type WordSource, wordSource } from './words.ts';
 
@@ -391,7 +385,6 @@ export function bernoulliExpFast(gHat: number, num: bigint, den: bigint, src: Wo
   if (d !== -1) return d === 1;
   return lazyLessThanExpNeg(src.prefix, num, den, src);
 }
-
 
 /** Internal: one discrete Laplace draw for a double scale in (0, 2^45], read as an exact rational. */
 export function discreteLaplaceScale(scale: number, src: WordSource): number {

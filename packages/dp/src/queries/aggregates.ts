@@ -54,7 +54,8 @@ export function splitEvent(part: number, parts: number): DpEvent {
 
 /** ceil(D / epsilon) for an integer D >= 1, exactly. */
 function integerScale(d: number, epsilon: number): number {
-  if (!Number.isSafeInteger(d)) throw new RangeError(`epsilon=${epsilon} is too large for these bounds (sensitivity above 2^53 grid steps)`);
+  if (!Number.isSafeInteger(d))
+    throw new RangeError(`epsilon=${epsilon} is too large for these bounds (sensitivity above 2^53 grid steps)`);
   const t = Math.ceil(laplaceScaleAtLeast(d, epsilon));
   if (t > MAX_T) throw new RangeError(`epsilon=${epsilon} is too small for this query (noise above 2^46 grid steps)`);
   return t;
@@ -65,7 +66,7 @@ function gridValues(values: ArrayLike<number>, lower: number, upper: number, g: 
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) {
     const x = values[i];
-    const clamped = x < lower ? lower : x > upper ? upper : x;
+    const clamped = x < lower ? lower : Math.min(x, upper);
     out[i] = Math.round(clamped / g) - c;
   }
   return out;
@@ -215,7 +216,7 @@ export function dpVariance(values: ArrayLike<number>, options: BoundedQueryOptio
     throw new RangeError(`upper - lower must be at most 2^451 for dpVariance, got lower=${lower}, upper=${upper}`);
   }
   const third = splitEpsilon(epsilon, 3);
-  const { g, c, d, grid } = centred(values, lower, upper, third);
+  const { g, d, grid } = centred(values, lower, upper, third);
   const t = integerScale(d, third);
   // Squares on their own grid g2: q_i = round((m_i g)^2 / g2) in [0, round((d g)^2 / g2)] (rounding is monotone).
   const maxSq = d * g * (d * g);

@@ -257,7 +257,9 @@ export class BudgetCore {
     // A fixed PLD grid (dp_accounting's default 1e-4): the 'auto' grid follows the history's width, and every
     // change of grid would rebuild the cached composition from scratch.
     this.#acc =
-      caps.accountant === 'basic' ? undefined : createAccountant(caps.accountant, { onWarning: () => {}, valueDiscretizationInterval: 1e-4 });
+      caps.accountant === 'basic'
+        ? undefined
+        : createAccountant(caps.accountant, { onWarning: () => {}, valueDiscretizationInterval: 1e-4 });
   }
 
   get length(): number {
@@ -285,7 +287,11 @@ export class BudgetCore {
     const left = (c: Cap): number => (c.limit === null ? Number.POSITIVE_INFINITY : doubleAtMost(c.limit.sub(c.spent)));
     if (this.#acc === undefined) return { epsilon: left(this.#eps), delta: left(this.#del), rho: left(this.#rho) };
     const s = this.spent;
-    return { epsilon: Math.max(0, this.caps.epsilon - s.epsilon), delta: Math.max(0, this.caps.delta - s.delta), rho: Number.POSITIVE_INFINITY };
+    return {
+      epsilon: Math.max(0, this.caps.epsilon - s.epsilon),
+      delta: Math.max(0, this.caps.delta - s.delta),
+      rho: Number.POSITIVE_INFINITY,
+    };
   }
 
   /** The amounts a cost charges; throws TypeError/RangeError when it cannot be charged. */
@@ -303,8 +309,11 @@ export class BudgetCore {
       const pure = pureEpsilonOf(cost.event);
       if (pure !== undefined && Number.isFinite(pure)) epsilon = decimalCeilOf(pure);
       else if (this.#acc !== undefined) {
-        const alone = createAccountant(this.caps.accountant, { onWarning: () => {} }).compose(cost.event).getEpsilon(this.caps.delta);
-        if (!Number.isFinite(alone)) throw new RangeError(`cost.event alone is not (epsilon, ${this.caps.delta})-DP for any finite epsilon`);
+        const alone = createAccountant(this.caps.accountant, { onWarning: () => {} })
+          .compose(cost.event)
+          .getEpsilon(this.caps.delta);
+        if (!Number.isFinite(alone))
+          throw new RangeError(`cost.event alone is not (epsilon, ${this.caps.delta})-DP for any finite epsilon`);
         epsilon = decimalCeilOf(alone);
         if (cost.delta === undefined) delta = this.caps.delta;
       } else {
@@ -380,7 +389,6 @@ export class BudgetCore {
 
   #refusal(p: Prepared, over: readonly (typeof KEYS)[number][], composed: number | undefined): PrivacyBudgetExceededError {
     const r = this.remaining;
-    const spent = this.spent;
     const caps = this.caps;
     // Name only the quantities this budget caps (a derived rho on an epsilon-only budget is noise to a reader).
     const keys = KEYS.filter((k) => Number.isFinite(caps[k]) || k === 'delta');

@@ -71,15 +71,44 @@ const QUERIES: ReadonlyMap<AnyQuery, Entry> = new Map<AnyQuery, Entry>([
   [dpCount, { query: 'count', unit: 'row', releases: 'the number of records plus exact discrete Laplace noise of scale 1/epsilon' }],
   [dpSum, { query: 'sum', unit: 'row', releases: 'the sum of the clamped values in exact fixed point plus exact discrete Laplace noise' }],
   [dpMean, { query: 'mean', unit: 'row', releases: 'a clamped mean from a noisy count and a noisy centred sum, epsilon/2 each' }],
-  [dpVariance, { query: 'variance', unit: 'row', releases: 'a clamped variance from a noisy count, sum and sum of squares, epsilon/3 each' }],
+  [
+    dpVariance,
+    { query: 'variance', unit: 'row', releases: 'a clamped variance from a noisy count, sum and sum of squares, epsilon/3 each' },
+  ],
   [dpHistogram, { query: 'histogram', unit: 'row', releases: 'every bin count plus exact discrete Laplace noise of scale 1/epsilon' }],
-  [dpQuantile, { query: 'quantile', unit: 'row', releases: 'one candidate of a data-independent grid chosen by the exponential mechanism' }],
-  [dpUserCount, { query: 'user-level count', unit: 'user', releases: 'the number of rows after bounding each user, plus exact discrete Laplace noise' }],
-  [dpUserSum, { query: 'user-level sum', unit: 'user', releases: 'the clamped sum after bounding each user, plus exact discrete Laplace noise' }],
-  [dpUserMean, { query: 'user-level mean', unit: 'user', releases: 'a clamped mean after bounding each user (noisy count and sum, epsilon/2 each)' }],
+  [
+    dpQuantile,
+    { query: 'quantile', unit: 'row', releases: 'one candidate of a data-independent grid chosen by the exponential mechanism' },
+  ],
+  [
+    dpUserCount,
+    { query: 'user-level count', unit: 'user', releases: 'the number of rows after bounding each user, plus exact discrete Laplace noise' },
+  ],
+  [
+    dpUserSum,
+    { query: 'user-level sum', unit: 'user', releases: 'the clamped sum after bounding each user, plus exact discrete Laplace noise' },
+  ],
+  [
+    dpUserMean,
+    { query: 'user-level mean', unit: 'user', releases: 'a clamped mean after bounding each user (noisy count and sum, epsilon/2 each)' },
+  ],
   [dpSelectPartitions, { query: 'partition selection', unit: 'userIds', releases: 'the keys kept by partition selection' }],
-  [dpGroupByCount, { query: 'group-by count', unit: 'userIds', releases: 'the keys kept by partition selection (epsilon/2) and their noisy counts (epsilon/2)' }],
-  [dpGroupBySum, { query: 'group-by sum', unit: 'userIds', releases: 'the keys kept by partition selection (epsilon/2) and their noisy clamped sums (epsilon/2)' }],
+  [
+    dpGroupByCount,
+    {
+      query: 'group-by count',
+      unit: 'userIds',
+      releases: 'the keys kept by partition selection (epsilon/2) and their noisy counts (epsilon/2)',
+    },
+  ],
+  [
+    dpGroupBySum,
+    {
+      query: 'group-by sum',
+      unit: 'userIds',
+      releases: 'the keys kept by partition selection (epsilon/2) and their noisy clamped sums (epsilon/2)',
+    },
+  ],
 ]);
 
 /**
@@ -131,7 +160,10 @@ export function describeQuery<A extends unknown[]>(query: (...args: A) => unknow
  * its description and a copy of the arguments with the options object copied (so that changing the caller's
  * options after the spend cannot change the call that is run).
  */
-export function prepareChargedQuery<A extends unknown[]>(query: (...args: A) => unknown, args: A): { description: QueryDescription; args: A } {
+export function prepareChargedQuery<A extends unknown[]>(
+  query: (...args: A) => unknown,
+  args: A,
+): { description: QueryDescription; args: A } {
   entryOf(query);
   const last: unknown = args[args.length - 1];
   if (last === null || typeof last !== 'object' || Array.isArray(last) || ArrayBuffer.isView(last)) {

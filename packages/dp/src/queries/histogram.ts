@@ -148,7 +148,15 @@ export interface GroupByCounts {
 }
 
 const GROUP_BY_KEYS: readonly string[] = [
-  'epsilon', 'delta', 'maxPartitionsPerUser', 'userIds', 'method', 'budget', 'label', 'rng', 'maxRowsPerUser',
+  'epsilon',
+  'delta',
+  'maxPartitionsPerUser',
+  'userIds',
+  'method',
+  'budget',
+  'label',
+  'rng',
+  'maxRowsPerUser',
 ];
 
 /**
@@ -266,7 +274,10 @@ export function dpGroupBySum(keys: ArrayLike<Key>, values: ArrayLike<number>, op
   const sums = new Map<Key, number>();
   for (const key of selectFromCounts(partitions, users, sel)) {
     // the vector of per-key sums has L1 sensitivity m k max(|lower|, |upper|): each key gets that noise
-    sums.set(key, clampedSum(byKey.get(key) as number[], lower, upper, sumEpsilon, c.m * k, c.src, () => {}));
+    sums.set(
+      key,
+      clampedSum(byKey.get(key) as number[], lower, upper, sumEpsilon, c.m * k, c.src, () => {}),
+    );
   }
   const userLevel = options.userIds !== undefined;
   const sensitivity = c.m * k * Math.max(Math.abs(lower), Math.abs(upper));

@@ -25,7 +25,7 @@ export {
   dpGroupByCount,
   dpGroupBySum,
 } from './histogram.ts';
-export { type Key as PartitionKey, type ContributionBounds } from './contribution-bounds.ts';
+export type { Key as PartitionKey, ContributionBounds } from './contribution-bounds.ts';
 export {
   type UserCountOptions,
   type UserBoundedOptions,

@@ -187,7 +187,11 @@ const GAUSSIAN_DISCRETE_SLACK = 1 + 2 ** -20;
  * const { sigma, threshold } = gaussianSelectionThreshold({ epsilon: 1, delta: 1e-6, maxPartitionsPerUser: 4 });
  * ```
  */
-export function gaussianSelectionThreshold(parameters: PartitionSelectionParameters): { sigma: number; threshold: number; granularity: number } {
+export function gaussianSelectionThreshold(parameters: PartitionSelectionParameters): {
+  sigma: number;
+  threshold: number;
+  granularity: number;
+} {
   const { epsilon, delta, m } = checkParameters(parameters);
   const eps = decimalFloor(epsilon);
   const half = decimalFloor(delta) / 2; // exact: halving a double
@@ -307,7 +311,11 @@ export function checkSelection(keys: ArrayLike<Key>, options: SelectPartitionsOp
 /** The last Gaussian rule built (repeated selections with the same parameters skip the two bisections). */
 let lastGaussian: { key: string; rule: { sampler: DiscreteGaussianSampler; threshold: number; granularity: number } } | undefined;
 
-function gaussianRule(epsilon: number, delta: number, m: number): { sampler: DiscreteGaussianSampler; threshold: number; granularity: number } {
+function gaussianRule(
+  epsilon: number,
+  delta: number,
+  m: number,
+): { sampler: DiscreteGaussianSampler; threshold: number; granularity: number } {
   const key = `${epsilon} ${delta} ${m}`;
   if (lastGaussian?.key !== key) {
     const { sigma, threshold, granularity } = gaussianSelectionThreshold({ epsilon, delta, maxPartitionsPerUser: m });

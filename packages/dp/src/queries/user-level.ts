@@ -130,7 +130,8 @@ function prepareBounded(
   checkBounds(options);
   const [k] = checkContributionBounds(options, false);
   const n = checkValues(values);
-  if (options.userIds === undefined) throw new TypeError(`userIds must be an array of strings or safe integers, got ${describeValue(options.userIds)}`);
+  if (options.userIds === undefined)
+    throw new TypeError(`userIds must be an array of strings or safe integers, got ${describeValue(options.userIds)}`);
   const ids = checkKeys('userIds', options.userIds, n);
   return { k, ids, checked };
 }

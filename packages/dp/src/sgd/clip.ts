@@ -99,7 +99,9 @@ export function perLayerClipNorms(clipNorm: number | readonly number[], layers: 
   if (clipNorm.length !== layers) {
     throw new RangeError(`clipNorm must list one bound per layer (${layers}), got ${clipNorm.length}`);
   }
-  clipNorm.forEach((c, l) => assertClipNorm(c, `clipNorm[${l}]`));
+  clipNorm.forEach((c, l) => {
+    assertClipNorm(c, `clipNorm[${l}]`);
+  });
   return Float64Array.from(clipNorm);
 }
 

@@ -127,8 +127,6 @@ export function hasGhostClipping(model: TrainableModel): model is GhostClippingM
   }
   const m = model as Partial<GhostClippingModel>;
   return (
-    typeof m.forwardBackward === 'function' &&
-    typeof m.perSampleSquaredNorms === 'function' &&
-    typeof m.accumulateGradient === 'function'
+    typeof m.forwardBackward === 'function' && typeof m.perSampleSquaredNorms === 'function' && typeof m.accumulateGradient === 'function'
   );
 }

@@ -113,7 +113,9 @@ export class DenseModel implements GhostClippingModel {
       throw new RangeError(`kind must be 'logistic-regression', 'softmax-regression' or 'mlp', got ${describeValue(kind)}`);
     }
     if (!Array.isArray(sizes) || sizes.length < 2) throw new TypeError('sizes must be an array of at least 2 layer widths');
-    sizes.forEach((n, i) => checkSize(`sizes[${i}]`, n, 1));
+    sizes.forEach((n, i) => {
+      checkSize(`sizes[${i}]`, n, 1);
+    });
     if (activation !== 'relu' && activation !== 'tanh') {
       throw new RangeError(`activation must be 'relu' or 'tanh', got ${describeValue(activation)}`);
     }
@@ -190,7 +192,7 @@ export class DenseModel implements GhostClippingModel {
           let s = P[bOff + o];
           const wb = wOff + o * nIn;
           for (let j = 0; j < nIn; j++) s += P[wb + j] * inp[ib + j];
-          if (hidden) s = relu ? (s > 0 ? s : 0) : Math.tanh(s);
+          if (hidden) s = relu ? Math.max(s, 0) : Math.tanh(s);
           out[ob + o] = s;
         }
       }
@@ -214,7 +216,7 @@ export class DenseModel implements GhostClippingModel {
         const yi = y[i];
         // Binary cross-entropy with logits, stable: max(z, 0) - y z + log(1 + e^{-|z|}); one exponential.
         const e = Math.exp(-Math.abs(zi));
-        lossSum += (zi > 0 ? zi : 0) - yi * zi + Math.log1p(e);
+        lossSum += Math.max(zi, 0) - yi * zi + Math.log1p(e);
         const p = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
         if ((p >= 0.5 ? 1 : 0) === yi) correct++;
         if (withErrors) err[i] = p - yi;
@@ -614,7 +616,9 @@ export function mlp(options: MlpOptions): DenseModel {
   const sizes = options.sizes;
   if (!Array.isArray(sizes)) throw new TypeError(`sizes must be an array of layer widths, got ${describeValue(sizes)}`);
   if (sizes.length < 2) throw new RangeError(`sizes must list at least [features, outputs], got ${sizes.length} entries`);
-  sizes.forEach((s, i) => checkSize(`sizes[${i}]`, s, 1));
+  sizes.forEach((s, i) => {
+    checkSize(`sizes[${i}]`, s, 1);
+  });
   const activation = options.activation;
   if (activation !== 'relu' && activation !== 'tanh') {
     throw new RangeError(`activation must be 'relu' or 'tanh', got ${describeValue(activation)}`);
@@ -678,7 +682,9 @@ export function modelFromJSON(json: ModelJSON | string): DenseModel {
   if (j.kind === 'mlp') {
     if (!Array.isArray(j.sizes) || j.sizes.length < 2) throw new TypeError('json.sizes must be an array of at least 2 layer widths');
     const sizes = j.sizes as unknown[];
-    sizes.forEach((s, i) => checkSize(`json.sizes[${i}]`, s, 1));
+    sizes.forEach((s, i) => {
+      checkSize(`json.sizes[${i}]`, s, 1);
+    });
     const widths = sizes as number[];
     if (widths[0] !== d) throw new RangeError(`json.sizes[0] must equal json.features=${d}, got ${widths[0]}`);
     if (j.activation !== 'relu' && j.activation !== 'tanh') {
@@ -701,7 +707,5 @@ export function modelFromJSON(json: ModelJSON | string): DenseModel {
     });
     return model;
   }
-  throw new RangeError(
-    `json.kind must be 'logistic-regression', 'softmax-regression' or 'mlp', got ${describeValue(j.kind)}`,
-  );
+  throw new RangeError(`json.kind must be 'logistic-regression', 'softmax-regression' or 'mlp', got ${describeValue(j.kind)}`);
 }

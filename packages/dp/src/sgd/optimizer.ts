@@ -22,16 +22,7 @@
  * the margin is negligible (and it also covers float rounding in the clipped sum).
  * @module
  */
-import {
-  type Rng,
-  assertInRange,
-  assertInteger,
-  assertOptions,
-  assertPositive,
-  assertRng,
-  cryptoRng,
-  describeValue,
-} from '@ppml/core';
+import { type Rng, assertInRange, assertInteger, assertOptions, assertPositive, assertRng, cryptoRng, describeValue } from '@ppml/core';
 import { gaussianGranularity, sampleGaussianNoise } from '../mechanisms/index.ts';
 import { type ClipOptions, assertClipNorm, clipAndSum, perLayerClipNorms, totalClipNorm } from './clip.ts';
 import type { PerSampleGradients } from './model.ts';
@@ -119,7 +110,13 @@ export function addNoiseAndScale(
  */
 export function dpSgdStep(options: DpSgdStepOptions): DpSgdStepResult {
   assertOptions('options', options, [
-    'perSampleGradients', 'noiseMultiplier', 'expectedBatchSize', 'rng', 'clipNorm', 'layers', 'parameterCount',
+    'perSampleGradients',
+    'noiseMultiplier',
+    'expectedBatchSize',
+    'rng',
+    'clipNorm',
+    'layers',
+    'parameterCount',
   ]);
   assertPositive('noiseMultiplier', options.noiseMultiplier);
   assertPositive('expectedBatchSize', options.expectedBatchSize);
@@ -134,9 +131,7 @@ export function dpSgdStep(options: DpSgdStepOptions): DpSgdStepResult {
     ...(options.parameterCount === undefined ? {} : { parameterCount: options.parameterCount }),
   });
   const C =
-    options.layers === undefined
-      ? (options.clipNorm as number)
-      : totalClipNorm(perLayerClipNorms(options.clipNorm, options.layers.length));
+    options.layers === undefined ? (options.clipNorm as number) : totalClipNorm(perLayerClipNorms(options.clipNorm, options.layers.length));
   const noiseStd = gradientNoiseStd(options.noiseMultiplier, C, sum.length);
   addNoiseAndScale(sum, noiseStd, options.expectedBatchSize, new Float64Array(sum.length), options.rng ?? cryptoRng);
   return { gradient: sum, batchSize: rows, clipped, noiseStd };

@@ -94,9 +94,7 @@ function checkModel(model: TrainableModel): void {
     offset += g.length;
   });
   if (offset !== model.parameters.length) {
-    throw new RangeError(
-      `model.parameterGroups cover ${offset} parameters but model.parameters has ${model.parameters.length}`,
-    );
+    throw new RangeError(`model.parameterGroups cover ${offset} parameters but model.parameters has ${model.parameters.length}`);
   }
 }
 
@@ -106,7 +104,8 @@ function checkLabels(name: string, y: ArrayLike<number>, classes: number): Float
   for (let i = 0; i < y.length; i++) {
     const v = y[i];
     if (typeof v !== 'number') throw new TypeError(`${name}[${i}] must be a number, got ${describeValue(v)}`);
-    if (classes === 2 && v !== 0 && v !== 1) throw new RangeError(`${name}[${i}] must be 0 or 1 for a binary model, got ${describeValue(v)}`);
+    if (classes === 2 && v !== 0 && v !== 1)
+      throw new RangeError(`${name}[${i}] must be 0 or 1 for a binary model, got ${describeValue(v)}`);
     if (classes > 2 && !(Number.isInteger(v) && v >= 0 && v < classes)) {
       throw new RangeError(`${name}[${i}] must be a class index in [0, ${classes - 1}], got ${describeValue(v)}`);
     }
@@ -118,13 +117,33 @@ function checkLabels(name: string, y: ArrayLike<number>, classes: number): Float
 
 /** The option keys of `trainSgd`. */
 export const SGD_KEYS: readonly string[] = [
-  'model', 'x', 'y', 'epochs', 'steps', 'sampleRate', 'batchSize', 'sampling', 'learningRate', 'rng', 'onProgress', 'validation',
+  'model',
+  'x',
+  'y',
+  'epochs',
+  'steps',
+  'sampleRate',
+  'batchSize',
+  'sampling',
+  'learningRate',
+  'rng',
+  'onProgress',
+  'validation',
 ];
 /** The option keys of `trainDpSgd`. */
 export const DP_SGD_KEYS: readonly string[] = [
   ...SGD_KEYS,
-  'clipNorm', 'clipping', 'adaptiveClipping', 'noiseMultiplier', 'targetEpsilon', 'delta', 'accountant',
-  'epsilonTolerance', 'parallelNoise', 'maxExamplesPerUser', 'userIds',
+  'clipNorm',
+  'clipping',
+  'adaptiveClipping',
+  'noiseMultiplier',
+  'targetEpsilon',
+  'delta',
+  'accountant',
+  'epsilonTolerance',
+  'parallelNoise',
+  'maxExamplesPerUser',
+  'userIds',
 ];
 
 /** Checks x before anything is allocated from its length: an array of at most MAX_TRAINING_VALUES / d rows. */
@@ -156,7 +175,9 @@ export function prepare(options: TrainSgdOptions<TrainableModel>, keys: readonly
     const v = toMatrix('validation.x', options.validation.x, d);
     assertArrayLike('validation.y', options.validation.y);
     if (v.rows !== options.validation.y?.length) {
-      throw new RangeError(`validation.x and validation.y must have the same length, got ${v.rows} and ${describeValue(options.validation.y?.length)}`);
+      throw new RangeError(
+        `validation.x and validation.y must have the same length, got ${v.rows} and ${describeValue(options.validation.y?.length)}`,
+      );
     }
     valX = v.data;
     valY = checkLabels('validation.y', options.validation.y, options.model.classes);
@@ -229,7 +250,6 @@ export function plan(options: TrainSgdOptions<TrainableModel>, n: number): Plan 
   assertInRange('learningRate', options.learningRate, 0, MAX_LEARNING_RATE, { minInclusive: false });
   return { n, sampling, q, batchSize, stepsPerEpoch, totalSteps, epochs, expectedBatchSize };
 }
-
 
 /** Fails before training when a custom model's gradient rule does not match its parameters. */
 export function probeGradient(model: TrainableModel, data: Prepared): void {
@@ -362,7 +382,8 @@ export function resolveDpSetup(options: TrainDpSgdOptions<TrainableModel>, p: Pl
   if (parallel && options.rng !== undefined) {
     throw new TypeError("parallelNoise draws from the worker thread's own CSPRNG: it cannot be combined with a custom rng");
   }
-  if (parallel && adaptive !== null) throw new TypeError('parallelNoise needs a fixed noise std: it cannot be combined with adaptiveClipping');
+  if (parallel && adaptive !== null)
+    throw new TypeError('parallelNoise needs a fixed noise std: it cannot be combined with adaptiveClipping');
   return {
     accountant,
     clipping,

@@ -57,7 +57,11 @@ export function dpSgdStatement(s: StatementInput): string {
   const poisson = p.sampling === 'poisson';
   const name = accountantLabel(s.accountant);
   const user = s.users !== null;
-  const relation = user ? 'add or remove one user with all of their examples' : poisson ? 'add or remove one example' : 'replace one example (N fixed)';
+  const relation = user
+    ? 'add or remove one user with all of their examples'
+    : poisson
+      ? 'add or remove one example'
+      : 'replace one example (N fixed)';
   const deltaText = s.delta.toExponential();
   const lines: string[] = [];
   lines.push(
@@ -134,9 +138,7 @@ export function dpSgdStatement(s: StatementInput): string {
     const userEps = userLevelEpsilon(s, k);
     lines.push(
       `User-level DP (at most ${k} examples per user, by group privacy): (epsilon = ${fmtEpsilon(userEps)}, delta = ${deltaText}).` +
-        (userEps === Infinity
-          ? ' The group-privacy conversion gives no finite bound here: lower maxExamplesPerUser or add noise.'
-          : ''),
+        (userEps === Infinity ? ' The group-privacy conversion gives no finite bound here: lower maxExamplesPerUser or add noise.' : ''),
     );
   }
   if (s.boundary !== null) {
@@ -158,7 +160,9 @@ function userLevelEpsilon(s: StatementInput, k: number): number {
   if (p.sampling === 'shuffle') {
     // k replaced examples move the batch sums by at most 2kC in L2 (all in one batch is the worst case): the
     // epoch is the Gaussian mechanism with multiplier σ/(2k), exactly.
-    return make().compose(gaussianEvent(s.accountSigma / k), s.accountSteps).getEpsilon(s.delta);
+    return make()
+      .compose(gaussianEvent(s.accountSigma / k), s.accountSteps)
+      .getEpsilon(s.delta);
   }
   const acc = make().compose(poissonSampledEvent(s.accountQ, gaussianEvent(s.accountSigma)), s.accountSteps);
   return groupPrivacyEpsilon((d) => acc.getEpsilon(d), s.delta, k);

@@ -205,4 +205,3 @@ export interface TrainResult<M extends TrainableModel> {
   /** Final clip norm (differs from the start value under adaptive clipping; 0 when not private). */
   clipNorm: number;
 }
-

@@ -168,7 +168,9 @@ export function trainDpSgd<M extends TrainableModel>(options: TrainDpSgdOptions<
     epsilonAfter: (steps, epochsStarted) => {
       const count = compositions(steps, epochsStarted);
       if (count >= composed) return composeUpTo(count).getEpsilon(options.delta);
-      return createAccountant(setup.accountant, { onWarning: (m) => warnings.add(m) }).compose(stepEvent, count).getEpsilon(options.delta);
+      return createAccountant(setup.accountant, { onWarning: (m) => warnings.add(m) })
+        .compose(stepEvent, count)
+        .getEpsilon(options.delta);
     },
     clipNorm: dpStep.clipNorm,
   };

@@ -54,7 +54,8 @@ function osUser(name: string): { uid: number; gid: number } | undefined {
 /** Starts a server; throws when PostgreSQL is missing or does not start within `timeoutMs`. */
 export async function startPostgres(timeoutMs = 30_000): Promise<PostgresServer> {
   const bin = findPostgresBin();
-  if (bin === undefined) throw new Error('PostgreSQL binaries (initdb, postgres) not found in PATH, /usr/local/bin or /usr/lib/postgresql/*/bin');
+  if (bin === undefined)
+    throw new Error('PostgreSQL binaries (initdb, postgres) not found in PATH, /usr/local/bin or /usr/lib/postgresql/*/bin');
   const root = process.getuid?.() === 0;
   const dir = mkdtempSync(join(tmpdir(), 'ppml-pg-'));
   const data = join(dir, 'data');
@@ -77,8 +78,20 @@ export async function startPostgres(timeoutMs = 30_000): Promise<PostgresServer>
   }
   const port = await freePort();
   const [pgExe, pgArgs] = cmd('postgres', [
-    '-D', data, '-p', String(port), '-k', dir, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off',
-    '-c', 'max_connections=20', '-c', 'shared_buffers=16MB',
+    '-D',
+    data,
+    '-p',
+    String(port),
+    '-k',
+    dir,
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'fsync=off',
+    '-c',
+    'max_connections=20',
+    '-c',
+    'shared_buffers=16MB',
   ]);
   let child: ChildProcess | undefined;
   let exited = true;

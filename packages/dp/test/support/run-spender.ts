@@ -20,4 +20,3 @@ export function runSpender(args: string[]): Promise<{ accepted: number; refused:
     });
   });
 }
-

@@ -35,7 +35,10 @@ export const platform: Platform = {
   sealWasm: async (wasmUrl?: string | URL): Promise<Uint8Array> => {
     const url = wasmUrl ?? new URL('seal_throws.wasm', import.meta.url);
     const r = await fetch(url);
-    if (!r.ok) throw new Error(`fetching ${String(url)} failed with HTTP ${r.status}: copy node-seal/dist/seal_throws.wasm next to the bundle or call setSealWasmUrl`);
+    if (!r.ok)
+      throw new Error(
+        `fetching ${String(url)} failed with HTTP ${r.status}: copy node-seal/dist/seal_throws.wasm next to the bundle or call setSealWasmUrl`,
+      );
     return new Uint8Array(await r.arrayBuffer());
   },
   runtime: (): string => nav?.userAgent ?? 'this browser',

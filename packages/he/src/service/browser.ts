@@ -13,5 +13,7 @@
  * ```
  */
 export function createHeService(_options?: unknown): never {
-  throw new TypeError("createHeService is Node only (it opens sockets and starts worker threads); in a browser, use HeRemote from '@ppml/he'");
+  throw new TypeError(
+    "createHeService is Node only (it opens sockets and starts worker threads); in a browser, use HeRemote from '@ppml/he'",
+  );
 }

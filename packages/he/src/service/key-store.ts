@@ -51,9 +51,11 @@ export function isKeySetId(id: unknown): id is string {
 function checkRecord(record: KeySetRecord): void {
   if (record === null || typeof record !== 'object') throw new TypeError(`record must be a KeySetRecord, got ${describeValue(record)}`);
   if (!isKeySetId(record.id)) throw new RangeError(`record.id must be 32 lower-case hex digits, got ${describeValue(record.id)}`);
-  if (!(record.publicKey instanceof Uint8Array) || record.publicKey.length !== 32) throw new TypeError('record.publicKey must be a Uint8Array of 32 bytes');
+  if (!(record.publicKey instanceof Uint8Array) || record.publicKey.length !== 32)
+    throw new TypeError('record.publicKey must be a Uint8Array of 32 bytes');
   if (!(record.evalKeys instanceof Uint8Array)) throw new TypeError('record.evalKeys must be a Uint8Array');
-  if (typeof record.createdAt !== 'number' || !Number.isFinite(record.createdAt)) throw new TypeError('record.createdAt must be a finite number');
+  if (typeof record.createdAt !== 'number' || !Number.isFinite(record.createdAt))
+    throw new TypeError('record.createdAt must be a finite number');
 }
 
 /** Options of {@link MemoryKeyStore}. */

@@ -48,7 +48,7 @@ import { type CkksPlan, type PlanOptions, planParameters } from '../planner.ts';
 import { API_PREFIX, SIGNATURE_HEADERS, type ServiceReason, keySetIdOf, verifyRequest } from '../protocol.ts';
 import type { RemoteModelInfo, ServiceInfo } from '../remote.ts';
 import { DEFAULT_HEAP_LIMIT_BYTES, checkHeapLimit } from '../seal.ts';
-import { type KeySetRef } from '../worker.ts';
+import type { KeySetRef } from '../worker.ts';
 import { type UncheckedBytes, WireKind, equalBytes, openMessage, readHeader } from '../wire.ts';
 import { type KeySetRecord, type KeyStore, MemoryKeyStore, isKeySetId } from './key-store.ts';
 import { type BodyLease, BodyPool } from './body-pool.ts';
@@ -104,7 +104,18 @@ export interface HeServiceOptions {
   allowOrigins?: readonly string[];
 }
 
-const OPTION_KEYS = ['models', 'plan', 'host', 'port', 'threads', 'keySetsPerWorker', 'limits', 'keyStore', 'heapLimitBytes', 'allowOrigins'] as const;
+const OPTION_KEYS = [
+  'models',
+  'plan',
+  'host',
+  'port',
+  'threads',
+  'keySetsPerWorker',
+  'limits',
+  'keyStore',
+  'heapLimitBytes',
+  'allowOrigins',
+] as const;
 const LIMIT_KEYS = ['maxBodyBytes', 'maxKeySets', 'maxKeyBytes', 'requestTimeoutMs', 'maxConcurrentBatches', 'maxClockSkewMs'] as const;
 
 /** A running service. */
@@ -114,7 +125,13 @@ export interface HeService extends AsyncDisposable {
   readonly port: number;
   readonly info: ServiceInfo;
   /** Counters: predictions served, batches evaluated, requests refused, registrations, batches in flight now. */
-  readonly stats: { readonly predictions: number; readonly batches: number; readonly refused: number; readonly registrations: number; readonly inFlightBatches: number };
+  readonly stats: {
+    readonly predictions: number;
+    readonly batches: number;
+    readonly refused: number;
+    readonly registrations: number;
+    readonly inFlightBatches: number;
+  };
   /** Stops accepting requests, finishes those in flight, stops the workers; idempotent. */
   close(): Promise<void>;
 }
@@ -163,7 +180,9 @@ function buildSpec(name: string, m: ServiceModel): ModelSpec {
       return specFromJSON(m);
     default:
       if (Array.isArray((m as { layers?: unknown }).layers) && 'post' in m) return m as ModelSpec;
-      throw new RangeError(`models.${name}.kind must be 'linear', 'logistic', 'mlp' or 'json' (or a spec from linearSpec/logisticSpec/mlpSpec), got ${describeValue(kind)}`);
+      throw new RangeError(
+        `models.${name}.kind must be 'linear', 'logistic', 'mlp' or 'json' (or a spec from linearSpec/logisticSpec/mlpSpec), got ${describeValue(kind)}`,
+      );
   }
 }
 
@@ -240,7 +259,10 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
       const outputs = spec.layers[spec.layers.length - 1].outputs;
       // A full (unseeded) fresh ciphertext at the top level, the larger of the two upload forms.
       const ctBytes = 2 * plan.polyModulusDegree * (plan.depth + 1) * 8 + 256;
-      const batchesPerRequest = Math.max(1, Math.min(maxConcurrentBatches, Math.floor((maxBodyBytes - 4096) / (features * (ctBytes + 16)))));
+      const batchesPerRequest = Math.max(
+        1,
+        Math.min(maxConcurrentBatches, Math.floor((maxBodyBytes - 4096) / (features * (ctBytes + 16)))),
+      );
       const sizes = [features, ...spec.layers.map((l) => l.outputs)].join('→');
       served.set(name, {
         name,
@@ -288,7 +310,8 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
         cache.delete(id);
       }
       const record = await store.get(id);
-      if (record === undefined) throw new Refusal(404, 'unknown-key-set', `no key set ${id}: register the evaluation keys (POST ${API_PREFIX}/key-sets)`);
+      if (record === undefined)
+        throw new Refusal(404, 'unknown-key-set', `no key set ${id}: register the evaluation keys (POST ${API_PREFIX}/key-sets)`);
       const shared = new Uint8Array(new SharedArrayBuffer(record.evalKeys.length));
       shared.set(record.evalKeys);
       const entry = { record, ref: { id, evalKeys: shared }, keyId: readHeader(record.evalKeys, 'evalKeys').keyId.slice() };
@@ -308,15 +331,24 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
       const nonce = headerString(req, SIGNATURE_HEADERS.nonce);
       const sig = headerString(req, SIGNATURE_HEADERS.signature);
       if (ts === undefined || nonce === undefined || sig === undefined || !/^\d{1,16}$/.test(ts) || !/^[0-9a-f]{32}$/.test(nonce)) {
-        throw new Refusal(401, 'signature', `requests must carry ${SIGNATURE_HEADERS.timestamp} (ms), ${SIGNATURE_HEADERS.nonce} (32 hex digits) and ${SIGNATURE_HEADERS.signature}`);
+        throw new Refusal(
+          401,
+          'signature',
+          `requests must carry ${SIGNATURE_HEADERS.timestamp} (ms), ${SIGNATURE_HEADERS.nonce} (32 hex digits) and ${SIGNATURE_HEADERS.signature}`,
+        );
       }
       const timestamp = Number(ts);
       const path = req.url.split('?')[0];
       const ok = verifyRequest(publicKey, sig, { method: req.method, path, keySetId, timestamp, nonce, bodyDigest: digest(body) });
-      if (!ok) throw new Refusal(403, 'signature', 'the signature does not verify under the key set\'s registered public key');
+      if (!ok) throw new Refusal(403, 'signature', "the signature does not verify under the key set's registered public key");
       if (recordNonce) {
         const verdict = guard.check(keySetId, timestamp, nonce, Date.now());
-        if (verdict === 'stale') throw new Refusal(401, 'stale', `the request's timestamp is outside the accepted window of ±${maxClockSkewMs} ms (or older than a request already seen)`);
+        if (verdict === 'stale')
+          throw new Refusal(
+            401,
+            'stale',
+            `the request's timestamp is outside the accepted window of ±${maxClockSkewMs} ms (or older than a request already seen)`,
+          );
         if (verdict === 'replay') throw new Refusal(401, 'replay', 'this nonce was used before: a request is accepted once');
       } else if (!(Math.abs(Date.now() - timestamp) <= maxClockSkewMs)) {
         throw new Refusal(401, 'stale', `the request's timestamp is outside the accepted window of ±${maxClockSkewMs} ms`);
@@ -331,7 +363,13 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
     const bodies = new BodyPool(Math.max(4, 2 * threads));
     const leases = new WeakMap<object, BodyLease>();
 
-    app = Fastify({ logger: false, bodyLimit: maxBodyBytes, requestTimeout: requestTimeoutMs, return503OnClosing: true, forceCloseConnections: 'idle' });
+    app = Fastify({
+      logger: false,
+      bodyLimit: maxBodyBytes,
+      requestTimeout: requestTimeoutMs,
+      return503OnClosing: true,
+      forceCloseConnections: 'idle',
+    });
     if (allowOrigins.length > 0) {
       await app.register(cors, {
         origin: [...allowOrigins],
@@ -366,7 +404,11 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
       payload.on('data', (chunk: Buffer) => {
         if (failed) return;
         if (received + chunk.length > (length ?? maxBodyBytes)) {
-          fail(length === undefined ? new Refusal(413, 'too-large', `the body is over the limit of ${maxBodyBytes} bytes`) : new Refusal(400, 'bad-request', 'the body is longer than its content-length'));
+          fail(
+            length === undefined
+              ? new Refusal(413, 'too-large', `the body is over the limit of ${maxBodyBytes} bytes`)
+              : new Refusal(400, 'bad-request', 'the body is longer than its content-length'),
+          );
           return;
         }
         if (lease === undefined) chunks.push(chunk);
@@ -408,7 +450,13 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
       if (err instanceof Refusal) {
         status = err.status;
         reason = err.reason;
-      } else if (typeof (err as FastifyError).code === 'string' && (err as FastifyError).code.startsWith('FST_') && typeof code === 'number' && code >= 400 && code < 500) {
+      } else if (
+        typeof (err as FastifyError).code === 'string' &&
+        (err as FastifyError).code.startsWith('FST_') &&
+        typeof code === 'number' &&
+        code >= 400 &&
+        code < 500
+      ) {
         // fastify's own refusals (body over the limit, unsupported media type, bad JSON) carry their status.
         status = code;
         reason = code === 413 ? 'too-large' : 'bad-request';
@@ -441,20 +489,28 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
       const body = bodyOf(req);
       const pubHex = headerString(req, SIGNATURE_HEADERS.publicKey);
       if (pubHex === undefined || !/^[0-9a-f]{64}$/.test(pubHex)) {
-        throw new Refusal(401, 'signature', `registration must carry ${SIGNATURE_HEADERS.publicKey}: the Ed25519 public key (64 hex digits)`);
+        throw new Refusal(
+          401,
+          'signature',
+          `registration must carry ${SIGNATURE_HEADERS.publicKey}: the Ed25519 public key (64 hex digits)`,
+        );
       }
       const publicKey = Uint8Array.from(pubHex.match(/../g) as string[], (h) => Number.parseInt(h, 16));
       authenticate(req, body, '', publicKey, false);
       // Framing, kind and parameters first (cheap), then the keys themselves through SEAL's checks.
       const { header } = openMessage(body, WireKind.evaluationKeys, undefined, undefined, 'evalKeys');
       if (!equalBytes(header.parameterHash, ctx.parameterHash)) {
-        throw new HeFormatError(`evalKeys were made under other encryption parameters than the service's (${ctx.id.slice(0, 16)}…): see GET ${API_PREFIX}/models`, { reason: 'parameters' });
+        throw new HeFormatError(
+          `evalKeys were made under other encryption parameters than the service's (${ctx.id.slice(0, 16)}…): see GET ${API_PREFIX}/models`,
+          { reason: 'parameters' },
+        );
       }
       // A private copy: the body's shared memory goes back to the pool after the reply.
       const keyBytes = body.slice();
       const keys = await loadEvaluationKeys(keyBytes);
       try {
-        if (keys.layout !== 'column') throw new Refusal(400, 'layout', "the service evaluates the 'column' layout; these keys were made for the row layout");
+        if (keys.layout !== 'column')
+          throw new Refusal(400, 'layout', "the service evaluates the 'column' layout; these keys were made for the row layout");
       } finally {
         keys.dispose();
       }
@@ -487,26 +543,38 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
       if (model === undefined) throw new Refusal(404, 'unknown-model', `no model '${req.params.name}'; see GET ${API_PREFIX}/models`);
       const body = bodyOf(req);
       const id = headerString(req, SIGNATURE_HEADERS.keySet);
-      if (!isKeySetId(id)) throw new Refusal(401, 'signature', `predictions must name their key set in ${SIGNATURE_HEADERS.keySet} (32 hex digits)`);
+      if (!isKeySetId(id))
+        throw new Refusal(401, 'signature', `predictions must name their key set in ${SIGNATURE_HEADERS.keySet} (32 hex digits)`);
       const set = await keySet(id);
       authenticate(req, body, id, set.record.publicKey, true);
       const { reader: r } = openMessage(body, WireKind.encryptedRows, ctx.parameterHash, set.keyId, 'encRows');
       const h = readRows(r, ctx.slots, 'encRows');
       if (h.layout !== 'column') throw new Refusal(400, 'layout', "the service evaluates the 'column' layout");
       if (h.features !== model.info.features) {
-        throw new Refusal(400, 'features', `encRows have ${h.features} features per row, but model '${model.name}' takes ${model.info.features}`);
+        throw new Refusal(
+          400,
+          'features',
+          `encRows have ${h.features} features per row, but model '${model.name}' takes ${model.info.features}`,
+        );
       }
       const batches: UncheckedBytes[][] = [];
       for (let b = 0; b < h.batches; b++) batches.push(h.ciphertexts.slice(b * h.perBatch, (b + 1) * h.perBatch));
       if (stats.inFlightBatches + batches.length > maxConcurrentBatches) {
-        throw new Refusal(429, 'busy', `${stats.inFlightBatches} batches are queued or running (limit ${maxConcurrentBatches}); retry shortly`);
+        throw new Refusal(
+          429,
+          'busy',
+          `${stats.inFlightBatches} batches are queued or running (limit ${maxConcurrentBatches}); retry shortly`,
+        );
       }
       stats.inFlightBatches += batches.length;
       let outs: Uint8Array[];
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
         const timeout = new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Refusal(503, 'timeout', `the batches took longer than ${requestTimeoutMs} ms`)), requestTimeoutMs);
+          timer = setTimeout(
+            () => reject(new Refusal(503, 'timeout', `the batches took longer than ${requestTimeoutMs} ms`)),
+            requestTimeoutMs,
+          );
         });
         // The workers read the ciphertexts in the body's shared memory: hold it until they are done, even when
         // the reply goes out earlier (timeout).

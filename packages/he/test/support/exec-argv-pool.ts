@@ -10,7 +10,9 @@ try {
   const model = server.linear({ weights: [0.5, -0.25], bias: 0.5 });
   const scores = client.decryptScores(await model.predict(await client.encryptRowsAsync(rows)));
   let worst = 0;
-  rows.forEach((r, i) => (worst = Math.max(worst, Math.abs(scores[i] - (0.5 * r[0] - 0.25 * r[1] + 0.5)))));
+  rows.forEach((r, i) => {
+    worst = Math.max(worst, Math.abs(scores[i] - (0.5 * r[0] - 0.25 * r[1] + 0.5)));
+  });
   console.log(JSON.stringify({ rows: scores.length, worst }));
 } finally {
   client.close();
