@@ -1,4 +1,4 @@
-// The README's test command. Type-checks the whole repository, runs vitest over every package and the top-level
+// The README's test command. Type-checks and lints the whole repository, runs vitest over every package and the top-level
 // `test/` folder, and ends with the plain line `N passed, N failed[, N skipped]` that CI reads. Exits non-zero on
 // any type error or test failure. Extra arguments are passed to vitest (e.g. a path filter).
 import { spawnSync } from 'node:child_process';
@@ -16,6 +16,10 @@ ensureSystemPackages();
 const tsc = spawnSync(bin('tsc'), ['-p', 'tsconfig.check.json'], { cwd: root, stdio: 'inherit' });
 const typeErrors = tsc.status !== 0;
 if (typeErrors) console.error('type check failed');
+// Lint and format check (biome, one root config): counted as one test, like the type check.
+const lint = spawnSync(bin('biome'), ['check', '--max-diagnostics=50', '.'], { cwd: root, stdio: 'inherit' });
+const lintErrors = lint.status !== 0;
+if (lintErrors) console.error('lint failed: run `pnpm run lint` (and `pnpm run format` for formatting)');
 
 rmSync(report, { force: true });
 const vitest = spawnSync(
@@ -41,8 +45,10 @@ if (existsSync(report)) {
 } else {
   failed = 1; // vitest died before writing its report: count the run itself as a failure
 }
-if (typeErrors)
-  failed += 1; // the type check counts as one test
+// The type check and the lint count as one test each.
+if (typeErrors) failed += 1;
+else passed += 1;
+if (lintErrors) failed += 1;
 else passed += 1;
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 console.log(`(${seconds} s)`);
