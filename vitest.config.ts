@@ -9,9 +9,7 @@ const slow = process.env['PPML_SLOW'] === '1';
 export default defineConfig({
   ssr: { resolve: { conditions: ['@ppml/source', 'module', 'node', 'development|production'] } },
   test: {
-    include: slow
-      ? ['packages/*/test/**/*.slow.test.ts', 'test/**/*.slow.test.ts']
-      : ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
+    include: slow ? ['packages/*/test/**/*.slow.test.ts', 'test/**/*.slow.test.ts'] : ['packages/*/test/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**', ...(slow ? [] : ['**/*.slow.test.ts'])],
     testTimeout: slow ? 600_000 : 60_000,
     hookTimeout: 60_000,

@@ -103,7 +103,14 @@ async function program(session: Session, me: number, latencyOnly: boolean): Prom
   const X = await share(2, me < 0 || me === 2 ? data(ROWS * FEATURES, 3, 2) : new Float64Array(0), ROWS, FEATURES);
   const W = await share(0, me < 0 || me === 0 ? data(FEATURES, 4, 1) : new Float64Array(0), FEATURES, 1);
   for (let r = 0; r < RUNS; r++) {
-    out.lr.push(await timed({ matmul: [{ m: ROWS, k: FEATURES, n: 1 }], sigmoid: ROWS }, () => logisticRegressionPredict(session, X, W), 'sigmoid', ROWS));
+    out.lr.push(
+      await timed(
+        { matmul: [{ m: ROWS, k: FEATURES, n: 1 }], sigmoid: ROWS },
+        () => logisticRegressionPredict(session, X, W),
+        'sigmoid',
+        ROWS,
+      ),
+    );
   }
   return out;
 }
@@ -162,7 +169,11 @@ async function delayRelay(target: number, ms: number): Promise<{ port: number; c
 async function overTls(latencyOnly: boolean, latency: number): Promise<Figures> {
   const ids = [0, 1, 2].map(() => generateIdentity());
   const dealerId = generateIdentity();
-  const dealer = await startDealer({ identity: dealerId, protocol: 'replicated', parties: ids.map((i) => ({ fingerprint: i.fingerprint })) });
+  const dealer = await startDealer({
+    identity: dealerId,
+    protocol: 'replicated',
+    parties: ids.map((i) => ({ fingerprint: i.fingerprint })),
+  });
   const peers: { host: string; port: number; fingerprint: string }[] = [];
   for (const id of ids) peers.push({ host: '127.0.0.1', port: await freePort(), fingerprint: id.fingerprint });
   const relays = latency > 0 ? await Promise.all([1, 2].map((p) => delayRelay(peers[p].port, latency))) : [];
@@ -170,13 +181,32 @@ async function overTls(latencyOnly: boolean, latency: number): Promise<Figures> 
     const children = ids.map((identity, party) => {
       // Party i dials the higher parties: through the relays when latency is added.
       const view = peers.map((p, i) => (latency > 0 && i > party ? { ...p, port: relays[i - 1].port } : p));
-      const options = { party, protocol: 'replicated' as const, peers: view, identity, dealer: { host: '127.0.0.1', port: dealer.port, fingerprint: dealerId.fingerprint }, sessionId: 'bench' };
-      const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--party', JSON.stringify({ options, latencyOnly }), ...process.argv.slice(2)], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
+      const options = {
+        party,
+        protocol: 'replicated' as const,
+        peers: view,
+        identity,
+        dealer: { host: '127.0.0.1', port: dealer.port, fingerprint: dealerId.fingerprint },
+        sessionId: 'bench',
+      };
+      const child = spawn(
+        process.execPath,
+        [
+          ...process.execArgv,
+          fileURLToPath(import.meta.url),
+          '--party',
+          JSON.stringify({ options, latencyOnly }),
+          ...process.argv.slice(2),
+        ],
+        {
+          stdio: ['ignore', 'pipe', 'inherit'],
+        },
+      );
       let stdout = '';
       child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-      return new Promise<string>((resolve, reject) => child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`party ${party} exited with ${code}`)))));
+      return new Promise<string>((resolve, reject) =>
+        child.on('close', (code) => (code === 0 ? resolve(stdout) : reject(new Error(`party ${party} exited with ${code}`)))),
+      );
     });
     const outs = await Promise.all(children);
     const line = outs[0].split('\n').find((l) => l.startsWith('FIGURES ')) as string;
@@ -188,7 +218,9 @@ async function overTls(latencyOnly: boolean, latency: number): Promise<Figures> 
 }
 
 const fmt = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k` : v.toFixed(1));
-console.log(`@ppml/smpc network benchmark on Node ${process.version}: 3 parties (replicated), ${N} elements, LR ${ROWS} rows x ${FEATURES} features, median of ${RUNS}`);
+console.log(
+  `@ppml/smpc network benchmark on Node ${process.version}: 3 parties (replicated), ${N} elements, LR ${ROWS} rows x ${FEATURES} features, median of ${RUNS}`,
+);
 const workers = await SmpcSession.start({ parties: 3, protocol: 'replicated', timeoutMs: 600_000 });
 let local: Figures;
 try {
@@ -205,17 +237,25 @@ const rows = [
   ['LR inference', rate(ROWS, local.lr), rate(ROWS, tls.lr), ' rows/s'],
 ] as const;
 console.log('\nonline phase, loopback           worker threads    TLS processes    TLS / workers');
-for (const [name, w, t, unit] of rows) console.log(`  ${name.padEnd(30)} ${(fmt(w) + unit).padStart(14)}   ${(fmt(t) + unit).padStart(14)}   ${(t / w).toFixed(2)}`);
+for (const [name, w, t, unit] of rows)
+  console.log(`  ${name.padEnd(30)} ${(fmt(w) + unit).padStart(14)}   ${(fmt(t) + unit).padStart(14)}   ${(t / w).toFixed(2)}`);
 console.log(`\nwith ${LATENCY} ms added per hop (a relay on every party link):`);
 console.log(`  ${N} multiplications   ${(wan.latencyMul as number).toFixed(0)} ms   (goal <= 1500 ms)`);
 console.log(`  ${NCMP} comparisons      ${(wan.latencyCmp as number).toFixed(0)} ms   (goal <= 2000 ms)`);
 console.log('\nbytes per element per party (payload: TLS processes / worker threads)');
-for (const name of ['mul', 'lessThan']) console.log(`  ${name.padEnd(10)} ${tls.bytes[name]?.toFixed(1)} / ${local.bytes[name]?.toFixed(1)}`);
-console.log(`  frame headers add ${(((tls.framing as number) - 1) * 100).toFixed(3)}% to the bytes written to TLS (TLS records add 22 B per 16 KiB, 0.13%)`);
+for (const name of ['mul', 'lessThan'])
+  console.log(`  ${name.padEnd(10)} ${tls.bytes[name]?.toFixed(1)} / ${local.bytes[name]?.toFixed(1)}`);
+console.log(
+  `  frame headers add ${(((tls.framing as number) - 1) * 100).toFixed(3)}% to the bytes written to TLS (TLS records add 22 B per 16 KiB, 0.13%)`,
+);
 console.log(
   `SMPC_NETWORK_RESULTS ${JSON.stringify({
     elements: N,
-    workers: { mulPerSec: Math.round(rate(N, local.mul)), cmpPerSec: Math.round(rate(N, local.cmp)), lrRowsPerSec: Math.round(rate(ROWS, local.lr)) },
+    workers: {
+      mulPerSec: Math.round(rate(N, local.mul)),
+      cmpPerSec: Math.round(rate(N, local.cmp)),
+      lrRowsPerSec: Math.round(rate(ROWS, local.lr)),
+    },
     tls: { mulPerSec: Math.round(rate(N, tls.mul)), cmpPerSec: Math.round(rate(N, tls.cmp)), lrRowsPerSec: Math.round(rate(ROWS, tls.lr)) },
     latencyMs: LATENCY,
     wan: { mulMs: Math.round(wan.latencyMul as number), mul: N, cmpMs: Math.round(wan.latencyCmp as number), cmp: NCMP },

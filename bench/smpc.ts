@@ -52,20 +52,26 @@ function plaintext(x: Float64Array, y: Float64Array, rows: Float64Array, w: Floa
     }
     return median(ts) / 1000;
   };
-  const mul = n / time(() => {
-    for (let i = 0; i < n; i++) out[i] = x[i] * y[i];
-  });
-  const cmp = n / time(() => {
-    for (let i = 0; i < n; i++) out[i] = x[i] < y[i] ? 1 : 0;
-  });
+  const mul =
+    n /
+    time(() => {
+      for (let i = 0; i < n; i++) out[i] = x[i] * y[i];
+    });
+  const cmp =
+    n /
+    time(() => {
+      for (let i = 0; i < n; i++) out[i] = x[i] < y[i] ? 1 : 0;
+    });
   const r = rows.length / FEATURES;
-  const lr = r / time(() => {
-    for (let i = 0; i < r; i++) {
-      let z = 0;
-      for (let j = 0; j < FEATURES; j++) z += rows[i * FEATURES + j] * w[j];
-      out[i] = 1 / (1 + Math.exp(-z));
-    }
-  });
+  const lr =
+    r /
+    time(() => {
+      for (let i = 0; i < r; i++) {
+        let z = 0;
+        for (let j = 0; j < FEATURES; j++) z += rows[i * FEATURES + j] * w[j];
+        out[i] = 1 / (1 + Math.exp(-z));
+      }
+    });
   return { mul, cmp, lr };
 }
 
@@ -191,7 +197,9 @@ async function measure(
 
 const fmt = (v: number): string => (v >= 1e6 ? `${(v / 1e6).toFixed(2)} M` : v >= 1e3 ? `${(v / 1e3).toFixed(1)} k` : v.toFixed(1));
 
-console.log(`@ppml/smpc benchmark on Node ${process.version}: 3 parties, ${N} elements, LR ${ROWS} rows x ${FEATURES} features, median of ${RUNS} runs`);
+console.log(
+  `@ppml/smpc benchmark on Node ${process.version}: 3 parties, ${N} elements, LR ${ROWS} rows x ${FEATURES} features, median of ${RUNS} runs`,
+);
 const x = random(N, 100);
 const y = random(N, 100);
 const rows = random(ROWS * FEATURES, 2);
@@ -199,20 +207,32 @@ const w = random(FEATURES, 1);
 const base = plaintext(x, y, rows, w);
 const results: ProtocolResult[] = [];
 const label = (r: ProtocolResult): string => (r.protocol === 'replicated' && r.dealer === 'trusted' ? 'replicated-dealer' : r.protocol);
-for (const [protocol, dealer] of [['replicated', 'none'], ['replicated', 'trusted'], ['additive', 'trusted']] as const) {
+for (const [protocol, dealer] of [
+  ['replicated', 'none'],
+  ['replicated', 'trusted'],
+  ['additive', 'trusted'],
+] as const) {
   const r = await measure(protocol, dealer, x, y, rows, w);
   results.push(r);
   console.log(`\n${protocol}, ${dealer === 'none' ? 'dealer-free' : 'trusted dealer'} (online phase)`);
-  console.log(`  mul with truncation  ${fmt(r.mulPerSec)}/s   (goal >= 5 M/s; plaintext is ${(base.mul / r.mulPerSec).toFixed(0)}x faster; max error ${r.maxMulError.toExponential(2)})`);
+  console.log(
+    `  mul with truncation  ${fmt(r.mulPerSec)}/s   (goal >= 5 M/s; plaintext is ${(base.mul / r.mulPerSec).toFixed(0)}x faster; max error ${r.maxMulError.toExponential(2)})`,
+  );
   console.log(`  lessThan             ${fmt(r.cmpPerSec)}/s   (goal >= 0.5 M/s; plaintext ${(base.cmp / r.cmpPerSec).toFixed(0)}x faster)`);
-  console.log(`  LR inference         ${fmt(r.lrRowsPerSec)} rows/s   (goal >= 100 k; plaintext ${(base.lr / r.lrRowsPerSec).toFixed(0)}x faster)`);
+  console.log(
+    `  LR inference         ${fmt(r.lrRowsPerSec)} rows/s   (goal >= 100 k; plaintext ${(base.lr / r.lrRowsPerSec).toFixed(0)}x faster)`,
+  );
   const who = dealer === 'none' ? 'parties' : 'dealer';
   console.log(`  ${who}, mul material ${fmt(r.preprocessMulPerSec)}/s, lessThan material ${fmt(r.preprocessCmpPerSec)}/s (offline)`);
   for (const [name, s] of Object.entries(r.offline)) {
-    console.log(`  offline ${name.padEnd(8)} ${String(s.rounds).padStart(3)} rounds per preprocess call, ${s.bytesPerParty.toFixed(1)} bytes per element per party`);
+    console.log(
+      `  offline ${name.padEnd(8)} ${String(s.rounds).padStart(3)} rounds per preprocess call, ${s.bytesPerParty.toFixed(1)} bytes per element per party`,
+    );
   }
   for (const [name, s] of Object.entries(r.perElement)) {
-    console.log(`  ${name.padEnd(10)} ${s.rounds.toFixed(0).padStart(3)} rounds, ${s.bytesPerParty.toFixed(1)} bytes per element per party`);
+    console.log(
+      `  ${name.padEnd(10)} ${s.rounds.toFixed(0).padStart(3)} rounds, ${s.bytesPerParty.toFixed(1)} bytes per element per party`,
+    );
   }
 }
 const [free, dealt] = results;

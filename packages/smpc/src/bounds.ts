@@ -51,7 +51,9 @@ export const RING: Range = { lo: -(1n << 63n), hi: (1n << 63n) - 1n };
 /** The truncation's input range [-2^62, 2^62) (exact-wrap truncation, `party.ts`). */
 export const TRUNC: Range = { lo: -(1n << 62n), hi: (1n << 62n) - 1n };
 
+// biome-ignore lint/complexity/useMathMinMax: Math.min and Math.max do not take BigInts.
 const min = (...v: bigint[]): bigint => v.reduce((a, b) => (b < a ? b : a));
+// biome-ignore lint/complexity/useMathMinMax: Math.min and Math.max do not take BigInts.
 const max = (...v: bigint[]): bigint => v.reduce((a, b) => (b > a ? b : a));
 
 /**

@@ -29,10 +29,15 @@ export function runCli(args: readonly string[], out: (line: string) => void, err
   const [command, ...rest] = args;
   try {
     if (command === 'keygen') {
-      const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } }, strict: true });
+      const { values } = parseArgs({
+        args: rest,
+        options: { out: { type: 'string' }, name: { type: 'string' }, force: { type: 'boolean' } },
+        strict: true,
+      });
       if (values.out === undefined) throw new TypeError('--out DIR is required');
       const keyPath = join(values.out, 'key.pem');
-      if (existsSync(keyPath) && values.force !== true) throw new RangeError(`${keyPath} exists: refusing to overwrite a key (pass --force to replace it)`);
+      if (existsSync(keyPath) && values.force !== true)
+        throw new RangeError(`${keyPath} exists: refusing to overwrite a key (pass --force to replace it)`);
       const id = generateIdentity(values.name === undefined ? {} : { name: values.name });
       mkdirSync(values.out, { recursive: true, mode: 0o700 });
       writeFileSync(keyPath, id.privateKeyPem, { mode: 0o600 });

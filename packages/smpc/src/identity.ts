@@ -88,9 +88,12 @@ export function checkIdentity(name: string, identity: unknown): string {
   assertOptions(name, identity, ['privateKeyPem', 'certificatePem', 'fingerprint']);
   const id = identity as Partial<Identity>;
   if (typeof id.privateKeyPem !== 'string') {
-    throw new TypeError(`${name}.privateKeyPem must be the PEM private key (an identity without its key cannot connect), got ${describeValue(id.privateKeyPem)}`);
+    throw new TypeError(
+      `${name}.privateKeyPem must be the PEM private key (an identity without its key cannot connect), got ${describeValue(id.privateKeyPem)}`,
+    );
   }
-  if (typeof id.certificatePem !== 'string') throw new TypeError(`${name}.certificatePem must be a PEM certificate, got ${describeValue(id.certificatePem)}`);
+  if (typeof id.certificatePem !== 'string')
+    throw new TypeError(`${name}.certificatePem must be a PEM certificate, got ${describeValue(id.certificatePem)}`);
   let cert: X509Certificate;
   try {
     cert = new X509Certificate(id.certificatePem);
@@ -141,7 +144,9 @@ export function generateIdentity(options: IdentityOptions = {}): Identity {
   if (serial[0] === 0) serial[0] = 1;
   const notBefore = new Date(Date.now() - 24 * 3600 * 1000);
   const notAfter = new Date(notBefore.getTime() + 100 * 365.25 * 24 * 3600 * 1000);
-  const dn = new Name([new RelativeDistinguishedName([new AttributeTypeAndValue({ type: COMMON_NAME, value: new AttributeValue({ utf8String: name }) })])]);
+  const dn = new Name([
+    new RelativeDistinguishedName([new AttributeTypeAndValue({ type: COMMON_NAME, value: new AttributeValue({ utf8String: name }) })]),
+  ]);
   const algorithm = new AlgorithmIdentifier({ algorithm: ECDSA_SHA256 });
   const tbs = new TBSCertificate({
     version: Version.v3,
@@ -155,8 +160,13 @@ export function generateIdentity(options: IdentityOptions = {}): Identity {
   const tbsDer = Buffer.from(AsnConvert.serialize(tbs));
   // node:crypto's ECDSA signature is DER (r, s), the encoding X.509 requires (RFC 5758 Sec. 3.2).
   const signature = sign('sha256', tbsDer, privateKey);
-  const der = Buffer.from(AsnConvert.serialize(new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: toArrayBuffer(signature) })));
-  const certificatePem = `-----BEGIN CERTIFICATE-----\n${der.toString('base64').match(/.{1,64}/g)?.join('\n')}\n-----END CERTIFICATE-----\n`;
+  const der = Buffer.from(
+    AsnConvert.serialize(new Certificate({ tbsCertificate: tbs, signatureAlgorithm: algorithm, signatureValue: toArrayBuffer(signature) })),
+  );
+  const certificatePem = `-----BEGIN CERTIFICATE-----\n${der
+    .toString('base64')
+    .match(/.{1,64}/g)
+    ?.join('\n')}\n-----END CERTIFICATE-----\n`;
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
   return { privateKeyPem, certificatePem, fingerprint: new X509Certificate(der).fingerprint256 };
 }

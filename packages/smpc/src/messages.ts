@@ -46,7 +46,15 @@ export type Operation =
       /** sigmoid and exp only: the input's public range exceeds +-1024 (exp: reaches below -1024), use the saturating variant. */
       readonly clamp?: boolean;
     }
-  | { readonly op: 'matmul'; readonly out: number; readonly a: number; readonly b: number; readonly m: number; readonly k: number; readonly n: number }
+  | {
+      readonly op: 'matmul';
+      readonly out: number;
+      readonly a: number;
+      readonly b: number;
+      readonly m: number;
+      readonly k: number;
+      readonly n: number;
+    }
   | { readonly op: 'transpose'; readonly out: number; readonly a: number; readonly rows: number; readonly cols: number }
   | {
       readonly op: 'sum';

@@ -30,7 +30,12 @@ export interface SmpcStats {
    * to it; and, for dealer-free replicated sharing, the rounds and bytes the parties exchanged to make the
    * material themselves (0 with a dealer). Material made during an operation counts in that operation.
    */
-  readonly offline: { readonly dealerBytesPerParty: number[]; readonly requests: number; readonly rounds: number; readonly bytesPerParty: number[] };
+  readonly offline: {
+    readonly dealerBytesPerParty: number[];
+    readonly requests: number;
+    readonly rounds: number;
+    readonly bytesPerParty: number[];
+  };
   /** Shared values each party holds now (handles not yet freed), as of its last finished operation. */
   readonly storedPerParty: number[];
   /**
@@ -71,7 +76,13 @@ export class OperationQueue {
   readonly #pending = new Map<number, Pending>();
   #seq = 0;
   #stored: number[];
-  #stats!: { online: OperationStats; operations: Record<string, OperationStats>; dealer: number[]; requests: number; offline: OperationStats };
+  #stats!: {
+    online: OperationStats;
+    operations: Record<string, OperationStats>;
+    dealer: number[];
+    requests: number;
+    offline: OperationStats;
+  };
 
   constructor(parties: number) {
     this.#parties = parties;
@@ -90,7 +101,12 @@ export class OperationQueue {
   }
 
   /** Registers operation `name` awaited from `waiting`; `resultFrom` is the party whose revealed values it resolves with. */
-  add(name: string, elements: number, waiting: Iterable<number>, resultFrom: number): { seq: number; promise: Promise<Float64Array | null> } {
+  add(
+    name: string,
+    elements: number,
+    waiting: Iterable<number>,
+    resultFrom: number,
+  ): { seq: number; promise: Promise<Float64Array | null> } {
     const seq = this.#seq++;
     const promise = new Promise<Float64Array | null>((resolve, reject) => {
       this.#pending.set(seq, { name, elements, waiting: new Set(waiting), resultFrom, result: null, rounds: 0, resolve, reject });

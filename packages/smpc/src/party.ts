@@ -244,7 +244,10 @@ export class Party {
         const one = this.#fill(rows, 1n);
         for (let p = 0; p < pairs; p++) {
           const bp = bit.map((c) => c.subarray(p * rows, (p + 1) * rows));
-          const notB = this.addPub(this.#map(bp, (c) => neg(c)), one);
+          const notB = this.addPub(
+            this.#map(bp, (c) => neg(c)),
+            one,
+          );
           for (const j of groups[2 * p]) for (let s = 0; s < m.length; s++) m[s].set(notB[s], j * rows);
           for (const j of groups[2 * p + 1]) for (let s = 0; s < m.length; s++) m[s].set(bp[s], j * rows);
         }
@@ -309,7 +312,10 @@ export class Party {
     if (clamp) {
       // [x + 1024 < 0] is [x < -1024]; the gate is its complement.
       const s = await this.ltz(this.addPub(x, this.#fill(x[0].length, BigInt(EXP_SATURATION) << BigInt(this.f))));
-      gate = this.addPub(this.#map(s, (c) => neg(c)), this.#fill(x[0].length, 1n));
+      gate = this.addPub(
+        this.#map(s, (c) => neg(c)),
+        this.#fill(x[0].length, 1n),
+      );
     }
     // At least 22 internal bits (f + 6 at the default f = 16), so that the documented error holds at every f:
     // with f + 6 = 14 bits at f = 8, the 10 squarings amplified rounding to 3.9% at x = 6. The squares stay in
@@ -321,12 +327,23 @@ export class Party {
   async reciprocal(x: Share, iters = 12): Promise<Share> {
     const n = x[0].length;
     const half = this.#fill(n, 1n << BigInt(this.f - 1));
-    const e = await this.exp(this.addPub(this.#map(x, (c) => neg(c)), half));
+    const e = await this.exp(
+      this.addPub(
+        this.#map(x, (c) => neg(c)),
+        half,
+      ),
+    );
     let y = this.addPub(this.scaleS(e, 3n), this.#encode(new Float64Array(n).fill(0.003)));
     const two = this.#fill(n, 2n << BigInt(this.f));
     for (let k = 0; k < iters; k++) {
       const t = await this.mulFixed(x, y);
-      y = await this.mulFixed(y, this.addPub(this.#map(t, (c) => neg(c)), two));
+      y = await this.mulFixed(
+        y,
+        this.addPub(
+          this.#map(t, (c) => neg(c)),
+          two,
+        ),
+      );
     }
     return y;
   }
@@ -347,7 +364,10 @@ export class Party {
     if (clamp) {
       // [1024 - |x| < 0] is [|x| > 1024]; the gate is its complement.
       const s = await this.ltz(this.addPub(negAbs, this.#fill(n, BigInt(SIGMOID_SATURATION) << BigInt(this.f))));
-      gate = this.addPub(this.#map(s, (c) => neg(c)), this.#fill(n, 1n));
+      gate = this.addPub(
+        this.#map(s, (c) => neg(c)),
+        this.#fill(n, 1n),
+      );
     }
     const e = await this.expScaled(negAbs, Math.min(this.f + 10, 30), 10, gate);
     const one = this.#fill(n, 1n << BigInt(this.f));
@@ -358,7 +378,13 @@ export class Party {
     const two = this.#fill(n, 2n << BigInt(this.f));
     for (let k = 0; k < 2; k++) {
       const t = await this.mulFixed(d, y);
-      y = await this.mulFixed(y, this.addPub(this.#map(t, (c) => neg(c)), two));
+      y = await this.mulFixed(
+        y,
+        this.addPub(
+          this.#map(t, (c) => neg(c)),
+          two,
+        ),
+      );
     }
     // sigmoid(x) = y + b (1 - 2y)
     const oneMinus2y = this.addPub(this.scaleS(y, BigInt.asUintN(64, -2n)), one);
@@ -378,27 +404,34 @@ export class Party {
 
   // ---- operation dispatcher ----
 
-  /** Party 0 orders the whole operation's dealer material in one batch (others have no requester: no-op). */
-  #prefetch(o: Operation): void {
-    if (this.proto.party !== 0) return;
+  /**
+   * Party 0 orders the whole operation's dealer material in one batch (others have no requester: no-op).
+   * Dealer-free, every party makes it now, one batch per kind, so that an operation such as sigmoid costs a
+   * few generation circuits instead of one per truncation.
+   */
+  async #prefetch(o: Operation): Promise<void> {
+    const dealerFree = this.ch.pool.dealerFree;
+    if (this.proto.party !== 0 && !dealerFree) return;
     let reqs: ReturnType<typeof materialFor> = [];
     const additive = this.proto.kind === 'additive';
     if (o.op === 'matmul') reqs = materialFor('matmul', o.m * o.n, additive, this.f, { m: o.m, k: o.k, n: o.n });
-    else if (o.op === 'sigmoid' && o.clamp === true) reqs = materialFor('sigmoidClamped', this.#values.get(o.a)?.share[0].length ?? 0, additive, this.f);
+    else if (o.op === 'sigmoid' && o.clamp === true)
+      reqs = materialFor('sigmoidClamped', this.#values.get(o.a)?.share[0].length ?? 0, additive, this.f);
     else if ('a' in o && o.op !== 'reveal') {
       const a = this.#values.get(o.a);
       let n = a ? a.share[0].length : 0;
       if ('b' in o) n = Math.max(n, this.#values.get(o.b)?.share[0].length ?? 0);
       reqs = materialFor(o.op, n, additive, this.f);
     }
-    for (const r of reqs) this.ch.pool.reserve(r);
+    if (!dealerFree) for (const r of reqs) this.ch.pool.reserve(r);
+    else for (const r of reqs) await this.ch.pool.reserveMade(r);
   }
 
   /** Runs one operation; returns revealed values when this party receives a reveal. */
   async run(seq: number, o: Operation): Promise<Float64Array | null> {
     this.ch.op = seq;
     this.ch.step = 0;
-    this.#prefetch(o);
+    await this.#prefetch(o);
     switch (o.op) {
       case 'input': {
         const values = o.values ? this.#encode(o.values) : null;
@@ -440,7 +473,10 @@ export class Party {
         return null;
       }
       case 'neg':
-        this.#set(o.out, this.#map(this.#get(o.a), (c) => neg(c)));
+        this.#set(
+          o.out,
+          this.#map(this.#get(o.a), (c) => neg(c)),
+        );
         return null;
       case 'square': {
         const a = this.#get(o.a);
@@ -465,18 +501,27 @@ export class Party {
         return null;
       }
       case 'transpose':
-        this.#set(o.out, this.#map(this.#get(o.a), (c) => transpose(c, o.rows, o.cols)));
+        this.#set(
+          o.out,
+          this.#map(this.#get(o.a), (c) => transpose(c, o.rows, o.cols)),
+        );
         return null;
       case 'sum': {
         const a = this.#get(o.a);
-        this.#set(o.out, this.#map(a, (c) => sumAxis(c, o.rows, o.cols, o.axis)));
+        this.#set(
+          o.out,
+          this.#map(a, (c) => sumAxis(c, o.rows, o.cols, o.axis)),
+        );
         return null;
       }
       case 'concat':
         this.#set(o.out, this.#catShares(o.ids.map((id) => this.#get(id))));
         return null;
       case 'slice':
-        this.#set(o.out, this.#map(this.#get(o.a), (c) => c.slice(o.start, o.end)));
+        this.#set(
+          o.out,
+          this.#map(this.#get(o.a), (c) => c.slice(o.start, o.end)),
+        );
         return null;
       case 'max':
       case 'argmax': {

@@ -14,7 +14,13 @@ import type { MaterialRequest } from './preprocessing.ts';
  * materialFor('mul', 1000, true, 16); // a triple and a truncation pair per element
  * ```
  */
-export function materialFor(op: string, count: number, additive: boolean, f: number, shape?: { m: number; k: number; n: number }): MaterialRequest[] {
+export function materialFor(
+  op: string,
+  count: number,
+  additive: boolean,
+  f: number,
+  shape?: { m: number; k: number; n: number },
+): MaterialRequest[] {
   const out = new Map<string, MaterialRequest>();
   const put = (req: MaterialRequest): void => {
     if (req.count <= 0) return;

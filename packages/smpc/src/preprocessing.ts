@@ -293,6 +293,13 @@ export function receiveMaterial(bytes: Uint8Array, party: number, parties: numbe
   return { request, fields };
 }
 
+/**
+ * Largest batch the parties make at once without a dealer (items): a truncation pair's circuit holds about ten
+ * arrays of 2 words per item, so 2^20 items keep a batch near 200 MB per party; a larger request is made in
+ * batches of this size (11 more rounds each).
+ */
+const GENERATION_BATCH = 2 ** 20;
+
 interface Waiter {
   count: number;
   resolve: () => void;
@@ -338,7 +345,27 @@ export class MaterialPool {
       this.prefetch(req);
       return;
     }
-    this.add(await this.#generate(req));
+    await this.#make(req);
+  }
+
+  /**
+   * Dealer-free: makes what is missing for `req.count` coming takes, now, in one batch per key (every party
+   * calls it at the same point). With a dealer: {@link MaterialPool.reserve}.
+   */
+  async reserveMade(req: MaterialRequest): Promise<void> {
+    if (this.#generate === null) {
+      this.reserve(req);
+      return;
+    }
+    const have = this.#available.get(req.key) ?? 0;
+    if (have < req.count) await this.#make({ ...req, count: req.count - have });
+  }
+
+  async #make(req: MaterialRequest): Promise<void> {
+    const generate = this.#generate as (r: MaterialRequest) => Promise<Material>;
+    for (let done = 0; done < req.count; done += GENERATION_BATCH) {
+      this.add(await generate({ ...req, count: Math.min(GENERATION_BATCH, req.count - done) }));
+    }
   }
 
   /** Adds a batch that arrived from the dealer. */
@@ -402,7 +429,7 @@ export class MaterialPool {
   async take(req: MaterialRequest): Promise<Map<string, BigUint64Array[]>> {
     if (this.#generate !== null) {
       const have = this.#available.get(req.key) ?? 0;
-      if (have < req.count) this.add(await this.#generate({ ...req, count: req.count - have }));
+      if (have < req.count) await this.#make({ ...req, count: req.count - have });
     }
     this.ensure(req);
     await this.waitFor(req.key, req.count);

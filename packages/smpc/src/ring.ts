@@ -29,7 +29,12 @@ export function add(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = 
  * const s = add3(z, fromNext, fromPrev);
  * ```
  */
-export function add3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
+export function add3(
+  a: BigUint64Array,
+  b: BigUint64Array,
+  c: BigUint64Array,
+  out: BigUint64Array = new BigUint64Array(a.length),
+): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) {
     const s = BigInt.asUintN(64, a[i] + b[i]);
@@ -45,7 +50,12 @@ export function add3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array, ou
  * const masked = addConst(z, r, 1n << 62n);
  * ```
  */
-export function addConst(a: BigUint64Array, b: BigUint64Array, k: bigint, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
+export function addConst(
+  a: BigUint64Array,
+  b: BigUint64Array,
+  k: bigint,
+  out: BigUint64Array = new BigUint64Array(a.length),
+): BigUint64Array {
   const n = a.length;
   const kk = BigInt.asUintN(64, k);
   for (let i = 0; i < n; i++) {
@@ -128,7 +138,12 @@ export function xor(a: BigUint64Array, b: BigUint64Array, out: BigUint64Array = 
  * const v = xor3(x0, x1, missing, missing);
  * ```
  */
-export function xor3(a: BigUint64Array, b: BigUint64Array, c: BigUint64Array, out: BigUint64Array = new BigUint64Array(a.length)): BigUint64Array {
+export function xor3(
+  a: BigUint64Array,
+  b: BigUint64Array,
+  c: BigUint64Array,
+  out: BigUint64Array = new BigUint64Array(a.length),
+): BigUint64Array {
   const n = a.length;
   for (let i = 0; i < n; i++) out[i] = a[i] ^ b[i] ^ c[i];
   return out;
@@ -310,7 +325,12 @@ export function replicatedAnd2(
  * const bit = b2aCombine(daBitShare, opened, isPublicSlot ? 1n : 0n);
  * ```
  */
-export function b2aCombine(b: BigUint64Array, e: BigUint64Array, k: bigint, out: BigUint64Array = new BigUint64Array(b.length)): BigUint64Array {
+export function b2aCombine(
+  b: BigUint64Array,
+  e: BigUint64Array,
+  k: bigint,
+  out: BigUint64Array = new BigUint64Array(b.length),
+): BigUint64Array {
   const n = b.length;
   const kk = BigInt.asUintN(64, k);
   for (let i = 0; i < n; i++) {
@@ -470,7 +490,12 @@ const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
  * const pub = truncPublic(c, 16, sk);
  * ```
  */
-export function truncPublic(c: BigUint64Array, f: number, sk: BigUint64Array, out: BigUint64Array = new BigUint64Array(c.length)): BigUint64Array {
+export function truncPublic(
+  c: BigUint64Array,
+  f: number,
+  sk: BigUint64Array,
+  out: BigUint64Array = new BigUint64Array(c.length),
+): BigUint64Array {
   const n = c.length;
   if (!LITTLE_ENDIAN) {
     const F = BigInt(f);

@@ -74,4 +74,3 @@ export class SecretTensor {
     this.session.free(this);
   }
 }
-

@@ -17,7 +17,16 @@ export const MAX_TIMEOUT_MS: number = 2 ** 31 - 1;
 export const DEFAULT_MAX_ABS_BITS: number = 26;
 
 /** The keys of {@link SmpcSessionOptions}; any other key is refused with a `TypeError`. */
-const START_OPTION_KEYS = allKeys<SmpcSessionOptions>()('parties', 'protocol', 'dealer', 'fractionalBits', 'timeoutMs', 'maxAbs', 'onWorkerMessage', 'faultInjection');
+const START_OPTION_KEYS = allKeys<SmpcSessionOptions>()(
+  'parties',
+  'protocol',
+  'dealer',
+  'fractionalBits',
+  'timeoutMs',
+  'maxAbs',
+  'onWorkerMessage',
+  'faultInjection',
+);
 
 /** Options of {@link SmpcSession.start}. */
 export interface SmpcSessionOptions {
@@ -71,7 +80,9 @@ export interface CheckedOptions {
 
 /** Checks the options both modes share; `partiesName` names where the party count came from. */
 function checkCommon(
-  options: Pick<SmpcSessionOptions, 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs' | 'onWorkerMessage'> & { readonly parties: number },
+  options: Pick<SmpcSessionOptions, 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs' | 'onWorkerMessage'> & {
+    readonly parties: number;
+  },
   partiesName: string,
 ): Omit<CheckedOptions, 'fault' | 'withDealer'> {
   const protocol = options.protocol ?? 'additive';
@@ -99,7 +110,9 @@ function checkCommon(
   // Node's timers hold a signed 32-bit delay: a longer one fires after 1 ms (TimeoutOverflowWarning), which
   // would abort the session at once.
   if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS)) {
-    throw new RangeError(`timeoutMs must be a number in [1, ${MAX_TIMEOUT_MS}] (2^31 - 1 ms, about 24.8 days), got ${describeValue(timeoutMs)}`);
+    throw new RangeError(
+      `timeoutMs must be a number in [1, ${MAX_TIMEOUT_MS}] (2^31 - 1 ms, about 24.8 days), got ${describeValue(timeoutMs)}`,
+    );
   }
   const maxAbs = options.maxAbs ?? 2 ** (DEFAULT_MAX_ABS_BITS - fractionalBits);
   if (typeof maxAbs !== 'number') throw new TypeError(`maxAbs must be a number, got ${describeValue(maxAbs)}`);
@@ -108,7 +121,9 @@ function checkCommon(
   // mid-protocol and abort the session.
   const hardBound = fixedPointBound(fractionalBits);
   if (!(maxAbs > 0 && maxAbs <= hardBound)) {
-    throw new RangeError(`maxAbs must be a number in (0, 2^${53 - fractionalBits}] for ${fractionalBits} fractional bits, got ${describeValue(maxAbs)}`);
+    throw new RangeError(
+      `maxAbs must be a number in (0, 2^${53 - fractionalBits}] for ${fractionalBits} fractional bits, got ${describeValue(maxAbs)}`,
+    );
   }
   return { parties, protocol, fractionalBits, timeoutMs, maxAbs };
 }
@@ -129,7 +144,9 @@ export function checkStartOptions(options: SmpcSessionOptions): CheckedOptions {
   if (typeof dealer !== 'string') throw new TypeError(`dealer must be 'trusted' or 'none', got ${describeValue(dealer)}`);
   if (dealer !== 'trusted' && dealer !== 'none') throw new RangeError(`dealer must be 'trusted' or 'none', got ${describeValue(dealer)}`);
   if (dealer === 'none' && checked.protocol !== 'replicated') {
-    throw new RangeError("dealer must be 'trusted' for the additive protocol (dealer-free preprocessing exists for 'replicated' only), got 'none'");
+    throw new RangeError(
+      "dealer must be 'trusted' for the additive protocol (dealer-free preprocessing exists for 'replicated' only), got 'none'",
+    );
   }
   const parties = checked.parties;
   const fault = options.faultInjection ?? null;
@@ -145,7 +162,11 @@ export function checkStartOptions(options: SmpcSessionOptions): CheckedOptions {
       throw new TypeError(`faultInjection.operation must be an operation name, got ${describeValue(fault.operation)}`);
     }
   }
-  return { ...checked, withDealer: dealer === 'trusted', fault: fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind } };
+  return {
+    ...checked,
+    withDealer: dealer === 'trusted',
+    fault: fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind },
+  };
 }
 
 /** Where a peer (or the dealer) listens and the fingerprint of its certificate. */
@@ -189,7 +210,17 @@ export interface SmpcConnectOptions {
 }
 
 const CONNECT_OPTION_KEYS = allKeys<SmpcConnectOptions>()(
-  'party', 'protocol', 'peers', 'identity', 'dealer', 'sessionId', 'programId', 'timeoutMs', 'fractionalBits', 'maxAbs', 'onWorkerMessage',
+  'party',
+  'protocol',
+  'peers',
+  'identity',
+  'dealer',
+  'sessionId',
+  'programId',
+  'timeoutMs',
+  'fractionalBits',
+  'maxAbs',
+  'onWorkerMessage',
 );
 
 /** Checked `SmpcSession.connect` options. */
@@ -206,7 +237,8 @@ function checkAddress(name: string, a: unknown): PeerAddress {
   assertOptions(name, a, ['host', 'port', 'fingerprint']);
   const { host, port, fingerprint } = a as unknown as PeerOption;
   if (typeof host !== 'string') throw new TypeError(`${name}.host must be a host name or address string, got ${describeValue(host)}`);
-  if (host.length === 0 || host.length > 253) throw new RangeError(`${name}.host must have 1 to 253 characters, got ${describeValue(host)}`);
+  if (host.length === 0 || host.length > 253)
+    throw new RangeError(`${name}.host must have 1 to 253 characters, got ${describeValue(host)}`);
   assertInteger(`${name}.port`, port, 1, 65535);
   return { host, port, fingerprint: normalizeFingerprint(`${name}.fingerprint`, fingerprint) };
 }
@@ -220,39 +252,50 @@ function checkAddress(name: string, a: unknown): PeerAddress {
  */
 export function checkConnectOptions(options: SmpcConnectOptions): CheckedConnectOptions {
   assertOptions('options', options, CONNECT_OPTION_KEYS);
-  if (!Array.isArray(options.peers)) throw new TypeError(`peers must be an array of { host, port, fingerprint }, got ${describeValue(options.peers)}`);
+  if (!Array.isArray(options.peers))
+    throw new TypeError(`peers must be an array of { host, port, fingerprint }, got ${describeValue(options.peers)}`);
   const common = checkCommon({ ...options, parties: options.peers.length }, 'peers');
   const n = common.parties;
   const party = options.party;
   if (typeof party !== 'number') throw new TypeError(`party must be a party id (an index into peers), got ${describeValue(party)}`);
-  if (!Number.isInteger(party) || party < 0 || party >= n) throw new RangeError(`party must be a party id in [0, ${n - 1}], got ${describeValue(party)}`);
+  if (!Number.isInteger(party) || party < 0 || party >= n)
+    throw new RangeError(`party must be a party id in [0, ${n - 1}], got ${describeValue(party)}`);
   const peers: PeerAddress[] = [];
   for (let i = 0; i < n; i++) {
     const a = checkAddress(`peers[${i}]`, options.peers[i]);
     for (let j = 0; j < i; j++) {
-      if (peers[j].fingerprint === a.fingerprint) throw new RangeError(`peers[${i}].fingerprint repeats peers[${j}].fingerprint: every party needs its own identity`);
-      if (peers[j].port === a.port && peers[j].host === a.host) throw new RangeError(`peers[${i}].port repeats peers[${j}]: ${a.host}:${a.port} is listed twice`);
+      if (peers[j].fingerprint === a.fingerprint)
+        throw new RangeError(`peers[${i}].fingerprint repeats peers[${j}].fingerprint: every party needs its own identity`);
+      if (peers[j].port === a.port && peers[j].host === a.host)
+        throw new RangeError(`peers[${i}].port repeats peers[${j}]: ${a.host}:${a.port} is listed twice`);
     }
     peers.push(a);
   }
   let dealer: PeerAddress | null = null;
   if (options.dealer === undefined || options.dealer === null) {
     if (common.protocol !== 'replicated') {
-      throw new TypeError(`dealer is required: { host, port, fingerprint } of the dealer (startDealer) that supplies the ${common.protocol} protocol's preprocessing`);
+      throw new TypeError(
+        `dealer is required: { host, port, fingerprint } of the dealer (startDealer) that supplies the ${common.protocol} protocol's preprocessing`,
+      );
     }
   } else {
     const d = checkAddress('dealer', options.dealer);
-    if (peers.some((p) => p.fingerprint === d.fingerprint)) throw new RangeError('dealer.fingerprint must differ from every party\'s fingerprint');
+    if (peers.some((p) => p.fingerprint === d.fingerprint))
+      throw new RangeError("dealer.fingerprint must differ from every party's fingerprint");
     dealer = d;
   }
-  if (options.identity === undefined) throw new TypeError('identity is required: this party\'s { privateKeyPem, certificatePem, fingerprint } from generateIdentity()');
+  if (options.identity === undefined)
+    throw new TypeError("identity is required: this party's { privateKeyPem, certificatePem, fingerprint } from generateIdentity()");
   const own = checkIdentity('identity', options.identity);
   if (own !== peers[party].fingerprint) {
-    throw new RangeError(`identity's certificate has fingerprint ${own}, but peers[${party}].fingerprint (this party's entry) is ${peers[party].fingerprint}`);
+    throw new RangeError(
+      `identity's certificate has fingerprint ${own}, but peers[${party}].fingerprint (this party's entry) is ${peers[party].fingerprint}`,
+    );
   }
   const sessionId = options.sessionId;
   if (typeof sessionId !== 'string') throw new TypeError(`sessionId must be a string, got ${describeValue(sessionId)}`);
-  if (sessionId.length === 0 || sessionId.length > 256) throw new RangeError(`sessionId must have 1 to 256 characters, got ${sessionId.length}`);
+  if (sessionId.length === 0 || sessionId.length > 256)
+    throw new RangeError(`sessionId must have 1 to 256 characters, got ${sessionId.length}`);
   const programId = options.programId ?? '';
   if (typeof programId !== 'string') throw new TypeError(`programId must be a string, got ${describeValue(programId)}`);
   if (programId.length > 256) throw new RangeError(`programId must have at most 256 characters, got ${programId.length}`);

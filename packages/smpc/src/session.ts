@@ -72,7 +72,6 @@ const MAX_PREPROCESS_ELEMENTS = 2 ** 24;
 /** Most elements of one input given by its shape alone (2^27: a 1 GiB share on the receiving parties). */
 const MAX_INPUT_ELEMENTS = 2 ** 27;
 
-
 /** Heap use of one worker thread, from {@link SmpcSession.memoryUsage}. */
 export interface WorkerMemory {
   /** Bytes of the worker's JS heap in use. */
@@ -156,13 +155,21 @@ export class SmpcSession {
   #watchdog: ReturnType<typeof setInterval> | null = null;
 
   private constructor(
-    options: Required<Pick<SmpcSessionOptions, 'parties' | 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs'>> & { readonly withDealer: boolean },
+    options: Required<Pick<SmpcSessionOptions, 'parties' | 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs'>> & {
+      readonly withDealer: boolean;
+    },
     cluster: Cluster,
     tap: SmpcSessionOptions['onWorkerMessage'],
   ) {
     // `private` binds TypeScript callers only; a JavaScript caller reaching `new SmpcSession(...)` gets a named
     // error instead of a half-built session.
-    if (options === null || typeof options !== 'object' || cluster === null || typeof cluster !== 'object' || !Array.isArray((cluster as Cluster).hosted)) {
+    if (
+      options === null ||
+      typeof options !== 'object' ||
+      cluster === null ||
+      typeof cluster !== 'object' ||
+      !Array.isArray((cluster as Cluster).hosted)
+    ) {
       throw new TypeError('SmpcSession has no public constructor: use SmpcSession.start(options)');
     }
     this.parties = options.parties;
@@ -191,7 +198,14 @@ export class SmpcSession {
     const { parties, protocol, fractionalBits, timeoutMs, maxAbs, fault, withDealer } = checkStartOptions(options);
     const workerFault = fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind };
     // Module loading on a busy machine can take seconds: start-up gets at least 30 s.
-    const cluster = new WorkerCluster({ parties, protocol, fractionalBits, fault: workerFault, startMs: Math.max(timeoutMs, 30_000), dealer: withDealer });
+    const cluster = new WorkerCluster({
+      parties,
+      protocol,
+      fractionalBits,
+      fault: workerFault,
+      startMs: Math.max(timeoutMs, 30_000),
+      dealer: withDealer,
+    });
     const session = new SmpcSession({ parties, protocol, fractionalBits, timeoutMs, maxAbs, withDealer }, cluster, options.onWorkerMessage);
     await session.#connect();
     return session;
@@ -199,7 +213,7 @@ export class SmpcSession {
 
   /**
    * Joins a session across machines as party `options.party`: this process runs that one party and holds only
-   * its own inputs. It listens on `peers[party]`, dials the higher parties and the dealer (TLS 1.3, mutual
+   * its own inputs. It listens on `peers[party]`, dials the higher parties and the dealer if any (TLS 1.3, mutual
    * authentication, every certificate pinned by its SHA-256 fingerprint), checks that every party agrees on
    * the session id, protocol, fixed-point parameters, party count and program id, and resolves when all links
    * are up (within `timeoutMs`). Every party must then run the same operations in the same order (the same
@@ -214,7 +228,8 @@ export class SmpcSession {
    * const session = await SmpcSession.connect({
    *   party: 1, protocol: 'replicated', identity: me, sessionId: 'study-2026-12',
    *   peers: [{ host: 'a.example', port: 7001, fingerprint: fpA }, { host: '0.0.0.0', port: 7002, fingerprint: me.fingerprint }, { host: 'c.example', port: 7003, fingerprint: fpC }],
-   *   dealer: { host: 'd.example', port: 7000, fingerprint: fpD },
+   *   // replicated sharing needs no dealer; with one (required for 'additive'):
+   *   // dealer: { host: 'd.example', port: 7000, fingerprint: fpD },
    * });
    * const x = await session.share(0, { rows: 100, cols: 1 }); // party 0's input: its shape only
    * const y = await session.share(1, myValues);              // this party's input
@@ -284,7 +299,9 @@ export class SmpcSession {
       try {
         this.#tap(who, m);
       } catch (e) {
-        this.#abort(new ProtocolAbortError(`the onWorkerMessage callback threw: ${e instanceof Error ? e.message : describeValue(e)}`, { cause: e }));
+        this.#abort(
+          new ProtocolAbortError(`the onWorkerMessage callback threw: ${e instanceof Error ? e.message : describeValue(e)}`, { cause: e }),
+        );
         return;
       }
     }
@@ -293,7 +310,9 @@ export class SmpcSession {
       this.#onMessage(who, m);
     } catch (e) {
       const from = who === 'dealer' ? 'the dealer' : `party ${who}`;
-      this.#abort(new ProtocolAbortError(`a message from ${from} could not be processed`, { cause: e, party: who === 'dealer' ? -1 : who }));
+      this.#abort(
+        new ProtocolAbortError(`a message from ${from} could not be processed`, { cause: e, party: who === 'dealer' ? -1 : who }),
+      );
     }
   }
 
@@ -377,7 +396,13 @@ export class SmpcSession {
     if (this.#closing) throw new ProtocolAbortError('the session is closed');
   }
 
-  #submit(name: string, elements: number, operation: Operation, resultFrom = -1, ownerOnly?: { owner: number; stripped: Operation }): Promise<Float64Array | null> {
+  #submit(
+    name: string,
+    elements: number,
+    operation: Operation,
+    resultFrom = -1,
+    ownerOnly?: { owner: number; stripped: Operation },
+  ): Promise<Float64Array | null> {
     this.#usable();
     const { seq, promise } = this.#queue.add(name, elements, this.#cluster.hosted, resultFrom);
     if (this.#queue.size === 1) this.#setBusy(true);
@@ -495,9 +520,12 @@ export class SmpcSession {
     const hi = options?.max ?? declared;
     if (lo > hi) throw new RangeError(`options.min must be <= options.max, got min = ${lo} and max = ${hi}`);
     const me = this.party;
-    const shapeOnly = values !== null && typeof values === 'object' && !ArrayBuffer.isView(values) && !Array.isArray(values) && !('length' in values);
+    const shapeOnly =
+      values !== null && typeof values === 'object' && !ArrayBuffer.isView(values) && !Array.isArray(values) && !('length' in values);
     if (me < 0 && shapeOnly) {
-      throw new TypeError('values must be the owner\'s values: a session from SmpcSession.start runs every party in this process (a shape alone is for SmpcSession.connect)');
+      throw new TypeError(
+        "values must be the owner's values: a session from SmpcSession.start runs every party in this process (a shape alone is for SmpcSession.connect)",
+      );
     }
     if (me >= 0 && owner === me && shapeOnly) {
       throw new TypeError(`values: party ${me} (this process) owns this input, so it must pass the values, not only a shape`);
@@ -512,7 +540,8 @@ export class SmpcSession {
       const { rows, cols } = values as { rows: number; cols: number };
       assertInteger('values.rows', rows, 1, MAX_INPUT_ELEMENTS);
       assertInteger('values.cols', cols, 1, MAX_INPUT_ELEMENTS);
-      if (rows * cols > MAX_INPUT_ELEMENTS) throw new RangeError(`values.rows * values.cols must be at most ${MAX_INPUT_ELEMENTS}, got ${rows * cols}`);
+      if (rows * cols > MAX_INPUT_ELEMENTS)
+        throw new RangeError(`values.rows * values.cols must be at most ${MAX_INPUT_ELEMENTS}, got ${rows * cols}`);
       if (shape !== undefined) throw new RangeError('shape must be undefined when values is a shape { rows, cols }');
       const t = this.#tensor(rows, cols, this.#declaredRange(declared, options));
       this.#inputOf.set(t, owner);
@@ -522,7 +551,8 @@ export class SmpcSession {
     const v = this.#values(values, 'values', declared);
     if (options?.min !== undefined || options?.max !== undefined) {
       for (let i = 0; i < v.length; i++) {
-        if (!(v[i] >= lo && v[i] <= hi)) throw new RangeError(`values[${i}] must be in [${lo}, ${hi}] (the declared options.min and options.max), got ${v[i]}`);
+        if (!(v[i] >= lo && v[i] <= hi))
+          throw new RangeError(`values[${i}] must be in [${lo}, ${hi}] (the declared options.min and options.max), got ${v[i]}`);
       }
     }
     if (v.length === 0) throw new RangeError('values must not be empty');
@@ -691,12 +721,13 @@ export class SmpcSession {
     }
     const f = this.fractionalBits;
     const pub = publicRange(v, f);
-    const range =
-      name === 'addPublic'
-        ? this.#fits(name, addRange(a.range, pub), RING, [a])
-        : name === 'mulPublic'
-          ? truncRange(this.#fits(name, mulRange(a.range, pub), TRUNC, [a]), f)
-          : (this.#fits('lessThan', subRange(a.range, pub), RING, [a]), { lo: 0n, hi: 1n << BigInt(f) });
+    let range: Range;
+    if (name === 'addPublic') range = this.#fits(name, addRange(a.range, pub), RING, [a]);
+    else if (name === 'mulPublic') range = truncRange(this.#fits(name, mulRange(a.range, pub), TRUNC, [a]), f);
+    else {
+      this.#fits('lessThan', subRange(a.range, pub), RING, [a]);
+      range = { lo: 0n, hi: 1n << BigInt(f) };
+    }
     const out = this.#tensor(a.rows, a.cols, range);
     void this.#submit(name, a.length, { op: name, out: out.id, a: a.id, values: v });
     return out;
@@ -782,7 +813,8 @@ export class SmpcSession {
     if (axis !== undefined && axis !== 0 && axis !== 1) throw new RangeError(`axis must be 0, 1 or undefined, got ${describeValue(axis)}`);
     const terms = axis === undefined ? x.length : axis === 0 ? x.rows : x.cols;
     const range = this.#fits('sum', scaleRange(x.range, terms), RING, [x]);
-    const out = axis === undefined ? this.#tensor(1, 1, range) : axis === 0 ? this.#tensor(1, x.cols, range) : this.#tensor(x.rows, 1, range);
+    const out =
+      axis === undefined ? this.#tensor(1, 1, range) : axis === 0 ? this.#tensor(1, x.cols, range) : this.#tensor(x.rows, 1, range);
     void this.#submit('sum', x.length, { op: 'sum', out: out.id, a: x.id, rows: x.rows, cols: x.cols, axis: axis ?? -1 });
     return out;
   }
@@ -820,7 +852,9 @@ export class SmpcSession {
   sliceRows(x: SecretTensor, start: number, end: number): SecretTensor {
     this.#check(x, 'x');
     if (!Number.isInteger(start) || !Number.isInteger(end) || start < 0 || end > x.rows || start >= end) {
-      throw new RangeError(`start and end must be integers with 0 <= start < end <= ${x.rows}, got ${describeValue(start)} and ${describeValue(end)}`);
+      throw new RangeError(
+        `start and end must be integers with 0 <= start < end <= ${x.rows}, got ${describeValue(start)} and ${describeValue(end)}`,
+      );
     }
     const out = this.#tensor(end - start, x.cols, x.range);
     void this.#submit('slice', out.length, { op: 'slice', out: out.id, a: x.id, start: start * x.cols, end: end * x.cols });
@@ -937,7 +971,8 @@ export class SmpcSession {
     // The tournament compares differences of elements: they must not wrap.
     this.#fits(name, subRange(x.range, x.range), RING, [x]);
     const range = name === 'max' ? x.range : { lo: 0n, hi: 1n << BigInt(this.fractionalBits) };
-    const out = name === 'max' ? (x.cols === 1 ? this.#tensor(1, 1, range) : this.#tensor(x.rows, 1, range)) : this.#tensor(x.rows, x.cols, range);
+    const out =
+      name === 'max' ? (x.cols === 1 ? this.#tensor(1, 1, range) : this.#tensor(x.rows, 1, range)) : this.#tensor(x.rows, x.cols, range);
     if (name === 'max' && out.length === 1) this.#maxOf.set(out, x);
     void this.#submit(name, x.length, { op: name, out: out.id, a: x.id, rows, cols });
     return out;
@@ -977,7 +1012,7 @@ export class SmpcSession {
   async reveal(x: SecretTensor): Promise<Float64Array> {
     this.#check(x, 'x');
     this.#notRawInput(x, -1);
-    const from = this.party >= 0 ? this.party : 0;
+    const from = Math.max(this.party, 0);
     return (await this.#submit('reveal', x.length, { op: 'reveal', a: x.id, to: -1 }, from)) as Float64Array;
   }
 
@@ -986,7 +1021,7 @@ export class SmpcSession {
     if (owner === undefined || owner === to) return;
     throw new RangeError(
       `x is party ${owner}'s raw input: across machines only computed tensors are revealed (or an input to its own owner), ` +
-        'so that no process can send another party\'s data; reveal a result computed from it instead',
+        "so that no process can send another party's data; reveal a result computed from it instead",
     );
   }
 
@@ -1002,7 +1037,9 @@ export class SmpcSession {
     this.#check(x, 'x');
     this.#notRawInput(x, party);
     // Across machines the other parties' processes get an empty array: they learn nothing.
-    return ((await this.#submit('reveal', x.length, { op: 'reveal', a: x.id, to: party }, party)) as Float64Array | null) ?? new Float64Array(0);
+    return (
+      ((await this.#submit('reveal', x.length, { op: 'reveal', a: x.id, to: party }, party)) as Float64Array | null) ?? new Float64Array(0)
+    );
   }
 
   /**
@@ -1087,11 +1124,16 @@ export class SmpcSession {
     plan1('sigmoidClamped', count(plan.sigmoid, 'plan.sigmoid', perItem('sigmoidClamped')));
     (plan.matmul ?? []).forEach((mm, i) => {
       const { m, k, n } = mm;
-      for (const [v, name] of [[m, 'm'], [k, 'k'], [n, 'n']] as const) {
+      for (const [v, name] of [
+        [m, 'm'],
+        [k, 'k'],
+        [n, 'n'],
+      ] as const) {
         if (count(v, `plan.matmul[${i}].${name}`) === 0) throw new RangeError(`plan.matmul[${i}].${name} must be >= 1`);
       }
       let per = 1;
-      for (const r of materialFor('matmul', m * n, additive, f, { m, k, n })) for (const fs of fieldsOf(r)) per = Math.max(per, r.count * fs.perItem);
+      for (const r of materialFor('matmul', m * n, additive, f, { m, k, n }))
+        for (const fs of fieldsOf(r)) per = Math.max(per, r.count * fs.perItem);
       if (per > MAX_PREPROCESS_ELEMENTS) {
         throw new RangeError(
           `plan.matmul[${i}] needs ${per} ring elements per matrix product (dealer matrix triples and truncations), more than the ` +
@@ -1173,7 +1215,11 @@ export class SmpcSession {
     }
     const parties = all.slice(0, this.parties).map(({ heapUsed, external }) => ({ heapUsed, external }));
     const d = all[this.parties];
-    return { parties, dealer: d === undefined ? null : { heapUsed: d.heapUsed, external: d.external }, collected: all.every((r) => r.collected) };
+    return {
+      parties,
+      dealer: d === undefined ? null : { heapUsed: d.heapUsed, external: d.external },
+      collected: all.every((r) => r.collected),
+    };
   }
 
   /**

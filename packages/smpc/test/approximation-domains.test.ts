@@ -89,7 +89,9 @@ describe('exp above 6 and reciprocal outside [0.01, 500]: RangeError at the call
         const d = s.sub(x, s.max(x));
         const e = s.exp(d); // reaches below -1024 too: the saturating variant
         const got = await s.reveal(e);
-        xs.forEach((v, i) => expect(Math.abs(got[i] - Math.exp(v - 1023)), `${shape}, x = ${v}`).toBeLessThanOrEqual(4e-4));
+        xs.forEach((v, i) => {
+          expect(Math.abs(got[i] - Math.exp(v - 1023)), `${shape}, x = ${v}`).toBeLessThanOrEqual(4e-4);
+        });
         expect(d.range.hi, shape).toBe(0n);
         expect(d.maxAbs, shape).toBe(2048);
         inRange(got, e.range, 16);
@@ -125,12 +127,16 @@ describe('exp above 6 and reciprocal outside [0.01, 500]: RangeError at the call
       expect(x.maxAbs).toBe(500);
       const r = s.reciprocal(x);
       const got = await s.reveal(r);
-      xs.forEach((v, i) => expect(Math.abs(got[i] - 1 / v), `x = ${v}`).toBeLessThanOrEqual(1e-3 / v + 3e-5));
+      xs.forEach((v, i) => {
+        expect(Math.abs(got[i] - 1 / v), `x = ${v}`).toBeLessThanOrEqual(1e-3 / v + 3e-5);
+      });
       inRange(got, r.range, 16);
       // Shifting into the domain with a public operand works too: x in [-1, 1] plus 2 is in [1, 3].
       const u = await s.share(1, [-1, 0, 1], undefined, { maxAbs: 1 });
       const inv = await s.reveal(s.reciprocal(s.addPublic(u, 2)));
-      [1, 1 / 2, 1 / 3].forEach((want, i) => expect(Math.abs(inv[i] - want)).toBeLessThanOrEqual(1e-3));
+      [1, 1 / 2, 1 / 3].forEach((want, i) => {
+        expect(Math.abs(inv[i] - want)).toBeLessThanOrEqual(1e-3);
+      });
     } finally {
       await s.close();
     }
@@ -147,7 +153,9 @@ describe('exp above 6 and reciprocal outside [0.01, 500]: RangeError at the call
         // At 8 bits 0.01 is encoded as 3/256: the reciprocal of the encoded value.
         xs.forEach((v, i) => {
           const enc = Math.round(v * 2 ** fractionalBits) / 2 ** fractionalBits;
-          expect(Math.abs(got[i] - 1 / enc) * enc, `f = ${fractionalBits}, x = ${v}`).toBeLessThanOrEqual(fractionalBits === 8 ? 0.05 : 2e-3);
+          expect(Math.abs(got[i] - 1 / enc) * enc, `f = ${fractionalBits}, x = ${v}`).toBeLessThanOrEqual(
+            fractionalBits === 8 ? 0.05 : 2e-3,
+          );
         });
       } finally {
         await s.close();
@@ -165,7 +173,9 @@ describe('share({ min, max }): a declared interval', () => {
       await expect(s.share(0, [1], undefined, { max: Number.NaN })).rejects.toThrow(/^options\.max must be a number in \[-1024, 1024\]/);
       await expect(s.share(0, [1], undefined, { min: -2000 })).rejects.toThrow(RangeError);
       await expect(s.share(0, [1], undefined, { maxAbs: 4, max: 5 })).rejects.toThrow(/^options\.max must be a number in \[-4, 4\]/);
-      await expect(s.share(0, [1], undefined, { min: 2, max: 1 })).rejects.toThrow(/^options\.min must be <= options\.max, got min = 2 and max = 1/);
+      await expect(s.share(0, [1], undefined, { min: 2, max: 1 })).rejects.toThrow(
+        /^options\.min must be <= options\.max, got min = 2 and max = 1/,
+      );
       await expect(s.share(0, [0.5, 0.001], undefined, { min: 0.01 })).rejects.toThrow(/^values\[1\] must be in \[0\.01, 1024\]/);
       await expect(s.share(0, [1], undefined, { mn: 0 } as unknown as { min: number })).rejects.toThrow(/allowed keys: maxAbs, min, max/);
       const x = await s.share(0, [-3, 2], undefined, { min: -4, max: 2 });

@@ -60,15 +60,33 @@ describe('nonlinear approximations', () => {
     const a = await s.share(0, xs);
     // The exp cases (|x| <= 4) and the reciprocal cases (x > 0) are shared with their domains declared.
     const withExp = vectors.cases.filter((c) => c.exp !== null);
-    const e = await s.share(0, withExp.map((c) => c.x), undefined, { maxAbs: 6 });
+    const e = await s.share(
+      0,
+      withExp.map((c) => c.x),
+      undefined,
+      { maxAbs: 6 },
+    );
     const [sig, ex] = await Promise.all([s.reveal(s.sigmoid(a)), s.reveal(s.exp(e))]);
     const pos = vectors.cases.map((c, i) => [c, i] as const).filter(([c]) => c.reciprocal !== null);
-    const rec = await s.reveal(s.reciprocal(await s.share(0, pos.map(([c]) => c.x), undefined, { min: 0.01, max: 500 })));
+    const rec = await s.reveal(
+      s.reciprocal(
+        await s.share(
+          0,
+          pos.map(([c]) => c.x),
+          undefined,
+          { min: 0.01, max: 500 },
+        ),
+      ),
+    );
     vectors.cases.forEach((c, i) => {
       expect(Math.abs(sig[i] - c.sigmoid)).toBeLessThanOrEqual(vectors.tolerance.sigmoidAbs);
     });
-    withExp.forEach((c, j) => expect(Math.abs(ex[j] - (c.exp as number)) / (c.exp as number)).toBeLessThanOrEqual(vectors.tolerance.expRel));
+    withExp.forEach((c, j) => {
+      expect(Math.abs(ex[j] - (c.exp as number)) / (c.exp as number)).toBeLessThanOrEqual(vectors.tolerance.expRel);
+    });
     expect(withExp.length).toBeGreaterThan(5);
-    pos.forEach(([c], j) => expect(Math.abs(rec[j] - (c.reciprocal as number)) * c.x).toBeLessThanOrEqual(vectors.tolerance.reciprocalRel));
+    pos.forEach(([c], j) => {
+      expect(Math.abs(rec[j] - (c.reciprocal as number)) * c.x).toBeLessThanOrEqual(vectors.tolerance.reciprocalRel);
+    });
   });
 });

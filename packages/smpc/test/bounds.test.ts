@@ -70,7 +70,9 @@ for (const protocol of ['replicated', 'additive'] as const) {
       expect(s.transpose(x).maxAbs).toBe(8);
       expect(s.addPublic(x, 2).maxAbs).toBe(10);
       expect(s.mulPublic(x, 0.5).maxAbs).toBeLessThanOrEqual(4 + 2 ** -16);
-      await expect(s.share(0, [9], undefined, { maxAbs: 8 })).rejects.toThrow(/values\[0\] must have \|x\| <= 8 \(the declared options.maxAbs\)/);
+      await expect(s.share(0, [9], undefined, { maxAbs: 8 })).rejects.toThrow(
+        /values\[0\] must have \|x\| <= 8 \(the declared options.maxAbs\)/,
+      );
       await expect(s.share(0, [1], undefined, { maxAbs: 2 * M })).rejects.toThrow(/options.maxAbs must be a number in \(0, 32768\]/);
       await expect(s.share(0, [1], undefined, { maxAbs: 1, maximum: 2 } as never)).rejects.toThrow(TypeError);
       // `max` is an option now (a declared upper end, for exp and reciprocal): beyond maxAbs it is a RangeError.
@@ -80,10 +82,32 @@ for (const protocol of ['replicated', 'additive'] as const) {
     });
 
     it('sigmoid is right beyond |x| = 1024 (saturates to 0 or 1) when the input range is wide', async () => {
-      const xs = Float64Array.of(-30000, -5000, -3000, -2048, -1500, -1024.01, -1024, -1023.99, -0.5, 0, 0.5, 1023.99, 1024, 1024.01, 1500, 2048, 3000, 5000, 30000);
+      const xs = Float64Array.of(
+        -30000,
+        -5000,
+        -3000,
+        -2048,
+        -1500,
+        -1024.01,
+        -1024,
+        -1023.99,
+        -0.5,
+        0,
+        0.5,
+        1023.99,
+        1024,
+        1024.01,
+        1500,
+        2048,
+        3000,
+        5000,
+        30000,
+      );
       const x = await s.share(0, xs);
       const got = await s.reveal(s.sigmoid(x));
-      xs.forEach((v, i) => expect(Math.abs(got[i] - 1 / (1 + Math.exp(-v))), `x = ${v}`).toBeLessThanOrEqual(5e-4));
+      xs.forEach((v, i) => {
+        expect(Math.abs(got[i] - 1 / (1 + Math.exp(-v))), `x = ${v}`).toBeLessThanOrEqual(5e-4);
+      });
       s.free(x);
     });
   });
@@ -99,8 +123,14 @@ describe('range tracking: ring range and start-up limits', () => {
       await expect(trainLogisticRegression(s, parts, { features: 2 })).rejects.toThrow(
         /parts\[0\].features\[2\] must have \|x\| <= 4891\.\d+ \(the public feature bound that keeps 2 features, 20 epochs and learning rate 1 in the fixed-point range\), got 5000/,
       );
-      await expect(trainLogisticRegression(s, parts, { features: 2, maxAbs: 2 * M })).rejects.toThrow(/maxAbs must be a number in \(0, 32768\]/);
-      const model = await trainLogisticRegression(s, [{ party: 1, features: Float64Array.of(0.5, -1, 3, 2), labels: Float64Array.of(1, 0) }], { features: 2, epochs: 3 });
+      await expect(trainLogisticRegression(s, parts, { features: 2, maxAbs: 2 * M })).rejects.toThrow(
+        /maxAbs must be a number in \(0, 32768\]/,
+      );
+      const model = await trainLogisticRegression(
+        s,
+        [{ party: 1, features: Float64Array.of(0.5, -1, 3, 2), labels: Float64Array.of(1, 0) }],
+        { features: 2, epochs: 3 },
+      );
       // 3 epochs: the derived bound is sqrt(2^30 / 1.1 / (2 * 3.06)) = 12629; each step moves a weight by <= 12629 * 1.016.
       expect(model.weights.maxAbs).toBeLessThan(3 * 12630 * 1.02);
       expect((await s.reveal(model.weights)).every(Number.isFinite)).toBe(true);
@@ -117,7 +147,9 @@ describe('range tracking: ring range and start-up limits', () => {
         const got = await s.reveal(s.sigmoid(await s.share(0, xs)));
         // The documented 5e-4 is at 16 bits; at 8 bits one unit is 2^-8.
         const tol = Math.max(5e-4, 2 * 2 ** -fractionalBits);
-        xs.forEach((v, i) => expect(Math.abs(got[i] - 1 / (1 + Math.exp(-v))), `f = ${fractionalBits}, x = ${v}`).toBeLessThanOrEqual(tol));
+        xs.forEach((v, i) => {
+          expect(Math.abs(got[i] - 1 / (1 + Math.exp(-v))), `f = ${fractionalBits}, x = ${v}`).toBeLessThanOrEqual(tol);
+        });
       } finally {
         await s.close();
       }
@@ -150,7 +182,9 @@ describe('range tracking: ring range and start-up limits', () => {
   });
 
   it('maxAbs is checked at start against the encoder bound 2^(53 - f), not 2^(61 - f)', async () => {
-    await expect(SmpcSession.start({ parties: 2, maxAbs: 2 ** 40 })).rejects.toThrow(/maxAbs must be a number in \(0, 2\^37\] for 16 fractional bits, got 1099511627776/);
+    await expect(SmpcSession.start({ parties: 2, maxAbs: 2 ** 40 })).rejects.toThrow(
+      /maxAbs must be a number in \(0, 2\^37\] for 16 fractional bits, got 1099511627776/,
+    );
     await expect(SmpcSession.start({ parties: 2, fractionalBits: 8, maxAbs: 2 ** 45.5 })).rejects.toThrow(/\(0, 2\^45\]/);
     await expect(SmpcSession.start({ parties: 2, maxAbs: '1' as unknown as number })).rejects.toThrow(TypeError);
     const s = await SmpcSession.start({ parties: 2, maxAbs: 2 ** 37 });
@@ -183,9 +217,15 @@ describe('range tracking: ring range and start-up limits', () => {
         await expect(s.preprocess({ mul: 2147483648 })).rejects.toThrow(/^plan.mul must be an integer in \[0, 16777216\]/);
         await expect(s.preprocess({ lessThan: 2 ** 30 })).rejects.toThrow(/plan.lessThan must be an integer in \[0, 1525201\]/);
         await expect(s.preprocess({ sigmoid: 2 ** 40 })).rejects.toThrow(/plan.sigmoid must be an integer in \[0, \d+\]/);
-        await expect(s.preprocess({ matmul: [{ m: 2 ** 13, k: 1, n: 2 ** 12 }] })).rejects.toThrow(/^plan.matmul\[0\] needs 33554432 ring elements per matrix product/);
-        await expect(s.preprocess({ matmul: [{ m: 10, k: 10, n: 1, count: 2 ** 31 }] })).rejects.toThrow(/plan.matmul\[0\].count must be an integer in \[0, (167772|1677721)\]/);
-        await expect(s.preprocess({ mul: 2 ** 24, truncations: 2 ** 20 })).rejects.toThrow(/^plan needs 17825792 ring elements of 'trunc' material in total/);
+        await expect(s.preprocess({ matmul: [{ m: 2 ** 13, k: 1, n: 2 ** 12 }] })).rejects.toThrow(
+          /^plan.matmul\[0\] needs 33554432 ring elements per matrix product/,
+        );
+        await expect(s.preprocess({ matmul: [{ m: 10, k: 10, n: 1, count: 2 ** 31 }] })).rejects.toThrow(
+          /plan.matmul\[0\].count must be an integer in \[0, (167772|1677721)\]/,
+        );
+        await expect(s.preprocess({ mul: 2 ** 24, truncations: 2 ** 20 })).rejects.toThrow(
+          /^plan needs 17825792 ring elements of 'trunc' material in total/,
+        );
         await s.preprocess({ mul: 1000, lessThan: 100 });
         const x = await s.share(0, [2, -3]);
         expect(Array.from(await s.reveal(s.mul(x, x)))).toEqual([4, 9]);

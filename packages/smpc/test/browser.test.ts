@@ -6,7 +6,9 @@ import { describe, expect, it } from 'vitest';
 
 describe('@ppml/smpc in a browser bundle', () => {
   it('resolves the browser condition to a module that names the problem on every use', async () => {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { exports: { '.': Record<string, string> } };
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      exports: { '.': Record<string, string> };
+    };
     expect(pkg.exports['.'].browser).toBe('./dist/browser.js'); // compiled from src/browser.ts
     const real = await import('../src/index.ts');
     const browser = (await import('../src/browser.ts')) as Record<string, unknown>;

@@ -56,7 +56,7 @@ describe('replicated sharing with no dealer (worker threads)', () => {
 
   it('mul with truncation, matmul: exact-or-one-ulp against the ring product of the encoded inputs', async () => {
     const rng = seededTestRng('dealer-free-mul');
-    const n = 4000;
+    const n = 20_000;
     const xs = new Float64Array(n);
     const ys = new Float64Array(n);
     for (let i = 0; i < n; i++) {
@@ -71,7 +71,10 @@ describe('replicated sharing with no dealer (worker threads)', () => {
     const p = await s.reveal(s.mul(x, y));
     const offsets = new Set<bigint>();
     for (let i = 0; i < n; i++) offsets.add(ulpOffset(p[i], ring(xs[i]) * ring(ys[i])));
-    expect([...offsets].every((o) => o === 0n || o === 1n), [...offsets].join(',')).toBe(true);
+    expect(
+      [...offsets].every((o) => o === 0n || o === 1n),
+      [...offsets].join(','),
+    ).toBe(true);
 
     // (8 x 5) times (5 x 3): one truncation per output of the exact ring dot product.
     const m = 8;
@@ -97,6 +100,7 @@ describe('replicated sharing with no dealer (worker threads)', () => {
     const ys = Float64Array.from({ length: n }, (_, i) => ((i * 7919) % 2000) / 50 - 20);
     const x = await s.share(0, xs);
     const y = await s.share(2, ys);
+    s.resetStats();
     const lt = await s.reveal(s.lessThan(x, y));
     for (let i = 0; i < n; i++) expect(lt[i], `x=${xs[i]} y=${ys[i]}`).toBe(ring(xs[i]) < ring(ys[i]) ? 1 : 0);
     const sg = await s.reveal(s.sigmoid(x));
@@ -104,6 +108,12 @@ describe('replicated sharing with no dealer (worker threads)', () => {
     for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(sg[i] - 1 / (1 + Math.exp(-xs[i]))));
     // The bound the session tests use for sigmoid on this range (approximations.test.ts).
     expect(worst).toBeLessThan(5e-4);
+    // Without preprocess an operation makes its material first, one batch per kind: lessThan 8 online rounds
+    // plus an edaBit (8) and a daBit (2) batch; sigmoid 35 online plus at most three truncation-pair batches
+    // (11 each) and one edaBit + daBit batch (10), not one batch per truncation.
+    const ops = s.stats().operations;
+    expect(ops.lessThan.rounds).toBe(18);
+    expect(ops.sigmoid.rounds).toBeLessThanOrEqual(35 + 3 * 11 + 10);
     s.free(x, y);
     expect(fromDealer).toEqual([]);
   });
@@ -117,7 +127,11 @@ describe('replicated sharing with no dealer (worker threads)', () => {
     const x = Float64Array.from(bytes, (b) => b / 64 - 2);
     const trueW = [1.5, -2, 0.5, 1];
     const y = Float64Array.from({ length: rows }, (_, i) => (trueW.reduce((a, w, j) => a + w * x[i * d + j], 0) > 0.2 ? 1 : 0));
-    const parts = [0, 1, 2].map((p) => ({ party: p, features: x.subarray(p * 30 * d, (p + 1) * 30 * d), labels: y.subarray(p * 30, (p + 1) * 30) }));
+    const parts = [0, 1, 2].map((p) => ({
+      party: p,
+      features: x.subarray(p * 30 * d, (p + 1) * 30 * d),
+      labels: y.subarray(p * 30, (p + 1) * 30),
+    }));
     const epochs = 3;
     const lr = 1;
     const model = await trainLogisticRegression(s, parts, { features: d, epochs, learningRate: lr });
@@ -231,8 +245,16 @@ function trio(k12: Uint8Array): Trio {
     received.push(new BigUint64Array(b.slice().buffer));
     return b;
   };
-  const protos = transports.map((t, i) => new ReplicatedProtocol(new Channel(t, new MaterialPool(null)), { next: pair[i], prev: pair[(i + 2) % 3] }));
-  return { protos, received, close: () => transports.forEach((t) => t.close()) };
+  const protos = transports.map(
+    (t, i) => new ReplicatedProtocol(new Channel(t, new MaterialPool(null)), { next: pair[i], prev: pair[(i + 2) % 3] }),
+  );
+  return {
+    protos,
+    received,
+    close: () => {
+      for (const t of transports) t.close();
+    },
+  };
 }
 
 async function generate(t: Trio, req: MaterialRequest): Promise<Material[]> {
@@ -296,7 +318,11 @@ describe('dealer-free material (three parties in this thread)', () => {
         const r = open(ms, 'r', false);
         const sv = open(ms, 's', true);
         for (let i = 0; i < n; i++) expect(sv[i]).toBe(BigInt.asUintN(64, -r[i]));
-        const [zero, one] = viewBySecretBit(t.received, n, r.map((v) => v >> 63n));
+        const [zero, one] = viewBySecretBit(
+          t.received,
+          n,
+          r.map((v) => v >> 63n),
+        );
         expect(byteChiSquare(zero)).toBeLessThan(CRITICAL);
         expect(byteChiSquare(one)).toBeLessThan(CRITICAL);
       } finally {

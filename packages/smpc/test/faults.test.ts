@@ -110,12 +110,24 @@ describe('fault handling', () => {
     const MEASURED = 20;
     const LEAKED = 8;
     const N = 3000;
-    const r = await runNode(['--expose-gc', '--conditions=@ppml/source', fixture('memory-loop.ts'), String(WARM + MEASURED), String(LEAKED), String(N)], {
-      timeoutMs: 55_000,
-    });
+    const r = await runNode(
+      ['--expose-gc', '--conditions=@ppml/source', fixture('memory-loop.ts'), String(WARM + MEASURED), String(LEAKED), String(N)],
+      {
+        timeoutMs: 55_000,
+      },
+    );
     expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
-    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    const rounds = lines.filter((l) => 'round' in l) as { round: number; freed: boolean; live: number; collected: boolean; stored: number[] }[];
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const rounds = lines.filter((l) => 'round' in l) as {
+      round: number;
+      freed: boolean;
+      live: number;
+      collected: boolean;
+      stored: number[];
+    }[];
     expect(rounds).toHaveLength(WARM + MEASURED + LEAKED);
     expect(rounds.every((l) => l.collected)).toBe(true);
     // free() reached every worker: each party holds as many values after the loop as after the warm-up.
@@ -127,5 +139,4 @@ describe('fault handling', () => {
     expect(freedSlope).toBeLessThan(leakPerRound / 3);
     expect(lines.at(-1)).toEqual({ closed: true, activeWorkers: 0 });
   });
-
 });

@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolAbortError, SmpcSession, generateIdentity } from '../src/index.ts';
 import { expectedResults } from './support/network-inputs.ts';
-import { connectAll, freePort, partyProcess, setup, type Setup } from './support/network.ts';
+import { connectAll, partyProcess, setup, type Setup } from './support/network.ts';
 import { startProxy, type Relay } from './support/proxy.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -45,30 +45,33 @@ describe('party processes compute what plaintext computes', () => {
     { protocol: 'additive', n: 2, dealer: true },
     { protocol: 'additive', n: 4, dealer: true },
   ] as const;
-  it.each(runs)('$protocol with $n parties (dealer: $dealer): mul, lessThan, sigmoid, matmul, LR inference and training', async ({ protocol, n, dealer }) => {
-    const s = await prepared(n, protocol, dealer);
-    expect(s.dealer === null).toBe(!dealer);
-    const procs = Array.from({ length: n }, (_, p) => partyProcess(s, p, { protocol, scenario: 'ops', timeoutMs: 20_000 }));
-    const outcomes = await Promise.all(procs.map((p) => p.outcome));
-    const want = expectedResults(n);
-    outcomes.forEach((o, party) => {
-      expect(o.stderr).toBe('');
-      expect(o.code).toBe(0);
-      const r = o.result as Record<string, number[]>;
-      expect(r).not.toBeNull();
-      // Documented bounds: one unit 2^-16 per product; sigmoid 5e-4; matmul k products; training: 2 epochs.
-      close(r.mul, want.mul, 1e-4);
-      expect(r.less).toEqual(want.less);
-      close(r.sig, want.sig, 1e-3);
-      close(r.mm, want.mm, 1e-3);
-      close(r.lr, want.lr, 2e-3);
-      close(r.weights, want.weights, 1e-2);
-      close(r.bias, want.bias, 1e-2);
-      // revealTo(n - 1): only that process receives the values.
-      if (party === n - 1) close(r.mine, want.mine, 1e-4);
-      else expect(r.mine).toEqual([]);
-    });
-  });
+  it.each(runs)(
+    '$protocol with $n parties (dealer: $dealer): mul, lessThan, sigmoid, matmul, LR inference and training',
+    async ({ protocol, n, dealer }) => {
+      const s = await prepared(n, protocol, dealer);
+      expect(s.dealer === null).toBe(!dealer);
+      const procs = Array.from({ length: n }, (_, p) => partyProcess(s, p, { protocol, scenario: 'ops', timeoutMs: 20_000 }));
+      const outcomes = await Promise.all(procs.map((p) => p.outcome));
+      const want = expectedResults(n);
+      outcomes.forEach((o, party) => {
+        expect(o.stderr).toBe('');
+        expect(o.code).toBe(0);
+        const r = o.result as Record<string, number[]>;
+        expect(r).not.toBeNull();
+        // Documented bounds: one unit 2^-16 per product; sigmoid 5e-4; matmul k products; training: 2 epochs.
+        close(r.mul, want.mul, 1e-4);
+        expect(r.less).toEqual(want.less);
+        close(r.sig, want.sig, 1e-3);
+        close(r.mm, want.mm, 1e-3);
+        close(r.lr, want.lr, 2e-3);
+        close(r.weights, want.weights, 1e-2);
+        close(r.bias, want.bias, 1e-2);
+        // revealTo(n - 1): only that process receives the values.
+        if (party === n - 1) close(r.mine, want.mine, 1e-4);
+        else expect(r.mine).toEqual([]);
+      });
+    },
+  );
 });
 
 describe('bad input is refused before any socket opens', () => {
@@ -96,9 +99,17 @@ describe('bad input is refused before any socket opens', () => {
       [{ protocol: 'additive', dealer: undefined }, TypeError, /dealer is required/],
       [{ protocol: 'additive', dealer: null }, TypeError, /dealer is required/],
       [{ dealer: { ...dealer, port: 0 } }, RangeError, /dealer\.port/],
-      [{ identity: { certificatePem: ids[0].certificatePem, fingerprint: ids[0].fingerprint } }, TypeError, /identity\.privateKeyPem must be the PEM private key/],
+      [
+        { identity: { certificatePem: ids[0].certificatePem, fingerprint: ids[0].fingerprint } },
+        TypeError,
+        /identity\.privateKeyPem must be the PEM private key/,
+      ],
       [{ identity: ids[1] }, RangeError, /but peers\[0\]\.fingerprint \(this party's entry\)/],
-      [{ peers: [{ ...peers[0], fingerprint: 'AB:CD' }, peers[1], peers[2]] }, RangeError, /peers\[0\]\.fingerprint must be a SHA-256 fingerprint/],
+      [
+        { peers: [{ ...peers[0], fingerprint: 'AB:CD' }, peers[1], peers[2]] },
+        RangeError,
+        /peers\[0\]\.fingerprint must be a SHA-256 fingerprint/,
+      ],
       [{ sessionId: '' }, RangeError, /sessionId must have 1 to 256 characters/],
       [{ timeoutMs: 0 }, RangeError, /timeoutMs must be a number in \[1/],
       [{ extra: 1 }, TypeError, /extra/],
@@ -186,18 +197,30 @@ describe('a relay between two parties that tampers with one TLS record', () => {
     cleanups.push(() => proxy.close());
     // Party 0 reaches party 1 through the relay.
     const sessions = sessionsOf(
-      await connectAll(s, 'replicated', (party, o) => (party === 0 ? { ...o, peers: o.peers.map((p, i) => (i === 1 ? { ...p, port: proxy.port } : p)) } : o), 1500),
+      await connectAll(
+        s,
+        'replicated',
+        (party, o) => (party === 0 ? { ...o, peers: o.peers.map((p, i) => (i === 1 ? { ...p, port: proxy.port } : p)) } : o),
+        1500,
+      ),
     );
     const outcomes = await Promise.all(
-      sessions.map(async (ss, me) => {
-        const x = me === 0 ? await ss.share(0, new Float64Array(64).fill(1.5)) : await ss.share(0, { rows: 64, cols: 1 });
-        const y = me === 1 ? await ss.share(1, new Float64Array(64).fill(-2)) : await ss.share(1, { rows: 64, cols: 1 });
-        for (let k = 0; k < 200; k++) {
-          const r = await ss.reveal(ss.sum(ss.mul(x, y)));
-          expect(r[0]).toBeCloseTo(-192, 6); // until the abort, every result is right
-        }
-        return 'finished';
-      }).map((p) => p.then(() => null, (e: unknown) => e)),
+      sessions
+        .map(async (ss, me) => {
+          const x = me === 0 ? await ss.share(0, new Float64Array(64).fill(1.5)) : await ss.share(0, { rows: 64, cols: 1 });
+          const y = me === 1 ? await ss.share(1, new Float64Array(64).fill(-2)) : await ss.share(1, { rows: 64, cols: 1 });
+          for (let k = 0; k < 200; k++) {
+            const r = await ss.reveal(ss.sum(ss.mul(x, y)));
+            expect(r[0]).toBeCloseTo(-192, 6); // until the abort, every result is right
+          }
+          return 'finished';
+        })
+        .map((p) =>
+          p.then(
+            () => null,
+            (e: unknown) => e,
+          ),
+        ),
     );
     expect(proxy.tampered).toBe(true);
     for (const e of outcomes) expect(e).toBeInstanceOf(ProtocolAbortError);
@@ -260,7 +283,12 @@ describe('latency', () => {
     const via = (i: number, port: number) => (i === 1 ? proxies[0].port : i === 2 ? proxies[1].port : port);
     // Every dialled link goes through a relay (party i dials the higher parties; its own entry stays direct).
     const sessions = sessionsOf(
-      await connectAll(s, 'replicated', (party, o) => ({ ...o, peers: o.peers.map((p, i) => (i === party ? p : { ...p, port: via(i, p.port) })) }), 10_000),
+      await connectAll(
+        s,
+        'replicated',
+        (party, o) => ({ ...o, peers: o.peers.map((p, i) => (i === party ? p : { ...p, port: via(i, p.port) })) }),
+        10_000,
+      ),
     );
     const xv = Float64Array.from({ length: 100 }, (_, i) => (i - 50) / 8);
     const yv = Float64Array.from({ length: 100 }, (_, i) => (37 - i) / 5);
@@ -272,7 +300,11 @@ describe('latency', () => {
       }),
     );
     for (const [prod, less] of out) {
-      close(Array.from(prod), Array.from(xv, (v, i) => v * yv[i]), 1e-4);
+      close(
+        Array.from(prod),
+        Array.from(xv, (v, i) => v * yv[i]),
+        1e-4,
+      );
       expect(Array.from(less)).toEqual(Array.from(xv, (v, i) => (v < yv[i] ? 1 : 0)));
     }
   });

@@ -26,7 +26,12 @@ function deal(req: MaterialRequest, parties: number, replicated: boolean) {
 }
 
 describe('dealer material', () => {
-  for (const [parties, replicated] of [[2, false], [3, false], [5, false], [3, true]] as const) {
+  for (const [parties, replicated] of [
+    [2, false],
+    [3, false],
+    [5, false],
+    [3, true],
+  ] as const) {
     const label = `${parties} parties, ${replicated ? 'replicated' : 'additive'}`;
     it(`triples, AND triples, truncation pairs, edaBits, daBits are consistent (${label})`, () => {
       const n = 64;

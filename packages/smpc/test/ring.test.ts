@@ -45,20 +45,26 @@ describe('ring kernels match BigInt arithmetic mod 2^64', () => {
 
   it('matmul and transpose against a naive product', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer(), (m, k, n, seed) => {
-        const a = Array.from({ length: m * k }, (_, i) => BigInt.asUintN(64, BigInt(seed) * 7919n + BigInt(i) * 0x9e3779b97f4a7c15n));
-        const b = Array.from({ length: k * n }, (_, i) => BigInt.asUintN(64, BigInt(seed) * 104729n + BigInt(i) * 0xbf58476d1ce4e5b9n));
-        const c = ring.matmul(B(a), B(b), m, k, n);
-        for (let i = 0; i < m; i++) {
-          for (let j = 0; j < n; j++) {
-            let s = 0n;
-            for (let t = 0; t < k; t++) s += a[i * k + t] * b[t * n + j];
-            expect(c[i * n + j]).toBe(s & M);
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer(),
+        (m, k, n, seed) => {
+          const a = Array.from({ length: m * k }, (_, i) => BigInt.asUintN(64, BigInt(seed) * 7919n + BigInt(i) * 0x9e3779b97f4a7c15n));
+          const b = Array.from({ length: k * n }, (_, i) => BigInt.asUintN(64, BigInt(seed) * 104729n + BigInt(i) * 0xbf58476d1ce4e5b9n));
+          const c = ring.matmul(B(a), B(b), m, k, n);
+          for (let i = 0; i < m; i++) {
+            for (let j = 0; j < n; j++) {
+              let s = 0n;
+              for (let t = 0; t < k; t++) s += a[i * k + t] * b[t * n + j];
+              expect(c[i * n + j]).toBe(s & M);
+            }
           }
-        }
-        const t = ring.transpose(B(a), m, k);
-        for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) expect(t[j * m + i]).toBe(a[i * k + j]);
-      }),
+          const t = ring.transpose(B(a), m, k);
+          for (let i = 0; i < m; i++) for (let j = 0; j < k; j++) expect(t[j * m + i]).toBe(a[i * k + j]);
+        },
+      ),
       { numRuns: 30 },
     );
   });

@@ -24,7 +24,9 @@ async function view(replicated: boolean, input: number, seed: string): Promise<{
   const run = inProcess(3, replicated, seed);
   try {
     const values = new Float64Array(N).fill(input);
-    const shares = await Promise.all(run.parties.map((p, i) => p.run(0, { op: 'input', out: 1, owner: 0, count: N, ...(i === 0 ? { values } : {}) })));
+    const shares = await Promise.all(
+      run.parties.map((p, i) => p.run(0, { op: 'input', out: 1, owner: 0, count: N, ...(i === 0 ? { values } : {}) })),
+    );
     expect(shares.every((s) => s === null)).toBe(true);
     // Record what party 1 receives while the parties multiply x * x (the masked openings).
     const received: Uint8Array[] = [];
@@ -65,7 +67,11 @@ describe('a single party learns nothing from its view', () => {
 describe('the coordinating thread never receives a share', () => {
   it('only acknowledgements, counters and requested plaintext reach it', async () => {
     const seen: { from: number | 'dealer'; message: unknown }[] = [];
-    const s = await SmpcSession.start({ parties: 3, protocol: 'additive', onWorkerMessage: (from, message) => seen.push({ from, message }) });
+    const s = await SmpcSession.start({
+      parties: 3,
+      protocol: 'additive',
+      onWorkerMessage: (from, message) => seen.push({ from, message }),
+    });
     try {
       const x = await s.share(0, Float64Array.of(1.5, -2, 3));
       const y = await s.share(1, Float64Array.of(0.5, 4, -1));

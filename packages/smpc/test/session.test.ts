@@ -5,12 +5,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SmpcSession } from '../src/index.ts';
 
 const ULP = 2 ** -16;
-/** Fixed-point error of a product of two rounded inputs plus the truncation unit. */
-const mulTol = (x: number, y: number): number => (Math.abs(x) + Math.abs(y) + 2) * ULP;
 
 const value = (max: number) => fc.double({ min: -max, max, noNaN: true, noDefaultInfinity: true });
 const vectors = (max: number) =>
-  fc.integer({ min: 1, max: 40 }).chain((n) => fc.tuple(fc.array(value(max), { minLength: n, maxLength: n }), fc.array(value(max), { minLength: n, maxLength: n })));
+  fc
+    .integer({ min: 1, max: 40 })
+    .chain((n) => fc.tuple(fc.array(value(max), { minLength: n, maxLength: n }), fc.array(value(max), { minLength: n, maxLength: n })));
 
 // Replicated sharing runs dealer-free by default; the dealer-backed variant stays covered.
 const configs = [
@@ -61,35 +61,45 @@ for (const cfg of configs) {
 
     it('matmul, transpose and row sums match plaintext', async () => {
       await fc.assert(
-        fc.asyncProperty(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer(), async (m, k, n, seed) => {
-          const rnd = (i: number): number => Math.sin(seed + i * 12.9898) * 20;
-          const A = Float64Array.from({ length: m * k }, (_, i) => Math.round(rnd(i) * 256) / 256);
-          const B = Float64Array.from({ length: k * n }, (_, i) => Math.round(rnd(i + 1000) * 256) / 256);
-          // Declared bounds (|A|, |B| <= 20) let the dot products of up to 6 terms pass the range check.
-          const a = await s.share(0, A, [m, k], { maxAbs: 20 });
-          const b = await s.share(cfg.parties - 1, B, [k, n], { maxAbs: 20 });
-          const c = s.matmul(a, b);
-          const t = s.transpose(a);
-          const rs = s.sum(a, 1);
-          const cs = s.sum(a, 0);
-          expect([c.rows, c.cols, t.rows, t.cols, rs.rows, cs.cols]).toEqual([m, n, k, m, m, k]);
-          const [got, gt, grs, gcs] = await Promise.all([c, t, rs, cs].map((o) => s.reveal(o)));
-          for (let i = 0; i < m; i++) {
-            for (let j = 0; j < n; j++) {
-              let want = 0;
-              for (let q = 0; q < k; q++) want += A[i * k + q] * B[q * n + j];
-              expect(Math.abs(got[i * n + j] - want)).toBeLessThanOrEqual(ULP);
+        fc.asyncProperty(
+          fc.integer({ min: 1, max: 6 }),
+          fc.integer({ min: 1, max: 6 }),
+          fc.integer({ min: 1, max: 4 }),
+          fc.integer(),
+          async (m, k, n, seed) => {
+            const rnd = (i: number): number => Math.sin(seed + i * 12.9898) * 20;
+            const A = Float64Array.from({ length: m * k }, (_, i) => Math.round(rnd(i) * 256) / 256);
+            const B = Float64Array.from({ length: k * n }, (_, i) => Math.round(rnd(i + 1000) * 256) / 256);
+            // Declared bounds (|A|, |B| <= 20) let the dot products of up to 6 terms pass the range check.
+            const a = await s.share(0, A, [m, k], { maxAbs: 20 });
+            const b = await s.share(cfg.parties - 1, B, [k, n], { maxAbs: 20 });
+            const c = s.matmul(a, b);
+            const t = s.transpose(a);
+            const rs = s.sum(a, 1);
+            const cs = s.sum(a, 0);
+            expect([c.rows, c.cols, t.rows, t.cols, rs.rows, cs.cols]).toEqual([m, n, k, m, m, k]);
+            const [got, gt, grs, gcs] = await Promise.all([c, t, rs, cs].map((o) => s.reveal(o)));
+            for (let i = 0; i < m; i++) {
+              for (let j = 0; j < n; j++) {
+                let want = 0;
+                for (let q = 0; q < k; q++) want += A[i * k + q] * B[q * n + j];
+                expect(Math.abs(got[i * n + j] - want)).toBeLessThanOrEqual(ULP);
+              }
+              let row = 0;
+              for (let q = 0; q < k; q++) {
+                expect(gt[q * m + i]).toBe(A[i * k + q]);
+                row += A[i * k + q];
+              }
+              expect(grs[i]).toBeCloseTo(row, 9);
             }
-            let row = 0;
-            for (let q = 0; q < k; q++) {
-              expect(gt[q * m + i]).toBe(A[i * k + q]);
-              row += A[i * k + q];
-            }
-            expect(grs[i]).toBeCloseTo(row, 9);
-          }
-          for (let q = 0; q < k; q++) expect(gcs[q]).toBeCloseTo(A.filter((_, i) => i % k === q).reduce((p, v) => p + v, 0), 9);
-          s.free(a, b, c, t, rs, cs);
-        }),
+            for (let q = 0; q < k; q++)
+              expect(gcs[q]).toBeCloseTo(
+                A.filter((_, i) => i % k === q).reduce((p, v) => p + v, 0),
+                9,
+              );
+            s.free(a, b, c, t, rs, cs);
+          },
+        ),
         { numRuns: cfg.full ? 5 : 2 },
       );
     });

@@ -20,20 +20,53 @@ interface Pair {
   readonly t: TlsTransport;
   readonly raw: tls.TLSSocket;
   readonly failures: ProtocolAbortError[];
-  frame(kind: number, seq: number, tag: string, payload: Uint8Array, options?: { digest?: Uint8Array; total?: number; offset?: number }): void;
+  frame(
+    kind: number,
+    seq: number,
+    tag: string,
+    payload: Uint8Array,
+    options?: { digest?: Uint8Array; total?: number; offset?: number },
+  ): void;
 }
 
 async function pair(timeoutMs = 5000): Promise<Pair> {
-  const server = tls.createServer({ key: serverId.privateKeyPem, cert: serverId.certificatePem, minVersion: 'TLSv1.3', requestCert: true, rejectUnauthorized: false });
+  const server = tls.createServer({
+    key: serverId.privateKeyPem,
+    cert: serverId.certificatePem,
+    minVersion: 'TLSv1.3',
+    requestCert: true,
+    rejectUnauthorized: false,
+  });
   const accepted = new Promise<tls.TLSSocket>((resolve) => server.once('secureConnection', resolve));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   const port = (server.address() as { port: number }).port;
-  const raw = tls.connect({ host: '127.0.0.1', port, key: clientId.privateKeyPem, cert: clientId.certificatePem, rejectUnauthorized: false, checkServerIdentity: () => undefined });
+  const raw = tls.connect({
+    host: '127.0.0.1',
+    port,
+    key: clientId.privateKeyPem,
+    cert: clientId.certificatePem,
+    rejectUnauthorized: false,
+    checkServerIdentity: () => undefined,
+  });
   raw.on('error', () => {});
   const socket = await accepted;
   const failures: ProtocolAbortError[] = [];
-  const t = new TlsTransport({ party: 1, parties: 2, links: [{ socket, rest: Buffer.alloc(0), lanes: new Set(['']) }, null, null], digest, timeoutMs, onFailure: (e) => failures.push(e) });
-  open.push({ close: () => (t.close(), t.destroy(), raw.destroy(), server.close()) });
+  const t = new TlsTransport({
+    party: 1,
+    parties: 2,
+    links: [{ socket, rest: Buffer.alloc(0), lanes: new Set(['']) }, null, null],
+    digest,
+    timeoutMs,
+    onFailure: (e) => failures.push(e),
+  });
+  open.push({
+    close: () => {
+      t.close();
+      t.destroy();
+      raw.destroy();
+      server.close();
+    },
+  });
   return {
     t,
     raw,
@@ -61,7 +94,8 @@ describe('TlsTransport frames', () => {
     const p = await pair();
     const msg = new Uint8Array(3.5 * CHUNK).map((_, i) => i * 7);
     let seq = 1;
-    for (let off = 0; off < msg.length; off += CHUNK) p.frame(DATA, seq++, '0.0', msg.subarray(off, off + CHUNK), { total: msg.length, offset: off });
+    for (let off = 0; off < msg.length; off += CHUNK)
+      p.frame(DATA, seq++, '0.0', msg.subarray(off, off + CHUNK), { total: msg.length, offset: off });
     const got = await p.t.receive(0, '0.0');
     expect(got.length).toBe(msg.length);
     expect(Buffer.from(got).equals(Buffer.from(msg))).toBe(true);
@@ -112,7 +146,7 @@ describe('TlsTransport frames', () => {
     expect((await failure(p)).message).toMatch(/at offset 8 before its start/);
   });
 
-  it('an ABORT frame stops the party with the peer\'s reason and blame', async () => {
+  it("an ABORT frame stops the party with the peer's reason and blame", async () => {
     const p = await pair();
     p.frame(ABORT, 1, 'abort', new TextEncoder().encode(JSON.stringify({ message: 'party 2 sent nothing', party: 0 })));
     const e = await failure(p);

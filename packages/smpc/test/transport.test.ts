@@ -65,7 +65,10 @@ describe('MessagePortTransport rejects repeated tags for its whole life', () => 
   });
 
   it('dealer lanes ("pre.k") and bare tags ("hello") are protected the same way', async () => {
-    for (const [first, replay, sentinel] of [['pre.0', 'pre.0', 'pre.1'], ['hello', 'hello', '0.0']] as const) {
+    for (const [first, replay, sentinel] of [
+      ['pre.0', 'pre.0', 'pre.1'],
+      ['hello', 'hello', '0.0'],
+    ] as const) {
       const w = wire();
       w.post(first);
       await w.t.receive(0, first);

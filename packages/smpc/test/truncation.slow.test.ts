@@ -1,5 +1,5 @@
 // Exact-wrap truncation on 10 million elements: in-process with the parties' kernels, and end to end through
-// worker parties (both protocols) as fixed-point multiplications. Probabilistic truncation would show about
+// worker parties (both protocols; replicated dealer-free and with a dealer) as fixed-point multiplications. Probabilistic truncation would show about
 // ten elements off by 2^32 at this size (CrypTen issue 402); here every error stays within the rounding bound.
 import { describe, expect, it } from 'vitest';
 import { seededTestRng, uniformDouble } from '@ppml/core';
@@ -14,11 +14,16 @@ describe('exact-wrap truncation at 10 million elements', () => {
     expect(offByOne).toBeLessThan(0.6 * total);
   }, 300_000);
 
-  for (const protocol of ['additive', 'replicated'] as const) {
-    it(`through ${protocol} worker parties: 10 x 1M multiplications within 2^-15 (|x|, |y| <= 180)`, async () => {
-      const session = await SmpcSession.start({ parties: 3, protocol });
+  // Replicated sharing both dealer-free (the parties' own truncation pairs) and with the trusted dealer.
+  for (const [protocol, dealer] of [
+    ['additive', 'trusted'],
+    ['replicated', 'none'],
+    ['replicated', 'trusted'],
+  ] as const) {
+    it(`through ${protocol} worker parties (dealer: ${dealer}): 10 x 1M multiplications within 2^-15 (|x|, |y| <= 180)`, async () => {
+      const session = await SmpcSession.start({ parties: 3, protocol, dealer });
       try {
-        const rng = seededTestRng(`slow-${protocol}`);
+        const rng = seededTestRng(`slow-${protocol}-${dealer}`);
         const n = 1_000_000;
         let worst = 0;
         for (let k = 0; k < 10; k++) {

@@ -15,7 +15,15 @@ describe('exact-wrap truncation', () => {
     expect(offByOne).toBeLessThan(0.6 * total);
   });
   it('handles the extremes of its range and 2, 4, 5 parties', () => {
-    const edge = BigUint64Array.from([0n, 1n, (1n << 62n) - 1n, BigInt.asUintN(64, -(1n << 62n)), BigInt.asUintN(64, -1n), 65_535n, 65_536n]);
+    const edge = BigUint64Array.from([
+      0n,
+      1n,
+      (1n << 62n) - 1n,
+      BigInt.asUintN(64, -(1n << 62n)),
+      BigInt.asUintN(64, -1n),
+      65_535n,
+      65_536n,
+    ]);
     for (const parties of [2, 4, 5]) {
       for (const f of [8, 16, 26]) {
         const got = truncateShared(edge, parties, f, parties * 100 + f);

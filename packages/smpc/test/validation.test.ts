@@ -17,7 +17,9 @@ describe('argument validation', () => {
   it('rejects bad session options', async () => {
     await expect(SmpcSession.start({ parties: 1 })).rejects.toThrow(/parties must be an integer in \[2, 16\], got 1/);
     await expect(SmpcSession.start({ parties: 2.5 })).rejects.toThrow(RangeError);
-    await expect(SmpcSession.start({ parties: 4, protocol: 'replicated' })).rejects.toThrow(/parties must be 3 for the replicated protocol/);
+    await expect(SmpcSession.start({ parties: 4, protocol: 'replicated' })).rejects.toThrow(
+      /parties must be 3 for the replicated protocol/,
+    );
     await expect(SmpcSession.start({ parties: 3, protocol: 'shamir' as 'additive' })).rejects.toThrow(/protocol must be/);
     await expect(SmpcSession.start({ parties: 3, fractionalBits: 40 })).rejects.toThrow(/fractionalBits must be an integer in \[8, 20\]/);
     await expect(SmpcSession.start({ parties: 3, timeoutMs: -1 })).rejects.toThrow(/timeoutMs must be a number in \[1, 2147483647\]/);

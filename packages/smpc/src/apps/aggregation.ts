@@ -49,7 +49,8 @@ export async function secureAggregation(session: SmpcSession, contributions: rea
   if (!Array.isArray(contributions)) throw new TypeError(`contributions must be a non-empty array, got ${describeValue(contributions)}`);
   if (contributions.length === 0) throw new RangeError('contributions must be a non-empty array, got an array of length 0');
   // An index loop, not forEach: a hole in a sparse array must be reported, not skipped.
-  for (let i = 0; i < contributions.length; i++) assertOptions(`contributions[${i}]`, contributions[i], allKeys<Contribution>()('party', 'values'));
+  for (let i = 0; i < contributions.length; i++)
+    assertOptions(`contributions[${i}]`, contributions[i], allKeys<Contribution>()('party', 'values'));
   const len = contributionLength(contributions[0].values);
   contributions.forEach((c, i) => {
     if (contributionLength(c.values) !== len) {

@@ -18,12 +18,7 @@ import { SecretTensor, SmpcSession } from '../session.ts';
  * const probs = await session.reveal(p);
  * ```
  */
-export function logisticRegressionPredict(
-  session: SmpcSession,
-  x: SecretTensor,
-  weights: SecretTensor,
-  bias?: SecretTensor,
-): SecretTensor {
+export function logisticRegressionPredict(session: SmpcSession, x: SecretTensor, weights: SecretTensor, bias?: SecretTensor): SecretTensor {
   if (!(session instanceof SmpcSession)) throw new TypeError(`session must be an SmpcSession, got ${describeValue(session)}`);
   if (!(x instanceof SecretTensor)) throw new TypeError(`x must be a SecretTensor, got ${describeValue(x)}`);
   if (!(weights instanceof SecretTensor)) throw new TypeError(`weights must be a SecretTensor, got ${describeValue(weights)}`);
@@ -119,14 +114,18 @@ export async function trainLogisticRegression(
   }
   if (!Array.isArray(parts)) throw new TypeError(`parts must be a non-empty array, got ${describeValue(parts)}`);
   if (parts.length === 0) throw new RangeError('parts must be a non-empty array');
-  for (let i = 0; i < parts.length; i++) assertOptions(`parts[${i}]`, parts[i], allKeys<TrainingPart>()('party', 'features', 'labels', 'rows'));
-  const rowsOf = (p: TrainingPart | undefined): number => (p?.features === undefined && typeof p?.rows === 'number' ? p.rows : (p?.labels?.length ?? 0));
+  for (let i = 0; i < parts.length; i++)
+    assertOptions(`parts[${i}]`, parts[i], allKeys<TrainingPart>()('party', 'features', 'labels', 'rows'));
+  const rowsOf = (p: TrainingPart | undefined): number =>
+    p?.features === undefined && typeof p?.rows === 'number' ? p.rows : (p?.labels?.length ?? 0);
   let total = 0;
   const rows = parts.reduce((n, p) => n + rowsOf(p), 0);
   const bound = options.maxAbs ?? featureBound(session, d, Math.max(1, rows), epochs, lr);
   if (typeof bound !== 'number') throw new TypeError(`maxAbs must be a number, got ${describeValue(bound)}`);
   if (options.maxAbs === undefined && !(bound > 0)) {
-    throw new RangeError(`epochs * learningRate = ${epochs * lr} leaves no feature bound that keeps training in the fixed-point range: use fewer epochs or a smaller learningRate`);
+    throw new RangeError(
+      `epochs * learningRate = ${epochs * lr} leaves no feature bound that keeps training in the fixed-point range: use fewer epochs or a smaller learningRate`,
+    );
   }
   if (!(bound > 0 && bound <= session.maxAbs)) {
     throw new RangeError(`maxAbs must be a number in (0, ${session.maxAbs}] (the session's maxAbs), got ${describeValue(bound)}`);
@@ -135,13 +134,17 @@ export async function trainLogisticRegression(
     if (p.features === undefined && p.labels === undefined) {
       // Another party's rows (a session across machines): only their number is known here.
       if (!Number.isInteger(p.rows) || (p.rows as number) < 1) {
-        throw new RangeError(`parts[${i}].rows must be an integer >= 1 when features and labels are not given, got ${describeValue(p.rows)}`);
+        throw new RangeError(
+          `parts[${i}].rows must be an integer >= 1 when features and labels are not given, got ${describeValue(p.rows)}`,
+        );
       }
       total += p.rows as number;
       return;
     }
-    if (p.features === undefined || p.labels === undefined) throw new TypeError(`parts[${i}] must give both features and labels, or rows alone`);
-    if (p.rows !== undefined && p.rows !== p.labels.length) throw new RangeError(`parts[${i}].rows must equal labels.length, got ${describeValue(p.rows)}`);
+    if (p.features === undefined || p.labels === undefined)
+      throw new TypeError(`parts[${i}] must give both features and labels, or rows alone`);
+    if (p.rows !== undefined && p.rows !== p.labels.length)
+      throw new RangeError(`parts[${i}].rows must equal labels.length, got ${describeValue(p.rows)}`);
     assertFiniteArray(`parts[${i}].features`, p.features);
     for (let j = 0; j < p.features.length; j++) {
       if (Math.abs(p.features[j]) > bound) {
@@ -152,7 +155,9 @@ export async function trainLogisticRegression(
     }
     assertFiniteArray(`parts[${i}].labels`, p.labels);
     if (p.features.length !== p.labels.length * d) {
-      throw new RangeError(`parts[${i}].features must have labels.length * features = ${p.labels.length * d} values, got ${p.features.length}`);
+      throw new RangeError(
+        `parts[${i}].features must have labels.length * features = ${p.labels.length * d} values, got ${p.features.length}`,
+      );
     }
     for (let r = 0; r < p.labels.length; r++) {
       if (p.labels[r] !== 0 && p.labels[r] !== 1) throw new RangeError(`parts[${i}].labels[${r}] must be 0 or 1, got ${p.labels[r]}`);
@@ -173,7 +178,12 @@ export async function trainLogisticRegression(
     parts.map((p) =>
       p.labels === undefined
         ? session.share(p.party, { rows: p.rows as number, cols: 1 }, undefined, { maxAbs: 0.5 })
-        : session.share(p.party, Float64Array.from(p.labels, (v: number) => v - 0.5), undefined, { maxAbs: 0.5 }),
+        : session.share(
+            p.party,
+            Float64Array.from(p.labels, (v: number) => v - 0.5),
+            undefined,
+            { maxAbs: 0.5 },
+          ),
     ),
   );
   const x = xs.length === 1 ? xs[0] : session.concatRows(xs);

@@ -100,7 +100,10 @@ export class WorkerCluster implements Cluster {
     );
     const wrapped: ClusterEvents = {
       message: (who, m) => {
-        if (m.type === 'error') failStart(new ProtocolAbortError(`${who === 'dealer' ? 'the dealer' : `party ${who}`} failed during start-up: ${m.error.message}`));
+        if (m.type === 'error')
+          failStart(
+            new ProtocolAbortError(`${who === 'dealer' ? 'the dealer' : `party ${who}`} failed during start-up: ${m.error.message}`),
+          );
         events.message(who, m);
       },
       fault: (e) => {

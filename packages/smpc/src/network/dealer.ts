@@ -64,18 +64,24 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
   assertInteger('port', port, 0, 65535);
   const protocol = options.protocol;
   if (protocol !== 'additive' && protocol !== 'replicated') {
-    throw new (typeof protocol === 'string' ? RangeError : TypeError)(`protocol must be 'additive' or 'replicated', got ${describeValue(protocol)}`);
+    throw new (typeof protocol === 'string' ? RangeError : TypeError)(
+      `protocol must be 'additive' or 'replicated', got ${describeValue(protocol)}`,
+    );
   }
-  if (!Array.isArray(options.parties)) throw new TypeError(`parties must be an array of { fingerprint }, got ${describeValue(options.parties)}`);
+  if (!Array.isArray(options.parties))
+    throw new TypeError(`parties must be an array of { fingerprint }, got ${describeValue(options.parties)}`);
   const n = options.parties.length;
   if (protocol === 'replicated' ? n !== 3 : n < 2 || n > 16) {
-    throw new RangeError(`parties must list ${protocol === 'replicated' ? 'exactly 3 parties for the replicated protocol' : '2 to 16 parties'}, got ${n}`);
+    throw new RangeError(
+      `parties must list ${protocol === 'replicated' ? 'exactly 3 parties for the replicated protocol' : '2 to 16 parties'}, got ${n}`,
+    );
   }
   const fps: string[] = [];
   for (let i = 0; i < n; i++) {
     assertOptions(`parties[${i}]`, options.parties[i], ['fingerprint']);
     const fp = normalizeFingerprint(`parties[${i}].fingerprint`, options.parties[i].fingerprint);
-    if (fps.includes(fp)) throw new RangeError(`parties[${i}].fingerprint repeats parties[${fps.indexOf(fp)}].fingerprint: every party needs its own identity`);
+    if (fps.includes(fp))
+      throw new RangeError(`parties[${i}].fingerprint repeats parties[${fps.indexOf(fp)}].fingerprint: every party needs its own identity`);
     fps.push(fp);
   }
   checkIdentity('identity', options.identity);
@@ -114,7 +120,10 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
         const digest = sessionDigest(sessionId);
         try {
           if (hello.role !== 'party' || hello.party !== p) {
-            throw new ProtocolAbortError(`party ${p}'s certificate was used by a peer that says it is party ${JSON.stringify(hello.party)}`, { party: p });
+            throw new ProtocolAbortError(
+              `party ${p}'s certificate was used by a peer that says it is party ${JSON.stringify(hello.party)}`,
+              { party: p },
+            );
           }
           agree(hello, mine, DEALER_FIELDS, `party ${p}`, p);
         } catch (e) {
@@ -124,14 +133,22 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
         let g = groups.get(sessionId);
         if (g === undefined || g.transport !== null) {
           if (g !== undefined && g.transport !== null) {
-            refuse(s, digest, new ProtocolAbortError(`session ${JSON.stringify(sessionId)} is already running at this dealer`, { party: p }));
+            refuse(
+              s,
+              digest,
+              new ProtocolAbortError(`session ${JSON.stringify(sessionId)} is already running at this dealer`, { party: p }),
+            );
             return;
           }
           g = { links: new Array<TlsLink | null>(n + 1).fill(null), transport: null, timeoutMs: 2 ** 31 - 1 };
           groups.set(sessionId, g);
         }
         if (g.links[p] !== null) {
-          refuse(s, digest, new ProtocolAbortError(`party ${p} is already connected for session ${JSON.stringify(sessionId)}`, { party: p }));
+          refuse(
+            s,
+            digest,
+            new ProtocolAbortError(`party ${p} is already connected for session ${JSON.stringify(sessionId)}`, { party: p }),
+          );
           return;
         }
         g.links[p] = { socket: s, rest, lanes: new Set(p === 0 ? ['req'] : []) };

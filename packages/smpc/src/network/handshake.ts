@@ -16,7 +16,9 @@ export interface TlsCredentials {
 }
 
 /** TLS options shared by servers and clients: TLS 1.3 only, pinned certificates checked by the caller. */
-export function tlsOptions(credentials: TlsCredentials): tls.SecureContextOptions & { minVersion: 'TLSv1.3'; maxVersion: 'TLSv1.3'; noDelay: true } {
+export function tlsOptions(
+  credentials: TlsCredentials,
+): tls.SecureContextOptions & { minVersion: 'TLSv1.3'; maxVersion: 'TLSv1.3'; noDelay: true } {
   // No Nagle: a protocol round is a burst of frames followed by a wait for the peer's reply, and Nagle with
   // delayed ACKs would add up to 40 ms to every round.
   return { key: credentials.key, cert: credentials.cert, minVersion: 'TLSv1.3', maxVersion: 'TLSv1.3', noDelay: true };
@@ -74,9 +76,12 @@ export async function dial(o: {
         if (got !== o.fingerprint) {
           s.destroy();
           resolve(
-            new ProtocolAbortError(`${o.who} presented certificate fingerprint ${got}, but this party pins ${o.fingerprint} for it: connection refused`, {
-              party: o.party,
-            }),
+            new ProtocolAbortError(
+              `${o.who} presented certificate fingerprint ${got}, but this party pins ${o.fingerprint} for it: connection refused`,
+              {
+                party: o.party,
+              },
+            ),
           );
           return;
         }
@@ -88,14 +93,20 @@ export async function dial(o: {
     lastError = result;
     const code = (result as NodeJS.ErrnoException).code;
     if (code !== 'ECONNREFUSED' && code !== 'ECONNRESET' && code !== 'EHOSTUNREACH' && code !== 'ETIMEDOUT' && code !== 'EAI_AGAIN') {
-      throw new ProtocolAbortError(`could not connect to ${o.who} at ${o.host}:${o.port}: ${result.message}`, { party: o.party, cause: result });
+      throw new ProtocolAbortError(`could not connect to ${o.who} at ${o.host}:${o.port}: ${result.message}`, {
+        party: o.party,
+        cause: result,
+      });
     }
     await new Promise((r) => setTimeout(r, Math.min(100, Math.max(0, o.deadline - Date.now()))));
   }
-  throw new ProtocolAbortError(`could not connect to ${o.who} at ${o.host}:${o.port} within the timeout${lastError ? ` (${lastError.message})` : ''}`, {
-    party: o.party,
-    cause: lastError ?? undefined,
-  });
+  throw new ProtocolAbortError(
+    `could not connect to ${o.who} at ${o.host}:${o.port} within the timeout${lastError ? ` (${lastError.message})` : ''}`,
+    {
+      party: o.party,
+      cause: lastError ?? undefined,
+    },
+  );
 }
 
 /** What a HELLO carries: the run's parameters (compared field by field) and the sender's role. */
@@ -128,9 +139,15 @@ export function exchangeHello(
       if (e) reject(e);
       else resolve(value as { hello: Record<string, unknown>; rest: Buffer });
     };
-    const onError = (e: Error): void => done(new ProtocolAbortError(`the connection to ${who} failed during the handshake: ${e.message}`, { party, cause: e }));
+    const onError = (e: Error): void =>
+      done(new ProtocolAbortError(`the connection to ${who} failed during the handshake: ${e.message}`, { party, cause: e }));
     const onClose = (): void =>
-      done(new ProtocolAbortError(`${who} closed the connection during the handshake (it refused this party's certificate or parameters, or stopped)`, { party }));
+      done(
+        new ProtocolAbortError(
+          `${who} closed the connection during the handshake (it refused this party's certificate or parameters, or stopped)`,
+          { party },
+        ),
+      );
     const onData = (d: Buffer): void => {
       buffered = buffered.length === 0 ? d : Buffer.concat([buffered, d]);
       if (buffered.length < 4) return;

@@ -20,7 +20,16 @@ export interface PeerAddress {
 }
 
 /** The fields two parties must agree on, in the order they are compared. */
-export const AGREED_FIELDS = ['version', 'sessionId', 'protocol', 'preprocessing', 'parties', 'fractionalBits', 'maxAbs', 'programId'] as const;
+export const AGREED_FIELDS = [
+  'version',
+  'sessionId',
+  'protocol',
+  'preprocessing',
+  'parties',
+  'fractionalBits',
+  'maxAbs',
+  'programId',
+] as const;
 /** The fields a party and the dealer must agree on. */
 export const DEALER_FIELDS = ['version', 'protocol', 'parties'] as const;
 /** Version of the wire protocol (frames and handshake). */
@@ -79,7 +88,9 @@ export async function connectMesh(o: {
   });
   const mine = o.peers[me];
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e) => reject(new ProtocolAbortError(`party ${me} could not listen on ${mine.host}:${mine.port}: ${e.message}`, { party: me, cause: e })));
+    server.once('error', (e) =>
+      reject(new ProtocolAbortError(`party ${me} could not listen on ${mine.host}:${mine.port}: ${e.message}`, { party: me, cause: e })),
+    );
     server.listen(mine.port, mine.host, () => resolve());
   });
 
@@ -104,14 +115,18 @@ export async function connectMesh(o: {
     const who = peer === n ? 'the dealer' : `party ${peer}`;
     const blame = peer === n ? -1 : peer;
     if (peer === n) {
-      if (theirs.role !== 'dealer') throw new ProtocolAbortError(`the dealer's address answered as ${JSON.stringify(theirs.role)}, not as a dealer`, { party: -1 });
+      if (theirs.role !== 'dealer')
+        throw new ProtocolAbortError(`the dealer's address answered as ${JSON.stringify(theirs.role)}, not as a dealer`, { party: -1 });
       agree(theirs, o.hello, DEALER_FIELDS, who, blame);
       return;
     }
     if (theirs.role !== 'party' || theirs.party !== peer) {
-      throw new ProtocolAbortError(`party ${peer}'s certificate was used by a peer that says it is ${JSON.stringify(theirs.role)} ${JSON.stringify(theirs.party)}`, {
-        party: peer,
-      });
+      throw new ProtocolAbortError(
+        `party ${peer}'s certificate was used by a peer that says it is ${JSON.stringify(theirs.role)} ${JSON.stringify(theirs.party)}`,
+        {
+          party: peer,
+        },
+      );
     }
     agree(theirs, o.hello, AGREED_FIELDS, who, blame);
   };
@@ -168,7 +183,8 @@ export async function connectMesh(o: {
   } catch (e) {
     // Every other job fails once its sockets close: keep those rejections from going unhandled.
     for (const j of jobs) j.catch(() => {});
-    const err = e instanceof ProtocolAbortError ? e : new ProtocolAbortError(`party ${me} could not connect: ${(e as Error).message}`, { cause: e });
+    const err =
+      e instanceof ProtocolAbortError ? e : new ProtocolAbortError(`party ${me} could not connect: ${(e as Error).message}`, { cause: e });
     await cleanup(err);
     throw err;
   } finally {

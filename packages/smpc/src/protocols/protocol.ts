@@ -71,10 +71,7 @@ export class Channel {
   async receiveBytes(peer: number, tag: string, length: number): Promise<Uint8Array> {
     const b = await this.transport.receive(peer, tag);
     if (b.byteLength !== length || b.byteOffset % 8 !== 0) {
-      throw new ProtocolAbortError(
-        `message ${tag} from party ${peer} has ${b.byteLength} bytes, expected ${length}`,
-        { party: peer },
-      );
+      throw new ProtocolAbortError(`message ${tag} from party ${peer} has ${b.byteLength} bytes, expected ${length}`, { party: peer });
     }
     return b;
   }

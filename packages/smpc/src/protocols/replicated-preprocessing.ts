@@ -174,8 +174,14 @@ export async function generateReplicatedMaterial(proto: ReplicatedProtocol, req:
       // XOR-linear, so their binary sharings are local. One B2A circuit converts r and the middle bits together.
       const r = proto.pairRandom(n);
       const mid = each(r, (c) => middleBits(c, sh));
-      const both = await b2a(proto, each(r, (c, i) => concat([c, mid[i]])));
-      const hi = await bitsToArithmetic(proto, each(r, (c) => msb(c)));
+      const both = await b2a(
+        proto,
+        each(r, (c, i) => concat([c, mid[i]])),
+      );
+      const hi = await bitsToArithmetic(
+        proto,
+        each(r, (c) => msb(c)),
+      );
       // 'r' is n-out-of-n (component i on party i); 'hi' and 'lo' are native replicated sharings.
       fields.set('r', [both[0].slice(0, n)]);
       fields.set('hi', hi);

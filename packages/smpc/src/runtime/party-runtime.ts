@@ -98,7 +98,8 @@ export async function runParty(options: PartyRuntimeOptions): Promise<PartyRunti
   let requestBytes = 0;
   let requests = 0;
   const replicated = options.protocol === 'replicated';
-  if (dealer === null && !replicated) throw new RangeError('the additive protocol needs a dealer (dealer-free additive preprocessing is not implemented)');
+  if (dealer === null && !replicated)
+    throw new RangeError('the additive protocol needs a dealer (dealer-free additive preprocessing is not implemented)');
   // Set once the protocol exists (after the key agreement); the pool only calls it from an operation.
   let generate: ((req: MaterialRequest) => Promise<Material>) | null = null;
   const pool = new MaterialPool(

@@ -61,7 +61,15 @@ export function sessionDigest(sessionId: string): Uint8Array {
  * socket.write(frameHeader(DATA, digest, 0, '0.0', 8, 0, 8));
  * ```
  */
-export function frameHeader(kind: number, digest: Uint8Array, seq: number, tag: string, total: number, offset: number, payloadLength: number): Buffer {
+export function frameHeader(
+  kind: number,
+  digest: Uint8Array,
+  seq: number,
+  tag: string,
+  total: number,
+  offset: number,
+  payloadLength: number,
+): Buffer {
   const tagBytes = Buffer.from(tag, 'latin1');
   const h = Buffer.allocUnsafe(4 + HEADER + tagBytes.length);
   h.writeUInt32BE(HEADER + tagBytes.length + payloadLength, 0);

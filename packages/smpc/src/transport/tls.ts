@@ -109,7 +109,19 @@ export class TlsTransport implements Transport {
     this.#box.onConsumed = (peer) => this.#maybeResume(peer);
     const now = Date.now();
     this.#peers = options.links.map((link) =>
-      link === null ? null : { link, reader: new FrameReader(), nextIn: 1, nextOut: 1, partial: null, lastHeard: now, bye: false, closed: false, paused: false },
+      link === null
+        ? null
+        : {
+            link,
+            reader: new FrameReader(),
+            nextIn: 1,
+            nextOut: 1,
+            partial: null,
+            lastHeard: now,
+            bye: false,
+            closed: false,
+            paused: false,
+          },
     );
     const closes: Promise<void>[] = [];
     this.#peers.forEach((st, peer) => {
@@ -196,7 +208,11 @@ export class TlsTransport implements Transport {
       } catch {
         // An unreadable reason still aborts: the peer stopped.
       }
-      this.fail(new ProtocolAbortError(`${this.#name(peer)} aborted the session: ${reason}`, { party: peer === this.parties && blamed === peer ? -1 : blamed }));
+      this.fail(
+        new ProtocolAbortError(`${this.#name(peer)} aborted the session: ${reason}`, {
+          party: peer === this.parties && blamed === peer ? -1 : blamed,
+        }),
+      );
       return;
     }
     if (f.kind === PING) return;
@@ -219,7 +235,10 @@ export class TlsTransport implements Transport {
       return;
     }
     if (f.total > MAX_MESSAGE || f.payload.length > f.total - f.offset || f.offset > f.total) {
-      this.#violation(peer, `a chunk of ${f.payload.length} bytes at offset ${f.offset} of a ${f.total}-byte message (over the ${MAX_MESSAGE}-byte limit or past its end)`);
+      this.#violation(
+        peer,
+        `a chunk of ${f.payload.length} bytes at offset ${f.offset} of a ${f.total}-byte message (over the ${MAX_MESSAGE}-byte limit or past its end)`,
+      );
       return;
     }
     let partial = st.partial;
@@ -234,7 +253,10 @@ export class TlsTransport implements Transport {
       partial = { tag: f.tag, total: f.total, buffer: f.total <= PREALLOCATE ? new Uint8Array(f.total) : null, chunks: [], received: 0 };
       st.partial = partial;
     } else if (partial.tag !== f.tag || partial.received !== f.offset) {
-      this.#violation(peer, `a chunk of message ${f.tag} at offset ${f.offset} while message ${partial.tag} was due at offset ${partial.received}`);
+      this.#violation(
+        peer,
+        `a chunk of message ${f.tag} at offset ${f.offset} while message ${partial.tag} was due at offset ${partial.received}`,
+      );
       return;
     }
     // Copies: the payload is a view into the socket's buffer, at any alignment.
@@ -263,7 +285,7 @@ export class TlsTransport implements Transport {
 
   #maybeResume(peer: number): void {
     const st = this.#peers[peer];
-    if (st && st.paused && this.#box.unreadBytes(peer) <= INBOX_HIGH_WATER / 2) {
+    if (st?.paused && this.#box.unreadBytes(peer) <= INBOX_HIGH_WATER / 2) {
       st.paused = false;
       st.link.socket.resume();
     }
@@ -275,7 +297,9 @@ export class TlsTransport implements Transport {
     st.closed = true;
     if (this.#failure !== null || this.#closed || wasClosed) return;
     if (!st.bye) {
-      const how = error ? `its connection failed (${error.message})` : 'closed its connection without ending the session (its process stopped or the network failed)';
+      const how = error
+        ? `its connection failed (${error.message})`
+        : 'closed its connection without ending the session (its process stopped or the network failed)';
       this.fail(new ProtocolAbortError(`${this.#name(peer)} ${how}`, { party: this.#blame(peer), cause: error ?? undefined }));
       return;
     }
@@ -285,7 +309,12 @@ export class TlsTransport implements Transport {
   /** A peer that said goodbye can no longer answer: a receive still waiting for it aborts the run. */
   #checkGone(peer: number, st: PeerState): void {
     if (this.#quietBye || !st.bye || this.#box.waitingSince(peer) < 0) return;
-    this.fail(new ProtocolAbortError(`${this.#name(peer)} closed the session while this party still waited for its messages (the programs differ)`, { party: this.#blame(peer) }));
+    this.fail(
+      new ProtocolAbortError(
+        `${this.#name(peer)} closed the session while this party still waited for its messages (the programs differ)`,
+        { party: this.#blame(peer) },
+      ),
+    );
   }
 
   #ping(): void {
@@ -305,9 +334,12 @@ export class TlsTransport implements Transport {
       if (this.#failure !== null || st === null || st.closed || st.bye || st.paused) return;
       if (now - st.lastHeard > this.#timeoutMs) {
         this.fail(
-          new ProtocolAbortError(`${this.#name(peer)} sent nothing, not even a keepalive, for ${this.#timeoutMs} ms (timeoutMs): its process stopped or the network is down`, {
-            party: this.#blame(peer),
-          }),
+          new ProtocolAbortError(
+            `${this.#name(peer)} sent nothing, not even a keepalive, for ${this.#timeoutMs} ms (timeoutMs): its process stopped or the network is down`,
+            {
+              party: this.#blame(peer),
+            },
+          ),
         );
       }
     });
@@ -387,7 +419,10 @@ export class TlsTransport implements Transport {
   /** Fails the run: every receive rejects, every peer gets an ABORT frame with the reason, the streams end. */
   fail(e: Error): void {
     if (this.#failure !== null) return;
-    const err = e instanceof ProtocolAbortError ? e : new ProtocolAbortError(`party ${this.party} failed: ${e.message}`, { cause: e, party: this.party });
+    const err =
+      e instanceof ProtocolAbortError
+        ? e
+        : new ProtocolAbortError(`party ${this.party} failed: ${e.message}`, { cause: e, party: this.party });
     this.#failure = err;
     clearInterval(this.#watchdog);
     if (this.#pinger !== null) clearInterval(this.#pinger);

@@ -19,7 +19,10 @@ export interface ChildResult {
 }
 
 /** Runs `node <args>` from `cwd` and resolves when it exits or after `timeoutMs` (then it is killed). */
-export function runNode(args: readonly string[], { timeoutMs = 45_000, cwd }: { timeoutMs?: number; cwd?: string } = {}): Promise<ChildResult> {
+export function runNode(
+  args: readonly string[],
+  { timeoutMs = 45_000, cwd }: { timeoutMs?: number; cwd?: string } = {},
+): Promise<ChildResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(NODE, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

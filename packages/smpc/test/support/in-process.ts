@@ -31,7 +31,11 @@ export function inProcess(n: number, replicated: boolean, seed: string): InProce
     pools.push(
       new MaterialPool(
         i === 0
-          ? (req) => dealMaterial(req, n, replicated, rng).forEach((m, p) => pools[p].add(receiveMaterial(m, p, n, replicated)))
+          ? (req) => {
+              dealMaterial(req, n, replicated, rng).forEach((m, p) => {
+                pools[p].add(receiveMaterial(m, p, n, replicated));
+              });
+            }
           : null,
       ),
     );
@@ -49,5 +53,11 @@ export function inProcess(n: number, replicated: boolean, seed: string): InProce
       : new AdditiveProtocol(ch, rng);
     return new Party(proto, ch, 16);
   });
-  return { parties, transports, close: () => transports.forEach((t) => t.close()) };
+  return {
+    parties,
+    transports,
+    close: () => {
+      for (const t of transports) t.close();
+    },
+  };
 }

@@ -22,7 +22,11 @@ export function networkInputs(parties: number) {
   const trainParts: Part[] = [];
   for (let p = 0; p < parties; p++) {
     const idx = [0, 1, 2, 3, 4, 5].filter((r) => r % parties === p);
-    trainParts.push({ party: p, features: Float64Array.from(idx.flatMap((r) => [allX[2 * r], allX[2 * r + 1]])), labels: Float64Array.from(idx, (r) => allY[r]) });
+    trainParts.push({
+      party: p,
+      features: Float64Array.from(idx.flatMap((r) => [allX[2 * r], allX[2 * r + 1]])),
+      labels: Float64Array.from(idx, (r) => allY[r]),
+    });
   }
   return { x, y, rows, d, X, W, b, trainParts, allX, allY };
 }

@@ -30,7 +30,9 @@ export interface Setup {
 export async function setup(n: number, protocol: 'additive' | 'replicated', withDealer = true): Promise<Setup> {
   const ids = Array.from({ length: n }, () => generateIdentity());
   const dealerId = generateIdentity({ name: 'dealer' });
-  const dealer = withDealer ? await startDealer({ identity: dealerId, protocol, parties: ids.map((i) => ({ fingerprint: i.fingerprint })) }) : null;
+  const dealer = withDealer
+    ? await startDealer({ identity: dealerId, protocol, parties: ids.map((i) => ({ fingerprint: i.fingerprint })) })
+    : null;
   const peers = [];
   for (const id of ids) peers.push({ host: '127.0.0.1', port: await freePort(), fingerprint: id.fingerprint });
   const dealerAddress = dealer === null ? null : { host: '127.0.0.1', port: dealer.port, fingerprint: dealerId.fingerprint };
@@ -56,7 +58,11 @@ export interface PartyProcess {
 }
 
 /** Starts party `party` of `s` as a child process running test/fixtures/network-party.ts. */
-export function partyProcess(s: Setup, party: number, extra: { protocol: 'additive' | 'replicated'; scenario: 'ops' | 'loop'; timeoutMs: number; sessionId?: string }): PartyProcess {
+export function partyProcess(
+  s: Setup,
+  party: number,
+  extra: { protocol: 'additive' | 'replicated'; scenario: 'ops' | 'loop'; timeoutMs: number; sessionId?: string },
+): PartyProcess {
   const config = {
     party,
     protocol: extra.protocol,
@@ -68,7 +74,9 @@ export function partyProcess(s: Setup, party: number, extra: { protocol: 'additi
     scenario: extra.scenario,
   };
   // The Node binary itself (not the workspace's `.bin/node` shell shim), so that a signal reaches the party.
-  const child = spawn(process.execPath, ['--conditions=@ppml/source', fixture('network-party.ts'), JSON.stringify(config)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@ppml/source', fixture('network-party.ts'), JSON.stringify(config)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const waiters: { prefix: string; resolve: (l: string) => void }[] = [];
@@ -123,7 +131,16 @@ export function connectAll(
   return Promise.allSettled(
     s.ids.map((identity, party) =>
       SmpcSession.connect(
-        tweak(party, { party, protocol, peers: s.peers, identity, dealer: s.dealerAddress ?? undefined, sessionId: 'in-process', programId: 'p1', timeoutMs }),
+        tweak(party, {
+          party,
+          protocol,
+          peers: s.peers,
+          identity,
+          dealer: s.dealerAddress ?? undefined,
+          sessionId: 'in-process',
+          programId: 'p1',
+          timeoutMs,
+        }),
       ),
     ),
   );

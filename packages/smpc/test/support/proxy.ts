@@ -13,7 +13,11 @@ export interface Relay {
   close(): Promise<void>;
 }
 
-export async function startProxy(target: number, mode: ProxyMode, options: { afterRecords?: number; delayMs?: number } = {}): Promise<Relay> {
+export async function startProxy(
+  target: number,
+  mode: ProxyMode,
+  options: { afterRecords?: number; delayMs?: number } = {},
+): Promise<Relay> {
   const afterRecords = options.afterRecords ?? 12;
   const delayMs = options.delayMs ?? 10;
   const sockets = new Set<net.Socket>();

@@ -41,23 +41,23 @@ export function truncateShared(z: BigUint64Array, parties: number, f: number, rn
 /** Truncates `chunks` million random products by 2^16 with 3 parties; returns the worst error and off-by-ones. */
 export function truncationErrors(chunks: number): { worst: bigint; offByOne: number; total: number } {
   const CHUNKS = chunks;
-    const f = 16;
-    const chunk = 1_000_000;
-    const rng = seededTestRng('trunc-inputs');
-    let worst = 0n;
-    let offByOne = 0;
-    for (let k = 0; k < CHUNKS; k++) {
-      // Products of two inputs with |x| <= 2^15 (the default input range): |z| < 2^62 at 2f = 32 fractional bits.
-      const z = new BigUint64Array(chunk);
-      rng.fillBytes(new Uint8Array(z.buffer));
-      for (let i = 0; i < chunk; i++) z[i] = BigInt.asUintN(64, BigInt.asIntN(62, z[i]));
-      const got = truncateShared(z, 3, f, 1000 + k);
-      for (let i = 0; i < chunk; i++) {
-        const want = BigInt.asIntN(64, z[i]) >> 16n;
-        const d = BigInt.asIntN(64, got[i]) - want;
-        if (d < 0n || d > 1n) worst = d;
-        if (d === 1n) offByOne++;
-      }
+  const f = 16;
+  const chunk = 1_000_000;
+  const rng = seededTestRng('trunc-inputs');
+  let worst = 0n;
+  let offByOne = 0;
+  for (let k = 0; k < CHUNKS; k++) {
+    // Products of two inputs with |x| <= 2^15 (the default input range): |z| < 2^62 at 2f = 32 fractional bits.
+    const z = new BigUint64Array(chunk);
+    rng.fillBytes(new Uint8Array(z.buffer));
+    for (let i = 0; i < chunk; i++) z[i] = BigInt.asUintN(64, BigInt.asIntN(62, z[i]));
+    const got = truncateShared(z, 3, f, 1000 + k);
+    for (let i = 0; i < chunk; i++) {
+      const want = BigInt.asIntN(64, z[i]) >> 16n;
+      const d = BigInt.asIntN(64, got[i]) - want;
+      if (d < 0n || d > 1n) worst = d;
+      if (d === 1n) offByOne++;
     }
+  }
   return { worst, offByOne, total: CHUNKS * chunk };
 }
