@@ -67,8 +67,7 @@ export {
   MAX_TRAINING_STEPS,
   MAX_LEARNING_RATE,
   TRAIN_NOISE_MULTIPLIER_RANGE,
-  trainSgd,
-  trainDpSgd,
-} from './train.ts';
+} from './train-types.ts';
+export { trainSgd, trainDpSgd } from './train.ts';
 export { ParallelNoise } from './parallel-noise.ts';
 export { type Split, type Standardizer, trainTestSplit, take, fitStandardizer } from './data.ts';

@@ -39,18 +39,6 @@ import { DP_SGD_KEYS, SGD_KEYS, indexUsers, plan, prepare, probeGradient, resolv
 import { dpSgdStatement } from './train-statement.ts';
 import type { EpochProgress, TrainDpSgdOptions, TrainResult, TrainSgdOptions } from './train-types.ts';
 
-export {
-  type Sampling,
-  type AccountantName,
-  type EpochProgress,
-  type TrainSgdOptions,
-  type TrainDpSgdOptions,
-  type TrainResult,
-  MAX_TRAINING_STEPS,
-  MAX_LEARNING_RATE,
-  TRAIN_NOISE_MULTIPLIER_RANGE,
-} from './train-types.ts';
-
 /**
  * Trains a model WITHOUT differential privacy: the same sampling and loop as {@link trainDpSgd}, no clipping, no
  * noise, gradients averaged over the realised batch (empty batches are skipped). For baselines only; the result
