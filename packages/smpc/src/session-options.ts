@@ -38,7 +38,7 @@ export interface SmpcSessionOptions {
    * Where the preprocessing (truncation pairs, comparison masks, triples) comes from. 'none': the parties make
    * it themselves (replicated only: ABY3-style from pairwise PRG keys and binary circuits; no dealer thread
    * exists). 'trusted': a dealer thread deals it (it sees no inputs but knows every mask). Default 'none' for
-   * 'replicated', 'trusted' for 'additive' (dealer-free additive preprocessing is not implemented yet).
+   * 'replicated', and 'trusted' for 'additive', whose Beaver triples come from the dealer ('none' is refused there).
    */
   readonly dealer?: 'trusted' | 'none';
   /** Fractional bits of the fixed-point encoding, an integer in [8, 20]. Default 16. */

@@ -98,8 +98,10 @@ export async function runParty(options: PartyRuntimeOptions): Promise<PartyRunti
   let requestBytes = 0;
   let requests = 0;
   const replicated = options.protocol === 'replicated';
+  // The option checks at start/connect refuse `dealer: 'none'` with 'additive' (its triples come from the dealer);
+  // this guards the runtime's own invariant.
   if (dealer === null && !replicated)
-    throw new RangeError('the additive protocol needs a dealer (dealer-free additive preprocessing is not implemented)');
+    throw new RangeError("the additive protocol takes its triples from a dealer: dealer must be 'trusted'");
   // Set once the protocol exists (after the key agreement); the pool only calls it from an operation.
   let generate: ((req: MaterialRequest) => Promise<Material>) | null = null;
   const pool = new MaterialPool(
