@@ -208,6 +208,18 @@ describe('fromTfjs with the trainers', () => {
     model.dispose(); // idempotent
     expect(() => model.forwardBackward(x, y, 16)).toThrow(TypeError);
   });
+
+  it('releases its tensors when a call is refused for bad labels', () => {
+    const model = fromTfjs(smallNet(), { loss: 'binaryCrossentropy' });
+    const x = values(16 * 4, 13);
+    const short = new Float64Array(3);
+    const before = tf.memory().numTensors;
+    expect(() => model.forwardBackward(x, short, 16)).toThrow(RangeError);
+    expect(() => model.perSampleGradients(x, short, 16)).toThrow(RangeError);
+    expect(() => model.evaluate(x, short, 16)).toThrow(RangeError);
+    expect(tf.memory().numTensors).toBe(before);
+    model.dispose();
+  });
 });
 
 describe('@ppml/dp/tfjs packaging', () => {

@@ -1,11 +1,11 @@
 /**
  * Internal: what the SQLite and PostgreSQL ledgers share: the budget-name rule, the check that the caps a
- * caller opens a budget with equal the stored ones, and the reading of stored events.
+ * caller opens a budget with equal the stored ones, and the reading of stored spends and events.
  * @module
  */
 import { describeValue } from '@ppml/core';
 import { type DpEvent, validateEvent } from '../accountant/events.ts';
-import type { BudgetCaps } from '../queries/budget.ts';
+import type { BudgetCaps, StoredSpend } from '../queries/budget.ts';
 
 /** Version of the tables' layout, stored with each budget. */
 export const SCHEMA_VERSION = 1;
@@ -41,4 +41,19 @@ export function parseEvent(json: string): DpEvent {
   }
   validateEvent(value, 'stored event');
   return value;
+}
+
+/** A row of `ppml_spends` as either driver returns it (`at` is a BIGINT string from PostgreSQL). */
+export interface SpendRow {
+  readonly label: string;
+  readonly epsilon: number;
+  readonly delta: number;
+  readonly rho: number;
+  readonly event: string;
+  readonly at: number | string;
+}
+
+/** A stored spend read back from its row, its event checked by {@link parseEvent}. */
+export function toStoredSpend(row: SpendRow): StoredSpend {
+  return { label: row.label, epsilon: row.epsilon, delta: row.delta, rho: row.rho, event: parseEvent(row.event), at: Number(row.at) };
 }

@@ -43,7 +43,6 @@ export interface PostgresConnectionOptions {
   readonly [option: string]: unknown;
 }
 import { assertFunction, assertOptions, describeValue } from '@ppml/core';
-import type { DpEvent } from '../accountant/events.ts';
 import type { AccountantKind } from '../accountant/registry.ts';
 import {
   type BudgetAmounts,
@@ -51,11 +50,10 @@ import {
   BudgetCore,
   type PrivacyBudgetOptions,
   type PrivacyCost,
-  type StoredSpend,
   checkBudgetOptions,
 } from '../queries/budget.ts';
 import { prepareChargedQuery } from '../queries/describe.ts';
-import { capsMismatch, checkBudgetName, parseEvent, SCHEMA_VERSION } from './common.ts';
+import { capsMismatch, checkBudgetName, SCHEMA_VERSION, type SpendRow, toStoredSpend } from './common.ts';
 
 /**
  * Options of {@link openPostgresBudget}: the caps (as for `PrivacyBudget`), the connection and the budget name.
@@ -73,15 +71,6 @@ export interface PostgresBudgetOptions extends PrivacyBudgetOptions {
 
 /** A lock id for creating the tables once when several replicas start together (any fixed 64-bit value). */
 const SETUP_LOCK = 7_283_640_113;
-
-interface Row {
-  label: string;
-  epsilon: number;
-  delta: number;
-  rho: number;
-  event: string;
-  at: string;
-}
 
 /**
  * Opens (or creates) a budget in PostgreSQL. Caps given for an existing budget must equal the stored ones.
@@ -109,7 +98,10 @@ export async function openPostgresBudget(options: PostgresBudgetOptions): Promis
     throw new TypeError('openPostgresBudget needs the pg package (node-postgres)', { cause: err });
   }
   const Client = (pg as unknown as { default?: typeof import('pg') }).default?.Client ?? pg.Client;
-  const client: Client = new Client(typeof connection === 'string' ? { connectionString: connection } : (connection as ClientConfig));
+  // node-postgres waits forever for a server that accepts but never answers (connectionTimeoutMillis 0): bound it
+  // unless the caller chose a limit, so a stalled database is an error, not a hang.
+  const config: ClientConfig = typeof connection === 'string' ? { connectionString: connection } : (connection as ClientConfig);
+  const client: Client = new Client({ connectionTimeoutMillis: 10_000, ...config });
   // A connection error after connect (server shut down) must not crash the process: it fails the next query.
   client.on('error', () => {});
   await client.connect();
@@ -198,17 +190,7 @@ export class PostgresPrivacyBudget {
       'SELECT label, epsilon, delta, rho, event, at FROM ppml_spends WHERE budget = $1 AND seq > $2 ORDER BY seq',
       [this.name, this.#core.length],
     );
-    for (const row of r.rows as unknown as readonly Row[]) {
-      const s: StoredSpend = {
-        label: row.label,
-        epsilon: row.epsilon,
-        delta: row.delta,
-        rho: row.rho,
-        event: parseEvent(row.event) as DpEvent,
-        at: Number(row.at),
-      };
-      this.#core.replay(s);
-    }
+    for (const row of r.rows as unknown as readonly SpendRow[]) this.#core.replay(toStoredSpend(row));
   }
 
   /**

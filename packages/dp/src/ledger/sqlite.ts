@@ -9,9 +9,8 @@
  */
 import type { DatabaseSync, StatementSync } from 'node:sqlite';
 import { assertInteger, describeValue } from '@ppml/core';
-import type { DpEvent } from '../accountant/events.ts';
 import type { BudgetCaps, StoredSpend, SyncBudgetStore } from '../queries/budget.ts';
-import { capsMismatch, checkBudgetName, parseEvent, SCHEMA_VERSION } from './common.ts';
+import { capsMismatch, checkBudgetName, SCHEMA_VERSION, type SpendRow, toStoredSpend } from './common.ts';
 
 /** Options of {@link openSqliteStore}. */
 interface SqliteStoreOptions {
@@ -19,15 +18,6 @@ interface SqliteStoreOptions {
   readonly name?: string;
   readonly timeoutMs?: number;
   readonly caps: BudgetCaps;
-}
-
-interface Row {
-  label: string;
-  epsilon: number;
-  delta: number;
-  rho: number;
-  event: string;
-  at: number;
 }
 
 /**
@@ -96,16 +86,9 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sync
     if (closed) throw new RangeError(`the privacy budget ledger ${path} is closed`);
   };
   const read = (after: number): StoredSpend[] => {
-    const rows = select.all(name, after) as unknown as Row[];
+    const rows = select.all(name, after) as unknown as SpendRow[];
     seq = after + rows.length;
-    return rows.map((r) => ({
-      label: r.label,
-      epsilon: r.epsilon,
-      delta: r.delta,
-      rho: r.rho,
-      event: parseEvent(r.event) as DpEvent,
-      at: Number(r.at),
-    }));
+    return rows.map(toStoredSpend);
   };
   return {
     read(after) {

@@ -165,36 +165,16 @@ export class GaussianTable {
       const col = r >>> (32 - ALIAS_BITS);
       const c = (r & CAPACITY_MASK) < this.thr[col] ? col : this.alias[col];
       if (c > K) continue; // the restart class
-      const word = src.next();
-      const negative = word >>> 31 === 1;
-      if (c === K) {
-        const x = this.tail(word & this.widthMask, src);
-        if (x < 0 || (negative && x === 0)) continue;
-        return negative ? -x : x;
-      }
-      const a = c * this.width + (word & this.widthMask);
-      if (negative && a === 0) continue;
-      // the acceptance uniform u: its first spareBits bits come from the offset word
-      const b = (word >>> this.widthBits) & this.spareMask;
-      if (b < this.sure[c]) return negative ? -a : a;
-      const p = expNegApprox(a * a * this.inv2s2) * this.accept[c];
-      const lo = p * SCALE_LO;
-      const hi = p * SCALE_HI;
-      const k = this.spareBits;
-      const cell = 2 ** (32 - k);
-      if ((b + 1) * cell <= lo) return negative ? -a : a;
-      if (b * cell >= hi) continue;
-      const w = b * cell + (src.next() >>> k); // the first 32 bits of u
-      if (w + 1 <= lo) return negative ? -a : a;
-      if (w >= hi) continue;
-      if (this.exactAccept(w, a, BigInt(this.weights[c]), 1n, src)) return negative ? -a : a;
+      const x = this.attempt(c, src.next(), src);
+      if (!Number.isNaN(x)) return x; // NaN: rejected, start again
     }
   }
 
   /**
    * Fills `out` with exact draws times `multiplier` (a power of two, so the products are exact): the loop of
    * {@link GaussianTable.sample} with the common case kept in local variables, and the rare cases (restart,
-   * tail, a cell that straddles the threshold) handed to `sample`-equivalent code below.
+   * tail, a cell that straddles the threshold) handed to {@link GaussianTable.attempt} and, on rejection, to
+   * `sample`.
    */
   fill(out: Float64Array, multiplier: number, src: WordSource): Float64Array {
     const K = this.buckets;
@@ -233,10 +213,12 @@ export class GaussianTable {
           continue;
         }
         src.pos = pos;
-        out[i] = this.finish(c, word, src) * multiplier;
+        const x = this.attempt(c, word, src);
+        out[i] = (Number.isNaN(x) ? this.sample(src) : x) * multiplier;
       } else {
         src.pos = pos;
-        out[i] = (c === K ? this.tailOrRestart(word, src) : this.sample(src)) * multiplier;
+        const x = c === K ? this.attempt(c, word, src) : Number.NaN; // c > K: the restart class
+        out[i] = (Number.isNaN(x) ? this.sample(src) : x) * multiplier;
       }
       pos = src.pos;
     }
@@ -244,19 +226,19 @@ export class GaussianTable {
     return out;
   }
 
-  /** The tail class with the offset word drawn: its draw if accepted, else a fresh draw (start again). */
-  tailOrRestart(word: number, src: WordSource): number {
+  /**
+   * The rest of one proposal once class c <= K and the offset word were drawn: the draw if accepted, NaN if
+   * rejected (the caller starts again). Shared by {@link GaussianTable.sample} and {@link GaussianTable.fill}.
+   */
+  attempt(c: number, word: number, src: WordSource): number {
     const negative = word >>> 31 === 1;
-    const x = this.tail(word & this.widthMask, src);
-    if (x < 0 || (negative && x === 0)) return this.sample(src);
-    return negative ? -x : x;
-  }
-
-  /** The rest of one draw after class c < K and the offset word were drawn and the quick test did not accept. */
-  finish(c: number, word: number, src: WordSource): number {
-    const negative = word >>> 31 === 1;
+    if (c === this.buckets) {
+      const x = this.tail(word & this.widthMask, src);
+      return x < 0 || (negative && x === 0) ? Number.NaN : negative ? -x : x;
+    }
     const a = c * this.width + (word & this.widthMask);
-    if (negative && a === 0) return this.sample(src);
+    if (negative && a === 0) return Number.NaN;
+    // the acceptance uniform u: its first spareBits bits come from the offset word
     const b = (word >>> this.widthBits) & this.spareMask;
     if (b < this.sure[c]) return negative ? -a : a;
     const p = expNegApprox(a * a * this.inv2s2) * this.accept[c];
@@ -265,12 +247,11 @@ export class GaussianTable {
     const k = this.spareBits;
     const cell = 2 ** (32 - k);
     if ((b + 1) * cell <= lo) return negative ? -a : a;
-    if (b * cell >= hi) return this.sample(src);
+    if (b * cell >= hi) return Number.NaN;
     const w = b * cell + (src.next() >>> k); // the first 32 bits of u
     if (w + 1 <= lo) return negative ? -a : a;
-    if (w >= hi) return this.sample(src);
-    if (this.exactAccept(w, a, BigInt(this.weights[c]), 1n, src)) return negative ? -a : a;
-    return this.sample(src);
+    if (w >= hi) return Number.NaN;
+    return this.exactAccept(w, a, BigInt(this.weights[c]), 1n, src) ? (negative ? -a : a) : Number.NaN;
   }
 
   /** u < exp(-a^2 / (2 s^2)) D f / h, exactly, for the uniform u with first 32 bits w. */

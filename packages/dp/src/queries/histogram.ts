@@ -13,13 +13,14 @@ import { decimalFloor } from '../mechanisms/decimal.ts';
 import { discreteLaplaceScale, laplaceScaleAtLeast } from '../mechanisms/samplers.ts';
 import { clampedSum, sumGrid } from './aggregates.ts';
 import { chargeQuery, checkBounds, checkOptions, checkValues, QUERY_KEYS, type QueryOptions } from './common.ts';
-import { boundContributions, type Key, sourceChooser } from './contribution-bounds.ts';
+import type { Key } from './contribution-bounds.ts';
 import {
   checkRule,
   checkSelection,
   type SelectPartitionsOptions,
   selectFromCounts,
   selectionStatement,
+  boundedRows,
   usersPerKey,
 } from './partition-selection.ts';
 
@@ -179,7 +180,7 @@ export function dpGroupByCount(keys: ArrayLike<Key>, options: GroupByCountOption
   const sel = { ...c, epsilon: half };
   checkRule(sel);
   const scale = laplaceScaleAtLeast(c.m * k, decimalFloor(half));
-  const rows = boundContributions(c.ids, c.keys, k, c.m, sourceChooser(c.src));
+  const rows = boundedRows(c, k);
   const event = epsilonDeltaEvent(c.epsilon, c.delta);
   chargeQuery(options.budget, { epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'group-by count');
   const { partitions, users } = usersPerKey(c.keys, c.ids, rows);
@@ -258,7 +259,7 @@ export function dpGroupBySum(keys: ArrayLike<Key>, values: ArrayLike<number>, op
   checkRule(sel);
   const sumEpsilon = decimalFloor(half);
   sumGrid(lower, upper, sumEpsilon, c.m * k); // throws here, before the spend, if these bounds cannot be noised
-  const rows = boundContributions(c.ids, c.keys, k, c.m, sourceChooser(c.src));
+  const rows = boundedRows(c, k);
   const event = epsilonDeltaEvent(c.epsilon, c.delta);
   chargeQuery(options.budget, { epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'group-by sum');
   const { partitions, users } = usersPerKey(c.keys, c.ids, rows);

@@ -276,7 +276,8 @@ export interface CheckedSelection {
   m: number;
   method: PartitionSelectionMethod;
   src: WordSource;
-  ids: ArrayLike<Key>;
+  /** The user of each row, or null when each row is its own user (row-level). */
+  ids: ArrayLike<Key> | null;
   keys: ArrayLike<Key>;
   n: number;
 }
@@ -301,10 +302,7 @@ export function checkSelection(keys: ArrayLike<Key>, options: SelectPartitionsOp
   }
   const n = checkLength(keys, 'keys');
   const k = checkKeys('keys', keys, n);
-  let ids: ArrayLike<Key>;
-  if (options.userIds === undefined) {
-    ids = Array.from({ length: n }, (_, i) => i);
-  } else ids = checkKeys('userIds', options.userIds, n);
+  const ids = options.userIds === undefined ? null : checkKeys('userIds', options.userIds, n);
   return { epsilon, delta, m, method, src: sourceOf(options.rng ?? cryptoRng), ids, keys: k, n };
 }
 
@@ -375,8 +373,38 @@ export function selectFromCounts(
   return kept;
 }
 
+/**
+ * Internal: the rows kept by the contribution bounds (`maxRows` rows and `c.m` keys per user). Row-level (no user
+ * ids), every row is a user with one row and one key, within any bounds: all rows are kept, and no map per row is
+ * built (bounding would draw no randomness for them either).
+ */
+export function boundedRows(c: Pick<CheckedSelection, 'ids' | 'keys' | 'm' | 'src' | 'n'>, maxRows: number): Uint32Array {
+  if (c.ids === null) return Uint32Array.from({ length: c.n }, (_, i) => i);
+  return boundContributions(c.ids, c.keys, maxRows, c.m, sourceChooser(c.src));
+}
+
 /** Internal: distinct keys in order of first appearance among `rows`, with the number of distinct users of each. */
-export function usersPerKey(keys: ArrayLike<Key>, ids: ArrayLike<Key>, rows: Uint32Array): { partitions: Key[]; users: Float64Array } {
+export function usersPerKey(
+  keys: ArrayLike<Key>,
+  ids: ArrayLike<Key> | null,
+  rows: Uint32Array,
+): { partitions: Key[]; users: Float64Array } {
+  if (ids === null) {
+    // row-level: every row is its own user, so a key's users are its rows (no set per key)
+    const index = new Map<Key, number>();
+    const partitions: Key[] = [];
+    const counts: number[] = [];
+    for (const r of rows) {
+      const key = keys[r];
+      const i = index.get(key);
+      if (i === undefined) {
+        index.set(key, partitions.length);
+        partitions.push(key);
+        counts.push(1);
+      } else counts[i] += 1;
+    }
+    return { partitions, users: Float64Array.from(counts) };
+  }
   const index = new Map<Key, number>();
   const seen: Set<Key>[] = [];
   const partitions: Key[] = [];
@@ -424,7 +452,7 @@ export function dpSelectPartitions(keys: ArrayLike<Key>, options: SelectPartitio
   const c = checkSelection(keys, options, SELECT_KEYS);
   const event = epsilonDeltaEvent(c.epsilon, c.delta);
   checkRule(c);
-  const rows = boundContributions(c.ids, c.keys, 1, c.m, sourceChooser(c.src));
+  const rows = boundedRows(c, 1);
   chargeQuery(options.budget, { epsilon: c.epsilon, delta: c.delta, event }, options.label ?? 'partition selection');
   const { partitions, users } = usersPerKey(c.keys, c.ids, rows);
   return {

@@ -288,28 +288,43 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
     norms = new Float32Array(0);
     upload();
     const xt = inputTensor(x, rows);
-    const yt = labels(y, rows);
     const captured: Captured[] = new Array<Captured>(G);
-    const probes = rules.map((r) => {
-      const shape = r.layer.outputShape as number[];
-      return tf.zeros([rows, ...shape.slice(1)]);
-    });
+    let yt: tf.Tensor | null = null;
+    let probes: tf.Tensor[] = [];
     let correctT: tf.Tensor | null = null;
-    const f = (...ps: tf.Tensor[]): tf.Tensor => {
-      const { out, logits } = forward(xt, ps, captured);
-      for (const c of captured) tf.keep(c.act);
-      const { losses, correct } = perExampleLoss(loss, out, logits, yt);
-      if (correct !== null) correctT = tf.keep(tf.sum(correct));
-      return tf.sum(losses);
-    };
-    const { value, grads } = tf.valueAndGrads(f)(probes);
-    const lossSum = value.dataSync()[0];
-    const correctSum = correctT === null ? 0 : (correctT as tf.Tensor).dataSync()[0];
-    value.dispose();
-    (correctT as tf.Tensor | null)?.dispose();
-    xt.dispose();
-    yt.dispose();
-    for (const p of probes) p.dispose();
+    let grads: tf.Tensor[];
+    let lossSum: number;
+    let correctSum: number;
+    // A bad label (or a loss that throws) must not leak the inputs, probes or the activations kept for the backward
+    // pass: the tape's own intermediates are tidied by tfjs, these are not.
+    try {
+      const ytLive = labels(y, rows);
+      yt = ytLive;
+      probes = rules.map((r) => {
+        const shape = r.layer.outputShape as number[];
+        return tf.zeros([rows, ...shape.slice(1)]);
+      });
+      const f = (...ps: tf.Tensor[]): tf.Tensor => {
+        const { out, logits } = forward(xt, ps, captured);
+        for (const c of captured) tf.keep(c.act);
+        const { losses, correct } = perExampleLoss(loss, out, logits, ytLive);
+        if (correct !== null) correctT = tf.keep(tf.sum(correct));
+        return tf.sum(losses);
+      };
+      const r = tf.valueAndGrads(f)(probes);
+      grads = r.grads;
+      lossSum = r.value.dataSync()[0];
+      correctSum = correctT === null ? 0 : (correctT as tf.Tensor).dataSync()[0];
+      r.value.dispose();
+    } catch (err) {
+      for (const c of captured) c?.act.dispose();
+      throw err;
+    } finally {
+      (correctT as tf.Tensor | null)?.dispose();
+      xt.dispose();
+      yt?.dispose();
+      for (const p of probes) p.dispose();
+    }
     kept = { captured, grads, rows };
     return { stats: { lossSum, correct: correctSum }, kept };
   };
@@ -379,17 +394,22 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
       assertLive();
       upload();
       const xt = inputTensor(x, rows);
-      const yt = labels(y, rows);
-      const r = tf.tidy(() => {
-        const { out, logits } = forward(xt, null, []);
-        const { losses, correct } = perExampleLoss(loss, out, logits, yt);
-        return tf.stack([tf.sum(losses), correct === null ? tf.scalar(0) : tf.sum(correct)]);
-      });
-      const v = r.dataSync();
-      r.dispose();
-      xt.dispose();
-      yt.dispose();
-      return { lossSum: v[0], correct: v[1] };
+      let yt: tf.Tensor | null = null;
+      try {
+        const ytLive = labels(y, rows);
+        yt = ytLive;
+        const r = tf.tidy(() => {
+          const { out, logits } = forward(xt, null, []);
+          const { losses, correct } = perExampleLoss(loss, out, logits, ytLive);
+          return tf.stack([tf.sum(losses), correct === null ? tf.scalar(0) : tf.sum(correct)]);
+        });
+        const v = r.dataSync();
+        r.dispose();
+        return { lossSum: v[0], correct: v[1] };
+      } finally {
+        xt.dispose();
+        yt?.dispose();
+      }
     },
     syncParameters() {
       assertLive();
