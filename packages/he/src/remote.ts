@@ -82,12 +82,39 @@ type Headers = Record<string, string>;
 /** One HTTP exchange: the platform's client, or a caller's `fetch`. */
 type Send = (url: string, method: string, headers: Headers, body?: Uint8Array) => Promise<HttpReply>;
 
-function sendWith(doFetch: typeof fetch | undefined): Send {
-  if (doFetch === undefined) return (url, method, headers, body) => platform.http(url, method, headers, body);
-  return async (url, method, headers, body) => {
-    const r = await doFetch(url, { method, headers, ...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }) });
-    return { status: r.status, contentType: r.headers.get('content-type') ?? '', body: new Uint8Array(await r.arrayBuffer()) };
-  };
+/** How long `connect` waits for the service's description, before it knows the service's own timeout. */
+const CONNECT_TIMEOUT_MS = 60_000;
+
+/**
+ * How long a request may stall before the client gives up: the service answers within its request timeout for
+ * receiving the body plus the same again for evaluating it (503 `timeout` past that), so twice its timeout and
+ * a margin for the transfer of the reply.
+ */
+function replyTimeoutMs(info: ServiceInfo): number {
+  const t = info.limits?.requestTimeoutMs;
+  return typeof t === 'number' && Number.isSafeInteger(t) && t > 0 ? Math.min(2 * t + 30_000, 2 ** 31 - 1) : 150_000;
+}
+
+function sendWith(doFetch: typeof fetch | undefined, timeoutMs: number): Send {
+  const send: Send =
+    doFetch === undefined
+      ? (url, method, headers, body) => platform.http(url, method, headers, body, timeoutMs)
+      : async (url, method, headers, body) => {
+          const signal = AbortSignal.timeout(timeoutMs);
+          const r = await doFetch(url, {
+            method,
+            headers,
+            signal,
+            ...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }),
+          });
+          return { status: r.status, contentType: r.headers.get('content-type') ?? '', body: new Uint8Array(await r.arrayBuffer()) };
+        };
+  // A stalled service is a typed refusal (504 'timeout'), not a hang.
+  return (url, method, headers, body) =>
+    send(url, method, headers, body).catch((e: unknown) => {
+      if (e instanceof Error && e.name === 'TimeoutError') throw new HeServiceError(504, 'timeout', `${method} ${url}: ${e.message}`);
+      throw e;
+    });
 }
 
 /**
@@ -161,11 +188,11 @@ export class HeRemote {
     }
     if (options.fetch !== undefined && typeof options.fetch !== 'function')
       throw new TypeError(`options.fetch must be a function, got ${describeValue(options.fetch)}`);
-    const send = sendWith(options.fetch);
-    const info = (await jsonOf(await send(`${base}${API_PREFIX}/models`, 'GET', {}))) as ServiceInfo;
-    if (info === null || typeof info !== 'object' || info.version !== 1 || info.plan === undefined) {
+    const info = (await jsonOf(await sendWith(options.fetch, CONNECT_TIMEOUT_MS)(`${base}${API_PREFIX}/models`, 'GET', {}))) as ServiceInfo;
+    if (info === null || typeof info !== 'object' || info.version !== 1 || info.plan === undefined || !Array.isArray(info.models)) {
       throw new HeServiceError(502, 'bad-request', `${base} is not a ppml encrypted-inference service (v1)`);
     }
+    const send = sendWith(options.fetch, replyTimeoutMs(info));
     const owns = options.client === undefined;
     const client =
       options.client ??
@@ -314,7 +341,11 @@ export class HeRemote {
 
 function jsonOf(r: HttpReply): unknown {
   if (r.status < 200 || r.status > 299) throw errorFor(r);
-  return JSON.parse(new TextDecoder().decode(r.body));
+  try {
+    return JSON.parse(new TextDecoder().decode(r.body));
+  } catch {
+    throw new HeServiceError(502, 'bad-request', `expected a JSON reply, got ${r.body.length} bytes of ${r.contentType || 'unknown type'}`);
+  }
 }
 
 function errorFor(r: HttpReply): HeServiceError {

@@ -460,6 +460,29 @@ describe('restart with the directory key store', () => {
     }
   });
 
+  it('batches of a timed-out request count as in flight until the workers finish them', async () => {
+    // 50 ms is far shorter than a cold worker's start (WebAssembly, keys, model), so the request times out while
+    // its batches still occupy the pool; they must keep counting against maxConcurrentBatches until done.
+    const service = await createHeService({
+      models: { lin: { kind: 'linear', ...linear } },
+      plan: { inputBound: 2 },
+      threads: 1,
+      limits: { requestTimeoutMs: 50 },
+    });
+    const remote = await HeRemote.connect(service.url);
+    try {
+      const enc = remote.client.encryptRows(rand(remote.client.slots * 2, F, 2));
+      const e = await remote.predictEncrypted('lin', enc).catch((x: unknown) => x);
+      expect([(e as HeServiceError).status, (e as HeServiceError).reason]).toEqual([503, 'timeout']);
+      expect(service.stats.inFlightBatches).toBe(2);
+      while (service.stats.inFlightBatches > 0) await new Promise((r) => setTimeout(r, 5));
+      expect(service.stats.inFlightBatches).toBe(0);
+    } finally {
+      remote.close();
+      await service.close();
+    }
+  });
+
   it('close() finishes the batches in flight, then refuses connections', async () => {
     const service = await createHeService({ models: { lin: { kind: 'linear', ...linear } }, plan: { inputBound: 2 }, threads: 2 });
     const remote = await HeRemote.connect(service.url);

@@ -33,20 +33,27 @@ export async function launchChromium(): Promise<LaunchedBrowser> {
   if (executablePath === undefined)
     throw new Error("Chromium not found: install Debian's chromium package (apt-get install chromium) or set CHROMIUM");
   const profile = mkdtempSync(join(tmpdir(), 'ppml-chromium-'));
-  const browser = await chromium.launchPersistentContext(profile, {
-    executablePath,
-    headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  let browser: BrowserContext;
+  try {
+    browser = await chromium.launchPersistentContext(profile, {
+      executablePath,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    });
+  } catch (e) {
+    // A browser that fails to start leaves no profile behind.
+    rmSync(profile, { recursive: true, force: true });
+    throw e;
+  }
   let closed = false;
   return {
     browser,

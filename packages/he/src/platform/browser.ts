@@ -49,8 +49,15 @@ export const platform: Platform = {
     const subtle = (globalThis as { crypto?: { subtle?: SubtleLike } }).crypto?.subtle;
     return subtle === undefined ? nobleSha256(bytes) : new Uint8Array(await subtle.digest('SHA-256', bytes));
   },
-  http: async (url: string, method: string, headers: Record<string, string>, body?: Uint8Array): Promise<HttpReply> => {
-    const r = await fetch(url, { method, headers, ...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }) });
+  http: async (
+    url: string,
+    method: string,
+    headers: Record<string, string>,
+    body: Uint8Array | undefined,
+    timeoutMs: number,
+  ): Promise<HttpReply> => {
+    const signal = AbortSignal.timeout(timeoutMs);
+    const r = await fetch(url, { method, headers, signal, ...(body === undefined ? {} : { body: body as Uint8Array<ArrayBuffer> }) });
     return { status: r.status, contentType: r.headers.get('content-type') ?? '', body: new Uint8Array(await r.arrayBuffer()) };
   },
 };

@@ -17,7 +17,13 @@ import type { HttpReply, Platform, PoolOptions, TaskPool } from './types.ts';
  * of CPU per 7.9 MB round trip against 21 ms for node:http (measured on loopback), and that CPU is taken from
  * the cores that evaluate. The global agents keep connections alive (Node >= 19).
  */
-function http(url: string, method: string, headers: Record<string, string>, body?: Uint8Array): Promise<HttpReply> {
+function http(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: Uint8Array | undefined,
+  timeoutMs: number,
+): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const send = u.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -37,6 +43,12 @@ function http(url: string, method: string, headers: Record<string, string>, body
       });
     });
     req.on('error', reject);
+    // An idle socket (a service that stalls) ends the request instead of leaving the caller waiting forever.
+    req.setTimeout(timeoutMs, () => {
+      const e = new Error(`no reply from ${u.origin} within ${timeoutMs} ms`);
+      e.name = 'TimeoutError';
+      req.destroy(e);
+    });
     req.end(body);
   });
 }

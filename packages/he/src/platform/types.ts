@@ -43,6 +43,9 @@ export interface Platform {
   startPool(options: PoolOptions): TaskPool | undefined;
   /** SHA-256 of `bytes`. */
   sha256(bytes: Uint8Array): Promise<Uint8Array>;
-  /** One HTTP request (keep-alive where the host pools connections); rejects only for transport failures. */
-  http(url: string, method: string, headers: Record<string, string>, body?: Uint8Array): Promise<HttpReply>;
+  /**
+   * One HTTP request (keep-alive where the host pools connections); rejects only for transport failures, and
+   * with an error named `'TimeoutError'` when the exchange stalls for `timeoutMs`.
+   */
+  http(url: string, method: string, headers: Record<string, string>, body: Uint8Array | undefined, timeoutMs: number): Promise<HttpReply>;
 }

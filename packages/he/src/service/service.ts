@@ -296,6 +296,7 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
     // Key sets in use, with their evaluation keys copied once into shared memory for the workers.
     const cache = new Map<string, { record: KeySetRecord; ref: KeySetRef; keyId: Uint8Array }>();
     const cacheLimit = store instanceof MemoryKeyStore ? maxKeySets : Math.min(maxKeySets, 64);
+    let cacheBytes = 0;
     let closing = false;
 
     const keySet = async (id: string): Promise<{ record: KeySetRecord; ref: KeySetRef; keyId: Uint8Array }> => {
@@ -308,17 +309,25 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
           return hit;
         }
         cache.delete(id);
+        cacheBytes -= hit.ref.evalKeys.length;
       }
       const record = await store.get(id);
       if (record === undefined)
         throw new Refusal(404, 'unknown-key-set', `no key set ${id}: register the evaluation keys (POST ${API_PREFIX}/key-sets)`);
-      const shared = new Uint8Array(new SharedArrayBuffer(record.evalKeys.length));
-      shared.set(record.evalKeys);
+      // Keys registered here already sit in shared memory (the in-memory store holds that copy): no second one.
+      let shared = record.evalKeys;
+      if (!(shared.buffer instanceof SharedArrayBuffer)) {
+        shared = new Uint8Array(new SharedArrayBuffer(record.evalKeys.length));
+        shared.set(record.evalKeys);
+      }
       const entry = { record, ref: { id, evalKeys: shared }, keyId: readHeader(record.evalKeys, 'evalKeys').keyId.slice() };
       cache.set(id, entry);
-      while (cache.size > cacheLimit) {
-        const [old] = cache.keys();
+      cacheBytes += shared.length;
+      // Bounded by bytes as well as count: entries the store has dropped stay here until pushed out.
+      while (cache.size > cacheLimit || (cache.size > 1 && cacheBytes > maxKeyBytes)) {
+        const [old, e] = cache.entries().next().value as [string, { ref: KeySetRef }];
         cache.delete(old);
+        cacheBytes -= e.ref.evalKeys.length;
       }
       return entry;
     };
@@ -505,8 +514,10 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
           { reason: 'parameters' },
         );
       }
-      // A private copy: the body's shared memory goes back to the pool after the reply.
-      const keyBytes = body.slice();
+      // A private copy (the body's shared memory goes back to the pool after the reply), itself in shared memory
+      // so that the workers read the keys the store holds without another copy.
+      const keyBytes = new Uint8Array(new SharedArrayBuffer(body.length));
+      keyBytes.set(body);
       const keys = await loadEvaluationKeys(keyBytes);
       try {
         if (keys.layout !== 'column')
@@ -580,11 +591,15 @@ export async function createHeService(options: HeServiceOptions): Promise<HeServ
         // the reply goes out earlier (timeout).
         const lease = leases.get(req.raw);
         lease?.retain();
-        const run = workers.run(model.id, model.spec, batches, set.ref).finally(() => lease?.release());
+        // The batches count as in flight until the workers are done with them, not until the reply: after a
+        // timeout they still occupy the pool, and admitting new ones in their place would grow its queue unbounded.
+        const run = workers.run(model.id, model.spec, batches, set.ref).finally(() => {
+          stats.inFlightBatches -= batches.length;
+          lease?.release();
+        });
         outs = await Promise.race([run, timeout]);
       } finally {
         clearTimeout(timer);
-        stats.inFlightBatches -= batches.length;
       }
       stats.predictions++;
       stats.batches += batches.length;
