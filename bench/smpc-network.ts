@@ -27,7 +27,8 @@ function arg(name: string, fallback: number): number {
   return i >= 0 ? Number(process.argv[i + 1]) : fallback;
 }
 const N = arg('n', 1_000_000);
-const NCMP = arg('ncmp', 100_000);
+// The comparisons run on the first NCMP elements: at most N.
+const NCMP = Math.min(arg('ncmp', 100_000), N);
 const ROWS = arg('rows', 100_000);
 const RUNS = arg('runs', 3);
 const LATENCY = arg('latency', 10);
@@ -89,8 +90,8 @@ async function program(session: Session, me: number, latencyOnly: boolean): Prom
   }
   // Warm-up: TurboFan optimizes the kernels on realistic sizes.
   for (let k = 0; k < 2; k++) {
-    const w1 = session.sliceRows(a, 0, 65_536);
-    const w2 = session.sliceRows(b, 0, 65_536);
+    const w1 = session.sliceRows(a, 0, Math.min(65_536, N));
+    const w2 = session.sliceRows(b, 0, Math.min(65_536, N));
     const outs = [session.mul(w1, w2), session.lessThan(w1, w2), session.sigmoid(w1)];
     await session.sync();
     session.free(w1, w2, ...outs);

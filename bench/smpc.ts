@@ -8,13 +8,10 @@
 //
 // Run: node_modules/.bin/node bench/smpc.ts [--n 1000000] [--rows 100000] [--runs 5]
 // The last line is machine-readable: SMPC_RESULTS {"mulPerSec":..., "cmpPerSec":..., "lrRowsPerSec":..., ...}
-import { spawnSync } from 'node:child_process';
+import { ensureSourceCondition, median } from './support.ts';
 
 // Run against the sources (no build needed): re-launch with the workspace's source condition if it is missing.
-if (!process.execArgv.some((a) => a.includes('@ppml/source'))) {
-  const r = spawnSync(process.execPath, ['--conditions=@ppml/source', ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
-  process.exit(r.status ?? 1);
-}
+ensureSourceCondition(import.meta.url);
 const { SmpcSession, logisticRegressionPredict } = await import('@ppml/smpc');
 
 function arg(name: string, fallback: number): number {
@@ -26,11 +23,6 @@ const N = arg('n', 1_000_000);
 const ROWS = arg('rows', 100_000);
 const RUNS = arg('runs', 5);
 const FEATURES = 20;
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
-}
 
 function random(n: number, scale: number): Float64Array {
   const out = new Float64Array(n);
@@ -103,8 +95,8 @@ async function measure(
     const b = await session.share(1, y);
     // Warm-up: let TurboFan optimize every kernel on realistic sizes.
     for (let k = 0; k < 2; k++) {
-      const w1 = session.sliceRows(a, 0, 65_536);
-      const w2 = session.sliceRows(b, 0, 65_536);
+      const w1 = session.sliceRows(a, 0, Math.min(65_536, x.length));
+      const w2 = session.sliceRows(b, 0, Math.min(65_536, x.length));
       const outs = [session.mul(w1, w2), session.lessThan(w1, w2), session.sigmoid(w1)];
       await session.sync();
       session.free(w1, w2, ...outs);

@@ -8,7 +8,7 @@
  * - `ppml-smpc fingerprint CERT.pem`: prints a certificate's fingerprint.
  * @module
  */
-import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -40,7 +40,9 @@ export function runCli(args: readonly string[], out: (line: string) => void, err
         throw new RangeError(`${keyPath} exists: refusing to overwrite a key (pass --force to replace it)`);
       const id = generateIdentity(values.name === undefined ? {} : { name: values.name });
       mkdirSync(values.out, { recursive: true, mode: 0o700 });
-      writeFileSync(keyPath, id.privateKeyPem, { mode: 0o600 });
+      // `mode` applies only to a new file: a replaced key would keep the old file's (perhaps readable) mode.
+      if (values.force === true) rmSync(keyPath, { force: true });
+      writeFileSync(keyPath, id.privateKeyPem, { mode: 0o600, flag: 'wx' });
       writeFileSync(join(values.out, 'cert.pem'), id.certificatePem);
       writeFileSync(join(values.out, 'fingerprint.txt'), `${id.fingerprint}\n`);
       out(id.fingerprint);

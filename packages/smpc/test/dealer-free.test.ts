@@ -302,6 +302,22 @@ function viewBySecretBit(received: BigUint64Array[], n: number, bit: BigUint64Ar
   return [BigUint64Array.from(groups[0]), BigUint64Array.from(groups[1])].map((g) => [g]) as [BigUint64Array[], BigUint64Array[]];
 }
 
+/**
+ * Generates `req` on three fresh parties, runs `check` on the material (it returns a secret bit per element),
+ * and checks that party 0's view is uniform whichever value that bit takes.
+ */
+async function checkMaterial(k12: Uint8Array, req: MaterialRequest, check: (ms: Material[]) => BigUint64Array): Promise<void> {
+  const t = trio(k12);
+  try {
+    const secretBit = check(await generate(t, req));
+    const [zero, one] = viewBySecretBit(t.received, req.count, secretBit);
+    expect(byteChiSquare(zero)).toBeLessThan(CRITICAL);
+    expect(byteChiSquare(one)).toBeLessThan(CRITICAL);
+  } finally {
+    t.close();
+  }
+}
+
 describe('dealer-free material (three parties in this thread)', () => {
   const n = 4096;
   for (const seed of ['k12-a', 'k12-b']) {
@@ -310,29 +326,17 @@ describe('dealer-free material (three parties in this thread)', () => {
       seededTestRng(seed).fillBytes(k12);
 
       // edaBits: arithmetic r and the XOR sharing of -r.
-      let t = trio(k12);
-      try {
-        const ms = await generate(t, { key: 'edabit', kind: 'edabit', count: n });
+      await checkMaterial(k12, { key: 'edabit', kind: 'edabit', count: n }, (ms) => {
         expectConsistent(ms, 'r');
         expectConsistent(ms, 's');
         const r = open(ms, 'r', false);
         const sv = open(ms, 's', true);
         for (let i = 0; i < n; i++) expect(sv[i]).toBe(BigInt.asUintN(64, -r[i]));
-        const [zero, one] = viewBySecretBit(
-          t.received,
-          n,
-          r.map((v) => v >> 63n),
-        );
-        expect(byteChiSquare(zero)).toBeLessThan(CRITICAL);
-        expect(byteChiSquare(one)).toBeLessThan(CRITICAL);
-      } finally {
-        t.close();
-      }
+        return r.map((v) => v >> 63n);
+      });
 
       // daBits: one random bit shared arithmetically and by XOR.
-      t = trio(k12);
-      try {
-        const ms = await generate(t, { key: 'dabit', kind: 'dabit', count: n });
+      await checkMaterial(k12, { key: 'dabit', kind: 'dabit', count: n }, (ms) => {
         expectConsistent(ms, 'a');
         expectConsistent(ms, 'x');
         const a = open(ms, 'a', false);
@@ -342,17 +346,11 @@ describe('dealer-free material (three parties in this thread)', () => {
         expect(x.every((v) => v === 0n || v === 1n)).toBe(true);
         // Binomial(4096, 1/2): 6 standard deviations (false failure about 2e-9).
         expect(Math.abs(ones - n / 2)).toBeLessThan(6 * Math.sqrt(n / 4));
-        const [zero, one] = viewBySecretBit(t.received, n, x);
-        expect(byteChiSquare(zero)).toBeLessThan(CRITICAL);
-        expect(byteChiSquare(one)).toBeLessThan(CRITICAL);
-      } finally {
-        t.close();
-      }
+        return x;
+      });
 
       // Truncation pairs: r n-out-of-n, its top bit and (r mod 2^63) >> f as replicated sharings.
-      t = trio(k12);
-      try {
-        const ms = await generate(t, { key: `trunc:${F}`, kind: 'trunc', count: n, shift: F });
+      await checkMaterial(k12, { key: `trunc:${F}`, kind: 'trunc', count: n, shift: F }, (ms) => {
         expectConsistent(ms, 'hi');
         expectConsistent(ms, 'lo');
         const r = open(ms, 'r', false);
@@ -362,12 +360,8 @@ describe('dealer-free material (three parties in this thread)', () => {
           expect(hi[i]).toBe(r[i] >> 63n);
           expect(lo[i]).toBe((r[i] & ((1n << 63n) - 1n)) >> BigInt(F));
         }
-        const [zero, one] = viewBySecretBit(t.received, n, hi);
-        expect(byteChiSquare(zero)).toBeLessThan(CRITICAL);
-        expect(byteChiSquare(one)).toBeLessThan(CRITICAL);
-      } finally {
-        t.close();
-      }
+        return hi;
+      });
     });
   }
 

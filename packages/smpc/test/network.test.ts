@@ -190,6 +190,56 @@ describe('agreement before any input', () => {
   });
 });
 
+describe('the dealer after a failed connect', () => {
+  it('a party whose connect timed out frees its place: the retry of the same session runs', async () => {
+    const s = await prepared(2, 'additive');
+    const first = await connectAll({ ...s, ids: [s.ids[0]] }, 'additive', undefined, 800);
+    expect(first[0]?.status).toBe('rejected');
+    await new Promise((r) => setTimeout(r, 200));
+    const sessions = sessionsOf(await connectAll(s, 'additive'));
+    const values = Float64Array.of(1.5, -2, 4);
+    const xs = await Promise.all(sessions.map((ss, me) => (me === 0 ? ss.share(0, values) : ss.share(0, { rows: 3, cols: 1 }))));
+    const sums = await Promise.all(sessions.map((ss, me) => ss.reveal(ss.sum(xs[me]))));
+    for (const sum of sums) close(Array.from(sum), [3.5], 1e-3);
+  });
+});
+
+describe('a link reset while the other links are still being set up', () => {
+  it('fails the connect with a typed error naming the peer (not an unhandled socket error)', async () => {
+    const s = await prepared(3, 'replicated', false);
+    // Party 0 reaches party 1 through a relay that resets party 0's side once both have shaken hands; party 2
+    // never comes, so party 0 is still waiting for it.
+    const relays = new Set<net.Socket>();
+    const relay = net.createServer((client) => {
+      const upstream = net.connect(s.peers[1].port, '127.0.0.1');
+      for (const x of [client, upstream]) {
+        relays.add(x);
+        x.on('error', () => {});
+      }
+      client.pipe(upstream).pipe(client);
+      setTimeout(() => client.resetAndDestroy(), 1000);
+    });
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => {
+      for (const x of relays) x.destroy();
+      relay.close();
+    });
+    const port = (relay.address() as net.AddressInfo).port;
+    const [zero, one] = await connectAll(
+      { ...s, ids: s.ids.slice(0, 2) },
+      'replicated',
+      (party, o) => (party === 0 ? { ...o, peers: o.peers.map((p, i) => (i === 1 ? { ...p, port } : p)) } : o),
+      2500,
+    );
+    expect(zero?.status).toBe('rejected');
+    const e = (zero as PromiseRejectedResult).reason as ProtocolAbortError;
+    expect(e).toBeInstanceOf(ProtocolAbortError);
+    expect(e.message).toMatch(/the connection to party 1 failed while the other links were set up/);
+    expect(e.party).toBe(1);
+    expect(one?.status).toBe('rejected');
+  });
+});
+
 describe('a relay between two parties that tampers with one TLS record', () => {
   it.each(['flip', 'duplicate', 'drop', 'reorder'] as const)('%s: every party aborts, no wrong result', async (mode) => {
     const s = await prepared(3, 'replicated');

@@ -6,7 +6,7 @@ import tls from 'node:tls';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolAbortError, generateIdentity } from '../src/index.ts';
 import { ABORT, CHUNK, DATA, frameHeader, sessionDigest } from '../src/transport/frames.ts';
-import { TlsTransport } from '../src/transport/tls.ts';
+import { SEND_HIGH_WATER, TlsTransport } from '../src/transport/tls.ts';
 
 const digest = sessionDigest('frames-test');
 const [serverId, clientId] = [generateIdentity(), generateIdentity()];
@@ -160,5 +160,19 @@ describe('TlsTransport frames', () => {
     expect(e).toBeInstanceOf(ProtocolAbortError);
     expect((e as ProtocolAbortError).message).toMatch(/party 0 sent nothing, not even a keepalive, for 800 ms/);
     expect(Date.now() - t0).toBeLessThan(800 + 500);
+  });
+
+  it('drained() rejects when the run fails while a peer that reads nothing holds the send queue', async () => {
+    const p = await pair();
+    p.raw.pause();
+    p.t.send(0, '0.0', new Uint8Array(SEND_HIGH_WATER + CHUNK));
+    const waiting = p.t.drained().then(
+      () => 'drained',
+      (e: unknown) => e,
+    );
+    p.t.fail(new Error('stopped by the test'));
+    const got = await Promise.race([waiting, new Promise((r) => setTimeout(() => r('hung'), 3000))]);
+    expect(got).toBeInstanceOf(ProtocolAbortError);
+    expect((got as ProtocolAbortError).message).toMatch(/stopped by the test/);
   });
 });

@@ -11,7 +11,7 @@ import { ProtocolAbortError } from '../errors.ts';
 import { checkIdentity, normalizeFingerprint, type Identity } from '../identity.ts';
 import { allKeys } from '../option-keys.ts';
 import { runDealer } from '../runtime/dealer-runtime.ts';
-import { ABORT, frameHeader, sessionDigest } from '../transport/frames.ts';
+import { ABORT, MAX_FRAME, frameHeader, sessionDigest } from '../transport/frames.ts';
 import { TlsTransport, type TlsLink } from '../transport/tls.ts';
 import { agree, exchangeHello, presented, tlsOptions } from './handshake.ts';
 import { DEALER_FIELDS, WIRE_VERSION } from './mesh.ts';
@@ -42,6 +42,8 @@ const DEALER_KEYS = allKeys<DealerOptions>()('host', 'port', 'identity', 'protoc
 
 interface Group {
   readonly links: (TlsLink | null)[];
+  /** Per party waiting for the others: stops watching its socket and returns what it sent meanwhile. */
+  readonly detach: ((() => Buffer) | null)[];
   transport: TlsTransport | null;
   /** The parties' timeoutMs (from their HELLOs): the dealer's keepalives must come well within the shortest. */
   timeoutMs: number;
@@ -140,7 +142,12 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
             );
             return;
           }
-          g = { links: new Array<TlsLink | null>(n + 1).fill(null), transport: null, timeoutMs: 2 ** 31 - 1 };
+          g = {
+            links: new Array<TlsLink | null>(n + 1).fill(null),
+            detach: new Array<(() => Buffer) | null>(n).fill(null),
+            transport: null,
+            timeoutMs: 2 ** 31 - 1,
+          };
           groups.set(sessionId, g);
         }
         if (g.links[p] !== null) {
@@ -151,7 +158,18 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
           );
           return;
         }
-        g.links[p] = { socket: s, rest, lanes: new Set(p === 0 ? ['req'] : []) };
+        const link: TlsLink = { socket: s, rest, lanes: new Set(p === 0 ? ['req'] : []) };
+        g.links[p] = link;
+        g.detach[p] = watchWhileWaiting(s, rest, () => {
+          // The party gave up (its connect timed out or it stopped) before the others came: free its slot, or
+          // its retry of the same session would be refused as a second connection.
+          const group = g as Group;
+          if (group.transport !== null || group.links[p] !== link) return;
+          group.links[p] = null;
+          group.detach[p] = null;
+          s.destroy();
+          if (group.links.every((l) => l === null) && groups.get(sessionId) === group) groups.delete(sessionId);
+        });
         if (typeof hello.timeoutMs === 'number' && hello.timeoutMs >= 1) g.timeoutMs = Math.min(g.timeoutMs, hello.timeoutMs);
         if (g.links.slice(0, n).every((l) => l !== null)) serve(sessionId, g, digest);
       },
@@ -160,6 +178,11 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
   });
 
   const serve = (sessionId: string, g: Group, digest: Uint8Array): void => {
+    for (let i = 0; i < n; i++) {
+      const l = g.links[i] as TlsLink;
+      g.links[i] = { ...l, rest: (g.detach[i] as () => Buffer)() };
+      g.detach[i] = null;
+    }
     const transport = new TlsTransport({
       party: n,
       parties: n,
@@ -206,5 +229,34 @@ export async function startDealer(options: DealerOptions): Promise<DealerHandle>
       })();
       return closing;
     },
+  };
+}
+
+/**
+ * Reads a party's socket while it waits for the others (a paused socket would never report the party's ABORT
+ * or end): calls `gone` when the party closes or fails, and keeps what it sent (the requests it may already
+ * make) for the transport. The returned function stops watching and returns those bytes.
+ */
+function watchWhileWaiting(s: tls.TLSSocket, rest: Buffer, gone: () => void): () => Buffer {
+  const early: Buffer[] = [rest];
+  let bytes = rest.length;
+  const onData = (d: Buffer): void => {
+    early.push(d);
+    bytes += d.length;
+    // Bounded: past one frame's worth the party waits (TCP backpressure) like any unread peer.
+    if (bytes > MAX_FRAME) s.pause();
+  };
+  s.on('data', onData);
+  s.once('end', gone);
+  s.once('close', gone);
+  s.on('error', gone);
+  s.resume();
+  return () => {
+    s.pause();
+    s.off('data', onData);
+    s.off('end', gone);
+    s.off('close', gone);
+    s.off('error', gone);
+    return Buffer.concat(early, bytes);
   };
 }

@@ -140,8 +140,23 @@ export async function connectMesh(o: {
     const who = peer === n ? 'the dealer' : `party ${peer}`;
     const { hello, rest } = await exchangeHello(s, o.hello, o.digest, who, peer === n ? -1 : peer);
     check(hello, peer);
+    // Until the transport takes the socket over, a reset of this link fails the connect at once, naming this
+    // peer (not, after timeoutMs, a party that is merely late).
+    const onError = (e: Error): void =>
+      lose(
+        new ProtocolAbortError(`the connection to ${who} failed while the other links were set up: ${e.message}`, {
+          party: peer === n ? -1 : peer,
+          cause: e,
+        }),
+      );
+    s.on('error', onError);
+    unwatch.push(() => s.off('error', onError));
     links[peer] = { socket: s, rest, lanes: new Set([peer === n ? 'pre' : '']) };
   };
+  const unwatch: (() => void)[] = [];
+  let lose: (e: ProtocolAbortError) => void = () => {};
+  const lost = new Promise<never>((_, reject) => (lose = reject));
+  lost.catch(() => {});
   const jobs: Promise<void>[] = [];
   for (let j = 0; j < me; j++) jobs.push(establish(j, incoming[j] as Promise<tls.TLSSocket>));
   const dialOne = (peer: number, a: PeerAddress): Promise<tls.TLSSocket> =>
@@ -179,7 +194,7 @@ export async function connectMesh(o: {
     }, o.timeoutMs);
   });
   try {
-    await Promise.race([Promise.all(jobs), timeout]);
+    await Promise.race([Promise.all(jobs), timeout, lost]);
   } catch (e) {
     // Every other job fails once its sockets close: keep those rejections from going unhandled.
     for (const j of jobs) j.catch(() => {});
@@ -190,6 +205,9 @@ export async function connectMesh(o: {
   } finally {
     clearTimeout(timer);
   }
+  // The links are handed over: their transport listens from here on. (After a failure the listeners stay, for
+  // the sockets still closing.)
+  for (const u of unwatch) u();
   server.close();
   return links;
 }

@@ -97,6 +97,8 @@ export class TlsTransport implements Transport {
   #failure: ProtocolAbortError | null = null;
   #closed = false;
   readonly #allClosed: Promise<void>;
+  /** Wakes `drained()` waiters on failure: a failed socket only ends, and a stalled peer never drains or closes it. */
+  readonly #wakers = new Set<() => void>();
 
   constructor(options: TlsTransportOptions) {
     this.party = options.party;
@@ -406,10 +408,12 @@ export class TlsTransport implements Transport {
           const done = (): void => {
             s.off('drain', done);
             s.off('close', done);
+            this.#wakers.delete(done);
             resolve();
           };
           s.once('drain', done);
           s.once('close', done);
+          this.#wakers.add(done);
         });
       }
     }
@@ -427,6 +431,7 @@ export class TlsTransport implements Transport {
     clearInterval(this.#watchdog);
     if (this.#pinger !== null) clearInterval(this.#pinger);
     this.#box.fail(err);
+    for (const wake of [...this.#wakers]) wake();
     if (!this.#closed) {
       const reason = new TextEncoder().encode(JSON.stringify({ message: err.message, party: err.party }));
       for (const st of this.#peers) {
