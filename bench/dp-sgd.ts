@@ -24,12 +24,16 @@
 //
 // The PyTorch anchors are the issue's published figures (PyTorch 1.13 float32 on OpenBLAS, one thread, per-sample
 // gradients by Opacus-style hooks, same data and settings, measured on the project's 2-core VM); they are printed
-// next to this run's figures for the built-in MLP, not re-measured here.
+// next to this run's figures for the built-in MLP, not re-measured here. The built-in MLP trains on float32
+// WebAssembly SIMD kernels by default; the same section times it with `precision: 'float64'` (the JavaScript float64
+// kernels) in alternating runs, so the speed-up of the SIMD kernels is a ratio measured in one run.
 //
 // The last section trains the same MLP 30-64-64-1 built as a TensorFlow.js model through `@ppml/dp/tfjs` on the
 // wasm backend (XNNPACK, SIMD) at batch 256: DP-SGD epoch / plain SGD epoch (goal <= 1.5x).
 //
-// Usage (repository root): node_modules/.bin/node bench/dp-sgd.ts [--quick]
+// Usage (repository root): node_modules/.bin/node bench/dp-sgd.ts [--quick] [--only <text>]
+// --only keeps the cases whose name contains <text> (case-insensitive, e.g. `--only mlp`) and skips the noise,
+// accounting and fromTfjs sections.
 import { ensureSourceCondition, median } from './support.ts';
 
 // The packages are run from source (re-launched with the source export condition when it is not set).
@@ -41,6 +45,8 @@ type DenseModel = import('@ppml/dp').DenseModel;
 
 const quick = process.argv.includes('--quick');
 const RUNS = quick ? 2 : 3;
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt >= 0 ? (process.argv[onlyAt + 1] ?? '').toLowerCase() : null;
 
 function breastCancer(): { x: Float64Array[]; y: number[] } {
   const table = core.readCsv(new URL('../examples/data/breast_cancer.csv', import.meta.url));
@@ -213,6 +219,8 @@ function noiseMsPerStep(params: number): number {
 const bc = breastCancer();
 const syn = synthetic(quick ? 5000 : 20_000, 30);
 const mlpOf = (): DenseModel => dp.mlp({ sizes: [30, 64, 64, 1], activation: 'relu', rng: core.seededTestRng(1) });
+/** The same MLP on the float64 JavaScript kernels (the reference arithmetic, and the only one before the SIMD kernels). */
+const mlp64Of = (): DenseModel => dp.mlp({ sizes: [30, 64, 64, 1], activation: 'relu', rng: core.seededTestRng(1), precision: 'float64' });
 const lrOf = (): DenseModel => dp.logisticRegression({ features: 30 });
 const cases: Case[] = [
   { name: 'LR, breast cancer, q=0.1', data: bc, make: lrOf, sampleRate: 0.1, epochs: 150 },
@@ -221,7 +229,7 @@ const cases: Case[] = [
   { name: 'MLP 2x64, breast cancer, q=0.5', data: bc, make: mlpOf, sampleRate: 0.5, epochs: 6 },
   { name: 'LR, synthetic 20k, B=256', data: syn, make: lrOf, sampleRate: 256 / syn.x.length, epochs: 4 },
   { name: 'MLP 2x64, synthetic 20k, B=256', data: syn, make: mlpOf, sampleRate: 256 / syn.x.length, epochs: 3 },
-];
+].filter((c) => only === null || c.name.toLowerCase().includes(only));
 
 console.log(
   `DP-SGD vs plain SGD, Node ${process.version}; sigma = 1, C = 1, RDP accounting every epoch; ${RUNS} alternating runs per mode, median epoch time`,
@@ -230,7 +238,19 @@ const pad = (s: string, n: number): string => s.padEnd(n);
 console.log(
   `${pad('case', 33)}${pad('params', 7)}${pad('batch', 6)}${pad('SGD ms/ep', 10)}${pad('DP ms/ep', 9)}${pad('DP/SGD', 7)}${pad('cpu', 7)}${pad('par/SGD', 8)}${pad('clip/SGD', 9)}${pad('noise ms/step', 14)}${pad('samples/s SGD | DP', 20)}heap MB SGD/DP`,
 );
-const results: { name: string; dpRatio: number; cpuRatio: number; parRatio: number; clipRatio: number; sgd: number; dp: number }[] = [];
+const results: {
+  name: string;
+  dpRatio: number;
+  cpuRatio: number;
+  parRatio: number;
+  clipRatio: number;
+  sgd: number;
+  dp: number;
+  /** CPU ms per epoch of this process (median over runs; each run's mean includes its first epoch). */
+  cpuSgd: number;
+  cpuDp: number;
+  case: Case;
+}[] = [];
 for (const c of cases) {
   timeRun(c, 'sgd');
   timeRun(c, 'dp');
@@ -253,40 +273,53 @@ for (const c of cases) {
   const clip = clippingRatio(c);
   const n = c.data.x.length;
   const cpuRatio = median(cpu.dp) / median(cpu.sgd);
-  results.push({ name: c.name, dpRatio: dpMs / sgd, cpuRatio, parRatio: par / sgd, clipRatio: clip, sgd, dp: dpMs });
+  results.push({
+    name: c.name,
+    dpRatio: dpMs / sgd,
+    cpuRatio,
+    parRatio: par / sgd,
+    clipRatio: clip,
+    sgd,
+    dp: dpMs,
+    cpuSgd: median(cpu.sgd),
+    cpuDp: median(cpu.dp),
+    case: c,
+  });
   console.log(
     `${pad(c.name, 33)}${pad(String(params), 7)}${pad((c.sampleRate * n).toFixed(0), 6)}${pad(sgd.toFixed(2), 10)}${pad(dpMs.toFixed(2), 9)}${pad(`${(dpMs / sgd).toFixed(2)}x`, 7)}${pad(`${cpuRatio.toFixed(2)}x`, 7)}${pad(`${(par / sgd).toFixed(2)}x`, 8)}${pad(`${clip.toFixed(2)}x`, 9)}${pad(noiseMsPerStep(params).toFixed(3), 14)}${pad(`${(n / (sgd / 1000)).toFixed(0)} | ${(n / (dpMs / 1000)).toFixed(0)}`, 20)}${heap.sgd.toFixed(1)}/${Math.max(heap.dp, heap.par).toFixed(1)}`,
   );
 }
-console.log('\nnoise per parameter per step, sigma = 1 (median of 15 windows, interleaved in this run):');
-const noiseRows: { params: number; exact: number; naive: number }[] = [];
-for (const params of [31, 6209, 100_000]) {
-  const exact = microsPerValue(params, (o) => dp.sampleGaussianNoise(o, 1));
-  const naive = microsPerValue(params, (o) => boxMullerMathRandom(o, 1));
-  noiseRows.push({ params, exact, naive });
+if (only === null) {
+  console.log('\nnoise per parameter per step, sigma = 1 (median of 15 windows, interleaved in this run):');
+  const noiseRows: { params: number; exact: number; naive: number }[] = [];
+  for (const params of [31, 6209, 100_000]) {
+    const exact = microsPerValue(params, (o) => dp.sampleGaussianNoise(o, 1));
+    const naive = microsPerValue(params, (o) => boxMullerMathRandom(o, 1));
+    noiseRows.push({ params, exact, naive });
+    console.log(
+      `  P = ${pad(String(params), 7)} exact secure (table discrete Gaussian): ${exact.toFixed(4)} µs; ` +
+        `Box–Muller on Math.random (not attack-safe): ${naive.toFixed(4)} µs; exact / Box–Muller ${(exact / naive).toFixed(2)}x`,
+    );
+  }
+
+  let t0 = performance.now();
+  const sigma = dp.calibrateNoiseMultiplier({ targetEpsilon: 1, delta: 1e-5, sampleRate: 0.1, steps: 100, accountant: 'rdp' });
+  const calibrationMs = performance.now() - t0;
+  t0 = performance.now();
+  const eps = dp.computeEpsilon({ noiseMultiplier: sigma, sampleRate: 0.1, steps: 100, delta: 1e-5, accountant: 'rdp' });
+  const epsilonMs = performance.now() - t0;
   console.log(
-    `  P = ${pad(String(params), 7)} exact secure (table discrete Gaussian): ${exact.toFixed(4)} µs; ` +
-      `Box–Muller on Math.random (not attack-safe): ${naive.toFixed(4)} µs; exact / Box–Muller ${(exact / naive).toFixed(2)}x`,
+    `accounting: calibration (RDP, eps 1, q 0.1, 100 steps) sigma = ${sigma.toFixed(4)} in ${calibrationMs.toFixed(1)} ms; one epsilon (${eps.toFixed(4)}) in ${epsilonMs.toFixed(2)} ms`,
+  );
+  console.log(`peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
+  const small = results.filter((r) => r.name.includes('breast cancer, q=0.1'));
+  console.log(
+    `small batches (Breast Cancer, q = 0.1, default configuration): ` +
+      small.map((r) => `${r.name.split(',')[0]} ${r.dpRatio.toFixed(2)}x wall, ${r.cpuRatio.toFixed(2)}x CPU`).join('; ') +
+      ` (goal <= 1.3x); exact noise at P = 6209: ${noiseRows[1].exact.toFixed(4)} µs per parameter per step ` +
+      `(goal <= 0.03 µs: ${noiseRows[1].exact <= 0.03 ? 'met' : 'NOT met'})`,
   );
 }
-
-let t0 = performance.now();
-const sigma = dp.calibrateNoiseMultiplier({ targetEpsilon: 1, delta: 1e-5, sampleRate: 0.1, steps: 100, accountant: 'rdp' });
-const calibrationMs = performance.now() - t0;
-t0 = performance.now();
-const eps = dp.computeEpsilon({ noiseMultiplier: sigma, sampleRate: 0.1, steps: 100, delta: 1e-5, accountant: 'rdp' });
-const epsilonMs = performance.now() - t0;
-console.log(
-  `accounting: calibration (RDP, eps 1, q 0.1, 100 steps) sigma = ${sigma.toFixed(4)} in ${calibrationMs.toFixed(1)} ms; one epsilon (${eps.toFixed(4)}) in ${epsilonMs.toFixed(2)} ms`,
-);
-console.log(`peak RSS of this process: ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MB`);
-const small = results.filter((r) => r.name.includes('breast cancer, q=0.1'));
-console.log(
-  `small batches (Breast Cancer, q = 0.1, default configuration): ` +
-    small.map((r) => `${r.name.split(',')[0]} ${r.dpRatio.toFixed(2)}x wall, ${r.cpuRatio.toFixed(2)}x CPU`).join('; ') +
-    ` (goal <= 1.3x); exact noise at P = 6209: ${noiseRows[1].exact.toFixed(4)} µs per parameter per step ` +
-    `(goal <= 0.03 µs: ${noiseRows[1].exact <= 0.03 ? 'met' : 'NOT met'})`,
-);
 for (const r of results) {
   // The verdict is on the default configuration (what a user gets); parallel noise is reported beside it.
   console.log(
@@ -300,19 +333,40 @@ const PYTORCH: Record<string, { dp: number; plain: number }> = {
   'MLP 2x64, breast cancer, q=0.5': { dp: 4.3, plain: 0.66 },
   'MLP 2x64, synthetic 20k, B=256': { dp: 206, plain: 36 },
 };
-console.log('\nbuilt-in MLP 30-64-64-1 next to PyTorch (published anchors, same machine class; ms per epoch):');
+console.log(
+  '\nbuilt-in MLP 30-64-64-1 (float32 WebAssembly SIMD kernels, the default) next to PyTorch (published anchors, same machine class; ms per epoch),\n' +
+    "and the same MLP with precision: 'float64' (JavaScript float64 kernels) timed in this run, alternating float32 and float64 runs:",
+);
 for (const r of results) {
   const py = PYTORCH[r.name];
   if (py === undefined) continue;
+  const f64Case: Case = { ...r.case, make: mlp64Of };
+  const t32: Record<'sgd' | 'dp', number[]> = { sgd: [], dp: [] };
+  const t64: Record<'sgd' | 'dp', number[]> = { sgd: [], dp: [] };
+  timeRun(f64Case, 'sgd');
+  for (let k = 0; k < RUNS; k++) {
+    for (const mode of ['sgd', 'dp'] as const) {
+      t64[mode].push(...timeRun(f64Case, mode).epochs);
+      t32[mode].push(...timeRun(r.case, mode).epochs);
+    }
+  }
+  const f32 = { sgd: median(t32.sgd), dp: median(t32.dp) };
+  const f64 = { sgd: median(t64.sgd), dp: median(t64.dp) };
+  console.log(
+    `  ${pad(r.name, 33)} float64 kernels: DP ${f64.dp.toFixed(2)}, plain ${f64.sgd.toFixed(2)}; ` +
+      `float32 SIMD in the same runs: DP ${f32.dp.toFixed(2)}, plain ${f32.sgd.toFixed(2)} ` +
+      `(speed-up DP ${(f64.dp / f32.dp).toFixed(1)}x, plain ${(f64.sgd / f32.sgd).toFixed(1)}x)`,
+  );
   const scale = quick && r.name.includes('synthetic') ? ' (--quick: 5,000 rows, scale x4 to compare)' : '';
   console.log(
     `  ${pad(r.name, 33)} DP ${r.dp.toFixed(2)} vs ${py.dp} (goal <= PyTorch: ${r.dp <= py.dp ? 'met' : 'NOT met'}); ` +
-      `plain ${r.sgd.toFixed(2)} vs ${py.plain} (${(r.sgd / py.plain).toFixed(2)}x, goal <= 1.5x: ${r.sgd <= 1.5 * py.plain ? 'met' : 'NOT met'})${scale}`,
+      `plain ${r.sgd.toFixed(2)} vs ${py.plain} (${(r.sgd / py.plain).toFixed(2)}x, goal <= 1.5x: ${r.sgd <= 1.5 * py.plain ? 'met' : 'NOT met'}); ` +
+      `CPU ms/epoch DP ${r.cpuDp.toFixed(2)}, plain ${r.cpuSgd.toFixed(2)}${scale}`,
   );
 }
 
 // fromTfjs on the wasm backend: the same MLP as a TensorFlow.js model, DP-SGD against plain SGD at batch 256.
-{
+if (only === null) {
   const tf = await import('@tensorflow/tfjs-core');
   const tfl = await import('@tensorflow/tfjs-layers');
   await import('@tensorflow/tfjs-backend-wasm');

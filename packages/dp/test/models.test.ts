@@ -43,12 +43,12 @@ const cases: { name: string; make: () => DenseModel; classes: number }[] = [
   { name: 'softmax regression', make: () => randomise(softmaxRegression({ features: 4, classes: 3 }), 'sm'), classes: 3 },
   {
     name: 'MLP tanh, binary head',
-    make: () => mlp({ sizes: [4, 6, 5, 1], activation: 'tanh', rng: seededTestRng('mlp-tanh') }),
+    make: () => mlp({ sizes: [4, 6, 5, 1], activation: 'tanh', rng: seededTestRng('mlp-tanh'), precision: 'float64' }),
     classes: 2,
   },
   {
     name: 'MLP relu, softmax head',
-    make: () => randomise(mlp({ sizes: [3, 7, 4], activation: 'relu' }), 'mlp-relu'),
+    make: () => randomise(mlp({ sizes: [3, 7, 4], activation: 'relu', precision: 'float64' }), 'mlp-relu'),
     classes: 4,
   },
 ];

@@ -173,7 +173,7 @@ describe('trainDpSgd options', () => {
   it('ghost clipping and materialised per-example gradients give the same training run', () => {
     // A wrapper exposing only the generic per-example interface goes through clipAndSum; the same seed must
     // reproduce the built-in (ghost) run up to float rounding.
-    const ghost = mlp({ sizes: [30, 8, 1], activation: 'tanh', rng: seededTestRng('init') });
+    const ghost = mlp({ sizes: [30, 8, 1], activation: 'tanh', rng: seededTestRng('init'), precision: 'float64' });
     const inner = ghost.clone();
     const generic: TrainableModel = {
       features: inner.features,

@@ -14,6 +14,7 @@ export {
 } from './model.ts';
 export {
   type Activation,
+  type Precision,
   type ModelKind,
   type LogisticRegressionJSON,
   type SoftmaxRegressionJSON,

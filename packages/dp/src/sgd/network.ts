@@ -10,14 +10,30 @@
  * is the same matrix product plain SGD computes, with each row of errors scaled by its clip factor, so no second
  * backward pass is needed (the errors of every layer scale linearly with the output error of the example).
  *
+ * The training pass of an MLP runs by default in float32 WebAssembly SIMD kernels (`../kernels/dense-simd.ts`), the
+ * arithmetic PyTorch and Opacus use by default; the float64 JavaScript kernels below are the reference, the
+ * fallback where WebAssembly SIMD is missing, and what `precision: 'float64'`, logistic and softmax regression,
+ * prediction, evaluation and `perSampleGradients` use.
+ *
  * Models serialise to a small JSON format ({@link ModelJSON}) read back by {@link modelFromJSON}.
  * @module
  */
 import { type Rng, assertFunction, assertOptions, cryptoRng, describeValue, toMatrix, uniformDouble } from '@ppml/core';
+import { type SimdDensePass, createSimdDensePass } from '../kernels/dense-simd.ts';
 import type { BatchStats, GhostClippingModel, ParameterGroup, PerSampleGradients } from './model.ts';
 
 /** Hidden-layer activation of an MLP. */
 export type Activation = 'relu' | 'tanh';
+
+/**
+ * Arithmetic of a model's training pass (`forwardBackward`, `perSampleSquaredNorms`, `accumulateGradient`):
+ * - `'float32'`: float32 weights, activations and errors in WebAssembly SIMD kernels, as PyTorch and Opacus train
+ *   by default; norms, clip factors, the gradient sum, the parameters and the noise stay float64 (see
+ *   `kernels/dense-simd.ts`). Where WebAssembly SIMD is unavailable the float64 kernels run instead.
+ * - `'float64'`: float64 JavaScript kernels throughout (slower, bit-for-bit reproducible across engines).
+ * Prediction, evaluation and `perSampleGradients` are float64 either way.
+ */
+export type Precision = 'float32' | 'float64';
 
 /** Which built-in model a {@link DenseModel} is. */
 export type ModelKind = 'logistic-regression' | 'softmax-regression' | 'mlp';
@@ -78,7 +94,8 @@ const EVAL_CHUNK = 1024;
 /**
  * A stack of dense layers with a cross-entropy head; the class behind {@link logisticRegression},
  * {@link softmaxRegression} and {@link mlp}. Parameters are one flat `Float64Array`: for each layer, its weights
- * (row-major out × in) then its bias.
+ * (row-major out × in) then its bias. `precision` (default `'float64'` here, `'float32'` from {@link mlp}) picks the
+ * arithmetic of the training pass (see {@link Precision}).
  * @example
  * ```ts
  * const model = mlp({ sizes: [30, 16, 1], activation: 'tanh', rng: seededTestRng(1) });
@@ -96,6 +113,8 @@ export class DenseModel implements GhostClippingModel {
   readonly classes: number;
   readonly parameters: Float64Array;
   readonly parameterGroups: readonly ParameterGroup[];
+  /** Arithmetic of the training pass (see {@link Precision}). */
+  readonly precision: Precision;
 
   readonly #weightOffset: number[] = [];
   readonly #biasOffset: number[] = [];
@@ -107,8 +126,18 @@ export class DenseModel implements GhostClippingModel {
   #rows = -1;
   /** Precomputed ‖x_i‖² of the last batch's rows, when the caller supplied them. */
   #inputSq: Float64Array | null = null;
+  /** The float32 SIMD workspace (undefined until first used, null when unavailable or precision is float64). */
+  #simd: SimdDensePass | null | undefined;
+  /** Whether the last batch went through the SIMD workspace. */
+  #batchSimd = false;
 
-  constructor(kind: ModelKind, sizes: readonly number[], activation: Activation, parameters?: Float64Array) {
+  constructor(
+    kind: ModelKind,
+    sizes: readonly number[],
+    activation: Activation,
+    parameters?: Float64Array,
+    precision: Precision = 'float64',
+  ) {
     if (kind !== 'logistic-regression' && kind !== 'softmax-regression' && kind !== 'mlp') {
       throw new RangeError(`kind must be 'logistic-regression', 'softmax-regression' or 'mlp', got ${describeValue(kind)}`);
     }
@@ -122,6 +151,11 @@ export class DenseModel implements GhostClippingModel {
     if (parameters !== undefined && !(parameters instanceof Float64Array)) {
       throw new TypeError(`parameters must be a Float64Array, got ${describeValue(parameters)}`);
     }
+    if (precision !== 'float32' && precision !== 'float64') {
+      throw new RangeError(`precision must be 'float32' or 'float64', got ${describeValue(precision)}`);
+    }
+    this.precision = precision;
+    this.#simd = precision === 'float64' ? null : undefined;
     this.kind = kind;
     this.sizes = Object.freeze([...sizes]);
     this.activation = activation;
@@ -157,7 +191,7 @@ export class DenseModel implements GhostClippingModel {
 
   /** An independent copy (same architecture and parameters). */
   clone(): DenseModel {
-    return new DenseModel(this.kind, this.sizes, this.activation, this.parameters.slice());
+    return new DenseModel(this.kind, this.sizes, this.activation, this.parameters.slice(), this.precision);
   }
 
   #ensureCapacity(rows: number): void {
@@ -205,45 +239,7 @@ export class DenseModel implements GhostClippingModel {
    */
   #head(y: Float64Array, rows: number, withErrors: boolean): BatchStats {
     const L = this.layerCount;
-    const z = this.#acts[L];
-    const err = this.#errs[L - 1];
-    const K = this.outputs;
-    let lossSum = 0;
-    let correct = 0;
-    if (K === 1) {
-      for (let i = 0; i < rows; i++) {
-        const zi = z[i];
-        const yi = y[i];
-        // Binary cross-entropy with logits, stable: max(z, 0) - y z + log(1 + e^{-|z|}); one exponential.
-        const e = Math.exp(-Math.abs(zi));
-        lossSum += Math.max(zi, 0) - yi * zi + Math.log1p(e);
-        const p = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
-        if ((p >= 0.5 ? 1 : 0) === yi) correct++;
-        if (withErrors) err[i] = p - yi;
-      }
-      return { lossSum, correct };
-    }
-    for (let i = 0; i < rows; i++) {
-      const b = i * K;
-      const yi = y[i];
-      let max = z[b];
-      let arg = 0;
-      for (let k = 1; k < K; k++) {
-        if (z[b + k] > max) {
-          max = z[b + k];
-          arg = k;
-        }
-      }
-      let sum = 0;
-      for (let k = 0; k < K; k++) sum += Math.exp(z[b + k] - max);
-      const logSum = Math.log(sum) + max;
-      lossSum += logSum - z[b + yi];
-      if (arg === yi) correct++;
-      if (withErrors) {
-        for (let k = 0; k < K; k++) err[b + k] = Math.exp(z[b + k] - logSum) - (k === yi ? 1 : 0);
-      }
-    }
-    return { lossSum, correct };
+    return headLoss(this.#acts[L], this.#errs[L - 1], this.outputs, this.outputs, y, rows, withErrors);
   }
 
   forwardBackward(x: Float64Array, y: Float64Array, rows: number, inputSquaredNorms?: Float64Array): BatchStats {
@@ -251,6 +247,37 @@ export class DenseModel implements GhostClippingModel {
       throw new RangeError(`inputSquaredNorms must have length >= rows=${rows}, got ${inputSquaredNorms.length}`);
     }
     this.#inputSq = inputSquaredNorms ?? null;
+    const simd = this.#simdPass();
+    if (simd !== null) {
+      try {
+        simd.forward(x, rows, this.parameters, this.#weightOffset, this.#biasOffset);
+      } catch (e) {
+        // The workspace could not grow (out of memory for WebAssembly): the float64 kernels take over.
+        if (!(e instanceof RangeError)) throw e;
+        this.#simd = null;
+        return this.forwardBackward(x, y, rows, inputSquaredNorms);
+      }
+      const K = this.outputs;
+      const stride = simd.widths[this.layerCount];
+      const err = simd.headError();
+      err.fill(0, 0, ((rows + 3) & ~3) * stride);
+      const stats = headLoss(simd.logits(), err, K, stride, y, rows, true);
+      simd.backward(rows);
+      this.#batchSimd = true;
+      this.#rows = rows;
+      return stats;
+    }
+    return this.#forwardBackward64(x, y, rows);
+  }
+
+  /** The SIMD workspace, created on first use; null for float64 models or where WebAssembly SIMD is missing. */
+  #simdPass(): SimdDensePass | null {
+    if (this.#simd === undefined) this.#simd = createSimdDensePass(this.sizes, this.activation === 'relu');
+    return this.#simd;
+  }
+
+  /** The float64 training pass (the reference arithmetic; also behind `perSampleGradients`). */
+  #forwardBackward64(x: Float64Array, y: Float64Array, rows: number): BatchStats {
     this.#forward(x, rows);
     const stats = this.#head(y, rows, true);
     const P = this.parameters;
@@ -280,6 +307,7 @@ export class DenseModel implements GhostClippingModel {
         }
       }
     }
+    this.#batchSimd = false;
     this.#rows = rows;
     return stats;
   }
@@ -294,6 +322,10 @@ export class DenseModel implements GhostClippingModel {
     const G = this.layerCount;
     if (out.length < rows * G) {
       throw new RangeError(`out must have length >= ${rows * G} (rows x groups), got ${out.length}`);
+    }
+    if (this.#batchSimd) {
+      (this.#simd as SimdDensePass).squaredNorms(rows, this.#inputSq, out);
+      return;
     }
     for (let l = 0; l < G; l++) {
       const nIn = this.sizes[l];
@@ -320,6 +352,14 @@ export class DenseModel implements GhostClippingModel {
     if (out.length !== this.parameters.length) {
       throw new RangeError(`out must have length ${this.parameters.length} (the parameter count), got ${out.length}`);
     }
+    if (this.#batchSimd) {
+      const simd = this.#simd as SimdDensePass;
+      for (let l = 0; l < G; l++) {
+        const stride = weights === null ? 0 : perGroup ? G : 1;
+        simd.accumulate(l, rows, weights, stride, perGroup ? l : 0, out, this.#weightOffset[l], this.#biasOffset[l]);
+      }
+      return;
+    }
     for (let l = 0; l < G; l++) {
       const nIn = this.sizes[l];
       const nOut = this.sizes[l + 1];
@@ -344,7 +384,9 @@ export class DenseModel implements GhostClippingModel {
   }
 
   perSampleGradients(x: Float64Array, y: Float64Array, rows: number): PerSampleGradients {
-    this.forwardBackward(x, y, rows);
+    // Materialised gradients are the float64 reference (tests and the generic clipping path compare against them).
+    this.#inputSq = null;
+    this.#forwardBackward64(x, y, rows);
     const cols = this.parameters.length;
     const data = new Float64Array(rows * cols);
     for (let l = 0; l < this.layerCount; l++) {
@@ -520,6 +562,57 @@ export class DenseModel implements GhostClippingModel {
   }
 }
 
+/**
+ * Loss sum and correct count of a batch from its logits `z` (row stride `stride`, `K` outputs per row); writes
+ * dLoss/dlogits into `err` (same layout) when `withErrors`. Arithmetic is float64 whatever the arrays hold.
+ */
+function headLoss(
+  z: Float64Array | Float32Array,
+  err: Float64Array | Float32Array,
+  K: number,
+  stride: number,
+  y: Float64Array,
+  rows: number,
+  withErrors: boolean,
+): BatchStats {
+  let lossSum = 0;
+  let correct = 0;
+  if (K === 1) {
+    for (let i = 0; i < rows; i++) {
+      const zi = z[i * stride];
+      const yi = y[i];
+      // Binary cross-entropy with logits, stable: max(z, 0) - y z + log(1 + e^{-|z|}); one exponential.
+      const e = Math.exp(-Math.abs(zi));
+      lossSum += Math.max(zi, 0) - yi * zi + Math.log1p(e);
+      const p = zi >= 0 ? 1 / (1 + e) : e / (1 + e);
+      if ((p >= 0.5 ? 1 : 0) === yi) correct++;
+      if (withErrors) err[i * stride] = p - yi;
+    }
+    return { lossSum, correct };
+  }
+  for (let i = 0; i < rows; i++) {
+    const b = i * stride;
+    const yi = y[i];
+    let max = z[b];
+    let arg = 0;
+    for (let k = 1; k < K; k++) {
+      if (z[b + k] > max) {
+        max = z[b + k];
+        arg = k;
+      }
+    }
+    let sum = 0;
+    for (let k = 0; k < K; k++) sum += Math.exp(z[b + k] - max);
+    const logSum = Math.log(sum) + max;
+    lossSum += logSum - z[b + yi];
+    if (arg === yi) correct++;
+    if (withErrors) {
+      for (let k = 0; k < K; k++) err[b + k] = Math.exp(z[b + k] - logSum) - (k === yi ? 1 : 0);
+    }
+  }
+  return { lossSum, correct };
+}
+
 function sigmoid(z: number): number {
   return z >= 0 ? 1 / (1 + Math.exp(-z)) : Math.exp(z) / (1 + Math.exp(z));
 }
@@ -601,18 +694,25 @@ export interface MlpOptions {
   activation: Activation;
   /** Randomness for the initial weights (default: the CSPRNG). */
   rng?: Rng;
+  /**
+   * Arithmetic of the training pass (default `'float32'`, PyTorch's and Opacus' default; `'float64'` for the
+   * reference kernels). See {@link Precision}.
+   */
+  precision?: Precision;
 }
 
 /**
  * A multilayer perceptron of dense layers. Weights start uniform in ±√(6/(in+out)) (Glorot) for tanh and
- * ±√(6/in) (He) for ReLU; biases start at zero.
+ * ±√(6/in) (He) for ReLU; biases start at zero. Training runs in float32 WebAssembly SIMD kernels by default
+ * (`precision`), with float64 parameters, norms, gradient sums and noise.
  * @example
  * ```ts
  * const model = mlp({ sizes: [30, 64, 64, 1], activation: 'relu' });
+ * const exact = mlp({ sizes: [30, 64, 64, 1], activation: 'relu', precision: 'float64' });
  * ```
  */
 export function mlp(options: MlpOptions): DenseModel {
-  assertOptions('options', options, ['sizes', 'activation', 'rng']);
+  assertOptions('options', options, ['sizes', 'activation', 'rng', 'precision']);
   const sizes = options.sizes;
   if (!Array.isArray(sizes)) throw new TypeError(`sizes must be an array of layer widths, got ${describeValue(sizes)}`);
   if (sizes.length < 2) throw new RangeError(`sizes must list at least [features, outputs], got ${sizes.length} entries`);
@@ -626,7 +726,11 @@ export function mlp(options: MlpOptions): DenseModel {
   const rng = options.rng ?? cryptoRng;
   if (rng === null || typeof rng !== 'object') throw new TypeError(`rng must be an Rng, got ${describeValue(rng)}`);
   assertFunction('rng.nextUint32', rng.nextUint32);
-  const model = new DenseModel('mlp', sizes, activation);
+  const precision = options.precision ?? 'float32';
+  if (precision !== 'float32' && precision !== 'float64') {
+    throw new RangeError(`precision must be 'float32' or 'float64', got ${describeValue(precision)}`);
+  }
+  const model = new DenseModel('mlp', sizes, activation, undefined, precision);
   const P = model.parameters;
   let offset = 0;
   for (let l = 0; l + 1 < sizes.length; l++) {
@@ -693,7 +797,8 @@ export function modelFromJSON(json: ModelJSON | string): DenseModel {
     if (!Array.isArray(j.layers) || j.layers.length !== widths.length - 1) {
       throw new RangeError(`json.layers must be an array of ${widths.length - 1} layers`);
     }
-    const model = new DenseModel('mlp', widths, j.activation);
+    // The training precision is not part of the JSON: a loaded MLP trains like a new one (float32, see mlp()).
+    const model = new DenseModel('mlp', widths, j.activation, undefined, 'float32');
     let offset = 0;
     (j.layers as unknown[]).forEach((layer, l) => {
       if (layer === null || typeof layer !== 'object') throw new TypeError(`json.layers[${l}] must be an object`);
