@@ -75,6 +75,20 @@ describe('fromTfjs: per-example clipped sums equal an explicit per-example loop'
     checkAgainstLoop(net, 'sparseCategoricalCrossentropy', x, labels(rows, 2, 8), rows);
   });
 
+  it('a frozen layer (trainable = false) between trained ones', () => {
+    const frozen = tfl.layers.dense({ units: 6, activation: 'tanh' });
+    const net = tfl.sequential({
+      layers: [
+        tfl.layers.dense({ inputShape: [5], units: 6 }),
+        tfl.layers.layerNormalization(),
+        frozen,
+        tfl.layers.dense({ units: 1, activation: 'sigmoid' }),
+      ],
+    });
+    frozen.trainable = false;
+    checkAgainstLoop(net, 'binaryCrossentropy', values(rows * 5, 9), labels(rows, 2, 10), rows);
+  });
+
   it('a functional model mixing them, with Add and Concatenate', () => {
     const inp = tfl.input({ shape: [6, 2] });
     const c1 = tfl.layers.conv1d({ filters: 4, kernelSize: 2, padding: 'same' }).apply(inp) as tfl.SymbolicTensor;
