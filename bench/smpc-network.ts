@@ -7,7 +7,8 @@
 //     --ncmp comparisons (default 10^5), as wall time;
 //   - bytes per element per party: the payload counters (which equal the in-process counters) and the bytes
 //     written to TLS with frame headers (framing overhead).
-// Dealer material is generated first (session.preprocess) and not timed; every timing starts after a barrier
+// Preprocessing (dealer material, or the parties' own: dealer-free and malicious runs) is generated first
+// (session.preprocess) and not timed; every timing starts after a barrier
 // (a small reveal) so that all parties start together. Medians of --runs runs after warm-up.
 //
 // Run: node_modules/.bin/node bench/smpc-network.ts [--n 1000000] [--ncmp 100000] [--rows 100000] [--runs 3] [--latency 10]
@@ -167,14 +168,21 @@ async function delayRelay(target: number, ms: number): Promise<{ port: number; c
   };
 }
 
-async function overTls(latencyOnly: boolean, latency: number): Promise<Figures> {
+async function overTls(
+  latencyOnly: boolean,
+  latency: number,
+  withDealer = true,
+  security: 'semi-honest' | 'malicious' = 'semi-honest',
+): Promise<Figures> {
   const ids = [0, 1, 2].map(() => generateIdentity());
   const dealerId = generateIdentity();
-  const dealer = await startDealer({
-    identity: dealerId,
-    protocol: 'replicated',
-    parties: ids.map((i) => ({ fingerprint: i.fingerprint })),
-  });
+  const dealer = withDealer
+    ? await startDealer({
+        identity: dealerId,
+        protocol: 'replicated',
+        parties: ids.map((i) => ({ fingerprint: i.fingerprint })),
+      })
+    : null;
   const peers: { host: string; port: number; fingerprint: string }[] = [];
   for (const id of ids) peers.push({ host: '127.0.0.1', port: await freePort(), fingerprint: id.fingerprint });
   const relays = latency > 0 ? await Promise.all([1, 2].map((p) => delayRelay(peers[p].port, latency))) : [];
@@ -187,7 +195,8 @@ async function overTls(latencyOnly: boolean, latency: number): Promise<Figures> 
         protocol: 'replicated' as const,
         peers: view,
         identity,
-        dealer: { host: '127.0.0.1', port: dealer.port, fingerprint: dealerId.fingerprint },
+        ...(dealer === null ? {} : { dealer: { host: '127.0.0.1', port: dealer.port, fingerprint: dealerId.fingerprint } }),
+        ...(security === 'malicious' ? { security } : {}),
         sessionId: 'bench',
       };
       const child = spawn(
@@ -214,7 +223,7 @@ async function overTls(latencyOnly: boolean, latency: number): Promise<Figures> 
     return JSON.parse(line.slice(8)) as Figures;
   } finally {
     for (const r of relays) r.close();
-    await dealer.close();
+    await dealer?.close();
   }
 }
 
@@ -231,6 +240,9 @@ try {
 }
 const tls = await overTls(false, 0);
 const wan = await overTls(true, LATENCY);
+// The same program across processes with no dealer (the parties make their material), and with malicious security.
+const tlsFree = await overTls(false, 0, false);
+const tlsMalicious = await overTls(false, 0, false, 'malicious');
 const rate = (elements: number, ms: number[]): number => elements / (median(ms) / 1000);
 const rows = [
   ['mul with truncation', rate(N, local.mul), rate(N, tls.mul), '/s'],
@@ -240,6 +252,19 @@ const rows = [
 console.log('\nonline phase, loopback           worker threads    TLS processes    TLS / workers');
 for (const [name, w, t, unit] of rows)
   console.log(`  ${name.padEnd(30)} ${(fmt(w) + unit).padStart(14)}   ${(fmt(t) + unit).padStart(14)}   ${(t / w).toFixed(2)}`);
+console.log('\nacross processes, loopback       dealer-free      malicious        dealer-free / dealer   malicious / dealer-free');
+for (const [name, get, elements, unit] of [
+  ['mul with truncation', (f: Figures) => f.mul, N, '/s'],
+  ['lessThan', (f: Figures) => f.cmp, N, '/s'],
+  ['LR inference', (f: Figures) => f.lr, ROWS, ' rows/s'],
+] as const) {
+  const d = rate(elements, get(tls));
+  const free = rate(elements, get(tlsFree));
+  const mal = rate(elements, get(tlsMalicious));
+  console.log(
+    `  ${name.padEnd(30)} ${(fmt(free) + unit).padStart(14)}   ${(fmt(mal) + unit).padStart(14)}   ${(free / d).toFixed(2).padStart(10)}   ${(mal / free).toFixed(2).padStart(18)}`,
+  );
+}
 console.log(`\nwith ${LATENCY} ms added per hop (a relay on every party link):`);
 console.log(`  ${N} multiplications   ${(wan.latencyMul as number).toFixed(0)} ms   (goal <= 1500 ms)`);
 console.log(`  ${NCMP} comparisons      ${(wan.latencyCmp as number).toFixed(0)} ms   (goal <= 2000 ms)`);
@@ -258,6 +283,16 @@ console.log(
       lrRowsPerSec: Math.round(rate(ROWS, local.lr)),
     },
     tls: { mulPerSec: Math.round(rate(N, tls.mul)), cmpPerSec: Math.round(rate(N, tls.cmp)), lrRowsPerSec: Math.round(rate(ROWS, tls.lr)) },
+    tlsDealerFree: {
+      mulPerSec: Math.round(rate(N, tlsFree.mul)),
+      cmpPerSec: Math.round(rate(N, tlsFree.cmp)),
+      lrRowsPerSec: Math.round(rate(ROWS, tlsFree.lr)),
+    },
+    tlsMalicious: {
+      mulPerSec: Math.round(rate(N, tlsMalicious.mul)),
+      cmpPerSec: Math.round(rate(N, tlsMalicious.cmp)),
+      lrRowsPerSec: Math.round(rate(ROWS, tlsMalicious.lr)),
+    },
     latencyMs: LATENCY,
     wan: { mulMs: Math.round(wan.latencyMul as number), mul: N, cmpMs: Math.round(wan.latencyCmp as number), cmp: NCMP },
     bytesPerElement: { tls: tls.bytes, workers: local.bytes },

@@ -6,13 +6,17 @@
 // Replicated sharing runs twice: dealer-free (the default: the parties make truncation pairs, edaBits and daBits
 // themselves) and with the trusted dealer; the offline phase's rate, rounds and bytes per element compare them.
 //
-// Run: node_modules/.bin/node bench/smpc.ts [--n 1000000] [--rows 100000] [--runs 5]
+// Additive sharing's offline phase: dealer-free 64-bit triples per second by oblivious transfer against the dealer.
+//
+// Run: node_modules/.bin/node bench/smpc.ts [--n 1000000] [--rows 100000] [--runs 5] [--ot-triples 200000]
 // The last line is machine-readable: SMPC_RESULTS {"mulPerSec":..., "cmpPerSec":..., "lrRowsPerSec":..., ...}
 import { ensureSourceCondition, median } from './support.ts';
 
 // Run against the sources (no build needed): re-launch with the workspace's source condition if it is missing.
 ensureSourceCondition(import.meta.url);
 const { SmpcSession, logisticRegressionPredict } = await import('@ppml/smpc');
+// Internal: the dealer's own functions, for the offline triple rate against the parties' OT generator.
+const { dealMaterial, receiveMaterial } = await import('../packages/smpc/src/preprocessing.ts');
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -67,9 +71,102 @@ function plaintext(x: Float64Array, y: Float64Array, rows: Float64Array, w: Floa
   return { mul, cmp, lr };
 }
 
+const OT_TRIPLES = arg('ot-triples', 200_000);
+
+/** Dealer-free triples per second: one worker per party runs the additive OT generator on MessagePorts. */
+async function measureOtTriples(
+  parties: number,
+  count: number,
+  runs: number,
+): Promise<{ perSec: number; medianRunPerSec: number; setupMs: number; roundsPerBatch: number; bytesPerTriple: number }> {
+  const { MessageChannel, Worker } = await import('node:worker_threads');
+  const src = new URL('../packages/smpc/src/', import.meta.url).href;
+  // The party's loop, evaluated in each worker: base OTs (first request), then `runs` timed batches.
+  const code = `
+    const { parentPort, workerData } = require('node:worker_threads');
+    (async () => {
+      const { MessagePortTransport } = await import('${src}transport/message-port.ts');
+      const { MaterialPool } = await import('${src}preprocessing.ts');
+      const { Channel } = await import('${src}protocols/protocol.ts');
+      const { AdditiveProtocol } = await import('${src}protocols/additive.ts');
+      const { AdditivePreprocessing } = await import('${src}protocols/additive-preprocessing.ts');
+      const t = new MessagePortTransport(workerData.party, workerData.ports);
+      const ch = new Channel(t, new MaterialPool(null));
+      const pre = new AdditivePreprocessing(ch, new AdditiveProtocol(ch));
+      let t0 = performance.now();
+      await pre.generate({ key: 'triple', kind: 'triple', count: 64 });
+      const setupMs = performance.now() - t0;
+      const times = [];
+      let rounds = 0;
+      let bytes = 0;
+      let start = 0;
+      for (let r = 0; r < workerData.runs + 1; r++) {
+        const r0 = ch.rounds;
+        const b0 = t.bytesSent;
+        t0 = performance.now();
+        if (r === 1) start = performance.timeOrigin + t0;
+        await pre.generate({ key: 'triple', kind: 'triple', count: workerData.count });
+        if (r > 0) times.push(performance.now() - t0);
+        rounds = ch.rounds - r0;
+        bytes = t.bytesSent - b0;
+      }
+      const end = performance.timeOrigin + performance.now();
+      parentPort.postMessage({ times, setupMs, rounds, bytes, start, end });
+      t.close();
+    })();
+  `;
+  const ports: (import('node:worker_threads').MessagePort | null)[][] = Array.from({ length: parties }, () => Array(parties).fill(null));
+  for (let i = 0; i < parties; i++) {
+    for (let j = i + 1; j < parties; j++) {
+      const c = new MessageChannel();
+      ports[i][j] = c.port1;
+      ports[j][i] = c.port2;
+    }
+  }
+  const results = await Promise.all(
+    ports.map(
+      (p, party) =>
+        new Promise<{ times: number[]; setupMs: number; rounds: number; bytes: number; start: number; end: number }>((resolve, reject) => {
+          const transfer = p.filter((x) => x !== null);
+          const w = new Worker(code, { eval: true, workerData: { party, ports: p, count, runs }, transferList: transfer });
+          w.once('message', (m) => {
+            resolve(m);
+            void w.terminate();
+          });
+          w.once('error', reject);
+        }),
+    ),
+  );
+  // The parties run their batches back to back, so one party's batch can overlap another's: the rate is the
+  // triples of all timed runs over the wall time from the first party's start to the last party's end.
+  const wall = Math.max(...results.map((x) => x.end)) - Math.min(...results.map((x) => x.start));
+  const perRun = results[0].times.map((_, r) => Math.max(...results.map((x) => x.times[r])));
+  const batches = Math.ceil(count / 16_384);
+  return {
+    perSec: (count * runs) / (wall / 1000),
+    medianRunPerSec: count / (median(perRun) / 1000),
+    setupMs: Math.max(...results.map((x) => x.setupMs)),
+    roundsPerBatch: results[0].rounds / batches,
+    bytesPerTriple: results[0].bytes / count,
+  };
+}
+
+/** Trusted-dealer triples per second: the dealer's work plus every party's expansion, on this thread. */
+function measureDealerTriples(parties: number, count: number, runs: number): number {
+  const times: number[] = [];
+  for (let r = 0; r < runs + 1; r++) {
+    const t0 = performance.now();
+    const msgs = dealMaterial({ key: 'triple', kind: 'triple', count }, parties, false);
+    for (let p = 0; p < parties; p++) receiveMaterial(msgs[p], p, parties, false);
+    if (r > 0) times.push(performance.now() - t0);
+  }
+  return count / (median(times) / 1000);
+}
+
 interface ProtocolResult {
   protocol: string;
   dealer: 'trusted' | 'none';
+  security: 'semi-honest' | 'malicious';
   mulPerSec: number;
   cmpPerSec: number;
   lrRowsPerSec: number;
@@ -88,8 +185,9 @@ async function measure(
   y: Float64Array,
   rows: Float64Array,
   w: Float64Array,
+  security: 'semi-honest' | 'malicious' = 'semi-honest',
 ): Promise<ProtocolResult> {
-  const session = await SmpcSession.start({ parties: 3, protocol, dealer, timeoutMs: 600_000 });
+  const session = await SmpcSession.start({ parties: 3, protocol, dealer, timeoutMs: 600_000, security });
   try {
     const a = await session.share(0, x);
     const b = await session.share(1, y);
@@ -173,6 +271,7 @@ async function measure(
     return {
       protocol,
       dealer,
+      security,
       offline,
       preprocessCmpPerSec: N / (median(cmpPreTimes) / 1000),
       mulPerSec: N / (median(mulTimes) / 1000),
@@ -198,7 +297,12 @@ const rows = random(ROWS * FEATURES, 2);
 const w = random(FEATURES, 1);
 const base = plaintext(x, y, rows, w);
 const results: ProtocolResult[] = [];
-const label = (r: ProtocolResult): string => (r.protocol === 'replicated' && r.dealer === 'trusted' ? 'replicated-dealer' : r.protocol);
+const label = (r: ProtocolResult): string =>
+  r.security === 'malicious'
+    ? 'replicated-malicious'
+    : r.protocol === 'replicated' && r.dealer === 'trusted'
+      ? 'replicated-dealer'
+      : r.protocol;
 for (const [protocol, dealer] of [
   ['replicated', 'none'],
   ['replicated', 'trusted'],
@@ -233,6 +337,45 @@ console.log(
     `lessThan material ${(free.preprocessCmpPerSec / dealt.preprocessCmpPerSec).toFixed(2)}x; online mul ${(free.mulPerSec / dealt.mulPerSec).toFixed(2)}x, ` +
     `lessThan ${(free.cmpPerSec / dealt.cmpPerSec).toFixed(2)}x, LR ${(free.lrRowsPerSec / dealt.lrRowsPerSec).toFixed(2)}x`,
 );
+// Malicious security with abort (replicated, dealer-free): the same online work, every opening redundant and
+// every product checked with a verified triple; offline, the cut-and-bucket verification of the triples.
+const malicious = await measure('replicated', 'none', x, y, rows, w, 'malicious');
+results.push(malicious);
+console.log('\nreplicated, dealer-free, malicious security with abort (online phase; checks before every reveal)');
+console.log(`  mul with truncation  ${fmt(malicious.mulPerSec)}/s   (max error ${malicious.maxMulError.toExponential(2)})`);
+console.log(`  lessThan             ${fmt(malicious.cmpPerSec)}/s`);
+console.log(`  LR inference         ${fmt(malicious.lrRowsPerSec)} rows/s`);
+console.log(
+  `  parties, mul material + verified triples ${fmt(malicious.preprocessMulPerSec)}/s, lessThan ${fmt(malicious.preprocessCmpPerSec)}/s (offline)`,
+);
+for (const [name, s] of Object.entries(malicious.offline)) {
+  console.log(
+    `  offline ${name.padEnd(8)} ${String(s.rounds).padStart(3)} rounds per preprocess call, ${s.bytesPerParty.toFixed(1)} bytes per element per party`,
+  );
+}
+for (const [name, s] of Object.entries(malicious.perElement)) {
+  console.log(`  ${name.padEnd(10)} ${s.rounds.toFixed(0).padStart(3)} rounds, ${s.bytesPerParty.toFixed(1)} bytes per element per party`);
+}
+const slow = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
+console.log(
+  `\nmalicious / semi-honest slowdown, online, same run (goal <= 3x): mul ${slow(free.mulPerSec, malicious.mulPerSec)}, ` +
+    `lessThan ${slow(free.cmpPerSec, malicious.cmpPerSec)}, LR ${slow(free.lrRowsPerSec, malicious.lrRowsPerSec)}; ` +
+    `offline mul material ${slow(free.preprocessMulPerSec, malicious.preprocessMulPerSec)}, lessThan material ${slow(free.preprocessCmpPerSec, malicious.preprocessCmpPerSec)}`,
+);
+// Offline phase of additive sharing: 64-bit Beaver triples per second made by the 3 parties themselves (dealer-free,
+// oblivious transfer: base OTs, IKNP extension, Gilboa products; one worker thread per party) against the
+// trusted dealer's rate (dealing plus the parties' expansion, on this thread), medians of RUNS, same run.
+const otTriples = await measureOtTriples(3, OT_TRIPLES, RUNS);
+const dealerTriples = measureDealerTriples(3, OT_TRIPLES, RUNS);
+console.log(`\noffline: triples/s dealer-free (OT) vs dealer (additive, 3 parties, ${OT_TRIPLES} 64-bit triples per run)`);
+console.log(
+  `  dealer-free (OT)     ${fmt(otTriples.perSec)}/s   (goal >= 100 k/s; all runs over wall time; median run ${fmt(otTriples.medianRunPerSec)}/s; base OTs once: ${otTriples.setupMs.toFixed(0)} ms)`,
+);
+console.log(`  trusted dealer       ${fmt(dealerTriples)}/s   (dealer / OT: ${(dealerTriples / otTriples.perSec).toFixed(1)}x)`);
+console.log(
+  `  per triple: ${otTriples.roundsPerBatch} rounds per batch of up to 16384, ${otTriples.bytesPerTriple.toFixed(0)} bytes sent per party`,
+);
+
 const best = results[0];
 console.log(
   `SMPC_RESULTS ${JSON.stringify({
@@ -258,6 +401,16 @@ console.log(
         },
       ]),
     ),
+    maliciousSlowdown: {
+      mulOnline: free.mulPerSec / malicious.mulPerSec,
+      cmpOnline: free.cmpPerSec / malicious.cmpPerSec,
+      lrOnline: free.lrRowsPerSec / malicious.lrRowsPerSec,
+    },
+    additiveOfflineTriples: {
+      otPerSec: Math.round(otTriples.perSec),
+      dealerPerSec: Math.round(dealerTriples),
+      bytesPerTriple: otTriples.bytesPerTriple,
+    },
     dealerFreeVsDealer: {
       mulMaterial: results[0].preprocessMulPerSec / results[1].preprocessMulPerSec,
       cmpMaterial: results[0].preprocessCmpPerSec / results[1].preprocessCmpPerSec,

@@ -2,7 +2,8 @@
  * @ppml/smpc: secret-shared computation with parties on worker threads, or one party per process across
  * machines over mutually authenticated TLS.
  *
- * - {@link SmpcSession}: start parties (additive n-party sharing with dealer triples, or replicated 3-party
+ * - {@link SmpcSession}: start parties (additive n-party sharing with dealer triples or, `dealer: 'none'`, triples by
+ *   oblivious transfer; or replicated 3-party
  *   sharing, dealer-free by default: the parties make their own preprocessing), share inputs, compute on {@link SecretTensor} handles, reveal results, close.
  *   `SmpcSession.connect` joins a session across machines as one party.
  * - {@link generateIdentity}, {@link startDealer}: a party's pinned self-signed certificate; the dealer process.

@@ -13,9 +13,18 @@ export interface FaultInjection {
   readonly party: number;
   /** The first operation of this name on that party triggers the fault. */
   readonly operation: string;
-  /** 'throw': uncaught exception; 'exit': the thread exits; 'hang': stops answering; 'corrupt': sends a malformed message. */
-  readonly kind: 'throw' | 'exit' | 'hang' | 'corrupt';
+  /**
+   * 'throw': uncaught exception; 'exit': the thread exits; 'hang': stops answering; 'corrupt': sends a malformed
+   * message. Active cheating (well-formed messages with wrong content): 'addError' adds 1 to one ring element of a
+   * message it sends, 'flipBit' flips one bit of it, 'wrongOpen' sends a wrong share in its next opening.
+   */
+  readonly kind: 'throw' | 'exit' | 'hang' | 'corrupt' | 'addError' | 'flipBit' | 'wrongOpen';
+  /** For 'addError' and 'flipBit': which message the party sends from the start of that operation (0 = the first). */
+  readonly message?: number;
 }
+
+/** 'semi-honest' (parties follow the protocol) or 'malicious' (a deviating party is detected and the run aborts). */
+export type SecurityModel = 'semi-honest' | 'malicious';
 
 /** Worker start-up data. */
 export interface PartyInit {
@@ -26,6 +35,8 @@ export interface PartyInit {
   readonly fault: FaultInjection | null;
   /** Whether a dealer worker supplies preprocessing (else the replicated parties make it themselves). */
   readonly dealer: boolean;
+  readonly security: SecurityModel;
+  readonly statisticalSecurity: number;
 }
 
 /** An operation on shared values; `out` is the id of the result handle. */

@@ -37,6 +37,8 @@ port.once('message', (m: { type: string; ports: (MessagePort | null)[] }) => {
     dealer: init.dealer ? init.parties : null,
     protocol: init.protocol,
     fractionalBits: init.fractionalBits,
+    security: init.security,
+    statisticalSecurity: init.statisticalSecurity,
     fault: init.fault,
     report: post,
   }).then(

@@ -145,24 +145,56 @@ export class Party {
    * Divides an n-out-of-n additive sharing by 2^shift with error in {0, +1} ulp (see module doc). With `owned`,
    * z is a temporary the caller gives up and is overwritten.
    */
-  async trunc(z: BigUint64Array, shift: number, owned = false): Promise<Share> {
-    const n = z.length;
+  async trunc(z: BigUint64Array | Share, shift: number, owned = false): Promise<Share> {
+    const shared = !(z instanceof BigUint64Array);
+    const n = shared ? z[0].length : z.length;
     const t = await this.ch.pool.take({ key: `trunc:${shift}`, kind: 'trunc', count: n, shift });
-    const r = (t.get('r') as Share)[0];
+    const r = t.get('r') as Share;
     const hi = t.get('hi') as Share;
     const lo = t.get('lo') as Share;
-    const into = owned ? z : new BigUint64Array(n);
-    const masked = this.proto.party === 0 ? addConst(z, r, BIAS, into) : add(z, r, into);
-    const c = await this.proto.openAdditive(masked);
-    // The masked value is no longer needed once opened: it becomes the weight array; c becomes the public part.
-    const sk = masked;
+    let c: BigUint64Array;
+    let sk: BigUint64Array;
+    if (shared) {
+      // Malicious security: z is a (checked) replicated sharing and the mask is opened with redundancy, so a
+      // party cannot shift the opened value. The dealer-free generator keeps both components of r for this.
+      const masked = z.map((zc, i) => {
+        const into = owned ? zc : new BigUint64Array(n);
+        return i === this.proto.publicSlot ? addConst(zc, r[i], BIAS, into) : add(zc, r[i], into);
+      });
+      c = await this.proto.open(masked, false);
+      sk = masked[0];
+    } else {
+      const into = owned ? z : new BigUint64Array(n);
+      const masked = this.proto.party === 0 ? addConst(z, r[0], BIAS, into) : add(z, r[0], into);
+      c = await this.proto.openAdditive(masked);
+      // The masked value is no longer needed once opened: it becomes the weight array; c becomes the public part.
+      sk = masked;
+    }
     const pub = truncPublic(c, shift, sk, c);
     return hi.map((hiC, slot) => truncCombine(slot === this.proto.publicSlot ? pub : null, lo[slot], hiC, sk));
   }
 
+  /**
+   * A product ready for truncation: an n-out-of-n additive sharing (semi-honest, no re-sharing), or under
+   * malicious security the checked product in the protocol's own sharing.
+   */
+  async #product(x: Share, y: Share): Promise<BigUint64Array | Share> {
+    return this.proto.malicious === true ? this.proto.mul(x, y) : this.proto.mulToAdditive(x, y);
+  }
+
+  /** A local linear result ready for truncation: its additive part, or the whole sharing under malicious security. */
+  #local(x: Share): BigUint64Array | Share {
+    return this.proto.malicious === true ? x : this.proto.additivePart(x);
+  }
+
+  /** `fn` on the part that truncation needs: the additive part, or every component under malicious security. */
+  #localMap(x: Share, fn: (c: BigUint64Array) => BigUint64Array): BigUint64Array | Share {
+    return this.proto.malicious === true ? x.map(fn) : fn(this.proto.additivePart(x));
+  }
+
   /** Fixed-point product. */
   async mulFixed(x: Share, y: Share): Promise<Share> {
-    return this.trunc(await this.proto.mulToAdditive(x, y), this.f, true);
+    return this.trunc(await this.#product(x, y), this.f, true);
   }
 
   /** Integer bits [x < 0] (as 0/1 ring elements). */
@@ -291,12 +323,12 @@ export class Party {
    */
   async expScaled(x: Share, bits: number, iters: number, gate: Share | null = null): Promise<Share> {
     const d = bits - this.f - iters;
-    let base: Share = d >= 0 ? this.scaleS(x, 1n << BigInt(d)) : await this.trunc(this.proto.additivePart(x), -d);
+    let base: Share = d >= 0 ? this.scaleS(x, 1n << BigInt(d)) : await this.trunc(this.#local(x), -d);
     base = this.addPub(base, this.#fill(x[0].length, 1n << BigInt(bits)));
     // A 0/1 gate zeroes the base where it is 0: a product with integer bits is exact, whatever the base holds.
     if (gate !== null) base = await this.proto.mul(base, gate);
-    for (let k = 0; k < iters; k++) base = await this.trunc(await this.proto.mulToAdditive(base, base), bits, true);
-    return bits > this.f ? this.trunc(this.proto.additivePart(base), bits - this.f) : base;
+    for (let k = 0; k < iters; k++) base = await this.trunc(await this.#product(base, base), bits, true);
+    return bits > this.f ? this.trunc(this.#local(base), bits - this.f) : base;
   }
 
   /**
@@ -393,13 +425,21 @@ export class Party {
 
   async #mulPublicScalar(x: Share, c: number): Promise<Share> {
     const k = encodeFixedPoint([c], { fractionalBits: this.f })[0];
-    return this.trunc(scale(this.proto.additivePart(x), k), this.f, true);
+    return this.trunc(
+      this.#localMap(x, (c) => scale(c, k)),
+      this.f,
+      true,
+    );
   }
 
   async #mulPublic(x: Share, values: Float64Array): Promise<Share> {
     const n = x[0].length;
     const pub = this.#encode(values.length === n ? values : new Float64Array(n).fill(values[0]));
-    return this.trunc(ringMul(this.proto.additivePart(x), pub), this.f, true);
+    return this.trunc(
+      this.#localMap(x, (c) => ringMul(c, pub)),
+      this.f,
+      true,
+    );
   }
 
   // ---- operation dispatcher ----
@@ -496,7 +536,9 @@ export class Party {
         this.#set(o.out, await this.reciprocal(this.#get(o.a)));
         return null;
       case 'matmul': {
-        const z = await this.proto.matmulToAdditive(this.#get(o.a), this.#get(o.b), o.m, o.k, o.n);
+        const a = this.#get(o.a);
+        const b = this.#get(o.b);
+        const z = this.proto.matmul ? await this.proto.matmul(a, b, o.m, o.k, o.n) : await this.proto.matmulToAdditive(a, b, o.m, o.k, o.n);
         this.#set(o.out, await this.trunc(z, this.f, true));
         return null;
       }
@@ -532,12 +574,16 @@ export class Party {
       case 'reveal': {
         const a = this.#get(o.a);
         const v = o.to < 0 ? await this.proto.open(a, false) : await this.proto.openTo(a, false, o.to);
+        // Malicious security: every opening and product so far is checked before any party returns a value.
+        if (this.proto.verify) await this.proto.verify();
         if (v === null || (o.to < 0 && this.proto.party !== 0 && !this.#revealEverywhere)) return null;
         return decodeFixedPoint(v, { fractionalBits: this.f });
       }
       case 'preprocess':
         // Dealer: party 0 orders everything at once. Dealer-free: every party makes it now, in this order.
         for (const r of o.requests) await this.ch.pool.produce(r);
+        // Verified triples first: their generation consumes shares of zero of its own.
+        if (this.proto.prepareTriples) await this.proto.prepareTriples(o.zeros.xor, o.zeros.arith);
         if (this.proto.prepareZeros) this.proto.prepareZeros(o.zeros.xor, o.zeros.arith);
         for (const r of o.requests) await this.ch.pool.waitFor(r.key, r.count);
         return null;

@@ -99,3 +99,28 @@ export function zerosFor(op: string, count: number): { xor: number; arith: numbe
       return { xor: 0, arith: 0 };
   }
 }
+
+/**
+ * Products that `count` elements of `op` check under malicious security (one verified triple and one share of zero
+ * each): the additive protocol's triple counts, since both multiply at the same points, with a matrix product
+ * done as its m k n element products.
+ * @example
+ * ```ts
+ * checkedProductsFor('lessThan', 1000, 16); // { xor: 11000, arith: 0 }
+ * ```
+ */
+export function checkedProductsFor(
+  op: string,
+  count: number,
+  f: number,
+  shape?: { m: number; k: number; n: number },
+): { xor: number; arith: number } {
+  let xor = 0;
+  let arith = 0;
+  for (const r of materialFor(op, count, true, f, shape)) {
+    if (r.kind === 'triple') arith += r.count;
+    else if (r.kind === 'andTriple') xor += r.count;
+    else if (r.kind === 'matTriple') arith += r.count * (r.m ?? 0) * (r.k ?? 0) * (r.n ?? 0);
+  }
+  return { xor, arith };
+}

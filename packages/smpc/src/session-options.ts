@@ -6,9 +6,11 @@
  */
 import { DEFAULT_FRACTIONAL_BITS, assertFunction, assertInteger, assertOptions, describeValue, fixedPointBound } from '@ppml/core';
 import { checkIdentity, normalizeFingerprint, type Identity } from './identity.ts';
-import type { FaultInjection } from './messages.ts';
+import type { FaultInjection, SecurityModel } from './messages.ts';
 import type { PeerAddress } from './network/mesh.ts';
 import { allKeys } from './option-keys.ts';
+
+const FAULT_KINDS: readonly string[] = ['throw', 'exit', 'hang', 'corrupt', 'addError', 'flipBit', 'wrongOpen'];
 
 /** Node's timers store the delay as a signed 32-bit integer of ms. */
 export const MAX_TIMEOUT_MS: number = 2 ** 31 - 1;
@@ -26,21 +28,37 @@ const START_OPTION_KEYS = allKeys<SmpcSessionOptions>()(
   'maxAbs',
   'onWorkerMessage',
   'faultInjection',
+  'security',
+  'statisticalSecurity',
 );
 
 /** Options of {@link SmpcSession.start}. */
 export interface SmpcSessionOptions {
   /** Number of parties: >= 2 for 'additive', exactly 3 for 'replicated'. */
   readonly parties: number;
-  /** 'additive' (n parties, dealer triples) or 'replicated' (3 parties, ABY3). Default 'additive'. */
+  /** 'additive' (n parties, Beaver triples) or 'replicated' (3 parties, ABY3). Default 'additive'. */
   readonly protocol?: 'additive' | 'replicated';
   /**
    * Where the preprocessing (truncation pairs, comparison masks, triples) comes from. 'none': the parties make
-   * it themselves (replicated only: ABY3-style from pairwise PRG keys and binary circuits; no dealer thread
-   * exists). 'trusted': a dealer thread deals it (it sees no inputs but knows every mask). Default 'none' for
-   * 'replicated', and 'trusted' for 'additive', whose Beaver triples come from the dealer ('none' is refused there).
+   * it themselves and no dealer thread exists (replicated: ABY3-style from pairwise PRG keys and binary circuits;
+   * additive: triples by oblivious transfer, IKNP extension and Gilboa products, secure against any n - 1
+   * colluding semi-honest parties, slower). 'trusted': a dealer thread deals it (it sees no inputs but knows
+   * every mask). Default 'none' for 'replicated', and 'trusted' for 'additive' (the fast semi-honest option).
    */
   readonly dealer?: 'trusted' | 'none';
+  /**
+   * 'semi-honest' (default): parties that follow the protocol learn nothing beyond the outputs; a party that
+   * deviates is not detected and can change results. 'malicious': security with abort against one cheating party
+   * of three (replicated protocol, dealer-free preprocessing only): every opening is redundant, every product is
+   * checked with a verified triple, and all checks run before any value is revealed; a tampered share, wrong
+   * message or inconsistent opening aborts every honest party with `ProtocolAbortError`, never a wrong value.
+   */
+  readonly security?: 'semi-honest' | 'malicious';
+  /**
+   * Statistical security parameter s of the malicious mode's triple verification: a bad triple survives with
+   * probability at most 2^-s. An integer in [40, 128]; default 40. Only with `security: 'malicious'`.
+   */
+  readonly statisticalSecurity?: number;
   /** Fractional bits of the fixed-point encoding, an integer in [8, 20]. Default 16. */
   readonly fractionalBits?: number;
   /**
@@ -76,6 +94,44 @@ export interface CheckedOptions {
   readonly fault: FaultInjection | null;
   /** True when a dealer supplies the preprocessing; false for dealer-free replicated sharing. */
   readonly withDealer: boolean;
+  readonly security: SecurityModel;
+  readonly statisticalSecurity: number;
+}
+
+/**
+ * Checks `security` and `statisticalSecurity` against the protocol and the preprocessing source.
+ * @example
+ * ```ts
+ * checkSecurity({ security: 'malicious' }, 'replicated', false); // { security: 'malicious', statisticalSecurity: 40 }
+ * ```
+ */
+export function checkSecurity(
+  options: { readonly security?: unknown; readonly statisticalSecurity?: unknown },
+  protocol: 'additive' | 'replicated',
+  withDealer: boolean,
+): { security: SecurityModel; statisticalSecurity: number } {
+  const security = options.security ?? 'semi-honest';
+  if (typeof security !== 'string') throw new TypeError(`security must be 'semi-honest' or 'malicious', got ${describeValue(security)}`);
+  if (security !== 'semi-honest' && security !== 'malicious') {
+    throw new RangeError(`security must be 'semi-honest' or 'malicious', got ${describeValue(security)}`);
+  }
+  const s = options.statisticalSecurity;
+  if (s !== undefined) {
+    if (typeof s !== 'number') throw new TypeError(`statisticalSecurity must be a number, got ${describeValue(s)}`);
+    assertInteger('statisticalSecurity', s, 40, 128);
+    if (security !== 'malicious') throw new RangeError("statisticalSecurity applies to security: 'malicious' only");
+  }
+  if (security === 'malicious') {
+    if (protocol !== 'replicated') {
+      throw new RangeError(
+        "security must be 'semi-honest' for the additive protocol (malicious security with abort exists for 'replicated'), got 'malicious'",
+      );
+    }
+    if (withDealer) {
+      throw new RangeError("security: 'malicious' needs dealer-free preprocessing: a dealer's material cannot be checked by the parties");
+    }
+  }
+  return { security, statisticalSecurity: s ?? 40 };
 }
 
 /** Checks the options both modes share; `partiesName` names where the party count came from. */
@@ -84,7 +140,7 @@ function checkCommon(
     readonly parties: number;
   },
   partiesName: string,
-): Omit<CheckedOptions, 'fault' | 'withDealer'> {
+): Omit<CheckedOptions, 'fault' | 'withDealer' | 'security' | 'statisticalSecurity'> {
   const protocol = options.protocol ?? 'additive';
   if (typeof protocol !== 'string') {
     throw new TypeError(`protocol must be 'additive' or 'replicated', got ${describeValue(protocol)}`);
@@ -143,29 +199,34 @@ export function checkStartOptions(options: SmpcSessionOptions): CheckedOptions {
   const dealer = options.dealer ?? (checked.protocol === 'replicated' ? 'none' : 'trusted');
   if (typeof dealer !== 'string') throw new TypeError(`dealer must be 'trusted' or 'none', got ${describeValue(dealer)}`);
   if (dealer !== 'trusted' && dealer !== 'none') throw new RangeError(`dealer must be 'trusted' or 'none', got ${describeValue(dealer)}`);
-  if (dealer === 'none' && checked.protocol !== 'replicated') {
-    throw new RangeError(
-      "dealer must be 'trusted' for the additive protocol (dealer-free preprocessing exists for 'replicated' only), got 'none'",
-    );
-  }
   const parties = checked.parties;
   const fault = options.faultInjection ?? null;
   if (fault !== null) {
-    assertOptions('faultInjection', fault, allKeys<FaultInjection>()('party', 'operation', 'kind'));
+    assertOptions('faultInjection', fault, allKeys<FaultInjection>()('party', 'operation', 'kind', 'message'));
     if (!Number.isInteger(fault.party) || fault.party < 0 || fault.party >= parties) {
       throw new RangeError(`faultInjection.party must be a party id in [0, ${parties - 1}], got ${describeValue(fault?.party)}`);
     }
-    if (!['throw', 'exit', 'hang', 'corrupt'].includes(fault.kind)) {
-      throw new RangeError(`faultInjection.kind must be 'throw', 'exit', 'hang' or 'corrupt', got ${describeValue(fault.kind)}`);
+    if (!FAULT_KINDS.includes(fault.kind)) {
+      throw new RangeError(`faultInjection.kind must be one of ${FAULT_KINDS.join(', ')}, got ${describeValue(fault.kind)}`);
     }
+    if (fault.message !== undefined) assertInteger('faultInjection.message', fault.message, 0, 2 ** 31 - 1);
     if (typeof fault.operation !== 'string') {
       throw new TypeError(`faultInjection.operation must be an operation name, got ${describeValue(fault.operation)}`);
     }
   }
   return {
     ...checked,
+    ...checkSecurity(options, checked.protocol, dealer === 'trusted'),
     withDealer: dealer === 'trusted',
-    fault: fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind },
+    fault:
+      fault === null
+        ? null
+        : {
+            party: fault.party,
+            operation: fault.operation,
+            kind: fault.kind,
+            ...(fault.message === undefined ? {} : { message: fault.message }),
+          },
   };
 }
 
@@ -190,9 +251,10 @@ export interface SmpcConnectOptions {
   /** This party's key and certificate (`generateIdentity()`); its fingerprint must be `peers[party].fingerprint`. */
   readonly identity: Identity;
   /**
-   * The dealer's address and fingerprint (`startDealer`). Required for 'additive'. For 'replicated' it is
-   * optional: without it the three parties make their preprocessing themselves (dealer-free, the default);
-   * with it they take it from the dealer. Every party must choose the same (checked at connect).
+   * The dealer's address and fingerprint (`startDealer`). Optional: without it the parties make their
+   * preprocessing themselves (dealer-free: the default for 'replicated'; for 'additive' by oblivious transfer,
+   * slower than a dealer); with it they take it from the dealer. Every party must choose the same (checked at
+   * connect).
    */
   readonly dealer?: PeerOption;
   /** Names the run; every party must use the same (compared at connect, carried by every frame). */
@@ -207,6 +269,19 @@ export interface SmpcConnectOptions {
   readonly maxAbs?: number;
   /** Called with every message this process's party runtime reports (acknowledgements, results, errors). */
   readonly onWorkerMessage?: (from: number | 'dealer', message: unknown) => void;
+  /**
+   * 'semi-honest' (default): parties that follow the protocol learn nothing beyond the outputs; a party that
+   * deviates is not detected and can change results. 'malicious': security with abort against one cheating party
+   * of three (replicated protocol, dealer-free preprocessing only): every opening is redundant, every product is
+   * checked with a verified triple, and all checks run before any value is revealed; a tampered share, wrong
+   * message or inconsistent opening aborts every honest party's process with `ProtocolAbortError`, never a wrong value.
+   */
+  readonly security?: 'semi-honest' | 'malicious';
+  /**
+   * Statistical security parameter s of the malicious mode's triple verification: a bad triple survives with
+   * probability at most 2^-s. An integer in [40, 128]; default 40. Only with `security: 'malicious'`.
+   */
+  readonly statisticalSecurity?: number;
 }
 
 const CONNECT_OPTION_KEYS = allKeys<SmpcConnectOptions>()(
@@ -221,6 +296,8 @@ const CONNECT_OPTION_KEYS = allKeys<SmpcConnectOptions>()(
   'fractionalBits',
   'maxAbs',
   'onWorkerMessage',
+  'security',
+  'statisticalSecurity',
 );
 
 /** Checked `SmpcSession.connect` options. */
@@ -272,13 +349,7 @@ export function checkConnectOptions(options: SmpcConnectOptions): CheckedConnect
     peers.push(a);
   }
   let dealer: PeerAddress | null = null;
-  if (options.dealer === undefined || options.dealer === null) {
-    if (common.protocol !== 'replicated') {
-      throw new TypeError(
-        `dealer is required: { host, port, fingerprint } of the dealer (startDealer) that supplies the ${common.protocol} protocol's preprocessing`,
-      );
-    }
-  } else {
+  if (options.dealer !== undefined && options.dealer !== null) {
     const d = checkAddress('dealer', options.dealer);
     if (peers.some((p) => p.fingerprint === d.fingerprint))
       throw new RangeError("dealer.fingerprint must differ from every party's fingerprint");
@@ -301,6 +372,7 @@ export function checkConnectOptions(options: SmpcConnectOptions): CheckedConnect
   if (programId.length > 256) throw new RangeError(`programId must have at most 256 characters, got ${programId.length}`);
   return {
     ...common,
+    ...checkSecurity(options, common.protocol, dealer !== null),
     fault: null,
     withDealer: dealer !== null,
     party,

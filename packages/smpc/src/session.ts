@@ -55,7 +55,7 @@ import { sessionDigest } from './transport/frames.ts';
 import type { FromWorker, Operation } from './messages.ts';
 import { SecretTensor, registerSession } from './secret-tensor.ts';
 import { OperationQueue, type Pending, type SmpcStats } from './operation-queue.ts';
-import { materialFor, zerosFor } from './plan.ts';
+import { checkedProductsFor, materialFor, zerosFor } from './plan.ts';
 import { fieldsOf, type MaterialRequest } from './preprocessing.ts';
 
 export type { FaultInjection } from './messages.ts';
@@ -127,8 +127,12 @@ const MATMUL_PLAN_KEYS = allKeys<NonNullable<PreprocessPlan['matmul']>[number]>(
 export class SmpcSession {
   readonly parties: number;
   readonly protocol: 'additive' | 'replicated';
-  /** 'trusted' when a dealer supplies the preprocessing, 'none' when the parties make it (replicated). */
+  /** 'trusted' when a dealer supplies the preprocessing, 'none' when the parties make it themselves. */
   readonly dealer: 'trusted' | 'none';
+  /** 'semi-honest', or 'malicious' (every opening and product checked before a reveal; see the options). */
+  readonly security: 'semi-honest' | 'malicious';
+  /** Statistical security parameter of the malicious mode (40 by default; unused when semi-honest). */
+  readonly statisticalSecurity: number;
   readonly fractionalBits: number;
   readonly timeoutMs: number;
   readonly maxAbs: number;
@@ -155,7 +159,9 @@ export class SmpcSession {
   #watchdog: ReturnType<typeof setInterval> | null = null;
 
   private constructor(
-    options: Required<Pick<SmpcSessionOptions, 'parties' | 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs'>> & {
+    options: Required<
+      Pick<SmpcSessionOptions, 'parties' | 'protocol' | 'fractionalBits' | 'timeoutMs' | 'maxAbs' | 'security' | 'statisticalSecurity'>
+    > & {
       readonly withDealer: boolean;
     },
     cluster: Cluster,
@@ -175,6 +181,8 @@ export class SmpcSession {
     this.parties = options.parties;
     this.protocol = options.protocol;
     this.dealer = options.withDealer ? 'trusted' : 'none';
+    this.security = options.security;
+    this.statisticalSecurity = options.statisticalSecurity;
     this.fractionalBits = options.fractionalBits;
     this.timeoutMs = options.timeoutMs;
     this.maxAbs = options.maxAbs;
@@ -185,7 +193,7 @@ export class SmpcSession {
   }
 
   /**
-   * Starts the party workers (and, for the additive protocol or `dealer: 'trusted'`, the dealer) and connects
+   * Starts the party workers (and, with `dealer: 'trusted'`, the default for the additive protocol, the dealer) and connects
    * them. Resolves when every party is ready (for replicated sharing, after the pairwise X25519 key agreement).
    * Replicated sharing is dealer-free by default: the parties make their truncation pairs and comparison masks
    * themselves, and no dealer thread exists.
@@ -195,8 +203,9 @@ export class SmpcSession {
    * ```
    */
   static async start(options: SmpcSessionOptions): Promise<SmpcSession> {
-    const { parties, protocol, fractionalBits, timeoutMs, maxAbs, fault, withDealer } = checkStartOptions(options);
-    const workerFault = fault === null ? null : { party: fault.party, operation: fault.operation, kind: fault.kind };
+    const { parties, protocol, fractionalBits, timeoutMs, maxAbs, fault, withDealer, security, statisticalSecurity } =
+      checkStartOptions(options);
+    const workerFault = fault;
     // Module loading on a busy machine can take seconds: start-up gets at least 30 s.
     const cluster = new WorkerCluster({
       parties,
@@ -205,8 +214,14 @@ export class SmpcSession {
       fault: workerFault,
       startMs: Math.max(timeoutMs, 30_000),
       dealer: withDealer,
+      security,
+      statisticalSecurity,
     });
-    const session = new SmpcSession({ parties, protocol, fractionalBits, timeoutMs, maxAbs, withDealer }, cluster, options.onWorkerMessage);
+    const session = new SmpcSession(
+      { parties, protocol, fractionalBits, timeoutMs, maxAbs, withDealer, security, statisticalSecurity },
+      cluster,
+      options.onWorkerMessage,
+    );
     await session.#connect();
     return session;
   }
@@ -228,7 +243,7 @@ export class SmpcSession {
    * const session = await SmpcSession.connect({
    *   party: 1, protocol: 'replicated', identity: me, sessionId: 'study-2026-12',
    *   peers: [{ host: 'a.example', port: 7001, fingerprint: fpA }, { host: '0.0.0.0', port: 7002, fingerprint: me.fingerprint }, { host: 'c.example', port: 7003, fingerprint: fpC }],
-   *   // replicated sharing needs no dealer; with one (required for 'additive'):
+   *   // no dealer needed (additive sharing then makes its triples by oblivious transfer); with one:
    *   // dealer: { host: 'd.example', port: 7000, fingerprint: fpD },
    * });
    * const x = await session.share(0, { rows: 100, cols: 1 }); // party 0's input: its shape only
@@ -253,6 +268,8 @@ export class SmpcSession {
         timeoutMs: o.timeoutMs,
         protocol: o.protocol,
         preprocessing: o.withDealer ? 'dealer' : 'parties',
+        security: o.security,
+        statisticalSecurity: o.statisticalSecurity,
         parties: o.parties,
         fractionalBits: o.fractionalBits,
         maxAbs: o.maxAbs,
@@ -262,6 +279,8 @@ export class SmpcSession {
       protocol: o.protocol,
       fractionalBits: o.fractionalBits,
       timeoutMs: o.timeoutMs,
+      security: o.security,
+      statisticalSecurity: o.statisticalSecurity,
     });
     const session = new SmpcSession(o, cluster, options.onWorkerMessage);
     await session.#connect();
@@ -1108,10 +1127,12 @@ export class SmpcSession {
       }
     };
     const zeros = { xor: 0, arith: 0 };
+    // Under malicious security every product is checked: it takes a verified triple and a share of zero.
+    const checked = this.security === 'malicious';
     const plan1 = (op: string, n: number): void => {
       add(materialFor(op, n, additive, f));
       if (!additive) {
-        const z = zerosFor(op, n);
+        const z = checked ? checkedProductsFor(op, n, f) : zerosFor(op, n);
         zeros.xor += z.xor;
         zeros.arith += z.arith;
       }
@@ -1143,6 +1164,7 @@ export class SmpcSession {
       const c = count(mm.count ?? 1, `plan.matmul[${i}].count`, per);
       const one = materialFor('matmul', m * n, additive, f, { m, k, n });
       add(one.map((r) => ({ ...r, count: r.count * c })));
+      if (checked) zeros.arith += c * checkedProductsFor('matmul', m * n, f, { m, k, n }).arith;
     });
     for (const r of merged.values()) {
       const elements = r.count * Math.max(...fieldsOf(r).map((fs) => fs.perItem));

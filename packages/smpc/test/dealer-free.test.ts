@@ -192,7 +192,6 @@ describe('the dealer option of SmpcSession.start', () => {
     const bad: [Record<string, unknown>, ErrorConstructor, RegExp][] = [
       [{ protocol: 'replicated', dealer: 5 }, TypeError, /dealer must be 'trusted' or 'none', got 5/],
       [{ protocol: 'replicated', dealer: 'nobody' }, RangeError, /dealer must be 'trusted' or 'none'/],
-      [{ protocol: 'additive', dealer: 'none' }, RangeError, /dealer must be 'trusted' for the additive protocol/],
     ];
     for (const [o, type, message] of bad) {
       const e = await SmpcSession.start({ parties: 3, ...o } as SmpcSessionOptions).then(

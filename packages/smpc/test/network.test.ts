@@ -96,8 +96,6 @@ describe('bad input is refused before any socket opens', () => {
       [{ peers: [peers[0], { ...peers[1], port: peers[0].port }, peers[2]] }, RangeError, /peers\[1\]\.port repeats peers\[0\]/],
       [{ peers: peers.slice(0, 2) }, RangeError, /peers must have 3 for the replicated protocol, got 2/],
       [{ protocol: 'additive', peers: peers.slice(0, 1) }, RangeError, /peers must list 2 to 16 parties/],
-      [{ protocol: 'additive', dealer: undefined }, TypeError, /dealer is required/],
-      [{ protocol: 'additive', dealer: null }, TypeError, /dealer is required/],
       [{ dealer: { ...dealer, port: 0 } }, RangeError, /dealer\.port/],
       [
         { identity: { certificatePem: ids[0].certificatePem, fingerprint: ids[0].fingerprint } },

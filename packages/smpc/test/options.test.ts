@@ -35,10 +35,10 @@ async function expectTypeError(f: () => unknown, message: RegExp): Promise<void>
 }
 
 describe('SmpcSession.start options', () => {
-  it("refuses unknown keys with a TypeError naming the key and the allowed ones (security: 'malicious', timeoutMS)", async () => {
+  it("refuses unknown keys with a TypeError naming the key and the allowed ones (adversary: 'malicious', timeoutMS)", async () => {
     await expectTypeError(
-      () => SmpcSession.start({ parties: 3, protocol: 'replicated', security: 'malicious' } as SmpcSessionOptions),
-      /^options has an unknown key "security"; allowed keys: parties, protocol, dealer, fractionalBits, timeoutMs, maxAbs, onWorkerMessage, faultInjection$/,
+      () => SmpcSession.start({ parties: 3, protocol: 'replicated', adversary: 'malicious' } as SmpcSessionOptions),
+      /^options has an unknown key "adversary"; allowed keys: parties, protocol, dealer, fractionalBits, timeoutMs, maxAbs, onWorkerMessage, faultInjection, security, statisticalSecurity$/,
     );
     await expectTypeError(
       () => SmpcSession.start({ parties: 2, timeoutMS: 5000 } as SmpcSessionOptions),
@@ -46,7 +46,7 @@ describe('SmpcSession.start options', () => {
     );
     await expectTypeError(
       () => SmpcSession.start({ parties: 2, faultInjection: { party: 0, operation: 'mul', kind: 'hang', when: 1 } as never }),
-      /faultInjection has an unknown key "when"; allowed keys: party, operation, kind/,
+      /faultInjection has an unknown key "when"; allowed keys: party, operation, kind, message/,
     );
   });
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { ProtocolAbortError } from '../errors.ts';
-import type { Operation } from '../messages.ts';
+import type { Operation, SecurityModel } from '../messages.ts';
 import { connectMesh, type PeerAddress } from '../network/mesh.ts';
 import type { Hello } from '../network/handshake.ts';
 import { runParty, type PartyRuntime } from '../runtime/party-runtime.ts';
@@ -29,6 +29,8 @@ export interface NetworkClusterOptions {
   readonly protocol: 'additive' | 'replicated';
   readonly fractionalBits: number;
   readonly timeoutMs: number;
+  readonly security: SecurityModel;
+  readonly statisticalSecurity: number;
 }
 
 /**
@@ -95,6 +97,8 @@ export class NetworkCluster implements Cluster {
       dealer: o.dealer === null ? null : this.parties,
       protocol: o.protocol,
       fractionalBits: o.fractionalBits,
+      security: o.security,
+      statisticalSecurity: o.statisticalSecurity,
       revealEverywhere: true,
       report: (m) => events.message(o.party, m),
     });

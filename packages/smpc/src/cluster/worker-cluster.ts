@@ -7,7 +7,7 @@
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { siblingModuleUrl, workerExecArgv } from '@ppml/core';
 import { ProtocolAbortError } from '../errors.ts';
-import type { FaultInjection, FromWorker, Operation } from '../messages.ts';
+import type { FaultInjection, FromWorker, Operation, SecurityModel } from '../messages.ts';
 import type { Cluster, ClusterEvents, MemoryReport } from './cluster.ts';
 
 /**
@@ -36,8 +36,12 @@ export class WorkerCluster implements Cluster {
     readonly startMs: number;
     /** Start a dealer worker (default true); false for dealer-free replicated sharing. */
     readonly dealer?: boolean;
+    readonly security?: SecurityModel;
+    readonly statisticalSecurity?: number;
   }) {
     const { parties, protocol, fractionalBits, fault } = options;
+    const security = options.security ?? 'semi-honest';
+    const statisticalSecurity = options.statisticalSecurity ?? 40;
     const withDealer = options.dealer !== false;
     this.parties = parties;
     this.hosted = Array.from({ length: parties }, (_, p) => p);
@@ -50,7 +54,7 @@ export class WorkerCluster implements Cluster {
       this.#workers.push(
         new Worker(partyUrl, {
           execArgv: workerExecArgv(partyUrl),
-          workerData: { party: p, parties, protocol, fractionalBits, fault, dealer: withDealer },
+          workerData: { party: p, parties, protocol, fractionalBits, fault, dealer: withDealer, security, statisticalSecurity },
         }),
       );
     }

@@ -25,6 +25,8 @@ export const AGREED_FIELDS = [
   'sessionId',
   'protocol',
   'preprocessing',
+  'security',
+  'statisticalSecurity',
   'parties',
   'fractionalBits',
   'maxAbs',

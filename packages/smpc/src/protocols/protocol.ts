@@ -33,6 +33,8 @@ export class Channel {
   rounds = 0;
   /** Called at every communication round (the worker turns it into throttled progress reports). */
   onRound: () => void = () => {};
+  /** Test-only active cheating (`faultInjection`): alter the message after `skip` more sends. */
+  tamper: { kind: 'addError' | 'flipBit'; skip: number } | null = null;
 
   constructor(transport: Transport, pool: MaterialPool) {
     this.transport = transport;
@@ -53,12 +55,33 @@ export class Channel {
   /** Sends a copy of `data` to `peer`. */
   send(peer: number, tag: string, data: BigUint64Array): void {
     const copy = data.slice();
-    this.transport.send(peer, tag, new Uint8Array(copy.buffer));
+    this.transport.send(peer, tag, this.#tampered(new Uint8Array(copy.buffer)));
   }
 
   /** Sends raw bytes to `peer` (ownership moves). */
   sendBytes(peer: number, tag: string, bytes: Uint8Array): void {
-    this.transport.send(peer, tag, bytes);
+    this.transport.send(peer, tag, this.#tampered(bytes));
+  }
+
+  #tampered(bytes: Uint8Array): Uint8Array {
+    const t = this.tamper;
+    if (t === null || bytes.byteLength === 0) return bytes;
+    if (t.skip > 0) {
+      t.skip--;
+      return bytes;
+    }
+    this.tamper = null;
+    const out = bytes.slice();
+    // The middle ring element: + 2^32 (1.0 in a product before truncation at 16 fractional bits), or bit 40
+    // flipped. Short messages (digests) get the same change in their middle byte.
+    const at = bytes.byteLength >= 8 ? Math.floor(bytes.byteLength / 16) * 8 : Math.floor(bytes.byteLength / 2);
+    if (bytes.byteLength < 8) out[at] ^= t.kind === 'flipBit' ? 0x01 : 0x80;
+    else if (t.kind === 'flipBit') out[at + 5] ^= 0x01;
+    else {
+      const v = new DataView(out.buffer, out.byteOffset, out.byteLength);
+      v.setBigUint64(at, BigInt.asUintN(64, v.getBigUint64(at, true) + (1n << 32n)), true);
+    }
+    return out;
   }
 
   /** Receives exactly `count` ring elements from `peer`. */
@@ -108,4 +131,15 @@ export interface Protocol {
   prepareZeros?(xor: number, arith: number): void;
   /** The n-out-of-n additive component of a share (its sum over parties is the value). */
   additivePart(x: Share): BigUint64Array;
+  /**
+   * True when every opening and product is checked (malicious security, `replicated-malicious.ts`): the
+   * operations then use only checkable steps (no n-out-of-n additive openings).
+   */
+  readonly malicious?: boolean;
+  /** Checks every opening and product since the last check (malicious security); throws `ProtocolAbortError`. */
+  verify?(): Promise<void>;
+  /** Offline phase: verified triples for `xor` binary and `arith` arithmetic products (malicious security). */
+  prepareTriples?(xor: number, arith: number): Promise<void>;
+  /** Matrix product X (m x k) Y (k x n) in the protocol's own sharing, every product checked (malicious security). */
+  matmul?(x: Share, y: Share, m: number, k: number, n: number): Promise<Share>;
 }

@@ -182,8 +182,9 @@ export async function generateReplicatedMaterial(proto: ReplicatedProtocol, req:
         proto,
         each(r, (c) => msb(c)),
       );
-      // 'r' is n-out-of-n (component i on party i); 'hi' and 'lo' are native replicated sharings.
-      fields.set('r', [both[0].slice(0, n)]);
+      // 'hi' and 'lo' are native replicated sharings; so is 'r', whose first component is the n-out-of-n part that
+      // semi-honest truncation adds (the second serves the checked opening under malicious security).
+      fields.set('r', [both[0].slice(0, n), both[1].slice(0, n)]);
       fields.set('hi', hi);
       fields.set('lo', [both[0].slice(n), both[1].slice(n)]);
       break;

@@ -12,11 +12,13 @@
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { cryptoRng, randomBytes, serializeError } from '@ppml/core';
-import type { FaultInjection, FromWorker, Operation } from '../messages.ts';
+import type { FaultInjection, FromWorker, Operation, SecurityModel } from '../messages.ts';
 import { Party } from '../party.ts';
 import { MaterialPool, receiveMaterial, type Material, type MaterialRequest } from '../preprocessing.ts';
 import { AdditiveProtocol } from '../protocols/additive.ts';
+import { AdditivePreprocessing } from '../protocols/additive-preprocessing.ts';
 import { Channel, type Protocol } from '../protocols/protocol.ts';
+import { MaliciousReplicatedProtocol } from '../protocols/replicated-malicious.ts';
 import { ReplicatedProtocol, type PairKeys } from '../protocols/replicated.ts';
 import { generateReplicatedMaterial } from '../protocols/replicated-preprocessing.ts';
 import type { Transport } from '../transport/transport.ts';
@@ -26,12 +28,17 @@ export interface PartyRuntimeOptions {
   /** The links to the other parties and, at peer index `dealer`, to the dealer. */
   readonly transport: Transport;
   /**
-   * The dealer's peer index on `transport` (the number of parties), or `null` for dealer-free replicated
-   * sharing: the parties then make their preprocessing themselves (`protocols/replicated-preprocessing.ts`).
+   * The dealer's peer index on `transport` (the number of parties), or `null` for dealer-free preprocessing:
+   * the parties then make it themselves (`protocols/replicated-preprocessing.ts`, and for additive sharing
+   * `protocols/additive-preprocessing.ts`, by oblivious transfer).
    */
   readonly dealer: number | null;
   readonly protocol: 'additive' | 'replicated';
   readonly fractionalBits: number;
+  /** 'malicious': the checked replicated protocol (`protocols/replicated-malicious.ts`). Default 'semi-honest'. */
+  readonly security?: SecurityModel;
+  /** Statistical security parameter of the malicious mode's triple verification. Default 40. */
+  readonly statisticalSecurity?: number;
   /** Where acknowledgements, results and errors go (the coordinating thread, or the local session). */
   readonly report: (m: FromWorker, transfer?: ArrayBuffer[]) => void;
   /** Return revealed values on every party (network: each process is its own coordinator), not only party 0. */
@@ -98,10 +105,6 @@ export async function runParty(options: PartyRuntimeOptions): Promise<PartyRunti
   let requestBytes = 0;
   let requests = 0;
   const replicated = options.protocol === 'replicated';
-  // The option checks at start/connect refuse `dealer: 'none'` with 'additive' (its triples come from the dealer);
-  // this guards the runtime's own invariant.
-  if (dealer === null && !replicated)
-    throw new RangeError("the additive protocol takes its triples from a dealer: dealer must be 'trusted'");
   // Set once the protocol exists (after the key agreement); the pool only calls it from an operation.
   let generate: ((req: MaterialRequest) => Promise<Material>) | null = null;
   const pool = new MaterialPool(
@@ -134,11 +137,21 @@ export async function runParty(options: PartyRuntimeOptions): Promise<PartyRunti
   };
   let proto: Protocol;
   if (replicated) {
-    const rep = new ReplicatedProtocol(channel, await agreeKeys(transport));
+    const keys = await agreeKeys(transport);
+    const rep =
+      options.security === 'malicious'
+        ? new MaliciousReplicatedProtocol(channel, keys, { statisticalSecurity: options.statisticalSecurity ?? 40 })
+        : new ReplicatedProtocol(channel, keys);
     generate = (req) => generateReplicatedMaterial(rep, req);
     proto = rep;
   } else {
-    proto = new AdditiveProtocol(channel);
+    const additive = new AdditiveProtocol(channel);
+    if (dealer === null) {
+      // Dealer-free additive sharing: the parties make their material by oblivious transfer.
+      const pre = new AdditivePreprocessing(channel, additive);
+      generate = (req) => pre.generate(req);
+    }
+    proto = additive;
   }
   const party = new Party(proto, channel, options.fractionalBits, options.revealEverywhere === true);
   const queue: { seq: number; operation: Operation }[] = [];
@@ -160,6 +173,8 @@ export async function runParty(options: PartyRuntimeOptions): Promise<PartyRunti
         }
         if (fault.kind === 'hang') await new Promise<never>(() => {});
         if (fault.kind === 'corrupt') (transport as { corruptNext?: boolean }).corruptNext = true;
+        if (fault.kind === 'addError' || fault.kind === 'flipBit') channel.tamper = { kind: fault.kind, skip: fault.message ?? 0 };
+        if (fault.kind === 'wrongOpen') (proto as { tamperOpen?: boolean }).tamperOpen = true;
       }
       const rounds0 = channel.rounds;
       const bytes0 = transport.bytesSent - requestBytes;
