@@ -5,6 +5,7 @@
  * name and in total.
  * @module
  */
+import { ProtocolAbortError } from './errors.ts';
 import type { FromWorker } from './messages.ts';
 
 /** Communication of one kind of operation (or of all), per party. */
@@ -52,6 +53,8 @@ export interface Pending {
   readonly waiting: Set<number>;
   readonly resultFrom: number;
   result: Float64Array | null;
+  /** Under malicious security, the values every other party revealed (compared with `result` at the end). */
+  readonly others: Float64Array[];
   rounds: number;
   readonly resolve: (v: Float64Array | null) => void;
   readonly reject: (e: Error) => void;
@@ -84,8 +87,15 @@ export class OperationQueue {
     offline: OperationStats;
   };
 
-  constructor(parties: number) {
+  /**
+   * With `crossCheck` (malicious security on worker threads), a reveal to everyone resolves only when every party
+   * reported the same values: a corrupted party cannot hand the controlling thread a value of its own.
+   */
+  readonly #crossCheck: boolean;
+
+  constructor(parties: number, crossCheck = false) {
     this.#parties = parties;
+    this.#crossCheck = crossCheck;
     this.#stored = new Array<number>(parties).fill(0);
     this.resetStats();
   }
@@ -109,7 +119,17 @@ export class OperationQueue {
   ): { seq: number; promise: Promise<Float64Array | null> } {
     const seq = this.#seq++;
     const promise = new Promise<Float64Array | null>((resolve, reject) => {
-      this.#pending.set(seq, { name, elements, waiting: new Set(waiting), resultFrom, result: null, rounds: 0, resolve, reject });
+      this.#pending.set(seq, {
+        name,
+        elements,
+        waiting: new Set(waiting),
+        resultFrom,
+        result: null,
+        others: [],
+        rounds: 0,
+        resolve,
+        reject,
+      });
     });
     promise.catch(() => {});
     return { seq, promise };
@@ -124,6 +144,7 @@ export class OperationQueue {
   result(who: number, seq: number, values: Float64Array): void {
     const p = this.#pending.get(seq);
     if (p && who === p.resultFrom) p.result = values;
+    else if (p && this.#crossCheck) p.others.push(values);
   }
 
   /** An acknowledgement; returns true when it completed its operation. */
@@ -150,6 +171,10 @@ export class OperationQueue {
     phase.count++;
     phase.rounds += p.rounds;
     this.#pending.delete(m.seq);
+    if (p.result !== null && p.others.some((o) => !sameValues(o, p.result as Float64Array))) {
+      p.reject(new ProtocolAbortError(`the parties revealed different values for operation '${p.name}' #${m.seq}`));
+      return true;
+    }
     p.resolve(p.result);
     return true;
   }
@@ -215,4 +240,10 @@ export class OperationQueue {
       offline: emptyStats(this.#parties),
     };
   }
+}
+
+function sameValues(a: Float64Array, b: Float64Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+  return true;
 }

@@ -573,8 +573,10 @@ export class Party {
       }
       case 'reveal': {
         const a = this.#get(o.a);
+        // Malicious security: everything before is checked before the value is opened (a wrongly computed output
+        // would leak to the cheater), and the opening itself before any party returns it.
+        if (this.proto.verify) await this.proto.verify();
         const v = o.to < 0 ? await this.proto.open(a, false) : await this.proto.openTo(a, false, o.to);
-        // Malicious security: every opening and product so far is checked before any party returns a value.
         if (this.proto.verify) await this.proto.verify();
         if (v === null || (o.to < 0 && this.proto.party !== 0 && !this.#revealEverywhere)) return null;
         return decodeFixedPoint(v, { fractionalBits: this.f });

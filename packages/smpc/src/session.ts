@@ -188,7 +188,7 @@ export class SmpcSession {
     this.maxAbs = options.maxAbs;
     this.#cluster = cluster;
     this.#tap = tap;
-    this.#queue = new OperationQueue(this.parties);
+    this.#queue = new OperationQueue(this.parties, this.security === 'malicious' && this.#cluster.hosted.length > 1);
     registerSession(this);
   }
 

@@ -20,6 +20,18 @@ function theilSen(samples: readonly { round: number; live: number }[]): number {
   return slopes.length % 2 === 1 ? (slopes[mid] as number) : ((slopes[mid - 1] as number) + (slopes[mid] as number)) / 2;
 }
 
+/**
+ * Drops transient dips: samples more than 4 MB below the phase's median. Live memory (after a full collection in
+ * every thread) now and then reads about 10 MB low for one round, on a loaded machine even twice in a row (seen
+ * before and after the malicious-security change alike); a dip lowers the reading and could only hide growth,
+ * never fake it, so removing it keeps both checks honest.
+ */
+function withoutDips<T extends { live: number }>(samples: readonly T[]): T[] {
+  const sorted = samples.map((s) => s.live).sort((x, y) => x - y);
+  const median = sorted[sorted.length >> 1] as number;
+  return samples.filter((s) => s.live >= median - 4_000_000);
+}
+
 async function runWithFault(fault: FaultInjection, protocol: 'additive' | 'replicated', timeoutMs = 1500) {
   const session = await SmpcSession.start({ parties: 3, protocol, timeoutMs, faultInjection: fault });
   const x = await session.share(0, Float64Array.of(1, 2, 3));
@@ -133,8 +145,8 @@ describe('fault handling', () => {
     // free() reached every worker: each party holds as many values after the loop as after the warm-up.
     expect(rounds[WARM + MEASURED - 1]?.stored).toEqual(rounds[WARM - 1]?.stored);
     const leakPerRound = 3 * 3 * N * 2 * 8; // 3 parties x 3 tensors x N elements x 2 components x 8 B
-    const freedSlope = theilSen(rounds.slice(WARM, WARM + MEASURED));
-    const leakedSlope = theilSen(rounds.slice(WARM + MEASURED));
+    const freedSlope = theilSen(withoutDips(rounds.slice(WARM, WARM + MEASURED)));
+    const leakedSlope = theilSen(withoutDips(rounds.slice(WARM + MEASURED)));
     expect(leakedSlope).toBeGreaterThan(0.7 * leakPerRound);
     expect(freedSlope).toBeLessThan(leakPerRound / 3);
     expect(lines.at(-1)).toEqual({ closed: true, activeWorkers: 0 });

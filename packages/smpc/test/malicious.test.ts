@@ -3,6 +3,7 @@
 // operation a party adds an error to one message it sends, flips a bit of it, or opens a wrong share, and every
 // run aborts with ProtocolAbortError before any value is revealed; (3) the same tampering in semi-honest mode
 // changes the result without a word, as the README says; (4) malicious parties across processes over TLS.
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeFixedPoint, seededTestRng } from '@ppml/core';
 import {
@@ -13,7 +14,10 @@ import {
   type FaultInjection,
   type SecretTensor,
 } from '../src/index.ts';
-import { bucketSize } from '../src/protocols/replicated-malicious.ts';
+import { MaterialPool } from '../src/preprocessing.ts';
+import { Channel } from '../src/protocols/protocol.ts';
+import { bucketSize, MaliciousReplicatedProtocol } from '../src/protocols/replicated-malicious.ts';
+import { MessagePortTransport } from '../src/transport/message-port.ts';
 import { connectAll, setup } from './support/network.ts';
 
 const F = 16;
@@ -29,10 +33,11 @@ function ulpOffset(revealed: number, exact: bigint): bigint {
 }
 
 describe('bucket sizes of the triple verification', () => {
-  it('follow (B - 1) log2 N >= s', () => {
-    expect(bucketSize(2 ** 20, 40)).toBe(3);
-    expect(bucketSize(2 ** 14, 40)).toBe(4);
-    expect(bucketSize(2 ** 10, 40)).toBe(5);
+  it('keep the best attack (B bad triples in one bucket) below 2^-(s + 20) per batch', () => {
+    // Smallest B with (B - 1) log2 N + log2(B^B / B!) >= s + 20 (2^-s over 2^20 batches).
+    expect(bucketSize(2 ** 20, 40)).toBe(4);
+    expect(bucketSize(2 ** 14, 40)).toBe(5);
+    expect(bucketSize(2 ** 10, 40)).toBe(7);
     expect(bucketSize(2 ** 20, 64)).toBe(5);
     expect(() => bucketSize(1, 40)).toThrow(RangeError);
     expect(() => bucketSize(1024, 0)).toThrow(/statisticalSecurity must be an integer in \[1, 128\]/);
@@ -235,6 +240,102 @@ describe('fault-injection sweep under malicious security', () => {
     }
     expect(outcomes).toEqual([]);
   }, 240_000);
+});
+
+describe('a rushing party cannot see the coin before its share of c is fixed', () => {
+  it('the coin is not opened while a party withholds its product message of the triple batch', async () => {
+    const ports: (MessagePort | null)[][] = Array.from({ length: 3 }, () => [null, null, null]);
+    for (let i = 0; i < 3; i++)
+      for (let j = i + 1; j < 3; j++) {
+        const ch = new MessageChannel();
+        ports[i][j] = ch.port1;
+        ports[j][i] = ch.port2;
+      }
+    const transports = ports.map((p, i) => new MessagePortTransport(i, p));
+    const rng = seededTestRng('malicious-rushing');
+    const keys = [0, 1, 2].map(() => {
+      const k = new Uint8Array(16);
+      rng.fillBytes(k);
+      return k;
+    });
+    const channels = transports.map((t) => new Channel(t, new MaterialPool(null)));
+    const protos = channels.map(
+      (c, i) => new MaliciousReplicatedProtocol(c, { next: keys[i], prev: keys[(i + 2) % 3] }, { statisticalSecurity: 40 }),
+    );
+    // Party 1 holds back everything it would send party 0 from the batch's product message on, and watches for
+    // the coin (a 4-word opening) arriving from party 2.
+    const adversary = channels[1];
+    const send = adversary.send.bind(adversary);
+    let holding = false;
+    adversary.send = (peer, tag, data) => {
+      if (peer === 0 && data.length > 4 * 2 ** 14) holding = true;
+      if (holding && peer === 0) return;
+      send(peer, tag, data);
+    };
+    let coinSeen = false;
+    const receive = adversary.receive.bind(adversary);
+    adversary.receive = async (peer, tag, count) => {
+      const got = await receive(peer, tag, count);
+      if (holding && count === 4) coinSeen = true;
+      return got;
+    };
+    const runs = protos.map((p) => p.prepareTriples(0, 10));
+    for (const r of runs) r.catch(() => {});
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(holding).toBe(true);
+    expect(coinSeen).toBe(false);
+    for (const t of transports) t.fail(new ProtocolAbortError('test over'));
+    await Promise.allSettled(runs);
+    for (const t of transports) t.close();
+  });
+});
+
+describe('nothing computed from a tampered opening leaves an honest party', () => {
+  it('a shifted (rho, sigma) opening makes the victim abort after the openings digest, before it sends its zero tests', async () => {
+    const ports: (MessagePort | null)[][] = Array.from({ length: 3 }, () => [null, null, null]);
+    for (let i = 0; i < 3; i++)
+      for (let j = i + 1; j < 3; j++) {
+        const ch = new MessageChannel();
+        ports[i][j] = ch.port1;
+        ports[j][i] = ch.port2;
+      }
+    const transports = ports.map((p, i) => new MessagePortTransport(i, p));
+    const rng = seededTestRng('malicious-digest-leak');
+    const keys = [0, 1, 2].map(() => {
+      const k = new Uint8Array(16);
+      rng.fillBytes(k);
+      return k;
+    });
+    const channels = transports.map((t) => new Channel(t, new MaterialPool(null)));
+    const protos = channels.map(
+      (c, i) => new MaliciousReplicatedProtocol(c, { next: keys[i], prev: keys[(i + 2) % 3] }, { statisticalSecurity: 40 }),
+    );
+    const n = 4;
+    const xs = await Promise.all(protos.map((p) => p.input(2, p.party === 2 ? BigUint64Array.of(3n, 5n, 7n, 11n) : null, n)));
+    const ys = await Promise.all(protos.map((p) => p.input(2, p.party === 2 ? BigUint64Array.of(2n, 4n, 6n, 8n) : null, n)));
+    await Promise.all(protos.map((p) => p.prepareTriples(0, n)));
+    await Promise.all(protos.map((p) => p.verify()));
+    // Party 1's second message of the product is its (rho, sigma) component for party 0 (the first is the
+    // re-sharing); it is shifted. Party 1 then counts the digests party 0 sends it.
+    channels[1].tamper = { kind: 'addError', skip: 1 };
+    let digestsFromVictim = 0;
+    const receiveBytes = channels[1].receiveBytes.bind(channels[1]);
+    channels[1].receiveBytes = async (peer, tag, length) => {
+      const b = await receiveBytes(peer, tag, length);
+      if (peer === 0 && length === 32) digestsFromVictim++;
+      return b;
+    };
+    await Promise.all(protos.map((p) => p.mul(xs[p.party], ys[p.party])));
+    const checks = protos.map((p) => p.verify());
+    const victim = await Promise.allSettled([checks[0]]);
+    expect(victim[0].status).toBe('rejected');
+    expect(((victim[0] as PromiseRejectedResult).reason as Error).message).toMatch(/an opening or an input share was tampered with/);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(digestsFromVictim).toBe(1);
+    for (const t of transports) t.fail(new ProtocolAbortError('test over'));
+    await Promise.allSettled(checks);
+    for (const t of transports) t.close();
+  });
 });
 
 describe('semi-honest replicated sharing does not detect a deviating party', () => {

@@ -15,18 +15,24 @@
  *   cheating party can add to its share of z is additive and v equals it, so a single wrong product is caught
  *   with certainty. Zero is checked without opening v: party i vouches for v_i + v_{i+1} to party i+1, which
  *   compares with -v_{i+2}. The check needs no random scalar, so it is sound over Z_2^64 and over 64-bit words.
+ *   The zero tests go in their own transcript, sent only after the openings are confirmed: v is unmasked, and
+ *   computed from a tampered opening it would be a function of the honest party's secrets.
  * - **Triples are verified by cut-and-bucket** (Araki et al. 2017, Sec. 2 and 3; Furukawa et al. Sec. 5):
- *   N B + C random triples (a and b free from the pairwise keys, c by the semi-honest product), a random
- *   permutation from a coin the parties open (and check) only after the triples exist, C triples opened and
- *   checked, and the rest in buckets of B where the first triple is checked against the other B - 1 with the
- *   same zero test. With C = B and (B - 1) log2 N >= s, a bad triple survives with probability at most 2^-s.
- * - **Every check runs before a reveal**: a two-round exchange of transcript digests, then of verdicts, so
- *   that if one honest party aborts, the other does too (it waits for a verdict that never comes).
+ *   N B + C random triples (a and b free from the pairwise keys, c by the semi-honest product), a check round
+ *   that every party enters only once it holds its c (so nobody sees the coin before the errors in c are
+ *   fixed), a random permutation from a coin opened and checked after it, C triples opened and checked, and the
+ *   rest in buckets of B where the first triple is checked against the other B - 1 with the same zero test.
+ *   C = B and B from {@link bucketSize}: at most 2^-s for the whole run (up to 2^20 batches).
+ * - **Checks before and after every reveal**: the value to reveal is opened only once everything before it is
+ *   checked (a wrongly computed output would leak to the cheater), and returned only once its own opening is.
+ *   A check exchanges transcript digests (openings, then zero tests), then verdicts: a party whose neighbour
+ *   aborted never gets the verdict and aborts too. Across machines this is selective abort: an honest party
+ *   either aborts or returns the correct value (a cheater can withhold its verdict from one party only).
  *
  * Security: malicious with abort, honest majority (one of three parties corrupted), statistical parameter s
- * (default 40) for the triples, and SHA-256 collision resistance for the transcripts. Privacy of every opened
- * value is as in the semi-honest protocol (rho, sigma and the masked values are uniform); an honest party never
- * returns a wrong value. Products of public or n-out-of-n additive sharings (`openAdditive`, `mulToAdditive`,
+ * (default 40) for the triples, and SHA-256 collision resistance for the transcripts. Every value opened is
+ * masked by fresh uniform randomness (rho, sigma, the masked values of truncation and comparison), and nothing
+ * derived from an unconfirmed opening is sent unmasked; an honest party never returns a wrong value. Products of public or n-out-of-n additive sharings (`openAdditive`, `mulToAdditive`,
  * `matmulToAdditive`) have no redundancy and are refused: `party.ts` uses the verified forms instead.
  * @module
  */
@@ -44,13 +50,16 @@ const MAX_BATCH = 2 ** 14;
 const VERDICT_OK = 0x4f4bn;
 
 /**
- * Bucket size B (and cut size C = B) for N verified triples at statistical security s: the smallest B with
- * (B - 1) log2 N >= s (Araki et al., IEEE S&P 2017, Sec. 3: the adversary wins with probability at most
- * N^-(B-1) when C = B).
+ * Bucket size B (and cut size C = B) for batches of N triples at statistical security s. The adversary's best
+ * strategy corrupts B triples with equal errors and needs all of them in one bucket (Furukawa et al. 2017,
+ * Sec. 5; Araki et al., IEEE S&P 2017, Sec. 3): per batch it succeeds with probability
+ * N B! (NB + C - B)! / (NB + C)! <= B! / (B^B N^(B-1)). B is the smallest with
+ * (B - 1) log2 N + log2(B^B / B!) >= s + 20, so a run stays within 2^-s over up to 2^20 batches (a union bound;
+ * {@link MAX_BATCHES}).
  * @example
  * ```ts
- * bucketSize(2 ** 20, 40); // 3
- * bucketSize(2 ** 14, 40); // 4
+ * bucketSize(2 ** 14, 40); // 5 (2^-60.7 per batch)
+ * bucketSize(2 ** 20, 40); // 4
  * ```
  */
 export function bucketSize(triples: number, statisticalSecurity: number): number {
@@ -60,9 +69,19 @@ export function bucketSize(triples: number, statisticalSecurity: number): number
   }
   const log = Math.log2(triples);
   let b = 2;
-  while ((b - 1) * log < statisticalSecurity) b++;
+  // log2(B^B / B!) = B log2 B - log2 B!
+  const slack = (k: number): number => {
+    let f = 0;
+    for (let i = 2; i <= k; i++) f += Math.log2(i);
+    return k * Math.log2(k) - f;
+  };
+  while ((b - 1) * log + slack(b) < statisticalSecurity + BATCH_LOG2) b++;
   return b;
 }
+
+/** Batches per run covered by {@link bucketSize}'s union bound (2^20); a run that needs more aborts. */
+export const MAX_BATCHES: number = 2 ** 20;
+const BATCH_LOG2 = 20;
 
 /** Verified triples of one kind (arithmetic or XOR), as a FIFO of chunks. */
 class TripleStore {
@@ -116,6 +135,14 @@ export class MaliciousReplicatedProtocol extends ReplicatedProtocol {
   /** What this party vouches for to party i+1, and what it expects party i-1 to vouch for. */
   #vouch: Hash = createHash('sha256');
   #expect: Hash = createHash('sha256');
+  /**
+   * The zero tests of products, kept apart: their values are sent (as digests) only after the openings they
+   * depend on are checked, so a tampered opening cannot make an honest party send a function of its secrets.
+   */
+  #zeroVouch: Hash = createHash('sha256');
+  #zeroExpect: Hash = createHash('sha256');
+  #zeroTests = 0;
+  #batches = 0;
   readonly #arith = new TripleStore();
   readonly #bin = new TripleStore();
   /** Test-only: the next opening sends a wrong component (`faultInjection` kind 'wrongOpen'). */
@@ -136,11 +163,11 @@ export class MaliciousReplicatedProtocol extends ReplicatedProtocol {
   }
 
   #vouchFor(words: BigUint64Array): void {
-    this.#vouch.update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+    framed(this.#vouch, words);
   }
 
   #expectFromPrev(words: BigUint64Array): void {
-    this.#expect.update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+    framed(this.#expect, words);
   }
 
   #sent(words: BigUint64Array): BigUint64Array {
@@ -153,8 +180,9 @@ export class MaliciousReplicatedProtocol extends ReplicatedProtocol {
 
   /** Records that the sharing v (components of this party) must be a sharing of zero (checked at verify). */
   #checkZero(v: Share, isXor: boolean): void {
-    this.#vouchFor(isXor ? xor(v[0], v[1]) : add(v[0], v[1]));
-    this.#expectFromPrev(isXor ? v[1] : neg(v[1]));
+    framed(this.#zeroVouch, isXor ? xor(v[0], v[1]) : add(v[0], v[1]));
+    framed(this.#zeroExpect, isXor ? v[1] : neg(v[1]));
+    this.#zeroTests++;
   }
 
   override async open(x: Share, isXor: boolean): Promise<BigUint64Array> {
@@ -331,9 +359,15 @@ export class MaliciousReplicatedProtocol extends ReplicatedProtocol {
     const total = n * B + C;
     const a = this.pairRandom(total);
     const b = this.pairRandom(total);
+    if (++this.#batches > MAX_BATCHES) {
+      throw new ProtocolAbortError(`a run may verify at most ${MAX_BATCHES} batches of triples (the statistical bound covers no more)`);
+    }
     const c = isXor ? await super.and(a, b) : await super.mul(a, b);
-    // The coin is drawn after every triple exists, and checked before it is used: a party that opened a wrong
-    // coin share to one honest party would otherwise steer that party's buckets.
+    // Every party must hold its share of c before anyone opens the coin: otherwise a party that learns the coin
+    // first could still choose its errors in c to match whole buckets (a rushing adversary). The check's verdict
+    // round is that barrier: a party confirms only after its product round has completed. The coin is checked
+    // again before it is used: a party that opened a wrong coin share to one honest party would steer its buckets.
+    await this.verify();
     const coin = await this.open(this.pairRandom(4), false);
     await this.verify();
     const perm = permutation(total, coin);
@@ -364,9 +398,28 @@ export class MaliciousReplicatedProtocol extends ReplicatedProtocol {
     (isXor ? this.#bin : this.#arith).add(keepA, keepB, keepC);
   }
 
+  /** Sends this party's digest to party i+1 and returns party i-1's (one round). */
+  async #exchange(mine: Uint8Array): Promise<Uint8Array> {
+    const tag = this.#ch.nextTag();
+    this.#ch.sendBytes(this.#next, tag, new Uint8Array(mine));
+    return this.#ch.receiveBytes(this.#prev, tag, 32);
+  }
+
+  #compare(expected: Uint8Array, theirs: Uint8Array, what: string): void {
+    let diff = 0;
+    for (let i = 0; i < 32; i++) diff |= theirs[i] ^ expected[i];
+    if (diff !== 0) {
+      throw new ProtocolAbortError(
+        `malicious-security check failed between parties ${this.#prev} and ${this.party}: ${what} was tampered with`,
+        { party: -1, cause: new Error('check failed: the transcripts of the two holders of a component differ') },
+      );
+    }
+  }
+
   /**
    * Checks everything since the last check: exchanges transcript digests with the neighbours (party i sends
-   * what it vouched for to party i+1), then verdicts with both other parties. Throws `ProtocolAbortError` on a
+   * what it vouched for to party i+1), openings first and zero tests second, then verdicts with both other
+   * parties (2 or 3 rounds). Throws `ProtocolAbortError` on a
    * mismatch; a party whose neighbour aborted never gets its verdict and aborts on the timeout or the closed link.
    * @example
    * ```ts
@@ -375,21 +428,24 @@ export class MaliciousReplicatedProtocol extends ReplicatedProtocol {
    * ```
    */
   async verify(): Promise<void> {
-    const tag = this.#ch.nextTag();
-    const mine = this.#vouch.digest();
-    const expected = this.#expect.digest();
+    // Openings (and input components) first: only a party whose received values are confirmed goes on to send
+    // anything computed from them.
+    const vouched = this.#vouch.digest();
+    const expectedOpenings = this.#expect.digest();
     this.#vouch = createHash('sha256');
     this.#expect = createHash('sha256');
-    this.#ch.sendBytes(this.#next, tag, new Uint8Array(mine));
-    const theirs = await this.#ch.receiveBytes(this.#prev, tag, 32);
-    let diff = 0;
-    for (let i = 0; i < 32; i++) diff |= theirs[i] ^ expected[i];
-    if (diff !== 0) {
-      throw new ProtocolAbortError(
-        `malicious-security check failed between parties ${this.#prev} and ${this.party}: a share, an opening or a product was tampered with`,
-        { party: -1, cause: new Error('check failed: the transcripts of the two holders of a component differ') },
-      );
+    this.#compare(expectedOpenings, await this.#exchange(vouched), 'an opening or an input share');
+    // Zero tests only when there are some: every party records them at the same points, so all agree on the skip.
+    if (this.#zeroTests > 0) {
+      const mine = this.#zeroVouch.digest();
+      const expected = this.#zeroExpect.digest();
+      this.#zeroVouch = createHash('sha256');
+      this.#zeroExpect = createHash('sha256');
+      this.#zeroTests = 0;
+      this.#compare(expected, await this.#exchange(mine), 'a product');
     }
+    // Verdicts: a party whose neighbour aborted never gets this one and aborts too (on the closed link or the
+    // timeout), so no honest party returns after the other found a fault in its own view.
     const verdictTag = this.#ch.nextTag();
     const ok = BigUint64Array.of(VERDICT_OK);
     this.#ch.send(this.#next, verdictTag, ok);
@@ -448,4 +504,13 @@ function gather(comp: BigUint64Array, perm: Uint32Array, from: number, to: numbe
     dst[o + 1] = src[j + 1];
   }
   return out;
+}
+
+const LENGTH = new BigUint64Array(1);
+
+/** Hashes a vector with its length in front, so that items cannot be re-cut across boundaries. */
+function framed(hash: Hash, words: BigUint64Array): void {
+  LENGTH[0] = BigInt(words.length);
+  hash.update(new Uint8Array(LENGTH.buffer));
+  hash.update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
 }
