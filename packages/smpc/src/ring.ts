@@ -556,3 +556,25 @@ export function truncCombine(pub: BigUint64Array | null, lo: BigUint64Array, hiS
   }
   return lo;
 }
+
+/**
+ * (w mod 2^63) >> shift per word, on 32-bit limbs (a variable BigInt shift is an order of magnitude slower): the
+ * middle bits of a truncation mask, which both dealer-free generators take from a random binary r.
+ * @example
+ * ```ts
+ * const lo = middleBits(r, 16);
+ * ```
+ */
+export function middleBits(r: BigUint64Array, shift: number): BigUint64Array {
+  const count = r.length;
+  const lo = new BigUint64Array(count);
+  const w = new Uint32Array(r.buffer, r.byteOffset, 2 * count);
+  const lw = new Uint32Array(lo.buffer, 0, 2 * count);
+  const up = 32 - shift;
+  for (let i = 0, j = 0; i < count; i++, j += 2) {
+    const h31 = w[j + 1] & 0x7fff_ffff;
+    lw[j] = ((w[j] >>> shift) | (h31 << up)) >>> 0;
+    lw[j + 1] = h31 >>> shift;
+  }
+  return lo;
+}

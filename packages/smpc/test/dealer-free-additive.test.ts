@@ -5,7 +5,7 @@
 // the other party's inputs to the products.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
-import { encodeFixedPoint, seededTestRng } from '@ppml/core';
+import { seededTestRng } from '@ppml/core';
 import { chiSquareCritical, chiSquareStatistic } from '../../../test/support/stats.ts';
 import { SmpcSession, logisticRegressionPredict } from '../src/index.ts';
 import { MaterialPool, type Material, type MaterialRequest } from '../src/preprocessing.ts';
@@ -14,18 +14,7 @@ import { AdditivePreprocessing } from '../src/protocols/additive-preprocessing.t
 import { Channel } from '../src/protocols/protocol.ts';
 import { MessagePortTransport } from '../src/transport/message-port.ts';
 import { connectAll, setup } from './support/network.ts';
-
-const F = 16;
-const SCALE = 2 ** F;
-
-function ring(v: number): bigint {
-  return BigInt.asIntN(64, encodeFixedPoint([v], { fractionalBits: F })[0]);
-}
-
-/** Revealed value minus floor(exact / 2^f), in units of 2^-f: 0 or 1 for exact-wrap truncation. */
-function ulpOffset(revealed: number, exact: bigint): bigint {
-  return BigInt(Math.round(revealed * SCALE)) - (exact >> BigInt(F));
-}
+import { F, SCALE, ring, ulpOffset } from './support/fixed-point.ts';
 
 describe('additive sharing with no dealer (worker threads)', () => {
   for (const parties of [2, 3, 5]) {

@@ -5,7 +5,7 @@
 // changes the result without a word, as the README says; (4) malicious parties across processes over TLS.
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeFixedPoint, seededTestRng } from '@ppml/core';
+import { seededTestRng } from '@ppml/core';
 import {
   ProtocolAbortError,
   SmpcSession,
@@ -19,18 +19,7 @@ import { Channel } from '../src/protocols/protocol.ts';
 import { bucketSize, MaliciousReplicatedProtocol } from '../src/protocols/replicated-malicious.ts';
 import { MessagePortTransport } from '../src/transport/message-port.ts';
 import { connectAll, setup } from './support/network.ts';
-
-const F = 16;
-const SCALE = 2 ** F;
-
-function ring(v: number): bigint {
-  return BigInt.asIntN(64, encodeFixedPoint([v], { fractionalBits: F })[0]);
-}
-
-/** Revealed value minus floor(exact / 2^f), in units of 2^-f: 0 or 1 for exact-wrap truncation. */
-function ulpOffset(revealed: number, exact: bigint): bigint {
-  return BigInt(Math.round(revealed * SCALE)) - (exact >> BigInt(F));
-}
+import { SCALE, ring, ulpOffset } from './support/fixed-point.ts';
 
 describe('bucket sizes of the triple verification', () => {
   it('keep the best attack (B bad triples in one bucket) below 2^-(s + 20) per batch', () => {
@@ -242,26 +231,32 @@ describe('fault-injection sweep under malicious security', () => {
   }, 240_000);
 });
 
+/** Three checked replicated parties in this thread (MessageChannels, pairwise keys from a seeded generator). */
+function inProcessTrio(seed: string): { transports: MessagePortTransport[]; channels: Channel[]; protos: MaliciousReplicatedProtocol[] } {
+  const ports: (MessagePort | null)[][] = Array.from({ length: 3 }, () => [null, null, null]);
+  for (let i = 0; i < 3; i++)
+    for (let j = i + 1; j < 3; j++) {
+      const ch = new MessageChannel();
+      ports[i][j] = ch.port1;
+      ports[j][i] = ch.port2;
+    }
+  const transports = ports.map((p, i) => new MessagePortTransport(i, p));
+  const rng = seededTestRng(seed);
+  const keys = [0, 1, 2].map(() => {
+    const k = new Uint8Array(16);
+    rng.fillBytes(k);
+    return k;
+  });
+  const channels = transports.map((t) => new Channel(t, new MaterialPool(null)));
+  const protos = channels.map(
+    (c, i) => new MaliciousReplicatedProtocol(c, { next: keys[i], prev: keys[(i + 2) % 3] }, { statisticalSecurity: 40 }),
+  );
+  return { transports, channels, protos };
+}
+
 describe('a rushing party cannot see the coin before its share of c is fixed', () => {
   it('the coin is not opened while a party withholds its product message of the triple batch', async () => {
-    const ports: (MessagePort | null)[][] = Array.from({ length: 3 }, () => [null, null, null]);
-    for (let i = 0; i < 3; i++)
-      for (let j = i + 1; j < 3; j++) {
-        const ch = new MessageChannel();
-        ports[i][j] = ch.port1;
-        ports[j][i] = ch.port2;
-      }
-    const transports = ports.map((p, i) => new MessagePortTransport(i, p));
-    const rng = seededTestRng('malicious-rushing');
-    const keys = [0, 1, 2].map(() => {
-      const k = new Uint8Array(16);
-      rng.fillBytes(k);
-      return k;
-    });
-    const channels = transports.map((t) => new Channel(t, new MaterialPool(null)));
-    const protos = channels.map(
-      (c, i) => new MaliciousReplicatedProtocol(c, { next: keys[i], prev: keys[(i + 2) % 3] }, { statisticalSecurity: 40 }),
-    );
+    const { transports, channels, protos } = inProcessTrio('malicious-rushing');
     // Party 1 holds back everything it would send party 0 from the batch's product message on, and watches for
     // the coin (a 4-word opening) arriving from party 2.
     const adversary = channels[1];
@@ -292,24 +287,7 @@ describe('a rushing party cannot see the coin before its share of c is fixed', (
 
 describe('nothing computed from a tampered opening leaves an honest party', () => {
   it('a shifted (rho, sigma) opening makes the victim abort after the openings digest, before it sends its zero tests', async () => {
-    const ports: (MessagePort | null)[][] = Array.from({ length: 3 }, () => [null, null, null]);
-    for (let i = 0; i < 3; i++)
-      for (let j = i + 1; j < 3; j++) {
-        const ch = new MessageChannel();
-        ports[i][j] = ch.port1;
-        ports[j][i] = ch.port2;
-      }
-    const transports = ports.map((p, i) => new MessagePortTransport(i, p));
-    const rng = seededTestRng('malicious-digest-leak');
-    const keys = [0, 1, 2].map(() => {
-      const k = new Uint8Array(16);
-      rng.fillBytes(k);
-      return k;
-    });
-    const channels = transports.map((t) => new Channel(t, new MaterialPool(null)));
-    const protos = channels.map(
-      (c, i) => new MaliciousReplicatedProtocol(c, { next: keys[i], prev: keys[(i + 2) % 3] }, { statisticalSecurity: 40 }),
-    );
+    const { transports, channels, protos } = inProcessTrio('malicious-digest-leak');
     const n = 4;
     const xs = await Promise.all(protos.map((p) => p.input(2, p.party === 2 ? BigUint64Array.of(3n, 5n, 7n, 11n) : null, n)));
     const ys = await Promise.all(protos.map((p) => p.input(2, p.party === 2 ? BigUint64Array.of(2n, 4n, 6n, 8n) : null, n)));

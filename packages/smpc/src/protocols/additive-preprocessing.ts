@@ -23,7 +23,7 @@ import { andReceive, andSend, gilboaReceive, gilboaSend } from '../ot/gilboa.ts'
 import { IknpReceiver, IknpSender, KAPPA } from '../ot/iknp.ts';
 import type { Material, MaterialRequest } from '../preprocessing.ts';
 import { randomRing } from '../prg.ts';
-import { add, and, concat, matmul, msb, mul, neg, scale, shiftLeft, xor } from '../ring.ts';
+import { add, and, concat, matmul, middleBits, msb, mul, neg, scale, shiftLeft, xor } from '../ring.ts';
 import type { Channel, Protocol, Share } from './protocol.ts';
 
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
@@ -31,21 +31,6 @@ const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 const MAX_MATRIX_TERMS = 2 ** 24;
 /** Items per OT-extension batch: 2^20 OTs, 16 MiB of extension columns per pair and direction. */
 const OT_BATCH = 2 ** 14;
-
-/** (w mod 2^63) >> shift per word, on 32-bit limbs (a variable BigInt shift is an order of magnitude slower). */
-function middleBits(r: BigUint64Array, shift: number): BigUint64Array {
-  const count = r.length;
-  const lo = new BigUint64Array(count);
-  const w = new Uint32Array(r.buffer, r.byteOffset, 2 * count);
-  const lw = new Uint32Array(lo.buffer, 0, 2 * count);
-  const up = 32 - shift;
-  for (let i = 0, j = 0; i < count; i++, j += 2) {
-    const h31 = w[j + 1] & 0x7fff_ffff;
-    lw[j] = ((w[j] >>> shift) | (h31 << up)) >>> 0;
-    lw[j + 1] = h31 >>> shift;
-  }
-  return lo;
-}
 
 /**
  * One party's dealer-free material generator for additive sharing. Every party calls {@link generate} at the

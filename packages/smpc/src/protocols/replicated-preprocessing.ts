@@ -28,7 +28,7 @@
  * @module
  */
 import type { Material, MaterialRequest } from '../preprocessing.ts';
-import { add, concat, msb, neg, scale, shiftLeft, xor } from '../ring.ts';
+import { add, concat, middleBits, msb, neg, scale, shiftLeft, xor } from '../ring.ts';
 import type { Share } from './protocol.ts';
 import type { ReplicatedProtocol } from './replicated.ts';
 
@@ -118,21 +118,6 @@ async function bitsToArithmetic(proto: ReplicatedProtocol, bits: Share): Promise
   const u = each(t[0], (c, i) => add(add(c, t[1][i]), scale(p[i], minus2)));
   const q = await proto.mul(u, t[2]);
   return each(u, (c, i) => add(add(c, t[2][i]), scale(q[i], minus2)));
-}
-
-/** (w mod 2^63) >> shift per word, on 32-bit limbs (a variable BigInt shift is an order of magnitude slower). */
-function middleBits(r: BigUint64Array, shift: number): BigUint64Array {
-  const count = r.length;
-  const lo = new BigUint64Array(count);
-  const w = new Uint32Array(r.buffer, r.byteOffset, 2 * count);
-  const lw = new Uint32Array(lo.buffer, 0, 2 * count);
-  const up = 32 - shift;
-  for (let i = 0, j = 0; i < count; i++, j += 2) {
-    const h31 = w[j + 1] & 0x7fff_ffff;
-    lw[j] = ((w[j] >>> shift) | (h31 << up)) >>> 0;
-    lw[j + 1] = h31 >>> shift;
-  }
-  return lo;
 }
 
 /**
