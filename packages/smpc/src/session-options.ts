@@ -51,7 +51,7 @@ export interface SmpcSessionOptions {
    * deviates is not detected and can change results. 'malicious': security with abort against one cheating party
    * of three (replicated protocol, dealer-free preprocessing only): every opening is redundant, every product is
    * checked with a verified triple, and all checks run before any value is revealed; a tampered share, wrong
-   * message or inconsistent opening aborts every honest party with `ProtocolAbortError`, never a wrong value.
+   * message or inconsistent opening aborts the session with `ProtocolAbortError`, never a wrong value.
    */
   readonly security?: 'semi-honest' | 'malicious';
   /**
@@ -274,7 +274,8 @@ export interface SmpcConnectOptions {
    * deviates is not detected and can change results. 'malicious': security with abort against one cheating party
    * of three (replicated protocol, dealer-free preprocessing only): every opening is redundant, every product is
    * checked with a verified triple, and all checks run before any value is revealed; a tampered share, wrong
-   * message or inconsistent opening aborts every honest party's process with `ProtocolAbortError`, never a wrong value.
+   * message or inconsistent opening makes each honest process abort with `ProtocolAbortError` or return the correct
+   * value (selective abort: a cheater can withhold its confirmation from one party only), never a wrong value.
    */
   readonly security?: 'semi-honest' | 'malicious';
   /**
