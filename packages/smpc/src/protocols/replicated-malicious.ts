@@ -48,6 +48,8 @@ import { ReplicatedProtocol, type PairKeys } from './replicated.ts';
 const MIN_BATCH = 2 ** 14;
 const MAX_BATCH = 2 ** 14;
 const VERDICT_OK = 0x4f4bn;
+/** Element products per block of a checked matrix product (16 MiB per component of its operands). */
+const MATMUL_BLOCK = 2 ** 21;
 
 /**
  * Bucket size B (and cut size C = B) for batches of N triples at statistical security s. The adversary's best
@@ -264,32 +266,43 @@ export class MaliciousReplicatedProtocol extends ReplicatedProtocol {
 
   /**
    * Matrix product X (m x k) Y (k x n) as verified element products summed locally (each of the m k n products is
-   * checked with its own triple).
+   * checked with its own triple), in blocks of rows of at most {@link MATMUL_BLOCK} products so that memory stays
+   * bounded whatever the shape.
    * @example
    * ```ts
    * const z = await protocol.matmul(x, y, 4, 3, 2);
    * ```
    */
   async matmul(x: Share, y: Share, m: number, k: number, n: number): Promise<Share> {
-    const total = m * k * n;
-    const xs: Share = [new BigUint64Array(total), new BigUint64Array(total)];
-    const ys: Share = [new BigUint64Array(total), new BigUint64Array(total)];
-    for (let s = 0; s < 2; s++) {
-      for (let i = 0; i < m; i++)
-        for (let j = 0; j < n; j++)
-          for (let t = 0; t < k; t++) {
-            const o = (i * n + j) * k + t;
-            xs[s][o] = x[s][i * k + t];
-            ys[s][o] = y[s][t * n + j];
-          }
-    }
-    const p = await this.#verifiedProduct(xs, ys, false);
     const out: Share = [new BigUint64Array(m * n), new BigUint64Array(m * n)];
-    for (let s = 0; s < 2; s++) {
-      for (let o = 0; o < m * n; o++) {
-        let acc = 0n;
-        for (let t = 0; t < k; t++) acc += p[s][o * k + t];
-        out[s][o] = BigInt.asUintN(64, acc);
+    const rowsPerBlock = Math.max(1, Math.floor(MATMUL_BLOCK / (k * n)));
+    for (let i0 = 0; i0 < m; i0 += rowsPerBlock) {
+      const rows = Math.min(rowsPerBlock, m - i0);
+      const cells = rows * n;
+      // Term t of output cell c sits at t * cells + c, so that the sum over t adds whole subarrays.
+      const xs: Share = [new BigUint64Array(k * cells), new BigUint64Array(k * cells)];
+      const ys: Share = [new BigUint64Array(k * cells), new BigUint64Array(k * cells)];
+      for (let s = 0; s < 2; s++) {
+        const xw = words32(x[s]);
+        const yw = words32(y[s]);
+        const xo = words32(xs[s]);
+        const yo = words32(ys[s]);
+        for (let t = 0; t < k; t++)
+          for (let i = 0; i < rows; i++)
+            for (let j = 0; j < n; j++) {
+              const o = 2 * (t * cells + i * n + j);
+              const a = 2 * ((i0 + i) * k + t);
+              const b = 2 * (t * n + j);
+              xo[o] = xw[a];
+              xo[o + 1] = xw[a + 1];
+              yo[o] = yw[b];
+              yo[o + 1] = yw[b + 1];
+            }
+      }
+      const p = await this.#verifiedProduct(xs, ys, false);
+      for (let s = 0; s < 2; s++) {
+        const acc = out[s].subarray(i0 * n, i0 * n + cells);
+        for (let t = 0; t < k; t++) add(acc, p[s].subarray(t * cells, (t + 1) * cells), acc);
       }
     }
     return out;
@@ -513,4 +526,9 @@ function framed(hash: Hash, words: BigUint64Array): void {
   LENGTH[0] = BigInt(words.length);
   hash.update(new Uint8Array(LENGTH.buffer));
   hash.update(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
+}
+
+/** The 32-bit words of a ring vector (copying two words moves an element without allocating a BigInt). */
+function words32(a: BigUint64Array): Uint32Array {
+  return new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
 }
