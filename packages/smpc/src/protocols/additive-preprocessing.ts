@@ -225,19 +225,15 @@ export class AdditivePreprocessing {
     const rng = this.#rng;
     const fields = new Map<string, BigUint64Array[]>();
     switch (req.kind) {
-      case 'triple': {
-        const a = randomRing(count, rng);
-        const b = randomRing(count, rng);
-        const c = await this.crossProducts(a, b, false);
-        add(c, mul(a, b), c);
-        fields.set('a', [a]).set('b', [b]).set('c', [c]);
-        break;
-      }
+      case 'triple':
       case 'andTriple': {
+        // c = a_i b_i (a_i & b_i) locally plus this party's share of every cross term.
+        const binary = req.kind === 'andTriple';
         const a = randomRing(count, rng);
         const b = randomRing(count, rng);
-        const c = await this.crossProducts(a, b, true);
-        xor(c, and(a, b), c);
+        const c = await this.crossProducts(a, b, binary);
+        if (binary) xor(c, and(a, b), c);
+        else add(c, mul(a, b), c);
         fields.set('a', [a]).set('b', [b]).set('c', [c]);
         break;
       }
