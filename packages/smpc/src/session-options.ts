@@ -210,6 +210,13 @@ export function checkStartOptions(options: SmpcSessionOptions): CheckedOptions {
       throw new RangeError(`faultInjection.kind must be one of ${FAULT_KINDS.join(', ')}, got ${describeValue(fault.kind)}`);
     }
     if (fault.message !== undefined) assertInteger('faultInjection.message', fault.message, 0, 2 ** 31 - 1);
+    // A wrong opening is injected by the checked protocol only: elsewhere it would silently do nothing.
+    if (fault.kind === 'wrongOpen' && options.security !== 'malicious') {
+      throw new RangeError("faultInjection.kind 'wrongOpen' needs security: 'malicious' (use 'addError' or 'flipBit' otherwise)");
+    }
+    if (fault.message !== undefined && fault.kind !== 'addError' && fault.kind !== 'flipBit') {
+      throw new RangeError(`faultInjection.message applies to the kinds 'addError' and 'flipBit', not ${describeValue(fault.kind)}`);
+    }
     if (typeof fault.operation !== 'string') {
       throw new TypeError(`faultInjection.operation must be an operation name, got ${describeValue(fault.operation)}`);
     }

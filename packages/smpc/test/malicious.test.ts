@@ -218,7 +218,10 @@ describe('fault-injection sweep under malicious security', () => {
     const outcomes: string[] = [];
     for (const c of cases) {
       const op = (ops.find(([n]) => n === c.name) as (typeof ops)[number])[1];
-      const r = await tampered({ party: c.party, operation: c.name, kind: c.kind, message: c.message }, op);
+      const r = await tampered(
+        { party: c.party, operation: c.name, kind: c.kind, ...(c.kind === 'wrongOpen' ? {} : { message: c.message }) },
+        op,
+      );
       const label = `${c.name} party ${c.party} ${c.kind} message ${c.message}`;
       if (!(r instanceof ProtocolAbortError)) {
         outcomes.push(`${label}: ${r instanceof Float64Array ? `revealed ${Array.from(r)}` : String(r)}`);
@@ -349,6 +352,12 @@ describe('malicious security: options and parties across processes', () => {
     await expect(SmpcSession.start({ parties: 3, protocol: 'replicated', security: 'malicious', statisticalSecurity: 20 })).rejects.toThrow(
       /statisticalSecurity must be an integer in \[40, 128\]/,
     );
+    await expect(
+      SmpcSession.start({ parties: 3, protocol: 'replicated', faultInjection: { party: 0, operation: 'mul', kind: 'wrongOpen' } }),
+    ).rejects.toThrow(/'wrongOpen' needs security: 'malicious'/);
+    await expect(
+      SmpcSession.start({ parties: 3, protocol: 'replicated', faultInjection: { party: 0, operation: 'mul', kind: 'hang', message: 2 } }),
+    ).rejects.toThrow(/faultInjection.message applies to the kinds 'addError' and 'flipBit'/);
     await expect(SmpcSession.start({ parties: 3, protocol: 'replicated', statisticalSecurity: 40 })).rejects.toThrow(
       /statisticalSecurity applies to security: 'malicious' only/,
     );
