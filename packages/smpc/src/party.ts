@@ -142,8 +142,9 @@ export class Party {
   // ---- protocols ----
 
   /**
-   * Divides an n-out-of-n additive sharing by 2^shift with error in {0, +1} ulp (see module doc). With `owned`,
-   * z is a temporary the caller gives up and is overwritten.
+   * Divides an n-out-of-n additive sharing (or, under malicious security, a sharing in the protocol's own form,
+   * opened with redundancy) by 2^shift with error in {0, +1} ulp (see module doc). With `owned`, z is a temporary
+   * the caller gives up and is overwritten.
    */
   async trunc(z: BigUint64Array | Share, shift: number, owned = false): Promise<Share> {
     const shared = !(z instanceof BigUint64Array);
@@ -182,13 +183,11 @@ export class Party {
     return this.proto.malicious === true ? this.proto.mul(x, y) : this.proto.mulToAdditive(x, y);
   }
 
-  /** A local linear result ready for truncation: its additive part, or the whole sharing under malicious security. */
-  #local(x: Share): BigUint64Array | Share {
-    return this.proto.malicious === true ? x : this.proto.additivePart(x);
-  }
-
-  /** `fn` on the part that truncation needs: the additive part, or every component under malicious security. */
-  #localMap(x: Share, fn: (c: BigUint64Array) => BigUint64Array): BigUint64Array | Share {
+  /**
+   * A local result ready for truncation: `fn` (default: none) on the additive part, or on every component under
+   * malicious security (truncation then opens with redundancy).
+   */
+  #localMap(x: Share, fn: (c: BigUint64Array) => BigUint64Array = (c) => c): BigUint64Array | Share {
     return this.proto.malicious === true ? x.map(fn) : fn(this.proto.additivePart(x));
   }
 
@@ -323,12 +322,12 @@ export class Party {
    */
   async expScaled(x: Share, bits: number, iters: number, gate: Share | null = null): Promise<Share> {
     const d = bits - this.f - iters;
-    let base: Share = d >= 0 ? this.scaleS(x, 1n << BigInt(d)) : await this.trunc(this.#local(x), -d);
+    let base: Share = d >= 0 ? this.scaleS(x, 1n << BigInt(d)) : await this.trunc(this.#localMap(x), -d);
     base = this.addPub(base, this.#fill(x[0].length, 1n << BigInt(bits)));
     // A 0/1 gate zeroes the base where it is 0: a product with integer bits is exact, whatever the base holds.
     if (gate !== null) base = await this.proto.mul(base, gate);
     for (let k = 0; k < iters; k++) base = await this.trunc(await this.#product(base, base), bits, true);
-    return bits > this.f ? this.trunc(this.#local(base), bits - this.f) : base;
+    return bits > this.f ? this.trunc(this.#localMap(base), bits - this.f) : base;
   }
 
   /**
