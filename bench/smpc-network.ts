@@ -11,7 +11,10 @@
 // (session.preprocess) and not timed; every timing starts after a barrier
 // (a small reveal) so that all parties start together. Medians of --runs runs after warm-up.
 //
+//   - additive sharing across processes, dealer-free, semi-honest against malicious (SPDZ2k), on --spdz-n
+//     elements and --spdz-rows rows.
 // Run: node_modules/.bin/node bench/smpc-network.ts [--n 1000000] [--ncmp 100000] [--rows 100000] [--runs 3] [--latency 10]
+//      [--spdz-n 2000] [--spdz-rows 100]
 // The last line is machine-readable: SMPC_NETWORK_RESULTS {...}
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -173,6 +176,9 @@ async function overTls(
   latency: number,
   withDealer = true,
   security: 'semi-honest' | 'malicious' = 'semi-honest',
+  protocol: 'replicated' | 'additive' = 'replicated',
+  /** Arguments placed before this run's own in each party (the first occurrence of an option wins). */
+  first: string[] = [],
 ): Promise<Figures> {
   const ids = [0, 1, 2].map(() => generateIdentity());
   const dealerId = generateIdentity();
@@ -192,7 +198,7 @@ async function overTls(
       const view = peers.map((p, i) => (latency > 0 && i > party ? { ...p, port: relays[i - 1].port } : p));
       const options = {
         party,
-        protocol: 'replicated' as const,
+        protocol,
         peers: view,
         identity,
         ...(dealer === null ? {} : { dealer: { host: '127.0.0.1', port: dealer.port, fingerprint: dealerId.fingerprint } }),
@@ -206,6 +212,7 @@ async function overTls(
           fileURLToPath(import.meta.url),
           '--party',
           JSON.stringify({ options, latencyOnly }),
+          ...first,
           ...process.argv.slice(2),
         ],
         {
@@ -243,6 +250,13 @@ const wan = await overTls(true, LATENCY);
 // The same program across processes with no dealer (the parties make their material), and with malicious security.
 const tlsFree = await overTls(false, 0, false);
 const tlsMalicious = await overTls(false, 0, false, 'malicious');
+// Additive sharing across processes, dealer-free: semi-honest against malicious (SPDZ2k), on --spdz-n elements and
+// --spdz-rows rows (SPDZ2k's offline phase is far slower; it is made first and not timed).
+const SPDZ_N = arg('spdz-n', 2000);
+const SPDZ_ROWS = arg('spdz-rows', 100);
+const small = ['--n', String(SPDZ_N), '--ncmp', String(SPDZ_N), '--rows', String(SPDZ_ROWS)];
+const tlsAdditive = await overTls(false, 0, false, 'semi-honest', 'additive', small);
+const tlsSpdz = await overTls(false, 0, false, 'malicious', 'additive', small);
 const rate = (elements: number, ms: number[]): number => elements / (median(ms) / 1000);
 const rows = [
   ['mul with truncation', rate(N, local.mul), rate(N, tls.mul), '/s'],
@@ -263,6 +277,18 @@ for (const [name, get, elements, unit] of [
   const mal = rate(elements, get(tlsMalicious));
   console.log(
     `  ${name.padEnd(30)} ${(fmt(free) + unit).padStart(14)}   ${(fmt(mal) + unit).padStart(14)}   ${(free / d).toFixed(2).padStart(10)}   ${(mal / free).toFixed(2).padStart(18)}`,
+  );
+}
+console.log(`\nadditive, across processes, loopback, ${SPDZ_N} elements, ${SPDZ_ROWS} rows   semi-honest   SPDZ2k   SPDZ2k / semi-honest`);
+for (const [name, get, elements, unit] of [
+  ['mul with truncation', (f: Figures) => f.mul, SPDZ_N, '/s'],
+  ['lessThan', (f: Figures) => f.cmp, SPDZ_N, '/s'],
+  ['LR inference', (f: Figures) => f.lr, SPDZ_ROWS, ' rows/s'],
+] as const) {
+  const sh = rate(elements, get(tlsAdditive));
+  const mal = rate(elements, get(tlsSpdz));
+  console.log(
+    `  ${name.padEnd(30)} ${(fmt(sh) + unit).padStart(14)}   ${(fmt(mal) + unit).padStart(14)}   ${(mal / sh).toFixed(2).padStart(10)}`,
   );
 }
 console.log(`\nwith ${LATENCY} ms added per hop (a relay on every party link):`);
@@ -292,6 +318,19 @@ console.log(
       mulPerSec: Math.round(rate(N, tlsMalicious.mul)),
       cmpPerSec: Math.round(rate(N, tlsMalicious.cmp)),
       lrRowsPerSec: Math.round(rate(ROWS, tlsMalicious.lr)),
+    },
+    tlsAdditive: {
+      elements: SPDZ_N,
+      semiHonest: {
+        mulPerSec: Math.round(rate(SPDZ_N, tlsAdditive.mul)),
+        cmpPerSec: Math.round(rate(SPDZ_N, tlsAdditive.cmp)),
+        lrRowsPerSec: Math.round(rate(SPDZ_ROWS, tlsAdditive.lr)),
+      },
+      spdz2k: {
+        mulPerSec: Math.round(rate(SPDZ_N, tlsSpdz.mul)),
+        cmpPerSec: Math.round(rate(SPDZ_N, tlsSpdz.cmp)),
+        lrRowsPerSec: Math.round(rate(SPDZ_ROWS, tlsSpdz.lr)),
+      },
     },
     latencyMs: LATENCY,
     wan: { mulMs: Math.round(wan.latencyMul as number), mul: N, cmpMs: Math.round(wan.latencyCmp as number), cmp: NCMP },

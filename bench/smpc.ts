@@ -7,8 +7,11 @@
 // themselves) and with the trusted dealer; the offline phase's rate, rounds and bytes per element compare them.
 //
 // Additive sharing's offline phase: dealer-free 64-bit triples per second by oblivious transfer against the dealer.
+// Additive sharing with malicious security (SPDZ2k) against semi-honest dealer-free additive sharing, on
+// --spdz-n elements and --spdz-rows LR rows (its offline phase is far slower), and its authenticated triples.
 //
 // Run: node_modules/.bin/node bench/smpc.ts [--n 1000000] [--rows 100000] [--runs 5] [--ot-triples 200000]
+//      [--spdz-n 2000] [--spdz-rows 100] [--spdz-triples 16384]
 // The last line is machine-readable: SMPC_RESULTS {"mulPerSec":..., "cmpPerSec":..., "lrRowsPerSec":..., ...}
 import { ensureSourceCondition, median } from './support.ts';
 
@@ -78,6 +81,7 @@ async function measureOtTriples(
   parties: number,
   count: number,
   runs: number,
+  authenticated = false,
 ): Promise<{ perSec: number; medianRunPerSec: number; setupMs: number; roundsPerBatch: number; bytesPerTriple: number }> {
   const { MessageChannel, Worker } = await import('node:worker_threads');
   const src = new URL('../packages/smpc/src/', import.meta.url).href;
@@ -92,9 +96,15 @@ async function measureOtTriples(
       const { AdditivePreprocessing } = await import('${src}protocols/additive-preprocessing.ts');
       const t = new MessagePortTransport(workerData.party, workerData.ports);
       const ch = new Channel(t, new MaterialPool(null));
+      const { Spdz2kProtocol } = await import('${src}protocols/spdz2k.ts');
       const pre = new AdditivePreprocessing(ch, new AdditiveProtocol(ch));
+      // SPDZ2k: authenticated 128-bit triples checked by sacrifice; otherwise semi-honest 64-bit triples.
+      const spdz = workerData.authenticated ? new Spdz2kProtocol(ch, pre) : null;
+      // prepareTriples tops the store up to a count (nothing consumes it here): ask for the running total.
+      let total = 0;
+      const make = (n) => (spdz ? spdz.prepareTriples(0, (total += n)) : pre.generate({ key: 'triple', kind: 'triple', count: n }));
       let t0 = performance.now();
-      await pre.generate({ key: 'triple', kind: 'triple', count: 64 });
+      await make(64);
       const setupMs = performance.now() - t0;
       const times = [];
       let rounds = 0;
@@ -105,7 +115,7 @@ async function measureOtTriples(
         const b0 = t.bytesSent;
         t0 = performance.now();
         if (r === 1) start = performance.timeOrigin + t0;
-        await pre.generate({ key: 'triple', kind: 'triple', count: workerData.count });
+        await make(workerData.count);
         if (r > 0) times.push(performance.now() - t0);
         rounds = ch.rounds - r0;
         bytes = t.bytesSent - b0;
@@ -128,7 +138,7 @@ async function measureOtTriples(
       (p, party) =>
         new Promise<{ times: number[]; setupMs: number; rounds: number; bytes: number; start: number; end: number }>((resolve, reject) => {
           const transfer = p.filter((x) => x !== null);
-          const w = new Worker(code, { eval: true, workerData: { party, ports: p, count, runs }, transferList: transfer });
+          const w = new Worker(code, { eval: true, workerData: { party, ports: p, count, runs, authenticated }, transferList: transfer });
           w.once('message', (m) => {
             resolve(m);
             void w.terminate();
@@ -186,15 +196,17 @@ async function measure(
   rows: Float64Array,
   w: Float64Array,
   security: 'semi-honest' | 'malicious' = 'semi-honest',
+  warm = 65_536,
 ): Promise<ProtocolResult> {
+  const N = x.length;
   const session = await SmpcSession.start({ parties: 3, protocol, dealer, timeoutMs: 600_000, security });
   try {
     const a = await session.share(0, x);
     const b = await session.share(1, y);
     // Warm-up: let TurboFan optimize every kernel on realistic sizes.
     for (let k = 0; k < 2; k++) {
-      const w1 = session.sliceRows(a, 0, Math.min(65_536, x.length));
-      const w2 = session.sliceRows(b, 0, Math.min(65_536, x.length));
+      const w1 = session.sliceRows(a, 0, Math.min(warm, x.length));
+      const w2 = session.sliceRows(b, 0, Math.min(warm, x.length));
       const outs = [session.mul(w1, w2), session.lessThan(w1, w2), session.sigmoid(w1)];
       await session.sync();
       session.free(w1, w2, ...outs);
@@ -376,6 +388,48 @@ console.log(
   `  per triple: ${otTriples.roundsPerBatch} rounds per batch of up to 16384, ${otTriples.bytesPerTriple.toFixed(0)} bytes sent per party`,
 );
 
+// Malicious security for additive sharing (SPDZ2k: MACs over Z_2^128, authenticated material made by the parties
+// by OT, checked by sacrifice): online against semi-honest dealer-free additive sharing on the same (smaller)
+// sizes, and the authenticated triples' rate against the semi-honest OT triples'.
+const SPDZ_N = arg('spdz-n', 2000);
+const SPDZ_ROWS = arg('spdz-rows', 100);
+const xs = x.subarray(0, SPDZ_N);
+const ys = y.subarray(0, SPDZ_N);
+const rowsS = rows.subarray(0, SPDZ_ROWS * FEATURES);
+const addFree = await measure('additive', 'none', xs, ys, rowsS, w, 'semi-honest', 64);
+const spdz = await measure('additive', 'none', xs, ys, rowsS, w, 'malicious', 64);
+console.log(`
+additive, dealer-free, ${SPDZ_N} elements, LR ${SPDZ_ROWS} rows: semi-honest vs malicious (SPDZ2k) (online phase)`);
+for (const [name, r] of [
+  ['semi-honest', addFree],
+  ['SPDZ2k', spdz],
+] as const) {
+  console.log(
+    `  ${name.padEnd(12)} mul ${fmt(r.mulPerSec)}/s, lessThan ${fmt(r.cmpPerSec)}/s, LR ${fmt(r.lrRowsPerSec)} rows/s; ` +
+      `offline mul material ${fmt(r.preprocessMulPerSec)}/s, lessThan material ${fmt(r.preprocessCmpPerSec)}/s`,
+  );
+  for (const [op, st] of Object.entries(r.perElement)) {
+    console.log(
+      `    ${op.padEnd(10)} ${st.rounds.toFixed(0).padStart(3)} rounds, ${st.bytesPerParty.toFixed(1)} bytes per element per party`,
+    );
+  }
+  for (const [op, st] of Object.entries(r.offline)) {
+    console.log(
+      `    offline ${op.padEnd(8)} ${String(st.rounds).padStart(4)} rounds, ${st.bytesPerParty.toFixed(0)} bytes per element per party`,
+    );
+  }
+}
+console.log(
+  `  SPDZ2k / semi-honest slowdown, online (goal <= 3x): mul ${slow(addFree.mulPerSec, spdz.mulPerSec)}, ` +
+    `lessThan ${slow(addFree.cmpPerSec, spdz.cmpPerSec)}, LR ${slow(addFree.lrRowsPerSec, spdz.lrRowsPerSec)}; offline mul material ` +
+    `${slow(addFree.preprocessMulPerSec, spdz.preprocessMulPerSec)}, lessThan material ${slow(addFree.preprocessCmpPerSec, spdz.preprocessCmpPerSec)}`,
+);
+const authTriples = await measureOtTriples(3, Math.min(OT_TRIPLES, arg('spdz-triples', 16_384)), RUNS, true);
+console.log(
+  `  SPDZ2k authenticated 128-bit triples (sacrificed) ${fmt(authTriples.perSec)}/s against semi-honest 64-bit OT triples ${fmt(otTriples.perSec)}/s ` +
+    `(${(otTriples.perSec / authTriples.perSec).toFixed(1)}x); ${authTriples.bytesPerTriple.toFixed(0)} bytes sent per triple per party`,
+);
+
 const best = results[0];
 console.log(
   `SMPC_RESULTS ${JSON.stringify({
@@ -405,6 +459,20 @@ console.log(
       mulOnline: free.mulPerSec / malicious.mulPerSec,
       cmpOnline: free.cmpPerSec / malicious.cmpPerSec,
       lrOnline: free.lrRowsPerSec / malicious.lrRowsPerSec,
+    },
+    spdz2k: {
+      elements: SPDZ_N,
+      slowdown: {
+        mulOnline: addFree.mulPerSec / spdz.mulPerSec,
+        cmpOnline: addFree.cmpPerSec / spdz.cmpPerSec,
+        lrOnline: addFree.lrRowsPerSec / spdz.lrRowsPerSec,
+      },
+      mulPerSec: Math.round(spdz.mulPerSec),
+      cmpPerSec: Math.round(spdz.cmpPerSec),
+      lrRowsPerSec: Math.round(spdz.lrRowsPerSec),
+      authenticatedTriplesPerSec: Math.round(authTriples.perSec),
+      perElement: spdz.perElement,
+      offline: spdz.offline,
     },
     additiveOfflineTriples: {
       otPerSec: Math.round(otTriples.perSec),

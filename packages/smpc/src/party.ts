@@ -23,7 +23,7 @@ import { ProtocolAbortError } from './errors.ts';
 import type { Operation } from './messages.ts';
 import { EXP_SATURATION, SIGMOID_SATURATION } from './bounds.ts';
 import { materialFor } from './plan.ts';
-import type { Channel, Protocol, Share } from './protocols/protocol.ts';
+import type { Channel, LinearOps, Protocol, Share } from './protocols/protocol.ts';
 import {
   add,
   addConst,
@@ -61,6 +61,8 @@ export class Party {
   readonly ch: Channel;
   readonly f: number;
   readonly #values = new Map<number, Stored>();
+  /** Local operations: the protocol's own (SPDZ2k), or the 64-bit ones on every component. */
+  readonly #lin: LinearOps;
 
   /** Whether a reveal to everyone returns the values on every party (each network process), not only party 0. */
   readonly #revealEverywhere: boolean;
@@ -70,6 +72,7 @@ export class Party {
     this.ch = ch;
     this.f = fractionalBits;
     this.#revealEverywhere = revealEverywhere;
+    this.#lin = proto.linear ?? componentwise(proto);
   }
 
   #get(id: number): Share {
@@ -99,15 +102,15 @@ export class Party {
   }
 
   addS(x: Share, y: Share): Share {
-    return this.#map(x, (c, i) => add(c, y[i]));
+    return this.#lin.add(x, y);
   }
 
   subS(x: Share, y: Share): Share {
-    return this.#map(x, (c, i) => sub(c, y[i]));
+    return this.#lin.sub(x, y);
   }
 
   scaleS(x: Share, k: bigint): Share {
-    return this.#map(x, (c) => scale(c, k));
+    return this.#lin.scale(x, k);
   }
 
   /**
@@ -115,14 +118,12 @@ export class Party {
    * modified in place (only dealer material and fresh temporaries are).
    */
   addPub(x: Share, pub: BigUint64Array): Share {
-    return this.#map(x, (c, i) => (i === this.proto.publicSlot ? add(c, pub) : c));
+    return this.#lin.addPublic(x, pub);
   }
 
   /** A sharing of a public vector. */
   constant(pub: BigUint64Array): Share {
-    const out: Share = [];
-    for (let i = 0; i < this.proto.width; i++) out.push(i === this.proto.publicSlot ? pub.slice() : new BigUint64Array(pub.length));
-    return out;
+    return this.#lin.constant(pub);
   }
 
   #fill(n: number, v: bigint): BigUint64Array {
@@ -148,6 +149,7 @@ export class Party {
    */
   async trunc(z: BigUint64Array | Share, shift: number, owned = false): Promise<Share> {
     const shared = !(z instanceof BigUint64Array);
+    if (shared && this.proto.truncate) return this.proto.truncate(z, shift);
     const n = shared ? z[0].length : z.length;
     const t = await this.ch.pool.take({ key: `trunc:${shift}`, kind: 'trunc', count: n, shift });
     const r = t.get('r') as Share;
@@ -187,8 +189,14 @@ export class Party {
    * A local result ready for truncation: `fn` (default: none) on the additive part, or on every component under
    * malicious security (truncation then opens with redundancy).
    */
-  #localMap(x: Share, fn: (c: BigUint64Array) => BigUint64Array = (c) => c): BigUint64Array | Share {
-    return this.proto.malicious === true ? x.map(fn) : fn(this.proto.additivePart(x));
+  #localMap(x: Share, op: { k: bigint } | { pub: BigUint64Array } | null = null): BigUint64Array | Share {
+    if (this.proto.malicious === true) {
+      if (op === null) return x;
+      return 'k' in op ? this.#lin.scale(x, op.k) : this.#lin.mulPublic(x, op.pub);
+    }
+    const c = this.proto.additivePart(x);
+    if (op === null) return c;
+    return 'k' in op ? scale(c, op.k) : ringMul(c, op.pub);
   }
 
   /** Fixed-point product. */
@@ -198,6 +206,7 @@ export class Party {
 
   /** Integer bits [x < 0] (as 0/1 ring elements). */
   async ltz(x: Share): Promise<Share> {
+    if (this.proto.ltz) return this.proto.ltz(x);
     const n = x[0].length;
     const slot = this.proto.publicSlot;
     const e = await this.ch.pool.take({ key: 'edabit', kind: 'edabit', count: n });
@@ -275,10 +284,7 @@ export class Party {
         const one = this.#fill(rows, 1n);
         for (let p = 0; p < pairs; p++) {
           const bp = bit.map((c) => c.subarray(p * rows, (p + 1) * rows));
-          const notB = this.addPub(
-            this.#map(bp, (c) => neg(c)),
-            one,
-          );
+          const notB = this.addPub(this.#lin.neg(bp), one);
           for (const j of groups[2 * p]) for (let s = 0; s < m.length; s++) m[s].set(notB[s], j * rows);
           for (const j of groups[2 * p + 1]) for (let s = 0; s < m.length; s++) m[s].set(bp[s], j * rows);
         }
@@ -343,10 +349,7 @@ export class Party {
     if (clamp) {
       // [x + 1024 < 0] is [x < -1024]; the gate is its complement.
       const s = await this.ltz(this.addPub(x, this.#fill(x[0].length, BigInt(EXP_SATURATION) << BigInt(this.f))));
-      gate = this.addPub(
-        this.#map(s, (c) => neg(c)),
-        this.#fill(x[0].length, 1n),
-      );
+      gate = this.addPub(this.#lin.neg(s), this.#fill(x[0].length, 1n));
     }
     // At least 22 internal bits (f + 6 at the default f = 16), so that the documented error holds at every f:
     // with f + 6 = 14 bits at f = 8, the 10 squarings amplified rounding to 3.9% at x = 6. The squares stay in
@@ -358,23 +361,12 @@ export class Party {
   async reciprocal(x: Share, iters = 12): Promise<Share> {
     const n = x[0].length;
     const half = this.#fill(n, 1n << BigInt(this.f - 1));
-    const e = await this.exp(
-      this.addPub(
-        this.#map(x, (c) => neg(c)),
-        half,
-      ),
-    );
+    const e = await this.exp(this.addPub(this.#lin.neg(x), half));
     let y = this.addPub(this.scaleS(e, 3n), this.#encode(new Float64Array(n).fill(0.003)));
     const two = this.#fill(n, 2n << BigInt(this.f));
     for (let k = 0; k < iters; k++) {
       const t = await this.mulFixed(x, y);
-      y = await this.mulFixed(
-        y,
-        this.addPub(
-          this.#map(t, (c) => neg(c)),
-          two,
-        ),
-      );
+      y = await this.mulFixed(y, this.addPub(this.#lin.neg(t), two));
     }
     return y;
   }
@@ -395,10 +387,7 @@ export class Party {
     if (clamp) {
       // [1024 - |x| < 0] is [|x| > 1024]; the gate is its complement.
       const s = await this.ltz(this.addPub(negAbs, this.#fill(n, BigInt(SIGMOID_SATURATION) << BigInt(this.f))));
-      gate = this.addPub(
-        this.#map(s, (c) => neg(c)),
-        this.#fill(n, 1n),
-      );
+      gate = this.addPub(this.#lin.neg(s), this.#fill(n, 1n));
     }
     const e = await this.expScaled(negAbs, Math.min(this.f + 10, 30), 10, gate);
     const one = this.#fill(n, 1n << BigInt(this.f));
@@ -409,13 +398,7 @@ export class Party {
     const two = this.#fill(n, 2n << BigInt(this.f));
     for (let k = 0; k < 2; k++) {
       const t = await this.mulFixed(d, y);
-      y = await this.mulFixed(
-        y,
-        this.addPub(
-          this.#map(t, (c) => neg(c)),
-          two,
-        ),
-      );
+      y = await this.mulFixed(y, this.addPub(this.#lin.neg(t), two));
     }
     // sigmoid(x) = y + b (1 - 2y)
     const oneMinus2y = this.addPub(this.scaleS(y, BigInt.asUintN(64, -2n)), one);
@@ -424,21 +407,13 @@ export class Party {
 
   async #mulPublicScalar(x: Share, c: number): Promise<Share> {
     const k = encodeFixedPoint([c], { fractionalBits: this.f })[0];
-    return this.trunc(
-      this.#localMap(x, (c) => scale(c, k)),
-      this.f,
-      true,
-    );
+    return this.trunc(this.#localMap(x, { k }), this.f, true);
   }
 
   async #mulPublic(x: Share, values: Float64Array): Promise<Share> {
     const n = x[0].length;
     const pub = this.#encode(values.length === n ? values : new Float64Array(n).fill(values[0]));
-    return this.trunc(
-      this.#localMap(x, (c) => ringMul(c, pub)),
-      this.f,
-      true,
-    );
+    return this.trunc(this.#localMap(x, { pub }), this.f, true);
   }
 
   // ---- operation dispatcher ----
@@ -450,6 +425,7 @@ export class Party {
    */
   async #prefetch(o: Operation): Promise<void> {
     const dealerFree = this.ch.pool.dealerFree;
+    if (this.proto.selfProvisioned === true) return;
     if (this.proto.party !== 0 && !dealerFree) return;
     let reqs: ReturnType<typeof materialFor> = [];
     const additive = this.proto.kind === 'additive';
@@ -512,10 +488,7 @@ export class Party {
         return null;
       }
       case 'neg':
-        this.#set(
-          o.out,
-          this.#map(this.#get(o.a), (c) => neg(c)),
-        );
+        this.#set(o.out, this.#lin.neg(this.#get(o.a)));
         return null;
       case 'square': {
         const a = this.#get(o.a);
@@ -549,10 +522,7 @@ export class Party {
         return null;
       case 'sum': {
         const a = this.#get(o.a);
-        this.#set(
-          o.out,
-          this.#map(a, (c) => sumAxis(c, o.rows, o.cols, o.axis)),
-        );
+        this.#set(o.out, this.#lin.sum(a, o.rows, o.cols, o.axis));
         return null;
       }
       case 'concat':
@@ -590,6 +560,26 @@ export class Party {
         return null;
     }
   }
+}
+
+/** The 64-bit local operations on every component (additive and replicated sharing). */
+function componentwise(proto: Protocol): LinearOps {
+  const slot = proto.publicSlot;
+  return {
+    add: (x, y) => x.map((c, i) => add(c, y[i])),
+    sub: (x, y) => x.map((c, i) => sub(c, y[i])),
+    neg: (x) => x.map((c) => neg(c)),
+    scale: (x, k) => x.map((c) => scale(c, k)),
+    mulPublic: (x, pub) => x.map((c) => ringMul(c, pub)),
+    // Components without the constant are shared with x, not copied: shares are never modified in place.
+    addPublic: (x, pub) => x.map((c, i) => (i === slot ? add(c, pub) : c)),
+    constant: (pub) => {
+      const out: Share = [];
+      for (let i = 0; i < proto.width; i++) out.push(i === slot ? pub.slice() : new BigUint64Array(pub.length));
+      return out;
+    },
+    sum: (x, rows, cols, axis) => x.map((c) => sumAxis(c, rows, cols, axis)),
+  };
 }
 
 function sumAxis(c: BigUint64Array, rows: number, cols: number, axis: -1 | 0 | 1): BigUint64Array {

@@ -124,3 +124,32 @@ export function checkedProductsFor(
   }
   return { xor, arith };
 }
+
+/**
+ * SPDZ2k material that `count` elements of `op` use (`protocols/spdz2k.ts`): random bits (64 per truncation and
+ * per comparison) and triples (each product, 125 per comparison, m k n per matrix product), in the fields
+ * `xor` (bits) and `arith` (triples) of the preprocess message.
+ * @example
+ * ```ts
+ * spdz2kMaterialFor('mul', 1000, 16); // { xor: 64000, arith: 1000 }
+ * ```
+ */
+export function spdz2kMaterialFor(
+  op: string,
+  count: number,
+  f: number,
+  shape?: { m: number; k: number; n: number },
+): { xor: number; arith: number } {
+  let bits = 0;
+  let triples = 0;
+  for (const r of materialFor(op, count, true, f, shape)) {
+    if (r.kind === 'triple') triples += r.count;
+    else if (r.kind === 'matTriple') triples += r.count * (r.m ?? 0) * (r.k ?? 0) * (r.n ?? 0);
+    else if (r.kind === 'trunc') bits += 64 * r.count;
+    else if (r.kind === 'edabit') {
+      bits += 64 * r.count;
+      triples += 125 * r.count;
+    }
+  }
+  return { xor: bits, arith: triples };
+}

@@ -10,6 +10,12 @@ import type { FaultInjection, SecurityModel } from './messages.ts';
 import type { PeerAddress } from './network/mesh.ts';
 import { allKeys } from './option-keys.ts';
 
+/**
+ * Largest statistical security of the additive protocol's malicious mode: SPDZ2k over Z_2^128 checks k = 66 data
+ * bits mod 2^127, so s = 61 and a cheater passes a MAC check with probability at most 2^-(s - log2(s + 1)).
+ */
+export const SPDZ2K_MAX_SECURITY = 55;
+
 const FAULT_KINDS: readonly string[] = ['throw', 'exit', 'hang', 'corrupt', 'addError', 'flipBit', 'wrongOpen'];
 
 /** Node's timers store the delay as a signed 32-bit integer of ms. */
@@ -43,20 +49,24 @@ export interface SmpcSessionOptions {
    * it themselves and no dealer thread exists (replicated: ABY3-style from pairwise PRG keys and binary circuits;
    * additive: triples by oblivious transfer, IKNP extension and Gilboa products, secure against any n - 1
    * colluding semi-honest parties, slower). 'trusted': a dealer thread deals it (it sees no inputs but knows
-   * every mask). Default 'none' for 'replicated', and 'trusted' for 'additive' (the fast semi-honest option).
+   * every mask). Default 'none' for 'replicated' and under malicious security, and 'trusted' for semi-honest
+   * 'additive' (the fast semi-honest option).
    */
   readonly dealer?: 'trusted' | 'none';
   /**
    * 'semi-honest' (default): parties that follow the protocol learn nothing beyond the outputs; a party that
-   * deviates is not detected and can change results. 'malicious': security with abort against one cheating party
-   * of three (replicated protocol, dealer-free preprocessing only): every opening is redundant, every product is
-   * checked with a verified triple, and all checks run before any value is revealed; a tampered share, wrong
-   * message or inconsistent opening aborts the session with `ProtocolAbortError`, never a wrong value.
+   * deviates is not detected and can change results. 'malicious': security with abort, dealer-free preprocessing
+   * only. Replicated: against one cheating party of three; every opening is redundant and every product checked
+   * with a verified triple. Additive (SPDZ2k): against up to n - 1 cheating parties; every share carries a MAC
+   * over Z_2^128, openings are MAC-checked in batches and triples checked by sacrifice. All checks run before
+   * any value is revealed; a tampered share, wrong message or inconsistent opening aborts the session with
+   * `ProtocolAbortError`, never a wrong value.
    */
   readonly security?: 'semi-honest' | 'malicious';
   /**
-   * Statistical security parameter s of the malicious mode's triple verification: a bad triple survives with
-   * probability at most 2^-s. An integer in [40, 128]; default 40. Only with `security: 'malicious'`.
+   * Statistical security parameter s of the malicious mode: a cheater passes the checks with probability at
+   * most 2^-s. An integer in [40, 128] for replicated sharing, [40, 55] for additive sharing (SPDZ2k's MAC check
+   * over Z_2^128 gives 2^-55); default 40. Only with `security: 'malicious'`.
    */
   readonly statisticalSecurity?: number;
   /** Fractional bits of the fixed-point encoding, an integer in [8, 20]. Default 16. */
@@ -122,9 +132,10 @@ export function checkSecurity(
     if (security !== 'malicious') throw new RangeError("statisticalSecurity applies to security: 'malicious' only");
   }
   if (security === 'malicious') {
-    if (protocol !== 'replicated') {
+    // SPDZ2k over Z_2^128 with k = 66 checked bits gives 2^-(s - log2(s + 1)) for s = 61 (`protocols/spdz2k.ts`).
+    if (protocol === 'additive' && s !== undefined && s > SPDZ2K_MAX_SECURITY) {
       throw new RangeError(
-        "security must be 'semi-honest' for the additive protocol (malicious security with abort exists for 'replicated'), got 'malicious'",
+        `statisticalSecurity must be an integer in [40, ${SPDZ2K_MAX_SECURITY}] for the additive protocol (SPDZ2k MACs over Z_2^128), got ${s}`,
       );
     }
     if (withDealer) {
@@ -196,7 +207,8 @@ export function checkStartOptions(options: SmpcSessionOptions): CheckedOptions {
   // have (`dealerMode`) would otherwise run with the defaults while the caller believes otherwise.
   assertOptions('options', options, START_OPTION_KEYS);
   const checked = checkCommon(options, 'parties');
-  const dealer = options.dealer ?? (checked.protocol === 'replicated' ? 'none' : 'trusted');
+  // Malicious security needs material the parties check, so it defaults to no dealer for both protocols.
+  const dealer = options.dealer ?? (checked.protocol === 'replicated' || options.security === 'malicious' ? 'none' : 'trusted');
   if (typeof dealer !== 'string') throw new TypeError(`dealer must be 'trusted' or 'none', got ${describeValue(dealer)}`);
   if (dealer !== 'trusted' && dealer !== 'none') throw new RangeError(`dealer must be 'trusted' or 'none', got ${describeValue(dealer)}`);
   const parties = checked.parties;
@@ -278,16 +290,16 @@ export interface SmpcConnectOptions {
   readonly onWorkerMessage?: (from: number | 'dealer', message: unknown) => void;
   /**
    * 'semi-honest' (default): parties that follow the protocol learn nothing beyond the outputs; a party that
-   * deviates is not detected and can change results. 'malicious': security with abort against one cheating party
-   * of three (replicated protocol, dealer-free preprocessing only): every opening is redundant, every product is
-   * checked with a verified triple, and all checks run before any value is revealed; a tampered share, wrong
-   * message or inconsistent opening makes each honest process abort with `ProtocolAbortError` or return the correct
-   * value (selective abort: a cheater can withhold its confirmation from one party only), never a wrong value.
+   * deviates is not detected and can change results. 'malicious': security with abort, no dealer: replicated
+   * sharing against one cheating party of three, additive sharing (SPDZ2k MACs) against up to n - 1; a tampered
+   * share, wrong message or inconsistent opening makes each honest process abort with `ProtocolAbortError` or
+   * return the correct value (selective abort: a cheater can withhold its confirmation from some parties), never
+   * a wrong value.
    */
   readonly security?: 'semi-honest' | 'malicious';
   /**
-   * Statistical security parameter s of the malicious mode's triple verification: a bad triple survives with
-   * probability at most 2^-s. An integer in [40, 128]; default 40. Only with `security: 'malicious'`.
+   * Statistical security parameter s of the malicious mode: an integer in [40, 128] for replicated sharing,
+   * [40, 55] for additive sharing; default 40. Only with `security: 'malicious'`.
    */
   readonly statisticalSecurity?: number;
 }

@@ -55,7 +55,7 @@ import { sessionDigest } from './transport/frames.ts';
 import type { FromWorker, Operation } from './messages.ts';
 import { SecretTensor, registerSession } from './secret-tensor.ts';
 import { OperationQueue, type Pending, type SmpcStats } from './operation-queue.ts';
-import { checkedProductsFor, materialFor, zerosFor } from './plan.ts';
+import { checkedProductsFor, materialFor, spdz2kMaterialFor, zerosFor } from './plan.ts';
 import { fieldsOf, type MaterialRequest } from './preprocessing.ts';
 
 export type { FaultInjection } from './messages.ts';
@@ -1129,7 +1129,15 @@ export class SmpcSession {
     const zeros = { xor: 0, arith: 0 };
     // Under malicious security every product is checked: it takes a verified triple and a share of zero.
     const checked = this.security === 'malicious';
+    // SPDZ2k (additive, malicious) makes its own random bits and triples: counts travel as zeros.xor / .arith.
+    const spdz2k = additive && checked;
     const plan1 = (op: string, n: number): void => {
+      if (spdz2k) {
+        const z = spdz2kMaterialFor(op, n, f);
+        zeros.xor += z.xor;
+        zeros.arith += z.arith;
+        return;
+      }
       add(materialFor(op, n, additive, f));
       if (!additive) {
         const z = checked ? checkedProductsFor(op, n, f) : zerosFor(op, n);
@@ -1162,6 +1170,12 @@ export class SmpcSession {
         );
       }
       const c = count(mm.count ?? 1, `plan.matmul[${i}].count`, per);
+      if (spdz2k) {
+        const z = spdz2kMaterialFor('matmul', m * n, f, { m, k, n });
+        zeros.xor += c * z.xor;
+        zeros.arith += c * z.arith;
+        return;
+      }
       const one = materialFor('matmul', m * n, additive, f, { m, k, n });
       add(one.map((r) => ({ ...r, count: r.count * c })));
       if (checked) zeros.arith += c * checkedProductsFor('matmul', m * n, f, { m, k, n }).arith;

@@ -3,17 +3,13 @@
 // plaintext within the documented bounds with 2, 3 and 5 parties and no dealer thread; (2) the generated
 // material is correct when opened in-process; (3) one party's view of triple generation is uniform whatever
 // the other party's inputs to the products.
-import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { describe, expect, it } from 'vitest';
 import { seededTestRng } from '@ppml/core';
 import { chiSquareCritical, chiSquareStatistic } from '../../../test/support/stats.ts';
 import { SmpcSession, logisticRegressionPredict } from '../src/index.ts';
-import { MaterialPool, type Material, type MaterialRequest } from '../src/preprocessing.ts';
-import { AdditiveProtocol } from '../src/protocols/additive.ts';
-import { AdditivePreprocessing } from '../src/protocols/additive-preprocessing.ts';
-import { Channel } from '../src/protocols/protocol.ts';
-import { MessagePortTransport } from '../src/transport/message-port.ts';
+import type { Material, MaterialRequest } from '../src/preprocessing.ts';
 import { connectAll, setup } from './support/network.ts';
+import { group } from './support/ot-group.ts';
 import { F, SCALE, ring, ulpOffset } from './support/fixed-point.ts';
 
 describe('additive sharing with no dealer (worker threads)', () => {
@@ -120,46 +116,6 @@ describe('additive sharing with no dealer across processes (SmpcSession.connect 
 });
 
 // ---- the generated material, n parties in this thread ----
-
-interface Group {
-  readonly pres: AdditivePreprocessing[];
-  /** Every message party 0 received, in order, with the sender. */
-  readonly received: { from: number; bytes: Uint8Array }[];
-  close(): void;
-}
-
-/** n parties joined by MessageChannels, each with a pool that makes its material with its generator. */
-function group(n: number, seed: string): Group {
-  const ports: (MessagePort | null)[][] = Array.from({ length: n }, () => Array<MessagePort | null>(n).fill(null));
-  for (let i = 0; i < n; i++) {
-    for (let j = i + 1; j < n; j++) {
-      const ch = new MessageChannel();
-      ports[i][j] = ch.port1;
-      ports[j][i] = ch.port2;
-    }
-  }
-  const ts = ports.map((p, i) => new MessagePortTransport(i, p));
-  const received: { from: number; bytes: Uint8Array }[] = [];
-  const original = ts[0].receive.bind(ts[0]);
-  ts[0].receive = async (peer, tag) => {
-    const b = await original(peer, tag);
-    received.push({ from: peer, bytes: b.slice() });
-    return b;
-  };
-  const pres = ts.map((t, i) => {
-    let pre: AdditivePreprocessing | null = null;
-    const ch = new Channel(t, new MaterialPool(null, (req) => (pre as AdditivePreprocessing).generate(req)));
-    pre = new AdditivePreprocessing(ch, new AdditiveProtocol(ch), seededTestRng(`${seed}-${i}`));
-    return pre;
-  });
-  return {
-    pres,
-    received,
-    close: () => {
-      for (const t of ts) t.close();
-    },
-  };
-}
 
 function open(ms: Material[], name: string, isXor: boolean): BigUint64Array {
   const parts = ms.map((m) => (m.fields.get(name) as BigUint64Array[])[0]);

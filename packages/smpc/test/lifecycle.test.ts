@@ -42,6 +42,30 @@ describe('workers get only the flags they need', () => {
   });
 });
 
+describe('malicious additive sharing (SPDZ2k) in a plain script', () => {
+  for (const cheat of [false, true]) {
+    it(`${cheat ? 'a cheating party: the abort is caught, close() settles' : 'an honest run'} and the script exits with code 0`, async () => {
+      const entry = pathToFileURL(fixture('../../src/index.ts')).href;
+      const fault = cheat ? `, faultInjection: { party: 1, operation: 'mul', kind: 'wrongOpen' }` : '';
+      const code = [
+        `import { SmpcSession } from ${JSON.stringify(entry)};`,
+        `const s = await SmpcSession.start({ parties: 2, protocol: 'additive', security: 'malicious'${fault} });`,
+        `try {`,
+        `  const x = await s.share(0, [2, -3]);`,
+        `  console.log('product: ' + [...(await s.reveal(s.mul(x, x)))].join(' '));`,
+        `} catch (e) {`,
+        `  console.log('aborted: ' + e.name);`,
+        `}`,
+        `await s.close();`,
+      ].join('\n');
+      const r = await runNode([...SOURCE, '--input-type=module', '-e', code], { timeoutMs: CHILD_MS });
+      expect(r.timedOut).toBe(false);
+      expect({ code: r.code, stderr: r.stderr }).toEqual({ code: 0, stderr: '' });
+      expect(r.stdout).toMatch(cheat ? /^aborted: ProtocolAbortError$/m : /^product: 4 9$/m);
+    });
+  }
+});
+
 describe('memoryUsage', () => {
   it('reports every party and the dealer; collected is false without --expose-gc; a closed session rejects', async () => {
     const s = await SmpcSession.start({ parties: 3, protocol: 'additive' });

@@ -342,8 +342,8 @@ describe('semi-honest replicated sharing does not detect a deviating party', () 
 
 describe('malicious security: options and parties across processes', () => {
   it('refuses the combinations it does not cover, naming the option', async () => {
-    await expect(SmpcSession.start({ parties: 3, protocol: 'additive', security: 'malicious' })).rejects.toThrow(
-      /security must be 'semi-honest' for the additive protocol/,
+    await expect(SmpcSession.start({ parties: 3, protocol: 'additive', dealer: 'trusted', security: 'malicious' })).rejects.toThrow(
+      /needs dealer-free preprocessing/,
     );
     await expect(SmpcSession.start({ parties: 3, protocol: 'replicated', dealer: 'trusted', security: 'malicious' })).rejects.toThrow(
       /needs dealer-free preprocessing/,

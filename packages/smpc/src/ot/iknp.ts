@@ -12,17 +12,65 @@
  * - H: the fixed-key AES hash pi(sigma(x)) ^ sigma(x) with the orthomorphism sigma(xL || xR) = (xL ^ xR || xL)
  *   (Guo, Katz, Wang and Yu, "Efficient and secure multiparty computation from fixed-key block ciphers",
  *   S&P 2020, Sec. 7.3): circular correlation robust, which the semi-honest IKNP proof needs (correlation
- *   robustness of H(t_j ^ s) for a hidden s). The low 64 bits of each output are used. Node's AES-ECB runs
- *   on AES-NI, an order of magnitude faster than a JavaScript cipher.
+ *   robustness of H(t_j ^ s) for a hidden s). The low 64 bits of each output are used for products over
+ *   Z_2^64, all 128 for products over Z_2^128 (`gilboa128.ts`), whose corrections a 64-bit pad would leave
+ *   half unmasked. Node's AES-ECB runs on AES-NI, an order of magnitude faster than a JavaScript cipher.
  * - The m x 128 bit-matrix transposition works on 32 x 32 blocks of 32-bit words (Warren, "Hacker's Delight",
  *   2nd ed., Sec. 7-3).
+ * - Optional active security against a malicious receiver (`extendRows(..., { checked: true })` on both sides):
+ *   the consistency check of Keller, Orsini and Scholl ("Actively secure OT extension with optimal overhead",
+ *   CRYPTO 2015, Sec. 3 and Fig. 7). Without it a receiver that sends columns u^i with different choice vectors
+ *   learns bits of s from the pads, then both messages of some OTs. The batch is extended by
+ *   {@link KOS_PADDING} = kappa + s (s = 64) OTs with random choice bits, dropped afterwards; after it received u
+ *   the sender sends a fresh 16-byte seed; the receiver answers x = sum_j chi_j r_j and t = sum_j chi_j t_j over
+ *   GF(2^128), and the sender checks sum_j chi_j q_j = t + x s, aborting on a mismatch.
+ *   - The seed: Fig. 7 draws the chi from a coin-tossing functionality (F_Rand) after u is sent; here the sender
+ *     alone picks it after it received u, which saves the commitment round of a coin toss. Soundness needs the
+ *     chi unpredictable to the receiver when it sends u, which holds, and only the sender relies on the check.
+ *     The receiver's privacy needs the padding rows' chi to span GF(2^128) over GF(2), so that x hides the real
+ *     choice bits; a sender that picks the seed still cannot pick the chi (they are the powers of an AES output
+ *     under it, below), only try seeds, each failing with probability below 2^-63.
+ *   - The chi: KOS draws every chi_j uniformly; here chi_j = H^(m' + 2 - j) for one H = AES_seed(0), so both
+ *     sums are GHASH values that OpenSSL computes at memory speed (`gf128.ts`), where a JavaScript product per
+ *     row cost about 3x the extension itself (measured). A fixed nonzero combination sum_j a_j chi_j of m' rows
+ *     then hits a given value with probability at most (m' + 1) / 2^128 (a nonzero polynomial of degree m' + 1
+ *     in H) instead of 2^-128: 2^-107 for a batch of 2^20 OTs, the factor by which the check's failure bound
+ *     grows; the padding's chi H^a .. H^(a + 191) span GF(2)[H], all of GF(2^128) unless H lies in a proper
+ *     subfield (probability below 2^-63).
  * @module
  */
 import { type Cipheriv, createCipheriv } from 'node:crypto';
+import { assertOptions, cryptoRng, type Rng } from '@ppml/core';
 import { ProtocolAbortError } from '../errors.ts';
+import { gcmMul, ghashSum } from './gf128.ts';
 
 /** Base OTs (and columns of the extension matrix) per ordered pair: the computational security parameter. */
 export const KAPPA = 128;
+/**
+ * Extra OTs per checked batch (KOS, CRYPTO 2015, Fig. 7: kappa + s, here s = 64): their random choice bits hide
+ * the real ones in the check value x.
+ * @example
+ * ```ts
+ * const uBytes = (KAPPA * (m + KOS_PADDING)) / 8; // size of a checked batch's u
+ * ```
+ */
+export const KOS_PADDING = 192;
+/**
+ * Bytes of the sender's check seed (an AES-128 key: the check's chi are the powers of H = AES_seed(0)).
+ * @example
+ * ```ts
+ * const seed = await channel.receiveBytes(peer, tag, KOS_SEED_BYTES);
+ * ```
+ */
+export const KOS_SEED_BYTES = 16;
+/**
+ * Bytes of the receiver's answer to the check seed: x, then t (GCM blocks, 16 bytes each).
+ * @example
+ * ```ts
+ * sender.verify(await channel.receiveBytes(peer, tag, KOS_ANSWER_BYTES));
+ * ```
+ */
+export const KOS_ANSWER_BYTES = 32;
 /** The public key of the fixed-key AES hash: any fixed key serves (the hash is keyed by nothing secret). */
 const HASH_KEY = new Uint8Array(16).fill(0x5a);
 /** ECB over whole blocks keeps no state between calls, so one cipher object serves every call. */
@@ -369,9 +417,31 @@ export function transposeColumns(cols: Uint32Array, m: number): Uint32Array {
  * ```
  */
 export function hashRows(rows: Uint32Array, delta: Uint32Array | null = null): BigUint64Array {
+  const out = new BigUint64Array(rows.length >>> 2);
+  hashInto(rows, delta, new Uint32Array(out.buffer), 2);
+  return out;
+}
+
+/**
+ * The whole 128-bit correlation-robust hash of every row (XORed with `delta` first when given), for OT
+ * messages over Z_2^128: 2m words, interleaved, word 2j the low and word 2j + 1 the high 64 bits of row j's
+ * hash (so a Uint32Array view holds row j's value in its words 4j..4j + 3, least significant first, on a
+ * little-endian platform).
+ * @example
+ * ```ts
+ * const h = hashRows128(rows);
+ * const lo = h[2 * j], hi = h[2 * j + 1];
+ * ```
+ */
+export function hashRows128(rows: Uint32Array, delta: Uint32Array | null = null): BigUint64Array {
+  const out = new BigUint64Array(rows.length >>> 1);
+  hashInto(rows, delta, new Uint32Array(out.buffer), 4);
+  return out;
+}
+
+/** pi(sigma(x)) ^ sigma(x) of every row into `ow`, its low `words` 32-bit words per row (2 or 4). */
+function hashInto(rows: Uint32Array, delta: Uint32Array | null, ow: Uint32Array, words: 2 | 4): void {
   const m = rows.length >>> 2;
-  const out = new BigUint64Array(m);
-  const ow = new Uint32Array(out.buffer);
   const d0 = delta === null ? 0 : delta[0];
   const d1 = delta === null ? 0 : delta[1];
   const d2 = delta === null ? 0 : delta[2];
@@ -391,17 +461,38 @@ export function hashRows(rows: Uint32Array, delta: Uint32Array | null = null): B
     }
     const enc = HASH_CIPHER.update(new Uint8Array(sig.buffer, 0, len * 16));
     const e = new Uint32Array(enc.buffer, enc.byteOffset, enc.byteLength >>> 2);
-    for (let j = 0, k = 2 * from; j < len; j++, k += 2) {
-      ow[k] = e[4 * j] ^ sig[4 * j];
-      ow[k + 1] = e[4 * j + 1] ^ sig[4 * j + 1];
+    // One loop per width, so the 64-bit path keeps its tight loop.
+    if (words === 2) {
+      for (let j = 0, k = 2 * from; j < len; j++, k += 2) {
+        ow[k] = e[4 * j] ^ sig[4 * j];
+        ow[k + 1] = e[4 * j + 1] ^ sig[4 * j + 1];
+      }
+    } else {
+      for (let j = 0, k = 4 * from; j < 4 * len; j++, k++) ow[k] = e[j] ^ sig[j];
     }
   }
-  return out;
+}
+
+/** The hash of the rows at the message width (bits per OT message) the caller checked. */
+function hashWidth(rows: Uint32Array, delta: Uint32Array | null, width: 64 | 128): BigUint64Array {
+  return width === 128 ? hashRows128(rows, delta) : hashRows(rows, delta);
 }
 
 /** One AES-128-CTR keystream per seed, kept for the whole run: each batch continues where the last one stopped. */
 function streams(seeds: readonly Uint8Array[]): Cipheriv[] {
   return seeds.map((k) => createCipheriv('aes-128-ctr', k, new Uint8Array(16)));
+}
+
+/** The RNG of a checked batch, or null for an unchecked one (options absent). */
+function checkedOption(options: { checked: true; rng?: Rng } | undefined): Rng | null {
+  if (options === undefined) return null;
+  assertOptions('options', options, ['checked', 'rng']);
+  if (options.checked !== true) throw new TypeError('options.checked must be true when options are given');
+  const rng = options.rng ?? cryptoRng;
+  if (typeof rng !== 'object' || rng === null || typeof rng.fillBytes !== 'function') {
+    throw new TypeError('options.rng must be an Rng');
+  }
+  return rng;
 }
 
 /** The next m bits of every stream, as KAPPA columns of m / 32 words. */
@@ -430,6 +521,8 @@ function columns(gens: readonly Cipheriv[], m: number): Uint32Array {
 export class IknpReceiver {
   readonly #g0: Cipheriv[];
   readonly #g1: Cipheriv[];
+  /** Zeros between checked batches: the blocks of the check value x are written here and cleared after. */
+  #ones = new Uint8Array(0);
 
   constructor(k0: readonly Uint8Array[], k1: readonly Uint8Array[]) {
     this.#g0 = streams(k0);
@@ -438,19 +531,75 @@ export class IknpReceiver {
 
   /**
    * One batch of m random OTs with choice bits `choices` (m bits, little-endian bit order, m a multiple of
-   * 32): `u` goes to the sender; `h[j]` is the receiver's message of OT j (64 bits).
+   * 32): `u` goes to the sender; `h[j]` is the receiver's message of OT j (64 bits), or with `width` 128
+   * the 128-bit message `h[2j] + 2^64 h[2j + 1]` (layout of {@link hashRows128}).
    */
-  extend(choices: Uint8Array, m: number): { u: Uint8Array; h: BigUint64Array } {
+  extend(choices: Uint8Array, m: number, width: 64 | 128 = 64): { u: Uint8Array; h: BigUint64Array } {
+    if (width !== 64 && width !== 128) throw new RangeError(`width must be 64 or 128, got ${String(width)}`);
+    const { u, rows } = this.extendRows(choices, m);
+    return { u, h: hashWidth(rows, null, width) };
+  }
+
+  /**
+   * One batch of m random OTs as {@link extend}, with the receiver's rows t_j (4 words each) unhashed, for
+   * several pads per OT ({@link tweakedPads}): `u` goes to the sender.
+   */
+  extendRows(choices: Uint8Array, m: number): { u: Uint8Array; rows: Uint32Array };
+  /**
+   * With `{ checked: true }` the batch is checked (KOS; see the module doc): `u` covers m + {@link KOS_PADDING}
+   * OTs (the padding's choice bits drawn from `rng`, default the CSPRNG), `rows` only the m real ones, and
+   * `answer(seed)` turns the sender's check seed into the {@link KOS_ANSWER_BYTES} bytes to send back.
+   */
+  extendRows(
+    choices: Uint8Array,
+    m: number,
+    options: { checked: true; rng?: Rng },
+  ): { u: Uint8Array; rows: Uint32Array; answer(seed: Uint8Array): Uint8Array };
+  extendRows(
+    choices: Uint8Array,
+    m: number,
+    options?: { checked: true; rng?: Rng },
+  ): { u: Uint8Array; rows: Uint32Array; answer?(seed: Uint8Array): Uint8Array } {
     if (choices.byteLength * 8 < m) throw new RangeError(`choices must hold ${m} bits`);
-    const t = columns(this.#g0, m);
-    const u = columns(this.#g1, m);
-    const w = m >>> 5;
-    const r = new Uint32Array(choices.buffer.slice(choices.byteOffset, choices.byteOffset + w * 4));
+    if (m % 32 !== 0) throw new RangeError(`OT batch must be a multiple of 32, got ${m}`);
+    const checked = checkedOption(options);
+    const total = checked === null ? m : m + KOS_PADDING;
+    const t = columns(this.#g0, total);
+    const u = columns(this.#g1, total);
+    const w = total >>> 5;
+    const r = new Uint32Array(w);
+    new Uint8Array(r.buffer).set(choices.subarray(0, m >>> 3));
+    if (checked !== null) checked.fillBytes(new Uint8Array(r.buffer, m >>> 3, KOS_PADDING >>> 3));
     for (let i = 0; i < KAPPA; i++) {
       const o = i * w;
       for (let k = 0; k < w; k++) u[o + k] ^= t[o + k] ^ r[k];
     }
-    return { u: new Uint8Array(u.buffer), h: hashRows(transposeColumns(t, m)) };
+    const rows = transposeColumns(t, total);
+    if (checked === null) return { u: new Uint8Array(u.buffer), rows };
+    return {
+      u: new Uint8Array(u.buffer),
+      rows: rows.subarray(0, 4 * m),
+      answer: (seed: Uint8Array): Uint8Array => {
+        if (!(seed instanceof Uint8Array) || seed.byteLength !== KOS_SEED_BYTES) {
+          throw new RangeError(`seed must be ${KOS_SEED_BYTES} bytes`);
+        }
+        // x: the GHASH of the blocks r_j * 1 (GCM's 1 is the block 80 00 .. 00); t: of the rows. The blocks go in
+        // a zeroed buffer kept between batches (allocating and faulting in 16 MiB per batch cost more than the
+        // GHASH itself, measured) and cleared again before returning.
+        if (this.#ones.byteLength < 16 * total) this.#ones = new Uint8Array(16 * total);
+        const ones = this.#ones.subarray(0, 16 * total);
+        for (let k = 0; k < w; k++) {
+          for (let bits = r[k]; bits !== 0; bits &= bits - 1) ones[16 * (32 * k + 31 - Math.clz32(bits & -bits))] = 0x80;
+        }
+        const out = new Uint8Array(KOS_ANSWER_BYTES);
+        out.set(ghashSum(seed, ones), 0);
+        for (let k = 0; k < w; k++) {
+          for (let bits = r[k]; bits !== 0; bits &= bits - 1) ones[16 * (32 * k + 31 - Math.clz32(bits & -bits))] = 0;
+        }
+        out.set(ghashSum(seed, new Uint8Array(rows.buffer, rows.byteOffset, 16 * total)), 16);
+        return out;
+      },
+    };
   }
 }
 
@@ -477,23 +626,113 @@ export class IknpSender {
 
   /**
    * The sender's messages of one batch of m random OTs, from the receiver's columns `u` (checked for size:
-   * a wrong length aborts naming `peer`): `h0[j]`, `h1[j]` (64 bits each).
+   * a wrong length aborts naming `peer`): `h0[j]`, `h1[j]` (64 bits each), or with `width` 128 the 128-bit
+   * messages in the layout of {@link hashRows128}.
    */
-  extend(u: Uint8Array, m: number, peer: number): { h0: BigUint64Array; h1: BigUint64Array } {
-    if (u.byteLength !== (KAPPA * m) >>> 3) {
-      throw new ProtocolAbortError(`OT extension message from party ${peer} has ${u.byteLength} bytes, expected ${(KAPPA * m) >>> 3}`, {
+  extend(u: Uint8Array, m: number, peer: number, width: 64 | 128 = 64): { h0: BigUint64Array; h1: BigUint64Array } {
+    if (width !== 64 && width !== 128) throw new RangeError(`width must be 64 or 128, got ${String(width)}`);
+    const rows = this.extendRows(u, m, peer);
+    return { h0: hashWidth(rows, null, width), h1: hashWidth(rows, this.#delta, width) };
+  }
+
+  /**
+   * The rows q_j = t_j ^ r_j s of one batch of m random OTs, unhashed, from the receiver's columns `u`
+   * (checked for size as in {@link extend}), for several pads per OT ({@link pads128}).
+   */
+  extendRows(u: Uint8Array, m: number, peer: number): Uint32Array;
+  /**
+   * With `{ checked: true }` (the receiver's batch was checked as well): `u` covers m + {@link KOS_PADDING}
+   * OTs, `rows` the m real ones, `seed` (fresh from `rng`, default the CSPRNG) goes to the receiver, and
+   * `verify(answer)` checks its answer, throwing a ProtocolAbortError naming `peer` on a mismatch. Use the rows
+   * only after `verify` returned.
+   */
+  extendRows(
+    u: Uint8Array,
+    m: number,
+    peer: number,
+    options: { checked: true; rng?: Rng },
+  ): { rows: Uint32Array; seed: Uint8Array; verify(answer: Uint8Array): void };
+  extendRows(
+    u: Uint8Array,
+    m: number,
+    peer: number,
+    options?: { checked: true; rng?: Rng },
+  ): Uint32Array | { rows: Uint32Array; seed: Uint8Array; verify(answer: Uint8Array): void } {
+    if (m % 32 !== 0) throw new RangeError(`OT batch must be a multiple of 32, got ${m}`);
+    const checked = checkedOption(options);
+    const total = checked === null ? m : m + KOS_PADDING;
+    if (u.byteLength !== (KAPPA * total) >>> 3) {
+      throw new ProtocolAbortError(`OT extension message from party ${peer} has ${u.byteLength} bytes, expected ${(KAPPA * total) >>> 3}`, {
         party: peer,
       });
     }
-    const q = columns(this.#g, m);
+    const q = columns(this.#g, total);
     const uw = new Uint32Array(u.buffer, u.byteOffset, u.byteLength >>> 2);
-    const w = m >>> 5;
+    const w = total >>> 5;
     for (let i = 0; i < KAPPA; i++) {
       if (this.#s[i] === 0) continue;
       const o = i * w;
       for (let k = 0; k < w; k++) q[o + k] ^= uw[o + k];
     }
-    const rows = transposeColumns(q, m);
-    return { h0: hashRows(rows), h1: hashRows(rows, this.#delta) };
+    const rows = transposeColumns(q, total);
+    if (checked === null) return rows;
+    const seed = new Uint8Array(KOS_SEED_BYTES);
+    checked.fillBytes(seed);
+    // sum_j chi_j q_j: q_j = t_j + r_j s, so it equals t + x s for an honest receiver.
+    const expected = ghashSum(seed, new Uint8Array(rows.buffer, rows.byteOffset, 16 * total));
+    const delta = new Uint8Array(this.#delta.buffer);
+    return {
+      rows: rows.subarray(0, 4 * m),
+      seed,
+      verify: (answer: Uint8Array): void => {
+        if (!(answer instanceof Uint8Array) || answer.byteLength !== KOS_ANSWER_BYTES) {
+          throw new ProtocolAbortError(`OT extension check answer from party ${peer} has a wrong size`, { party: peer });
+        }
+        const xs = gcmMul(answer.subarray(0, 16), delta);
+        let diff = 0;
+        for (let k = 0; k < 16; k++) diff |= expected[k] ^ answer[16 + k] ^ xs[k];
+        if (diff !== 0) {
+          throw new ProtocolAbortError(`OT extension consistency check failed: party ${peer} sent inconsistent extension columns`, {
+            party: peer,
+            cause: new Error('KOS check: sum_j chi_j q_j != t + x s'),
+          });
+        }
+      },
+    };
   }
+
+  /**
+   * The sender's 128-bit pads number `k` of the OTs whose rows are `rows` ({@link extendRows}): h0 = H(q_j ^ w_k)
+   * and h1 = H(q_j ^ s ^ w_k), with the tweak w_k of {@link tweakedPads}; pad 0 is {@link extend}'s message.
+   */
+  pads128(rows: Uint32Array, k: number): { h0: BigUint64Array; h1: BigUint64Array } {
+    const w = tweak(k);
+    const d = this.#delta.slice();
+    if (w !== null) for (let i = 0; i < 4; i++) d[i] ^= w[i];
+    return { h0: hashRows128(rows, w), h1: hashRows128(rows, d) };
+  }
+}
+
+/**
+ * The tweak w_k of pad number k: 0 for k = 0 (the plain OT message), else k in the top word. Several pads per
+ * OT are the correlation-robust hash at distinct offsets of one row, H(x ^ w_k): the receiver, whose row t_j
+ * equals q_j ^ r_j s, gets H(t_j ^ w_k), the pad of its choice, and the pads it must not learn are
+ * H(t_j ^ s ^ w_k) for the hidden s. Correlation robustness (Ishai, Kilian, Nissim and Petrank, CRYPTO 2003,
+ * the property their OT extension asks of H; for this hash Guo, Katz, Wang and Yu, S&P 2020, Sec. 7.3) makes
+ * H(x_i ^ s) pseudorandom for any distinct x_i; the points t_j ^ w_k are distinct except with probability
+ * (m K)^2 / 2^128 over m pseudorandom rows and K tweaks. So each OT yields K independent pads, an OT with vector messages as MASCOT (Keller, Orsini and
+ * Scholl, CCS 2016, Sec. 5) uses, and K products that share the receiver's operand need one extension, not K.
+ * @example
+ * ```ts
+ * const { u, rows } = receiver.extendRows(choices, m);
+ * const h1 = tweakedPads(rows, 1); // the receiver's pad number 1 of every OT
+ * ```
+ */
+export function tweakedPads(rows: Uint32Array, k: number): BigUint64Array {
+  return hashRows128(rows, tweak(k));
+}
+
+function tweak(k: number): Uint32Array | null {
+  if (!Number.isInteger(k) || k < 0 || k > 0xffff_ffff) throw new RangeError(`pad number must be an integer in [0, 2^32), got ${k}`);
+  return k === 0 ? null : Uint32Array.of(0, 0, 0, k);
 }

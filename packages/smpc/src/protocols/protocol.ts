@@ -142,4 +142,33 @@ export interface Protocol {
   prepareTriples?(xor: number, arith: number): Promise<void>;
   /** Matrix product X (m x k) Y (k x n) in the protocol's own sharing, every product checked (malicious security). */
   matmul?(x: Share, y: Share, m: number, k: number, n: number): Promise<Share>;
+  /**
+   * Local operations when a share's components are not independent Z_2^64 vectors (SPDZ2k: Z_2^128 words and
+   * MACs); absent, `party.ts` applies the 64-bit operation to every component.
+   */
+  readonly linear?: LinearOps;
+  /** Truncation of a sharing in the protocol's own form, when the protocol makes its own masks (SPDZ2k). */
+  truncate?(z: Share, shift: number): Promise<Share>;
+  /** [x < 0] as 0/1 in the protocol's own form, when the protocol compares by its own means (SPDZ2k). */
+  ltz?(x: Share): Promise<Share>;
+  /** True when the protocol makes all its material itself (no dealer or pool requests). */
+  readonly selfProvisioned?: boolean;
+}
+
+/**
+ * Local (communication-free) operations on shares. Public vectors are Z_2^64 ring elements.
+ * @example
+ * ```ts
+ * const z = linear.add(x, linear.scale(y, 3n));
+ * ```
+ */
+export interface LinearOps {
+  add(x: Share, y: Share): Share;
+  sub(x: Share, y: Share): Share;
+  neg(x: Share): Share;
+  scale(x: Share, k: bigint): Share;
+  mulPublic(x: Share, pub: BigUint64Array): Share;
+  addPublic(x: Share, pub: BigUint64Array): Share;
+  constant(pub: BigUint64Array): Share;
+  sum(x: Share, rows: number, cols: number, axis: -1 | 0 | 1): Share;
 }

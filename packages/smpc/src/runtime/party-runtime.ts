@@ -21,6 +21,7 @@ import { Channel, type Protocol } from '../protocols/protocol.ts';
 import { MaliciousReplicatedProtocol } from '../protocols/replicated-malicious.ts';
 import { ReplicatedProtocol, type PairKeys } from '../protocols/replicated.ts';
 import { generateReplicatedMaterial } from '../protocols/replicated-preprocessing.ts';
+import { Spdz2kProtocol } from '../protocols/spdz2k.ts';
 import type { Transport } from '../transport/transport.ts';
 
 /** Options of {@link runParty}. */
@@ -146,12 +147,14 @@ export async function runParty(options: PartyRuntimeOptions): Promise<PartyRunti
     proto = rep;
   } else {
     const additive = new AdditiveProtocol(channel);
+    proto = additive;
     if (dealer === null) {
       // Dealer-free additive sharing: the parties make their material by oblivious transfer.
       const pre = new AdditivePreprocessing(channel, additive);
       generate = (req) => pre.generate(req);
+      // Malicious security: SPDZ2k, whose authenticated material comes from the same OTs (no pool requests).
+      if (options.security === 'malicious') proto = new Spdz2kProtocol(channel, pre);
     }
-    proto = additive;
   }
   // Under malicious security every party returns what it revealed, and the session compares them.
   const party = new Party(proto, channel, options.fractionalBits, options.revealEverywhere === true || options.security === 'malicious');
