@@ -301,7 +301,7 @@ export function concat128(parts: readonly Vec128[]): Vec128 {
  * Elements [from, to) as a view (no copy).
  * @example
  * ```ts
- * const head = sub128view(x, 0, 10);
+ * const head = view128(x, 0, 10);
  * ```
  */
 export function view128(x: Vec128, from: number, to: number): Vec128 {

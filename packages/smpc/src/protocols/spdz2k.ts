@@ -90,12 +90,24 @@ export interface Auth {
   readonly m: Vec128;
 }
 
-/** The share components of an authenticated sharing. */
+/**
+ * The share components of an authenticated sharing: data low and high words, MAC low and high words.
+ * @example
+ * ```ts
+ * const share = toShare({ v, m });
+ * ```
+ */
 export function toShare(a: Auth): Share {
   return [a.v.lo, a.v.hi, a.m.lo, a.m.hi];
 }
 
-/** The authenticated sharing of share components. */
+/**
+ * The authenticated sharing of share components (the inverse of {@link toShare}).
+ * @example
+ * ```ts
+ * const { v, m } = toAuth(share);
+ * ```
+ */
 export function toAuth(s: Share): Auth {
   if (s.length !== 4) throw new RangeError(`an SPDZ2k share has 4 components, got ${s.length}`);
   return { v: { lo: s[0], hi: s[1] }, m: { lo: s[2], hi: s[3] } };
