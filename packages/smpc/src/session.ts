@@ -1191,7 +1191,7 @@ export class SmpcSession {
     }
     if (zeros.xor > MAX_PREPROCESS_ELEMENTS || zeros.arith > MAX_PREPROCESS_ELEMENTS) {
       throw new RangeError(
-        `plan needs ${Math.max(zeros.xor, zeros.arith)} shares of zero in total, more than the ${MAX_PREPROCESS_ELEMENTS} one preprocess call ` +
+        `plan needs ${Math.max(zeros.xor, zeros.arith)} ${spdz2k ? 'random bits or triples' : 'shares of zero'} in total, more than the ${MAX_PREPROCESS_ELEMENTS} one preprocess call ` +
           `allocates; split it over several calls`,
       );
     }
