@@ -14,7 +14,7 @@
 //   - additive sharing across processes, dealer-free, semi-honest against malicious (SPDZ2k), on --spdz-n
 //     elements and --spdz-rows rows.
 // Run: node_modules/.bin/node bench/smpc-network.ts [--n 1000000] [--ncmp 100000] [--rows 100000] [--runs 3] [--latency 10]
-//      [--spdz-n 2000] [--spdz-rows 100]
+//      [--spdz-n 1000] [--spdz-rows 50] [--warm 65536]
 // The last line is machine-readable: SMPC_NETWORK_RESULTS {...}
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -36,6 +36,8 @@ const NCMP = Math.min(arg('ncmp', 100_000), N);
 const ROWS = arg('rows', 100_000);
 const RUNS = arg('runs', 3);
 const LATENCY = arg('latency', 10);
+/** Warm-up elements (the SPDZ2k run passes a small count: its material is made during the warm-up). */
+const WARM = arg('warm', 65_536);
 const FEATURES = 20;
 
 /** Deterministic inputs (the same in every process; each owner shares its own). */
@@ -94,8 +96,8 @@ async function program(session: Session, me: number, latencyOnly: boolean): Prom
   }
   // Warm-up: TurboFan optimizes the kernels on realistic sizes.
   for (let k = 0; k < 2; k++) {
-    const w1 = session.sliceRows(a, 0, Math.min(65_536, N));
-    const w2 = session.sliceRows(b, 0, Math.min(65_536, N));
+    const w1 = session.sliceRows(a, 0, Math.min(WARM, N));
+    const w2 = session.sliceRows(b, 0, Math.min(WARM, N));
     const outs = [session.mul(w1, w2), session.lessThan(w1, w2), session.sigmoid(w1)];
     await session.sync();
     session.free(w1, w2, ...outs);
@@ -252,9 +254,9 @@ const tlsFree = await overTls(false, 0, false);
 const tlsMalicious = await overTls(false, 0, false, 'malicious');
 // Additive sharing across processes, dealer-free: semi-honest against malicious (SPDZ2k), on --spdz-n elements and
 // --spdz-rows rows (SPDZ2k's offline phase is far slower; it is made first and not timed).
-const SPDZ_N = arg('spdz-n', 2000);
-const SPDZ_ROWS = arg('spdz-rows', 100);
-const small = ['--n', String(SPDZ_N), '--ncmp', String(SPDZ_N), '--rows', String(SPDZ_ROWS)];
+const SPDZ_N = arg('spdz-n', 1000);
+const SPDZ_ROWS = arg('spdz-rows', 50);
+const small = ['--n', String(SPDZ_N), '--ncmp', String(SPDZ_N), '--rows', String(SPDZ_ROWS), '--warm', '32'];
 const tlsAdditive = await overTls(false, 0, false, 'semi-honest', 'additive', small);
 const tlsSpdz = await overTls(false, 0, false, 'malicious', 'additive', small);
 const rate = (elements: number, ms: number[]): number => elements / (median(ms) / 1000);

@@ -11,7 +11,7 @@
 // --spdz-n elements and --spdz-rows LR rows (its offline phase is far slower), and its authenticated triples.
 //
 // Run: node_modules/.bin/node bench/smpc.ts [--n 1000000] [--rows 100000] [--runs 5] [--ot-triples 200000]
-//      [--spdz-n 2000] [--spdz-rows 100] [--spdz-triples 16384]
+//      [--spdz-n 1000] [--spdz-rows 50] [--spdz-triples 16384]
 // The last line is machine-readable: SMPC_RESULTS {"mulPerSec":..., "cmpPerSec":..., "lrRowsPerSec":..., ...}
 import { ensureSourceCondition, median } from './support.ts';
 
@@ -391,8 +391,8 @@ console.log(
 // Malicious security for additive sharing (SPDZ2k: MACs over Z_2^128, authenticated material made by the parties
 // by OT, checked by sacrifice): online against semi-honest dealer-free additive sharing on the same (smaller)
 // sizes, and the authenticated triples' rate against the semi-honest OT triples'.
-const SPDZ_N = arg('spdz-n', 2000);
-const SPDZ_ROWS = arg('spdz-rows', 100);
+const SPDZ_N = arg('spdz-n', 1000);
+const SPDZ_ROWS = arg('spdz-rows', 50);
 const xs = x.subarray(0, SPDZ_N);
 const ys = y.subarray(0, SPDZ_N);
 const rowsS = rows.subarray(0, SPDZ_ROWS * FEATURES);
