@@ -21,7 +21,7 @@ function post(m: FromWorker): void {
 
 port.once('message', (m: { ports: (MessagePort | null)[] }) => {
   port.on('message', (msg: { type?: string }) => {
-    if (msg.type === 'memory') post(reportMemory());
+    if (msg.type === 'memory') void reportMemory().then(post);
   });
   const transport = new MessagePortTransport(parties, m.ports, (e) => post({ type: 'error', seq: -1, error: serializeError(e) }));
   post({ type: 'ready' });

@@ -46,7 +46,7 @@ port.once('message', (m: { type: string; ports: (MessagePort | null)[] }) => {
       // From now on the runtime reports its own failures (transport failures included, once).
       report = () => {};
       port.on('message', (msg: { type: string; seq: number; operation: Operation }) => {
-        if (msg.type === 'memory') post(reportMemory());
+        if (msg.type === 'memory') void reportMemory().then(post);
         if (msg.type === 'op') runtime.submit(msg.seq, msg.operation);
       });
       post({ type: 'ready' });

