@@ -5,7 +5,9 @@
  * - {@link SmpcSession}: start parties (additive n-party sharing with dealer triples or, `dealer: 'none'`, triples by
  *   oblivious transfer; or replicated 3-party
  *   sharing, dealer-free by default: the parties make their own preprocessing), share inputs, compute on {@link SecretTensor} handles, reveal results, close.
- *   `SmpcSession.connect` joins a session across machines as one party.
+ *   `security: 'malicious'` checks every opening and product before a reveal (replicated: redundant openings and
+ *   verified triples; additive: SPDZ2k MACs over Z_2^128). `SmpcSession.connect` joins a session across machines
+ *   as one party.
  * - {@link generateIdentity}, {@link startDealer}: a party's pinned self-signed certificate; the dealer process.
  * - {@link ProtocolAbortError}: the one error to branch on (a party crashed, hung or misbehaved).
  * - Applications: secure aggregation, joint statistics, logistic regression inference and training.
