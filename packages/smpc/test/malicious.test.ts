@@ -21,6 +21,7 @@ import { MessagePortTransport } from '../src/transport/message-port.ts';
 import { connectAll, setup } from './support/network.ts';
 import { SCALE, ring } from './support/fixed-point.ts';
 import { expectExactOrOneUlpProducts } from './support/products.ts';
+import { sweepCases, sweepFailures, type SweepOp } from './support/sweep.ts';
 
 describe('bucket sizes of the triple verification', () => {
   it('keep the best attack (B bad triples in one bucket) below 2^-(s + 20) per batch', () => {
@@ -159,7 +160,7 @@ async function tampered(fault: FaultInjection, op: (s: SmpcSession, x: SecretTen
 }
 
 describe('fault-injection sweep under malicious security', () => {
-  const ops: [string, (s: SmpcSession, x: SecretTensor, y: SecretTensor) => SecretTensor][] = [
+  const ops: SweepOp[] = [
     ['input', (_s, x) => x],
     ['mul', (s, x, y) => s.mul(x, y)],
     ['matmul', (s, x, y) => s.matmul(x, y)],
@@ -167,40 +168,10 @@ describe('fault-injection sweep under malicious security', () => {
     ['sigmoid', (s, x) => s.sigmoid(x)],
     ['reveal', (s, x, y) => s.add(x, y)],
   ];
-  // Which message the party sends from the start of the operation is altered: the first, and one drawn from a
-  // seeded generator in [1, 12), or in [1, 4) for input and reveal, whose runs send fewer messages after it
-  // (a tamper that never fires would leave nothing to detect).
-  const rng = seededTestRng('malicious-sweep');
-  const pick = (name: string): number => {
-    const b = new Uint8Array(1);
-    rng.fillBytes(b);
-    return 1 + (b[0] % (name === 'input' || name === 'reveal' ? 3 : 11));
-  };
-  const cases: { name: string; party: number; kind: FaultInjection['kind']; message: number }[] = [];
-  ops.forEach(([name], i) => {
-    for (const kind of ['addError', 'flipBit'] as const) {
-      for (const message of [0, pick(name)]) cases.push({ name, party: (i + message) % 3, kind, message });
-    }
-    cases.push({ name, party: i % 3, kind: 'wrongOpen', message: 0 });
-  });
+  const cases = sweepCases(ops, 'malicious-sweep', 3);
 
   it(`aborts all ${cases.length} tampered runs with ProtocolAbortError and reveals nothing`, async () => {
-    const outcomes: string[] = [];
-    for (const c of cases) {
-      const op = (ops.find(([n]) => n === c.name) as (typeof ops)[number])[1];
-      const r = await tampered(
-        { party: c.party, operation: c.name, kind: c.kind, ...(c.kind === 'wrongOpen' ? {} : { message: c.message }) },
-        op,
-      );
-      const label = `${c.name} party ${c.party} ${c.kind} message ${c.message}`;
-      if (!(r instanceof ProtocolAbortError)) {
-        outcomes.push(`${label}: ${r instanceof Float64Array ? `revealed ${Array.from(r)}` : String(r)}`);
-        continue;
-      }
-      // The cause is a failed check, not a crash or a timeout.
-      if (!/check failed|did not confirm|tampered/.test(r.message)) outcomes.push(`${label}: ${r.message}`);
-    }
-    expect(outcomes).toEqual([]);
+    expect(await sweepFailures(cases, ops, tampered)).toEqual([]);
   }, 240_000);
 });
 

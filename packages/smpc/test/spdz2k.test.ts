@@ -16,6 +16,7 @@ import { MessagePortTransport } from '../src/transport/message-port.ts';
 import { connectAll, setup } from './support/network.ts';
 import { SCALE, ring, ulpOffset } from './support/fixed-point.ts';
 import { expectExactOrOneUlpProducts } from './support/products.ts';
+import { sweepCases, sweepFailures, type SweepOp } from './support/sweep.ts';
 
 /** n SPDZ2k parties in this thread (MessageChannels), every random choice from seeded generators. */
 function inThread(n: number, seed: string): { transports: MessagePortTransport[]; channels: Channel[]; protos: Spdz2kProtocol[] } {
@@ -268,45 +269,17 @@ async function tampered(fault: FaultInjection, op: (s: SmpcSession, x: SecretTen
 }
 
 describe('fault-injection sweep under SPDZ2k', () => {
-  const ops: [string, (s: SmpcSession, x: SecretTensor, y: SecretTensor) => SecretTensor][] = [
+  const ops: SweepOp[] = [
     ['input', (_s, x) => x],
     ['mul', (s, x, y) => s.mul(x, y)],
     ['matmul', (s, x, y) => s.matmul(x, y)],
     ['lessThan', (s, x, y) => s.lessThan(x, y)],
     ['reveal', (s, x, y) => s.add(x, y)],
   ];
-  // The altered message: the first the party sends in the operation, and one drawn from a seeded generator in
-  // [1, 12) (in [1, 4) for input and reveal, which send fewer).
-  const rng = seededTestRng('spdz2k-sweep');
-  const pick = (name: string): number => {
-    const b = new Uint8Array(1);
-    rng.fillBytes(b);
-    return 1 + (b[0] % (name === 'input' || name === 'reveal' ? 3 : 11));
-  };
-  const cases: { name: string; party: number; kind: FaultInjection['kind']; message: number }[] = [];
-  ops.forEach(([name], i) => {
-    for (const kind of ['addError', 'flipBit'] as const) {
-      for (const message of [0, pick(name)]) cases.push({ name, party: (i + message) % 2, kind, message });
-    }
-    cases.push({ name, party: i % 2, kind: 'wrongOpen', message: 0 });
-  });
+  const cases = sweepCases(ops, 'spdz2k-sweep', 2);
 
   it(`aborts all ${cases.length} tampered runs with ProtocolAbortError and reveals nothing`, async () => {
-    const outcomes: string[] = [];
-    for (const c of cases) {
-      const op = (ops.find(([n]) => n === c.name) as (typeof ops)[number])[1];
-      const r = await tampered(
-        { party: c.party, operation: c.name, kind: c.kind, ...(c.kind === 'wrongOpen' ? {} : { message: c.message }) },
-        op,
-      );
-      const label = `${c.name} party ${c.party} ${c.kind} message ${c.message}`;
-      if (!(r instanceof ProtocolAbortError)) {
-        outcomes.push(`${label}: ${r instanceof Float64Array ? `revealed ${Array.from(r)}` : String(r)}`);
-        continue;
-      }
-      if (!/check failed|did not confirm|tampered|expected/.test(r.message)) outcomes.push(`${label}: ${r.message}`);
-    }
-    expect(outcomes).toEqual([]);
+    expect(await sweepFailures(cases, ops, tampered)).toEqual([]);
   }, 300_000);
 });
 
