@@ -422,40 +422,8 @@ export function invSqrt128(a: Vec128): { y: Vec128; bad: number } {
  * ```
  */
 export function addShifted128(acc: Vec128, x: Vec128, j: number): Vec128 {
-  const n = acc.lo.length;
-  if (!LITTLE_ENDIAN) {
-    for (let i = 0; i < n; i++) set128(acc, i, get128(acc, i) + (get128(x, i) << BigInt(j)));
-    return acc;
-  }
-  const al = words(acc.lo);
-  const ah = words(acc.hi);
-  const xl = words(x.lo);
-  const xh = words(x.hi);
-  const q = j >>> 5;
-  const r = j & 31;
-  const s = 32 - r;
-  const w = [0, 0, 0, 0];
-  for (let e = 0; e < 2 * n; e += 2) {
-    const x0 = xl[e];
-    const x1 = xl[e + 1];
-    const x2 = xh[e];
-    const x3 = xh[e + 1];
-    // The shifted limbs: limb k of x << j takes limb k - q shifted left by r, and the top r bits of limb k - q - 1.
-    const src = [x0, x1, x2, x3];
-    for (let k = 0; k < 4; k++) {
-      const a = k - q >= 0 ? src[k - q] : 0;
-      const b = r !== 0 && k - q - 1 >= 0 ? src[k - q - 1] >>> s : 0;
-      w[k] = ((r === 0 ? a : a << r) | b) >>> 0;
-    }
-    let t = al[e] + w[0];
-    al[e] = t;
-    t = al[e + 1] + w[1] + (t >= TWO32 ? 1 : 0);
-    al[e + 1] = t;
-    t = ah[e] + w[2] + (t >= TWO32 ? 1 : 0);
-    ah[e] = t;
-    ah[e + 1] = ah[e + 1] + w[3] + (t >= TWO32 ? 1 : 0);
-  }
-  return acc;
+  // One bit position of `shiftSum128` whose weight is 2^j (offset -j).
+  return shiftSum128(x, acc.lo.length, 0, 1, -j, acc);
 }
 
 /**
@@ -494,41 +462,26 @@ export function shiftSum128(src: Vec128, n: number, from: number, to: number, of
       const x1 = sl[e + 1];
       const x2 = sh[e];
       const x3 = sh[e + 1];
-      // Limb k of x lands in limb k + q shifted left by r; its top r bits in limb k + q + 1.
-      if (r === 0) {
-        if (q === 0) {
-          s0 += x0;
-          s1 += x1;
-          s2 += x2;
-          s3 += x3;
-        } else if (q === 1) {
-          s1 += x0;
-          s2 += x1;
-          s3 += x2;
-        } else if (q === 2) {
-          s2 += x0;
-          s3 += x1;
-        } else s3 += x0;
-      } else {
-        const u = 32 - r;
-        const y0 = (x0 << r) >>> 0;
-        const y1 = ((x1 << r) | (x0 >>> u)) >>> 0;
-        const y2 = ((x2 << r) | (x1 >>> u)) >>> 0;
-        const y3 = ((x3 << r) | (x2 >>> u)) >>> 0;
-        if (q === 0) {
-          s0 += y0;
-          s1 += y1;
-          s2 += y2;
-          s3 += y3;
-        } else if (q === 1) {
-          s1 += y0;
-          s2 += y1;
-          s3 += y2;
-        } else if (q === 2) {
-          s2 += y0;
-          s3 += y1;
-        } else s3 += y0;
-      }
+      // Limb k of x lands in limb k + q shifted left by r; its top r bits in limb k + q + 1 (x >>> 32 would be
+      // x >>> 0 in JavaScript, hence the r = 0 guard).
+      const u = 32 - r;
+      const y0 = (x0 << r) >>> 0;
+      const y1 = ((x1 << r) | (r === 0 ? 0 : x0 >>> u)) >>> 0;
+      const y2 = ((x2 << r) | (r === 0 ? 0 : x1 >>> u)) >>> 0;
+      const y3 = ((x3 << r) | (r === 0 ? 0 : x2 >>> u)) >>> 0;
+      if (q === 0) {
+        s0 += y0;
+        s1 += y1;
+        s2 += y2;
+        s3 += y3;
+      } else if (q === 1) {
+        s1 += y0;
+        s2 += y1;
+        s3 += y2;
+      } else if (q === 2) {
+        s2 += y0;
+        s3 += y1;
+      } else s3 += y0;
     }
     let c = Math.floor(s0 / TWO32);
     al[2 * i] = s0 - c * TWO32;

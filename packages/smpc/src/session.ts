@@ -68,6 +68,8 @@ export { SecretTensor } from './secret-tensor.ts';
  * party holds a few arrays per kind): more would exhaust a worker's heap and abort the session.
  */
 const MAX_PREPROCESS_ELEMENTS = 2 ** 24;
+/** Random bits or triples one preprocess call makes under SPDZ2k (64 MiB of bits, 192 MiB of triples). */
+const MAX_SPDZ2K_PREPROCESS = 2 ** 21;
 
 /** Most elements of one input given by its shape alone (2^27: a 1 GiB share on the receiving parties). */
 const MAX_INPUT_ELEMENTS = 2 ** 27;
@@ -1189,9 +1191,12 @@ export class SmpcSession {
         );
       }
     }
-    if (zeros.xor > MAX_PREPROCESS_ELEMENTS || zeros.arith > MAX_PREPROCESS_ELEMENTS) {
+    // SPDZ2k keeps its material authenticated in Z_2^128 (32 bytes per bit, 96 per triple): a lower limit, so that
+    // a plan fails here instead of exhausting a party's memory.
+    const most = spdz2k ? MAX_SPDZ2K_PREPROCESS : MAX_PREPROCESS_ELEMENTS;
+    if (zeros.xor > most || zeros.arith > most) {
       throw new RangeError(
-        `plan needs ${Math.max(zeros.xor, zeros.arith)} ${spdz2k ? 'random bits or triples' : 'shares of zero'} in total, more than the ${MAX_PREPROCESS_ELEMENTS} one preprocess call ` +
+        `plan needs ${Math.max(zeros.xor, zeros.arith)} ${spdz2k ? 'random bits or triples' : 'shares of zero'} in total, more than the ${most} one preprocess call ` +
           `allocates; split it over several calls`,
       );
     }

@@ -314,6 +314,16 @@ describe('SPDZ2k: options and parties across processes', () => {
     await expect(SmpcSession.start({ parties: 3, protocol: 'additive', security: 'malicious', statisticalSecurity: 56 })).rejects.toThrow(
       /statisticalSecurity must be an integer in \[40, 55\] for the additive protocol/,
     );
+    // A plan whose authenticated material would not fit a party's memory is refused at the call.
+    const s = await SmpcSession.start({ parties: 2, protocol: 'additive', security: 'malicious' });
+    try {
+      await expect(s.preprocess({ mul: 40_000 })).rejects.toThrow(
+        /plan needs 2560000 random bits or triples in total, more than the 2097152/,
+      );
+      expect(Array.from(await s.reveal(await s.share(0, [1.5])))).toEqual([1.5]);
+    } finally {
+      await s.close();
+    }
   });
 
   it('three TLS parties compute with MAC checks', async () => {

@@ -79,6 +79,13 @@ const BIAS = 1n << 62n;
 const VERDICT_OK = 0x4f4bn;
 /** Smallest batch of material made at once (a batch costs a few rounds whatever its size). */
 const MIN_BATCH = 256;
+/** Largest batch of material made at once: bounds the memory and the purely local time of one step. */
+const MAKE_BATCH = 2 ** 16;
+/**
+ * Elements per truncation or comparison step: each element takes 64 random bits, so a step holds at most 2^20
+ * authenticated bits (32 MiB) whatever the operation's size.
+ */
+const ELEMENT_CHUNK = 2 ** 14;
 /** Element products per block of a matrix product. */
 const MATMUL_BLOCK = 2 ** 18;
 /** Opened values kept for one MAC check before a check runs on its own (bounds the memory). */
@@ -512,9 +519,7 @@ export class Spdz2kProtocol implements Protocol {
   }
 
   async #ensure(store: Store, n: number, make: (k: number) => Promise<void>): Promise<void> {
-    if (store.size >= n) return;
-    const k = Math.max(MIN_BATCH, n - store.size);
-    await make(k);
+    while (store.size < n) await make(Math.min(MAKE_BATCH, Math.max(MIN_BATCH, n - store.size)));
   }
 
   /**
@@ -526,12 +531,11 @@ export class Spdz2kProtocol implements Protocol {
    * ```
    */
   async prepareTriples(bits: number, triples: number): Promise<void> {
-    const needTriples = triples + Math.max(0, bits - this.#bits.size) - this.#triples.size;
-    if (needTriples > 0) await this.#makeTriples(Math.max(MIN_BATCH, needTriples));
+    const newBits = Math.max(0, bits - this.#bits.size);
+    await this.#ensure(this.#triples, triples + newBits, (k) => this.#makeTriples(k));
     // Random values: one per new bit (its u), and one per 64 bits for the masked opening that uses them.
-    const needRandoms = Math.max(0, bits - this.#bits.size) + Math.ceil(bits / 64) - this.#randoms.size;
-    if (needRandoms > 0) await this.#makeRandoms(Math.max(MIN_BATCH, needRandoms));
-    if (bits > this.#bits.size) await this.#makeBits(bits - this.#bits.size);
+    await this.#ensure(this.#randoms, newBits + Math.ceil(bits / 64), (k) => this.#makeRandoms(k));
+    await this.#ensure(this.#bits, bits, (k) => this.#makeBits(k));
     // Input and private-output masks for every party, so that the online phase of inputs needs no OT either.
     if (this.#masks.some((m) => m.size < MIN_BATCH)) await this.#makeAllMasks(MIN_BATCH);
   }
@@ -649,7 +653,11 @@ export class Spdz2kProtocol implements Protocol {
    * const t = await protocol.truncate(z, 16);
    * ```
    */
-  async truncate(z: Share, shift: number): Promise<Share> {
+  truncate(z: Share, shift: number): Promise<Share> {
+    return chunked(z, (part) => this.#truncate(part, shift));
+  }
+
+  async #truncate(z: Share, shift: number): Promise<Share> {
     const n = z[0].length;
     const { c, all, bits } = await this.#maskedOpen(toAuth(z), BIAS);
     const sk = new BigUint64Array(n);
@@ -670,7 +678,11 @@ export class Spdz2kProtocol implements Protocol {
    * const negative = await protocol.ltz(x);
    * ```
    */
-  async ltz(x: Share): Promise<Share> {
+  ltz(x: Share): Promise<Share> {
+    return chunked(x, (part) => this.#ltz(part));
+  }
+
+  async #ltz(x: Share): Promise<Share> {
     const n = x[0].length;
     const { c, bits } = await this.#maskedOpen(toAuth(x), 0n);
     const cw = new Uint32Array(c.buffer, c.byteOffset, 2 * n);
@@ -744,6 +756,24 @@ export class Spdz2kProtocol implements Protocol {
   additivePart(): BigUint64Array {
     throw new RangeError('SPDZ2k sharing has no unauthenticated additive part');
   }
+}
+
+/** f on every ELEMENT_CHUNK elements of x in turn, the results joined (one call when x is that small). */
+async function chunked(x: Share, f: (part: Share) => Promise<Share>): Promise<Share> {
+  const n = x[0].length;
+  if (n <= ELEMENT_CHUNK) return f(x);
+  const parts: Share[] = [];
+  for (let from = 0; from < n; from += ELEMENT_CHUNK)
+    parts.push(await f(x.map((c) => c.subarray(from, Math.min(n, from + ELEMENT_CHUNK)))));
+  return x.map((_, k) => {
+    const out = new BigUint64Array(n);
+    let at = 0;
+    for (const p of parts) {
+      out.set(p[k], at);
+      at += p[k].length;
+    }
+    return out;
+  });
 }
 
 /** out[i] = sel[i] ? a[i] : b[i] for authenticated sharings (a public selector). */
