@@ -11,7 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { logisticRegression, mlp, trainDpSgd, trainSgd } from '../src/sgd/index.ts';
 import { fromTfjs } from '../src/tfjs/index.ts';
-import { type Net, checkAgainstLoop, labels, norm, values } from './support/tfjs.ts';
+import { type Net, checkAgainstLoop, fixWeights, labels, norm, values } from './support/tfjs.ts';
 
 beforeAll(async () => {
   tf.env().set('IS_TEST', true); // no "install tfjs-node" banner from the cpu backend in the test output
@@ -104,9 +104,10 @@ describe('fromTfjs: per-example clipped sums equal an explicit per-example loop'
 });
 
 function smallNet(): Net {
-  return tfl.sequential({
+  const net = tfl.sequential({
     layers: [tfl.layers.dense({ units: 6, inputShape: [4], activation: 'relu' }), tfl.layers.dense({ units: 1, activation: 'sigmoid' })],
   });
+  return fixWeights(net, 2);
 }
 
 /** The built-in twin of smallNet (two layers, so per-layer clipping splits C over the same number of groups). */
