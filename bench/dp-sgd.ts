@@ -29,7 +29,8 @@
 // kernels) in alternating runs, so the speed-up of the SIMD kernels is a ratio measured in one run.
 //
 // The last section trains the same MLP 30-64-64-1 built as a TensorFlow.js model through `@ppml/dp/tfjs` on the
-// wasm backend (XNNPACK, SIMD) at batch 256: DP-SGD epoch / plain SGD epoch (goal <= 1.5x).
+// wasm backend (XNNPACK, SIMD) at batch 256: DP-SGD epoch / plain SGD epoch (goal <= 1.5x), and DP-SGD with
+// `clippedSum: 'float64'` (per-example gradients clipped and summed in float64) against the float32 ghost sum.
 //
 // Usage (repository root): node_modules/.bin/node bench/dp-sgd.ts [--quick] [--only <text>]
 // --only keeps the cases whose name contains <text> (case-insensitive, e.g. `--only mlp`) and skips the noise,
@@ -383,8 +384,9 @@ if (only === null) {
   const data = synthetic(quick ? 5000 : 20_000, 30);
   const q = 256 / data.x.length;
   const epochs = 3;
-  const timeTfjs = (mode: 'sgd' | 'dp'): number[] => {
-    const model = fromTfjs(makeNet(), { loss: 'binaryCrossentropy' });
+  type TfjsMode = 'sgd' | 'dp' | 'dp64';
+  const timeTfjs = (mode: TfjsMode): number[] => {
+    const model = fromTfjs(makeNet(), { loss: 'binaryCrossentropy', clippedSum: mode === 'dp64' ? 'float64' : 'float32' });
     const times: number[] = [];
     let last = performance.now();
     const onProgress = (): void => {
@@ -400,14 +402,16 @@ if (only === null) {
     return times.slice(1);
   };
   timeTfjs('sgd');
-  const t: Record<'sgd' | 'dp', number[]> = { sgd: [], dp: [] };
+  const t: Record<TfjsMode, number[]> = { sgd: [], dp: [], dp64: [] };
   for (let r = 0; r < RUNS; r++) {
-    for (const mode of r % 2 === 0 ? (['sgd', 'dp'] as const) : (['dp', 'sgd'] as const)) t[mode].push(...timeTfjs(mode));
+    for (const mode of r % 2 === 0 ? (['sgd', 'dp', 'dp64'] as const) : (['dp64', 'dp', 'sgd'] as const)) t[mode].push(...timeTfjs(mode));
   }
   const sgdMs = median(t.sgd);
   const dpMs = median(t.dp);
+  const dp64Ms = median(t.dp64);
   console.log(
     `\nfromTfjs MLP 30-64-64-1 on tfjs-backend-wasm (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}), synthetic ${data.x.length} x 30, batch 256: ` +
-      `plain ${sgdMs.toFixed(1)} ms/epoch, DP ${dpMs.toFixed(1)} ms/epoch, DP/plain ${(dpMs / sgdMs).toFixed(2)}x (goal <= 1.5x: ${dpMs / sgdMs <= 1.5 ? 'met' : 'NOT met'})`,
+      `plain ${sgdMs.toFixed(1)} ms/epoch, DP ${dpMs.toFixed(1)} ms/epoch, DP/plain ${(dpMs / sgdMs).toFixed(2)}x (goal <= 1.5x: ${dpMs / sgdMs <= 1.5 ? 'met' : 'NOT met'}); ` +
+      `DP with clippedSum 'float64' ${dp64Ms.toFixed(1)} ms/epoch (${(dp64Ms / dpMs).toFixed(2)}x the float32 ghost sum)`,
   );
 }

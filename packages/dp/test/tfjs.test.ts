@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { logisticRegression, mlp, trainDpSgd, trainSgd } from '../src/sgd/index.ts';
+import { hasGhostClipping, logisticRegression, mlp, trainDpSgd, trainSgd } from '../src/sgd/index.ts';
 import { fromTfjs } from '../src/tfjs/index.ts';
 import { type Net, checkAgainstLoop, fixWeights, labels, norm, values } from './support/tfjs.ts';
 
@@ -179,6 +179,28 @@ describe('fromTfjs with the trainers', () => {
     perUser.dispose();
   });
 
+  it("clippedSum 'float64' clips and sums per-example gradients in float64 and otherwise trains the same", () => {
+    const options = { x: X, y: Y, epochs: 2, sampleRate: 0.25, learningRate: 0.3, clipNorm: 0.5, noiseMultiplier: 1.1, delta: 1e-5 };
+    const ghost = fromTfjs(smallNet(), { loss: 'binaryCrossentropy' });
+    const exact = fromTfjs(smallNet(), { loss: 'binaryCrossentropy', clippedSum: 'float64' });
+    expect(hasGhostClipping(ghost)).toBe(true);
+    expect(hasGhostClipping(exact)).toBe(false);
+    expect(Array.from(exact.parameters)).toEqual(Array.from(ghost.parameters));
+    const a = trainDpSgd({ ...options, model: ghost, rng: seededTestRng('tfjs-f64') });
+    const b = trainDpSgd({ ...options, model: exact, rng: seededTestRng('tfjs-f64') });
+    expect(b.epsilon).toBe(a.epsilon);
+    expect(b.statement).toBe(a.statement);
+    // same batches and noise; the sums differ by float32 rounding only
+    const d = Float64Array.from(exact.parameters, (v, k) => v - ghost.parameters[k]);
+    expect(norm(d)).toBeGreaterThan(0);
+    expect(norm(d) / norm(ghost.parameters)).toBeLessThan(1e-5);
+    // plain SGD still takes the batched path
+    const s = trainSgd({ model: exact, x: X, y: Y, epochs: 1, sampleRate: 0.5, learningRate: 0.1, rng: seededTestRng('tfjs-f64-sgd') });
+    expect(s.private).toBe(false);
+    ghost.dispose();
+    exact.dispose();
+  });
+
   it('plain SGD learns a separable problem and predict/save see the trained weights', async () => {
     const net = smallNet();
     const model = fromTfjs(net, { loss: 'binaryCrossentropy' });
@@ -270,6 +292,9 @@ describe('fromTfjs refuses what it cannot train', () => {
   it('checks its options and the model', () => {
     const net = smallNet();
     expect(() => fromTfjs(net, { loss: 'hinge' as never })).toThrow(RangeError);
+    expect(() => fromTfjs(net, { loss: 'binaryCrossentropy', clippedSum: 'float16' as never })).toThrow(
+      /options\.clippedSum must be 'float32' or 'float64'/,
+    );
     expect(() => fromTfjs(net, { loss: 'binaryCrossentropy', extra: 1 } as never)).toThrow(TypeError);
     expect(() => fromTfjs({} as never, { loss: 'binaryCrossentropy' })).toThrow(TypeError);
     expect(() => fromTfjs(net, { loss: 'sparseCategoricalCrossentropy' })).toThrow(RangeError);

@@ -111,10 +111,29 @@ export interface GhostClippingModel extends TrainableModel {
    * (`perGroup` false), or one per example and group at `i * groups + l` (`perGroup` true).
    */
   accumulateGradient(weights: Float64Array | null, perGroup: boolean, out: Float64Array): void;
+  /**
+   * False: the trainers do not use the three methods above but `perSampleGradients`, clipping and summing in
+   * float64 (for a model whose ghost kernels sum in a lower precision than the noise margin covers). Absent or
+   * true: they do.
+   */
+  readonly ghostClipping?: boolean;
 }
 
 /**
- * True when `model` implements the ghost-clipping kernels. A `model` that is not an object at all is a TypeError
+ * Internal: `model` when it has the ghost-clipping kernels, whether or not it opts out of them for clipped sums
+ * (plain SGD sums unclipped gradients and needs no sensitivity bound, so it uses them either way); else null.
+ */
+export function ghostKernels(model: TrainableModel): GhostClippingModel | null {
+  const m = model as Partial<GhostClippingModel>;
+  return typeof m.forwardBackward === 'function' &&
+    typeof m.perSampleSquaredNorms === 'function' &&
+    typeof m.accumulateGradient === 'function'
+    ? (model as GhostClippingModel)
+    : null;
+}
+
+/**
+ * True when `model` implements the ghost-clipping kernels and does not opt out of them (`ghostClipping: false`). A `model` that is not an object at all is a TypeError
  * (it cannot be a {@link TrainableModel}), not `false`.
  * @example
  * ```ts
@@ -125,8 +144,5 @@ export function hasGhostClipping(model: TrainableModel): model is GhostClippingM
   if (model === null || (typeof model !== 'object' && typeof model !== 'function')) {
     throw new TypeError(`model must be a TrainableModel object, got ${describeValue(model)}`);
   }
-  const m = model as Partial<GhostClippingModel>;
-  return (
-    typeof m.forwardBackward === 'function' && typeof m.perSampleSquaredNorms === 'function' && typeof m.accumulateGradient === 'function'
-  );
+  return (model as Partial<GhostClippingModel>).ghostClipping !== false && ghostKernels(model) !== null;
 }

@@ -19,7 +19,8 @@
  * is rounded to the same grid before the noise is added, so the released noisy sum is an exact multiple of g. The
  * rounding moves the sum by at most g/2 per coordinate, which adds at most g·√P to its L2 sensitivity; the noise
  * std is therefore σ·(C + g·√P) ({@link gradientNoiseStd}), so the accountant's σ stays exact. g ≈ σC·2^-29, so
- * the margin is negligible (and it also covers float rounding in the clipped sum).
+ * the margin is negligible (and it also covers float64 rounding in the clipped sum; a model that sums its
+ * clipped gradients in float32, as `fromTfjs`' ghost clipping does, rounds more than it covers: see the README).
  * @module
  */
 import { type Rng, assertInRange, assertInteger, assertOptions, assertPositive, assertRng, cryptoRng, describeValue } from '@ppml/core';

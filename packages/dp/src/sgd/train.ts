@@ -32,7 +32,7 @@ import type { RdpAccountant } from '../accountant/rdp-accountant.ts';
 import { type Accountant, createAccountant } from '../accountant/registry.ts';
 import { gradientRows } from './clip.ts';
 import { makeDpStep } from './dp-step.ts';
-import { type TrainableModel, hasGhostClipping } from './model.ts';
+import { type TrainableModel, ghostKernels } from './model.ts';
 import { ParallelNoise } from './parallel-noise.ts';
 import { type Loop, runLoop, statsOf } from './train-loop.ts';
 import { DP_SGD_KEYS, SGD_KEYS, indexUsers, plan, prepare, probeGradient, resolveDpSetup } from './train-setup.ts';
@@ -55,6 +55,7 @@ export function trainSgd<M extends TrainableModel>(options: TrainSgdOptions<M>):
   const model = options.model;
   const P = model.parameters.length;
   probeGradient(model, prepared);
+  const ghost = ghostKernels(model);
   const loop: Loop = {
     prepared,
     plan: p,
@@ -65,9 +66,9 @@ export function trainSgd<M extends TrainableModel>(options: TrainSgdOptions<M>):
       grad.fill(0);
       if (rows === 0) return { lossSum: 0, correct: 0 };
       let stats: { lossSum: number; correct: number };
-      if (hasGhostClipping(model)) {
-        stats = model.forwardBackward(xb, yb, rows);
-        model.accumulateGradient(null, false, grad);
+      if (ghost !== null) {
+        stats = ghost.forwardBackward(xb, yb, rows);
+        ghost.accumulateGradient(null, false, grad);
       } else {
         const g = gradientRows(model.perSampleGradients(xb, yb, rows), P);
         for (const row of g) for (let k = 0; k < P; k++) grad[k] += row[k];

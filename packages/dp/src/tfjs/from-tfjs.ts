@@ -34,6 +34,15 @@ export interface FromTfjsOptions {
    * (K ≥ 2 outputs that are probabilities, labels 0..K-1) or `meanSquaredError` (one output, real labels).
    */
   loss: TfjsLoss;
+  /**
+   * How `trainDpSgd` forms the clipped sum. `'float32'` (default): ghost clipping, the norms and the weighted
+   * sum in tfjs float32, fast, but the sum's float32 rounding (of order B·2⁻²⁴·C at worst) is not covered by the
+   * noise margin (the same gap as Opacus). `'float64'`: per-example gradients are materialised (batch ×
+   * parameters, float32 from tfjs, each a function of its own example only), their norms taken and the clipped
+   * sum formed in float64, so no example moves the sum by more than C plus float64 rounding, which the margin
+   * covers; about 2–5x slower. Sets {@link GhostClippingModel.ghostClipping} to false.
+   */
+  clippedSum?: 'float32' | 'float64';
 }
 
 /**
@@ -145,10 +154,14 @@ function sizeOf(shape: readonly number[]): number {
  */
 export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrainableModel {
   const tfModel = checkModel(model);
-  assertOptions('options', options, ['loss']);
+  assertOptions('options', options, ['loss', 'clippedSum']);
   const loss = options.loss;
   if (!TFJS_LOSSES.includes(loss))
     throw new RangeError(`options.loss must be one of ${TFJS_LOSSES.join(', ')}, got ${describeValue(loss)}`);
+  const clippedSum = options.clippedSum ?? 'float32';
+  if (clippedSum !== 'float32' && clippedSum !== 'float64') {
+    throw new RangeError(`options.clippedSum must be 'float32' or 'float64', got ${describeValue(options.clippedSum)}`);
+  }
   const input = tfModel.inputs[0];
   const inShape = input.shape.slice(1);
   if (!inShape.every((d) => typeof d === 'number' && Number.isInteger(d) && d >= 1)) {
@@ -335,6 +348,7 @@ export function fromTfjs(model: LayersModel, options: FromTfjsOptions): TfjsTrai
     classes,
     parameters,
     parameterGroups: groups,
+    ghostClipping: clippedSum === 'float32',
     forwardBackward(x, y, rows) {
       const { stats, kept: k } = pass(x, y, rows);
       const sq = tf.tidy(() =>
