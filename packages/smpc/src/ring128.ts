@@ -341,6 +341,86 @@ export function total128(x: Vec128): bigint {
 }
 
 /**
+ * Σ_i a_i·chi_i mod 2^128 for 64-bit coefficients chi: the random combination of a batched MAC check, in one
+ * pass without a product vector. The term of a's 32-bit limb j and chi's 16-bit limb k (below 2^48) falls in 16-bit
+ * column 2j + k; a column takes at most two terms per element, so eight elements' column sums stay below 2^53
+ * (exact in a double) before their carries are moved up; columns from 8 on are beyond 2^128 and never formed.
+ * @example
+ * ```ts
+ * const y = dot128x64(values, BigUint64Array.of(3n, 5n)); // 3 values[0] + 5 values[1] mod 2^128
+ * ```
+ */
+export function dot128x64(a: Vec128, chi: BigUint64Array): bigint {
+  const n = a.lo.length;
+  if (chi.length < n) throw new RangeError(`chi must have at least ${n} coefficients, got ${chi.length}`);
+  if (!LITTLE_ENDIAN) {
+    let s = 0n;
+    for (let i = 0; i < n; i++) s += get128(a, i) * chi[i];
+    return BigInt.asUintN(128, s);
+  }
+  const al = words(a.lo);
+  const ah = words(a.hi);
+  const cw = words(chi);
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  let c3 = 0;
+  let c4 = 0;
+  let c5 = 0;
+  let c6 = 0;
+  let c7 = 0;
+  for (let from = 0; from < n; from += 8) {
+    const to = Math.min(n, from + 8);
+    for (let i = from; i < to; i++) {
+      const a0 = al[2 * i];
+      const a1 = al[2 * i + 1];
+      const a2 = ah[2 * i];
+      const a3 = ah[2 * i + 1];
+      const w0 = cw[2 * i];
+      const w1 = cw[2 * i + 1];
+      const b0 = w0 & 0xffff;
+      const b1 = w0 >>> 16;
+      const b2 = w1 & 0xffff;
+      const b3 = w1 >>> 16;
+      c0 += a0 * b0;
+      c1 += a0 * b1;
+      c2 += a0 * b2 + a1 * b0;
+      c3 += a0 * b3 + a1 * b1;
+      c4 += a1 * b2 + a2 * b0;
+      c5 += a1 * b3 + a2 * b1;
+      c6 += a2 * b2 + a3 * b0;
+      c7 += a2 * b3 + a3 * b1;
+    }
+    // Carries up one column at a time (every column ends below 2^16; the carry out of column 7 is 2^128 and dropped).
+    let h = Math.floor(c0 * INV16);
+    c0 -= h * 65536;
+    c1 += h;
+    h = Math.floor(c1 * INV16);
+    c1 -= h * 65536;
+    c2 += h;
+    h = Math.floor(c2 * INV16);
+    c2 -= h * 65536;
+    c3 += h;
+    h = Math.floor(c3 * INV16);
+    c3 -= h * 65536;
+    c4 += h;
+    h = Math.floor(c4 * INV16);
+    c4 -= h * 65536;
+    c5 += h;
+    h = Math.floor(c5 * INV16);
+    c5 -= h * 65536;
+    c6 += h;
+    h = Math.floor(c6 * INV16);
+    c6 -= h * 65536;
+    c7 += h;
+    c7 -= Math.floor(c7 * INV16) * 65536;
+  }
+  const lo = BigInt(c0 + c1 * 65536) | (BigInt(c2 + c3 * 65536) << 32n);
+  const hi = BigInt(c4 + c5 * 65536) | (BigInt(c6 + c7 * 65536) << 32n);
+  return lo | (hi << 64n);
+}
+
+/**
  * out = c + d * b + e * a mod 2^128 element-wise, in one pass: the share part of a Beaver product.
  * @example
  * ```ts

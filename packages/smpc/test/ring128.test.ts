@@ -5,6 +5,7 @@ import {
   add128,
   addShifted128,
   beaver128,
+  dot128x64,
   get128,
   half128,
   invSqrt128,
@@ -51,6 +52,23 @@ describe('Z_2^128 vector kernels', () => {
         expect(list(beaver128(a, b, ab, b, a))).toEqual(pairs.map(([x, y]) => (x * y + y * y + x * x) % M));
       }),
     );
+  });
+
+  it('dot128x64 is the sum of products with 64-bit coefficients mod 2^128, at every length', () => {
+    const u64 = fc.oneof(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), fc.constantFrom(0n, 1n, (1n << 64n) - 1n, 0xffffn));
+    fc.assert(
+      fc.property(fc.array(fc.tuple(element, u64), { minLength: 0, maxLength: 40 }), (pairs) => {
+        const a = vec(pairs.map((p) => p[0]));
+        const chi = BigUint64Array.from(pairs.map((p) => p[1]));
+        expect(dot128x64(a, chi)).toBe(pairs.reduce((s, [x, c]) => s + x * c, 0n) % M);
+      }),
+    );
+    // The largest column sums: every element and coefficient at its maximum, over many chunks of eight.
+    const n = 1001;
+    const a = vec(Array.from({ length: n }, () => M - 1n));
+    const chi = new BigUint64Array(n).fill((1n << 64n) - 1n);
+    expect(dot128x64(a, chi)).toBe((BigInt(n) * (M - 1n) * ((1n << 64n) - 1n)) % M);
+    expect(() => dot128x64(a, chi.subarray(0, 3))).toThrow(RangeError);
   });
 
   it('addShifted adds x 2^j for every shift, and half halves even values', () => {

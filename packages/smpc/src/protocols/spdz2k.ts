@@ -52,6 +52,7 @@ import {
   beaver128,
   concat128,
   copy128,
+  dot128x64,
   get128,
   half128,
   invSqrt128,
@@ -401,9 +402,9 @@ export class Spdz2kProtocol implements Protocol {
       if (!bytesEqual(extras[p], digest)) throw checkFailed(`party ${p} saw different opened values`);
     }
     const n = values.lo.length;
-    const chi = lift128(expand(seed, n));
-    const y = total128(mul128(values, chi));
-    const m = total128(mul128(macs, chi));
+    const chi = expand(seed, n); // chi_j in Z_2^64 (SPDZ2k's Pi_MACCheck takes them in Z_2^s, s <= 64 here)
+    const y = dot128x64(values, chi);
+    const m = dot128x64(macs, chi);
     const z = BigInt.asUintN(128, m - this.#alpha * y);
     const zv = zeros128(1);
     set128(zv, 0, z);
