@@ -238,10 +238,29 @@ describe('a link reset while the other links are still being set up', () => {
   });
 });
 
+describe('a port taken by another process before its party listens', () => {
+  it('the test harness moves every party to fresh ports and the session runs (only that collision is retried)', async () => {
+    const s = await prepared(3, 'replicated');
+    const taken = s.peers[1].port;
+    const squatter = net.createServer((c) => c.destroy());
+    await new Promise<void>((resolve) => squatter.listen(taken, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+    const sessions = sessionsOf(await connectAll(s, 'replicated', undefined, 1500));
+    expect(s.peers[1].port).not.toBe(taken);
+    const revealed = await Promise.all(
+      sessions.map(async (ss, me) => {
+        const x = me === 0 ? await ss.share(0, Float64Array.of(1.5, -2)) : await ss.share(0, { rows: 2, cols: 1 });
+        return ss.reveal(ss.mul(x, x));
+      }),
+    );
+    for (const r of revealed) close(Array.from(r), [2.25, 4], 1e-3);
+  });
+});
+
 describe('a relay between two parties that tampers with one TLS record', () => {
   it.each(['flip', 'duplicate', 'drop', 'reorder'] as const)('%s: every party aborts, no wrong result', async (mode) => {
     const s = await prepared(3, 'replicated');
-    const proxy: Relay = await startProxy(s.peers[1].port, mode, { afterRecords: 10 });
+    const proxy: Relay = await startProxy(() => s.peers[1].port, mode, { afterRecords: 10 });
     cleanups.push(() => proxy.close());
     // Party 0 reaches party 1 through the relay.
     const sessions = sessionsOf(
@@ -326,7 +345,7 @@ describe('a stalled party', () => {
 describe('latency', () => {
   it('10 ms added per hop still gives correct results', async () => {
     const s = await prepared(3, 'replicated');
-    const proxies = await Promise.all([1, 2].map((p) => startProxy(s.peers[p].port, 'delay', { delayMs: 10 })));
+    const proxies = await Promise.all([1, 2].map((p) => startProxy(() => s.peers[p].port, 'delay', { delayMs: 10 })));
     for (const p of proxies) cleanups.push(() => p.close());
     const via = (i: number, port: number) => (i === 1 ? proxies[0].port : i === 2 ? proxies[1].port : port);
     // Every dialled link goes through a relay (party i dials the higher parties; its own entry stays direct).

@@ -122,26 +122,38 @@ export function partyProcess(
 }
 
 /** Connects every party in this process (real TLS sockets on loopback); `tweak` edits one party's options. */
-export function connectAll(
+export async function connectAll(
   s: Setup,
   protocol: 'additive' | 'replicated',
   tweak: (party: number, o: Parameters<typeof SmpcSession.connect>[0]) => Parameters<typeof SmpcSession.connect>[0] = (_, o) => o,
   timeoutMs = 5000,
 ): Promise<PromiseSettledResult<SmpcSession>[]> {
-  return Promise.allSettled(
-    s.ids.map((identity, party) =>
-      SmpcSession.connect(
-        tweak(party, {
-          party,
-          protocol,
-          peers: s.peers,
-          identity,
-          dealer: s.dealerAddress ?? undefined,
-          sessionId: 'in-process',
-          programId: 'p1',
-          timeoutMs,
-        }),
+  const attempt = (): Promise<PromiseSettledResult<SmpcSession>[]> =>
+    Promise.allSettled(
+      s.ids.map((identity, party) =>
+        SmpcSession.connect(
+          tweak(party, {
+            party,
+            protocol,
+            peers: s.peers,
+            identity,
+            dealer: s.dealerAddress ?? undefined,
+            sessionId: 'in-process',
+            programId: 'p1',
+            timeoutMs,
+          }),
+        ),
       ),
-    ),
-  );
+    );
+  // A port is free when the system hands it out, but the parties listen on it only once their sessions start;
+  // another test file running beside this one may bind it first (the parties' peers then reach that process and
+  // refuse its certificate). Only that collision, a party that could not listen because its address was in use,
+  // is retried, with fresh ports for every party; any other outcome is returned as it is.
+  for (let tries = 1; ; tries++) {
+    const results = await attempt();
+    const collided = results.some((r) => r.status === 'rejected' && /could not listen on .*EADDRINUSE/.test(String(r.reason?.message)));
+    if (!collided || tries === 3) return results;
+    await Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
+    for (const peer of s.peers) peer.port = await freePort();
+  }
 }

@@ -14,7 +14,8 @@ export interface Relay {
 }
 
 export async function startProxy(
-  target: number,
+  /** The party's port, or a function giving it when a client arrives (it changes if the party had to move). */
+  target: number | (() => number),
   mode: ProxyMode,
   options: { afterRecords?: number; delayMs?: number } = {},
 ): Promise<Relay> {
@@ -23,7 +24,7 @@ export async function startProxy(
   const sockets = new Set<net.Socket>();
   let tampered = false;
   const server = net.createServer((client) => {
-    const upstream = net.connect(target, '127.0.0.1');
+    const upstream = net.connect(typeof target === 'number' ? target : target(), '127.0.0.1');
     for (const s of [client, upstream]) {
       sockets.add(s);
       s.setNoDelay(true);
