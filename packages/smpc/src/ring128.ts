@@ -361,14 +361,8 @@ export function dot128x64(a: Vec128, chi: BigUint64Array): bigint {
   const al = words(a.lo);
   const ah = words(a.hi);
   const cw = words(chi);
-  let c0 = 0;
-  let c1 = 0;
-  let c2 = 0;
-  let c3 = 0;
-  let c4 = 0;
-  let c5 = 0;
-  let c6 = 0;
-  let c7 = 0;
+  // c[k]: the sum of 16-bit column k (weight 2^(16k)).
+  const c = new Float64Array(8);
   for (let from = 0; from < n; from += 8) {
     const to = Math.min(n, from + 8);
     for (let i = from; i < to; i++) {
@@ -382,41 +376,24 @@ export function dot128x64(a: Vec128, chi: BigUint64Array): bigint {
       const b1 = w0 >>> 16;
       const b2 = w1 & 0xffff;
       const b3 = w1 >>> 16;
-      c0 += a0 * b0;
-      c1 += a0 * b1;
-      c2 += a0 * b2 + a1 * b0;
-      c3 += a0 * b3 + a1 * b1;
-      c4 += a1 * b2 + a2 * b0;
-      c5 += a1 * b3 + a2 * b1;
-      c6 += a2 * b2 + a3 * b0;
-      c7 += a2 * b3 + a3 * b1;
+      c[0] += a0 * b0;
+      c[1] += a0 * b1;
+      c[2] += a0 * b2 + a1 * b0;
+      c[3] += a0 * b3 + a1 * b1;
+      c[4] += a1 * b2 + a2 * b0;
+      c[5] += a1 * b3 + a2 * b1;
+      c[6] += a2 * b2 + a3 * b0;
+      c[7] += a2 * b3 + a3 * b1;
     }
     // Carries up one column at a time (every column ends below 2^16; the carry out of column 7 is 2^128 and dropped).
-    let h = Math.floor(c0 * INV16);
-    c0 -= h * 65536;
-    c1 += h;
-    h = Math.floor(c1 * INV16);
-    c1 -= h * 65536;
-    c2 += h;
-    h = Math.floor(c2 * INV16);
-    c2 -= h * 65536;
-    c3 += h;
-    h = Math.floor(c3 * INV16);
-    c3 -= h * 65536;
-    c4 += h;
-    h = Math.floor(c4 * INV16);
-    c4 -= h * 65536;
-    c5 += h;
-    h = Math.floor(c5 * INV16);
-    c5 -= h * 65536;
-    c6 += h;
-    h = Math.floor(c6 * INV16);
-    c6 -= h * 65536;
-    c7 += h;
-    c7 -= Math.floor(c7 * INV16) * 65536;
+    for (let k = 0; k < 8; k++) {
+      const h = Math.floor(c[k] * INV16);
+      c[k] -= h * 65536;
+      if (k < 7) c[k + 1] += h;
+    }
   }
-  const lo = BigInt(c0 + c1 * 65536) | (BigInt(c2 + c3 * 65536) << 32n);
-  const hi = BigInt(c4 + c5 * 65536) | (BigInt(c6 + c7 * 65536) << 32n);
+  const lo = BigInt(c[0] + c[1] * 65536) | (BigInt(c[2] + c[3] * 65536) << 32n);
+  const hi = BigInt(c[4] + c[5] * 65536) | (BigInt(c[6] + c[7] * 65536) << 32n);
   return lo | (hi << 64n);
 }
 
