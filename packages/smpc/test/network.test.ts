@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ProtocolAbortError, SmpcSession, generateIdentity } from '../src/index.ts';
 import { expectedResults } from './support/network-inputs.ts';
-import { connectAll, partyProcess, setup, type Setup } from './support/network.ts';
+import { connectAll, setup, startParties, type Setup } from './support/network.ts';
 import { startProxy, type Relay } from './support/proxy.ts';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -50,7 +50,7 @@ describe('party processes compute what plaintext computes', () => {
     async ({ protocol, n, dealer }) => {
       const s = await prepared(n, protocol, dealer);
       expect(s.dealer === null).toBe(!dealer);
-      const procs = Array.from({ length: n }, (_, p) => partyProcess(s, p, { protocol, scenario: 'ops', timeoutMs: 20_000 }));
+      const procs = await startParties(s, { protocol, scenario: 'ops', timeoutMs: 20_000 });
       const outcomes = await Promise.all(procs.map((p) => p.outcome));
       const want = expectedResults(n);
       outcomes.forEach((o, party) => {
@@ -255,6 +255,22 @@ describe('a port taken by another process before its party listens', () => {
     );
     for (const r of revealed) close(Array.from(r), [2.25, 4], 1e-3);
   });
+
+  it('the same for party processes: they restart on fresh ports and finish', async () => {
+    const s = await prepared(3, 'replicated', false);
+    const taken = s.peers[2].port;
+    const squatter = net.createServer((c) => c.destroy());
+    await new Promise<void>((resolve) => squatter.listen(taken, '127.0.0.1', () => resolve()));
+    cleanups.push(() => new Promise<void>((resolve) => squatter.close(() => resolve())));
+    const procs = await startParties(s, { protocol: 'replicated', scenario: 'ops', timeoutMs: 5000 });
+    expect(s.peers[2].port).not.toBe(taken);
+    const want = expectedResults(3);
+    for (const o of await Promise.all(procs.map((p) => p.outcome))) {
+      expect(o.stderr).toBe('');
+      expect(o.abort).toBeNull();
+      expect((o.result as Record<string, number[]>).less).toEqual(want.less);
+    }
+  });
 });
 
 describe('a relay between two parties that tampers with one TLS record', () => {
@@ -300,8 +316,7 @@ describe('a party killed mid-operation', () => {
   it('kill -9 of party 2: the others abort within timeoutMs naming it, and exit cleanly', async () => {
     const s = await prepared(3, 'replicated');
     const timeoutMs = 4000;
-    const procs = [0, 1, 2].map((p) => partyProcess(s, p, { protocol: 'replicated', scenario: 'loop', timeoutMs }));
-    await Promise.all(procs.map((p) => p.line('LOOPING')));
+    const procs = await startParties(s, { protocol: 'replicated', scenario: 'loop', timeoutMs }, 'LOOPING');
     const killedAt = Date.now();
     procs[2].child.kill('SIGKILL');
     const [o0, o1, o2] = await Promise.all(procs.map((p) => p.outcome));
@@ -321,11 +336,10 @@ describe('a stalled party', () => {
   it('SIGSTOP of party 2 (alive, sockets open, silent): the others abort after timeoutMs naming it', async () => {
     const s = await prepared(3, 'replicated');
     const timeoutMs = 1500;
-    const procs = [0, 1, 2].map((p) => partyProcess(s, p, { protocol: 'replicated', scenario: 'loop', timeoutMs }));
+    const procs = await startParties(s, { protocol: 'replicated', scenario: 'loop', timeoutMs }, 'LOOPING');
     cleanups.push(() => {
       procs[2].child.kill('SIGKILL');
     });
-    await Promise.all(procs.map((p) => p.line('LOOPING')));
     const stoppedAt = Date.now();
     procs[2].child.kill('SIGSTOP');
     const [o0, o1] = await Promise.all([procs[0].outcome, procs[1].outcome]);

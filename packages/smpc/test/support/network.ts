@@ -121,6 +121,30 @@ export function partyProcess(
   };
 }
 
+/** A party that could not listen because another process had bound its port (the collision the helpers retry). */
+const PORT_TAKEN = /could not listen on .*EADDRINUSE/;
+
+/**
+ * Starts every party of `s` as a child process (see {@link partyProcess}) and returns them once each has printed a
+ * line starting with `ready` (or, without `ready`, once each has exited). If a party could not listen because
+ * another process bound its port first (see {@link connectAll}), every party is stopped and started again on fresh
+ * ports; nothing else is retried.
+ */
+export async function startParties(s: Setup, extra: Parameters<typeof partyProcess>[2], ready?: string): Promise<PartyProcess[]> {
+  for (let tries = 1; ; tries++) {
+    const procs = s.ids.map((_, p) => partyProcess(s, p, extra));
+    const states = await Promise.all(
+      procs.map((p) => (ready === undefined ? p.outcome : Promise.race([p.line(ready).then(() => null), p.outcome]))),
+    );
+    // A party that exits before it is ready cannot have collided unless it says so; only that case is retried.
+    const collided = states.some((o) => o !== null && PORT_TAKEN.test(o.abort?.message ?? ''));
+    if (!collided || tries === 3) return procs;
+    for (const p of procs) p.child.kill('SIGKILL');
+    await Promise.all(procs.map((p) => p.outcome));
+    for (const peer of s.peers) peer.port = await freePort();
+  }
+}
+
 /** Connects every party in this process (real TLS sockets on loopback); `tweak` edits one party's options. */
 export async function connectAll(
   s: Setup,
@@ -151,7 +175,7 @@ export async function connectAll(
   // is retried, with fresh ports for every party; any other outcome is returned as it is.
   for (let tries = 1; ; tries++) {
     const results = await attempt();
-    const collided = results.some((r) => r.status === 'rejected' && /could not listen on .*EADDRINUSE/.test(String(r.reason?.message)));
+    const collided = results.some((r) => r.status === 'rejected' && PORT_TAKEN.test(String(r.reason?.message)));
     if (!collided || tries === 3) return results;
     await Promise.all(results.map((r) => (r.status === 'fulfilled' ? r.value.close() : undefined)));
     for (const peer of s.peers) peer.port = await freePort();
