@@ -76,23 +76,24 @@ export async function startPostgres(timeoutMs = 30_000): Promise<PostgresServer>
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`initdb failed: ${init.stderr || init.stdout || init.error?.message}`);
   }
-  const port = await freePort();
-  const [pgExe, pgArgs] = cmd('postgres', [
-    '-D',
-    data,
-    '-p',
-    String(port),
-    '-k',
-    dir,
-    '-c',
-    'listen_addresses=127.0.0.1',
-    '-c',
-    'fsync=off',
-    '-c',
-    'max_connections=20',
-    '-c',
-    'shared_buffers=16MB',
-  ]);
+  let port = await freePort();
+  const pgCommand = (): [string, string[]] =>
+    cmd('postgres', [
+      '-D',
+      data,
+      '-p',
+      String(port),
+      '-k',
+      dir,
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'fsync=off',
+      '-c',
+      'max_connections=20',
+      '-c',
+      'shared_buffers=16MB',
+    ]);
   let child: ChildProcess | undefined;
   let exited = true;
   const alive = (pid: number): boolean => {
@@ -127,6 +128,7 @@ export async function startPostgres(timeoutMs = 30_000): Promise<PostgresServer>
     await exitedChild;
   };
   const launch = async (): Promise<void> => {
+    const [pgExe, pgArgs] = pgCommand();
     const c = spawn(pgExe, pgArgs, { stdio: ['ignore', 'ignore', 'pipe'] });
     child = c;
     exited = false;
@@ -153,11 +155,20 @@ export async function startPostgres(timeoutMs = 30_000): Promise<PostgresServer>
     await shutdown();
     rmSync(dir, { recursive: true, force: true });
   };
-  try {
-    await launch();
-  } catch (err) {
-    await stop();
-    throw err;
+  // The port is free when the system hands it out, but another process (a test file running beside this one) may
+  // bind it before postgres does: only that failure is retried, on a fresh port.
+  for (let tries = 1; ; tries++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (tries < 3 && /Address already in use/.test(String((err as Error).message))) {
+        port = await freePort();
+        continue;
+      }
+      await stop();
+      throw err;
+    }
   }
   return {
     port,
