@@ -68,6 +68,16 @@ describe('PrivacyBudget.open (SQLite)', () => {
     expect(new Set(ledger.map((e) => e.label)).size).toBe(ledger.length);
   });
 
+  it('processes that open one new ledger file at the same moment all open it (none gets "database is locked")', async () => {
+    // Two connections that both read a new file and then both ask for the lock that switching it to WAL needs
+    // get SQLITE_BUSY at once (no busy timeout); before the switch was retried, about one pair in twenty failed.
+    for (let round = 0; round < 4; round++) {
+      const path = join(dir, `fresh-${round}.db`);
+      const runs = await Promise.all(['a', 'b', 'c'].map((p) => runSpender(['sqlite', path, 'fresh', '1', p])));
+      for (const r of runs) expect(r.accepted + r.refused).toBe(1);
+    }
+  });
+
   it('a refused spend is recorded nowhere, also in the file', async () => {
     const path = join(dir, 'refuse.db');
     const a = await PrivacyBudget.open({ path, epsilon: 1, accountant: 'basic' });

@@ -20,6 +20,31 @@ interface SqliteStoreOptions {
   readonly caps: BudgetCaps;
 }
 
+/** SQLITE_BUSY (5) and SQLITE_LOCKED (6), with any extended code, from `node:sqlite`. */
+function isBusy(err: unknown): boolean {
+  const code = (err as { errcode?: unknown } | null)?.errcode;
+  return typeof code === 'number' && ((code & 0xff) === 5 || (code & 0xff) === 6);
+}
+
+/**
+ * Switches the file to WAL journaling. SQLite answers SQLITE_BUSY at once, without its busy timeout, to one of two
+ * connections that both read the file and then both ask for the exclusive lock the switch needs (waiting would
+ * deadlock them), as when two processes open a new ledger at the same moment; the statement is then retried
+ * after a short pause (which lets the other finish) until `timeoutMs` has passed.
+ */
+async function useWal(db: DatabaseSync, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (let pause = 2; ; pause = Math.min(2 * pause, 50)) {
+    try {
+      db.exec('PRAGMA journal_mode = WAL');
+      return;
+    } catch (err) {
+      if (!isBusy(err) || Date.now() >= deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
 /**
  * Opens the SQLite store of one budget (creating the tables and the budget row if needed).
  * @internal
@@ -41,7 +66,7 @@ export async function openSqliteStore(options: SqliteStoreOptions): Promise<Sync
   }
   const db: DatabaseSync = new sqlite.DatabaseSync(path, { timeout: timeoutMs });
   try {
-    db.exec('PRAGMA journal_mode = WAL');
+    await useWal(db, timeoutMs);
     db.exec(`CREATE TABLE IF NOT EXISTS ppml_budgets (
       name TEXT PRIMARY KEY, epsilon TEXT NOT NULL, delta TEXT NOT NULL, rho TEXT NOT NULL,
       accountant TEXT NOT NULL, version INTEGER NOT NULL, created_at INTEGER NOT NULL)`);
