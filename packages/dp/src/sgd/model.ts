@@ -133,8 +133,8 @@ export function ghostKernels(model: TrainableModel): GhostClippingModel | null {
 }
 
 /**
- * True when `model` implements the ghost-clipping kernels and does not opt out of them (`ghostClipping: false`). A `model` that is not an object at all is a TypeError
- * (it cannot be a {@link TrainableModel}), not `false`.
+ * True when `model` implements the ghost-clipping kernels and does not opt out of them (`ghostClipping: false`).
+ * A `model` that is not an object at all is a TypeError (it cannot be a {@link TrainableModel}), not `false`.
  * @example
  * ```ts
  * if (hasGhostClipping(model)) model.forwardBackward(x, y, rows);
