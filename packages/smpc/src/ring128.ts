@@ -17,10 +17,36 @@ export interface Vec128 {
 
 const TWO32 = 0x1_0000_0000;
 const INV16 = 1 / 65536;
+const INV32 = 2 ** -32;
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 function words(a: BigUint64Array): Uint32Array {
   return new Uint32Array(a.buffer, a.byteOffset, 2 * a.length);
+}
+
+/**
+ * Writes -(c0 + 2^32 c1 + 2^64 c2 + 2^96 c3) mod 2^128 into element t of the 32-bit limb views (lw, hw) of a
+ * Vec128: the share an OT receiver keeps when its accumulated limbs are the sender's share (Gilboa, COPEe).
+ * The limbs c_k are 32-bit values; a limb difference splits exactly into (s >>> 0) + 2^32 * borrow.
+ * @example
+ * ```ts
+ * storeNegated(new Uint32Array(x.lo.buffer), new Uint32Array(x.hi.buffer), 0, 1, 0, 0, 0); // x[0] = 2^128 - 1
+ * ```
+ */
+export function storeNegated(lw: Uint32Array, hw: Uint32Array, t: number, c0: number, c1: number, c2: number, c3: number): void {
+  let s = 0 - c0;
+  let w = s >>> 0;
+  lw[2 * t] = w;
+  let k = (s - w) * INV32;
+  s = k - c1;
+  w = s >>> 0;
+  lw[2 * t + 1] = w;
+  k = (s - w) * INV32;
+  s = k - c2;
+  w = s >>> 0;
+  hw[2 * t] = w;
+  k = (s - w) * INV32;
+  hw[2 * t + 1] = (k - c3) >>> 0;
 }
 
 /**

@@ -14,6 +14,7 @@ import {
   scale128,
   set128,
   shiftSum128,
+  storeNegated,
   sub128,
   total128,
   type Vec128,
@@ -69,6 +70,18 @@ describe('Z_2^128 vector kernels', () => {
     const chi = new BigUint64Array(n).fill((1n << 64n) - 1n);
     expect(dot128x64(a, chi)).toBe((BigInt(n) * (M - 1n) * ((1n << 64n) - 1n)) % M);
     expect(() => dot128x64(a, chi.subarray(0, 3))).toThrow(RangeError);
+  });
+
+  it('storeNegated writes minus the 128-bit value of four 32-bit limbs', () => {
+    fc.assert(
+      fc.property(element, (v) => {
+        const out = zeros128(2);
+        const limb = (k: bigint): number => Number((v >> (32n * k)) & 0xffff_ffffn);
+        storeNegated(new Uint32Array(out.lo.buffer), new Uint32Array(out.hi.buffer), 1, limb(0n), limb(1n), limb(2n), limb(3n));
+        expect(get128(out, 1)).toBe((M - v) % M);
+        expect(get128(out, 0)).toBe(0n);
+      }),
+    );
   });
 
   it('addShifted adds x 2^j for every shift, and half halves even values', () => {

@@ -20,6 +20,7 @@
  */
 import { type Cipheriv, createCipheriv } from 'node:crypto';
 import { ProtocolAbortError } from '../errors.ts';
+import { storeNegated } from '../ring128.ts';
 
 /** Bits of the fixed scalar: SPDZ2k's MAC key shares are in Z_2^s, s = 64. */
 export const COPE_BITS = 64;
@@ -162,20 +163,7 @@ export class CopeSender {
       const c1 = acc[4 * t + 1];
       const c2 = acc[4 * t + 2];
       const c3 = acc[4 * t + 3];
-      // The share is -acc mod 2^128.
-      let s = 0 - c0;
-      let w = s >>> 0;
-      lw[2 * t] = w;
-      let k = (s - w) * INV32;
-      s = k - c1;
-      w = s >>> 0;
-      lw[2 * t + 1] = w;
-      k = (s - w) * INV32;
-      s = k - c2;
-      w = s >>> 0;
-      hw[2 * t] = w;
-      k = (s - w) * INV32;
-      hw[2 * t + 1] = (k - c3) >>> 0;
+      storeNegated(lw, hw, t, c0, c1, c2, c3); // the share is -acc mod 2^128
     }
     return { u: new Uint8Array(u.buffer), lo, hi };
   }

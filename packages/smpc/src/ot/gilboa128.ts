@@ -18,6 +18,7 @@
  * BigInt per OT.
  * @module
  */
+import { storeNegated } from '../ring128.ts';
 
 /** 2^-32: a limb sum s (|s| < 2^35) splits exactly into (s >>> 0) + 2^32 * ((s - (s >>> 0)) * INV32). */
 const INV32 = 2 ** -32;
@@ -107,20 +108,7 @@ export function gilboa128Send(
       k = (s - c2) * INV32;
       c3 = (2 * c3 + a3 + k) >>> 0;
     }
-    // The share is -acc mod 2^128.
-    let s = 0 - c0;
-    let w = s >>> 0;
-    lw[2 * t] = w;
-    let k = (s - w) * INV32;
-    s = k - c1;
-    w = s >>> 0;
-    lw[2 * t + 1] = w;
-    k = (s - w) * INV32;
-    s = k - c2;
-    w = s >>> 0;
-    hw[2 * t] = w;
-    k = (s - w) * INV32;
-    hw[2 * t + 1] = (k - c3) >>> 0;
+    storeNegated(lw, hw, t, c0, c1, c2, c3); // the share is -acc mod 2^128
   }
   return { d, lo, hi };
 }
