@@ -61,6 +61,13 @@ export function chiSquareStatistic(observed: ArrayLike<number>, expected: ArrayL
   return s;
 }
 
+/** Pearson's statistic of the byte values of `bytes` against the uniform law on 256 values (255 degrees of freedom). */
+export function byteUniformityStatistic(bytes: Uint8Array): number {
+  const counts = new Float64Array(256);
+  for (const v of bytes) counts[v]++;
+  return chiSquareStatistic(counts, new Float64Array(256).fill(bytes.length / 256));
+}
+
 /** Sample mean and unbiased sample variance. */
 export function meanVariance(xs: ArrayLike<number>): { mean: number; variance: number } {
   let m = 0;

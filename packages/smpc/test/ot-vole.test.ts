@@ -3,7 +3,7 @@
 // of one party's view whatever the other party's values, and bad input and bad messages.
 import { describe, expect, it } from 'vitest';
 import { seededTestRng } from '@ppml/core';
-import { chiSquareCritical, chiSquareStatistic } from '../../../test/support/stats.ts';
+import { byteUniformityStatistic, chiSquareCritical } from '../../../test/support/stats.ts';
 import { ProtocolAbortError } from '../src/errors.ts';
 import { copeMessageBytes } from '../src/ot/cope.ts';
 import { packCorrections, packedCorrectionBytes, unpackCorrections } from '../src/ot/gilboa128.ts';
@@ -85,11 +85,6 @@ describe('macCross: vector OLE with a fixed scalar (COPEe)', () => {
   // checks: false-failure rate below 4e-6, and the run is seeded (reproducible).
   it("party 0's received u's are uniform whatever party 1's v", async () => {
     const critical = chiSquareCritical(255, 1e-6);
-    const uniform = (bytes: Uint8Array): number => {
-      const counts = new Float64Array(256);
-      for (const v of bytes) counts[v]++;
-      return chiSquareStatistic(counts, new Float64Array(256).fill(bytes.length / 256));
-    };
     const g = group(2, 'cope-view');
     try {
       const alphas = [0x0123_4567_89ab_cdefn, 0xfedc_ba98_7654_3210n];
@@ -113,7 +108,7 @@ describe('macCross: vector OLE with a fixed scalar (COPEe)', () => {
         expect(copeMessageBytes(n)).toBe(896 * n);
         expect(g.received.map((r) => r.bytes.length)).toEqual([896 * n]);
         const u = g.received[0].bytes;
-        expect(uniform(u)).toBeLessThan(critical);
+        expect(byteUniformityStatistic(u)).toBeLessThan(critical);
         // The most significant limb sent of every u_l (where v's high word shows if the mask were short).
         const top = new Uint8Array(4 * 64 * n);
         for (let l = 0, k = 0; l < 64; l++) {
@@ -122,7 +117,7 @@ describe('macCross: vector OLE with a fixed scalar (COPEe)', () => {
             top.set(u.subarray(at, at + 4), k);
           }
         }
-        expect(uniform(top)).toBeLessThan(critical);
+        expect(byteUniformityStatistic(top)).toBeLessThan(critical);
       }
     } finally {
       g.close();
@@ -211,11 +206,6 @@ describe('crossProductsShared128: several products sharing one choice operand, o
   // of freedom, alpha = 1e-6 per check, 2 checks: false-failure rate below 2e-6; seeded).
   it("party 0's view: one extension for both products, and their corrections are independent", async () => {
     const critical = chiSquareCritical(255, 1e-6);
-    const uniform = (bytes: Uint8Array): number => {
-      const counts = new Float64Array(256);
-      for (const v of bytes) counts[v]++;
-      return chiSquareStatistic(counts, new Float64Array(256).fill(bytes.length / 256));
-    };
     const g = group(2, 'shared-view');
     try {
       const one = new BigUint64Array(1);
@@ -256,7 +246,7 @@ describe('crossProductsShared128: several products sharing one choice operand, o
           diff[2 * j + 1] = v >> 64n;
         }
         // Only the limbs sent: the dropped ones are 0 in both, and their difference is a borrow.
-        expect(uniform(packCorrections(diff, 128))).toBeLessThan(critical);
+        expect(byteUniformityStatistic(packCorrections(diff, 128))).toBeLessThan(critical);
       }
     } finally {
       g.close();

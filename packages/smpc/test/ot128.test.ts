@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { seededTestRng } from '@ppml/core';
-import { chiSquareCritical, chiSquareStatistic } from '../../../test/support/stats.ts';
+import { byteUniformityStatistic, chiSquareCritical } from '../../../test/support/stats.ts';
 import { ProtocolAbortError } from '../src/errors.ts';
 import {
   gilboa128Receive,
@@ -195,11 +195,6 @@ describe('cross products over Z_2^128 (parties in this thread)', () => {
   // below 6e-6, and the run is seeded (reproducible).
   it("one party's view of the products is uniform whatever the other party's x and y", async () => {
     const critical = chiSquareCritical(255, 1e-6);
-    const uniform = (bytes: Uint8Array): number => {
-      const counts = new Float64Array(256);
-      for (const v of bytes) counts[v]++;
-      return chiSquareStatistic(counts, new Float64Array(256).fill(bytes.length / 256));
-    };
     const g = group(2, 'view128');
     try {
       // Base OTs first (their points are not uniform bytes), then the products under test.
@@ -230,7 +225,7 @@ describe('cross products over Z_2^128 (parties in this thread)', () => {
         ]);
         expect(packedCorrectionBytes(128, n)).toBe(10 * 128 * n);
         // The columns and the corrections (the 16- and 32-byte check messages are too short for a chi-square test).
-        for (const k of [0, 3]) expect(uniform(g.received[k].bytes)).toBeLessThan(critical);
+        for (const k of [0, 3]) expect(byteUniformityStatistic(g.received[k].bytes)).toBeLessThan(critical);
         // The high limbs sent (limbs 2 and 3 of corrections 0..31, limb 2 of corrections 32..63).
         const dv = unpackCorrections(g.received[3].bytes, 128, n);
         const dw = new Uint32Array(dv.buffer);
@@ -242,7 +237,7 @@ describe('cross products over Z_2^128 (parties in this thread)', () => {
             if (l < 32) highs[k++] = dw[o + 3];
           }
         }
-        expect(uniform(new Uint8Array(highs.buffer))).toBeLessThan(critical);
+        expect(byteUniformityStatistic(new Uint8Array(highs.buffer))).toBeLessThan(critical);
       }
     } finally {
       g.close();
