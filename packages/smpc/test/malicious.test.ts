@@ -20,7 +20,7 @@ import { bucketSize, MaliciousReplicatedProtocol } from '../src/protocols/replic
 import { MessagePortTransport } from '../src/transport/message-port.ts';
 import { connectAll, setup } from './support/network.ts';
 import { SCALE, ring } from './support/fixed-point.ts';
-import { expectExactOrOneUlpProducts } from './support/products.ts';
+import { expectExactOrOneUlpProducts, expectMaliciousWithoutDealer } from './support/products.ts';
 import { sweepCases, sweepFailures, type SweepOp } from './support/sweep.ts';
 
 describe('bucket sizes of the triple verification', () => {
@@ -45,10 +45,7 @@ describe('replicated sharing with malicious security (worker threads)', () => {
   });
 
   it('reports its mode and needs no dealer', async () => {
-    expect(s.security).toBe('malicious');
-    expect(s.statisticalSecurity).toBe(40);
-    expect(s.dealer).toBe('none');
-    expect((await s.memoryUsage()).dealer).toBeNull();
+    await expectMaliciousWithoutDealer(s);
   });
 
   it('mul and matmul: exact-or-one-ulp against the ring product of the encoded inputs', async () => {

@@ -15,7 +15,7 @@ import { Spdz2kProtocol } from '../src/protocols/spdz2k.ts';
 import { MessagePortTransport } from '../src/transport/message-port.ts';
 import { connectAll, setup } from './support/network.ts';
 import { SCALE, ring, ulpOffset } from './support/fixed-point.ts';
-import { expectExactOrOneUlpProducts } from './support/products.ts';
+import { expectExactOrOneUlpProducts, expectMaliciousWithoutDealer } from './support/products.ts';
 import { sweepCases, sweepFailures, type SweepOp } from './support/sweep.ts';
 
 /** n SPDZ2k parties in this thread (MessageChannels), every random choice from seeded generators. */
@@ -150,10 +150,7 @@ describe('additive sharing with malicious security (SPDZ2k, worker threads)', ()
   });
 
   it('reports its mode and needs no dealer', async () => {
-    expect(s.security).toBe('malicious');
-    expect(s.statisticalSecurity).toBe(40);
-    expect(s.dealer).toBe('none');
-    expect((await s.memoryUsage()).dealer).toBeNull();
+    await expectMaliciousWithoutDealer(s);
   });
 
   it('mul and matmul: exact-or-one-ulp against the ring product of the encoded inputs', async () => {

@@ -1,9 +1,17 @@
-// The check both malicious modes' tests run on products: fixed-point mul and matmul against the exact ring product
+// What both malicious modes' tests check: the session's mode (no dealer), and on products, fixed-point mul and matmul against the exact ring product
 // of the encoded inputs (exact-wrap truncation: the revealed value is floor(z / 2^f) or one ulp above).
 import { expect } from 'vitest';
 import { seededTestRng } from '@ppml/core';
 import type { SmpcSession } from '../../src/index.ts';
 import { ring, ulpOffset } from './fixed-point.ts';
+
+/** A malicious session at the default statistical security, with no dealer thread at all. */
+export async function expectMaliciousWithoutDealer(s: SmpcSession): Promise<void> {
+  expect(s.security).toBe('malicious');
+  expect(s.statisticalSecurity).toBe(40);
+  expect(s.dealer).toBe('none');
+  expect((await s.memoryUsage()).dealer).toBeNull();
+}
 
 /** n seeded products over six orders of magnitude, then a 6 x 4 by 4 x 3 matrix product, on a 3-party session. */
 export async function expectExactOrOneUlpProducts(s: SmpcSession, seed: string, n: number): Promise<void> {
